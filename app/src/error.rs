@@ -1,0 +1,146 @@
+//! The errors a person can meet, each with the words we show them and the HTTP
+//! status it carries. An internal error's own text never reaches the browser: it is
+//! logged on the server (without personal data) and the person sees a plain apology.
+use http::StatusCode;
+use leptos::prelude::*;
+use leptos::server_fn::{codec::JsonEncoding, error::FromServerFnError, error::ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// Input that fails the shared validation; the text says what to fix.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("Please sign in to continue.")]
+    SignInNeeded,
+    #[error("Sorry, that isn't something you can do here.")]
+    Forbidden,
+    #[error("Sorry, we couldn't find that page.")]
+    NotFound,
+    #[error("That was a lot of tries. Please wait a few minutes and try again.")]
+    TooManyTries,
+    #[error("Sorry, Pruuf is having trouble right now. Please try again in a minute.")]
+    Unavailable,
+    #[error("We couldn't reach Pruuf. Please check your internet connection and try again.")]
+    Network,
+    #[error("Sorry, something went wrong on our side. Please try again.")]
+    Internal,
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Invalid(_) => StatusCode::BAD_REQUEST,
+            AppError::SignInNeeded => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::TooManyTries => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Network => StatusCode::BAD_GATEWAY,
+            AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The words shown to the person.
+    pub fn message(&self) -> String {
+        self.to_string()
+    }
+
+    /// On the server, records this error's status on the response being built, so
+    /// that a server function or page answers 4xx/5xx rather than 200.
+    pub fn with_status(self) -> Self {
+        #[cfg(feature = "ssr")]
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(self.status());
+        }
+        self
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            // Arguments that could not be read: the request itself was wrong.
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => AppError::Invalid(
+                "Some of what was sent didn't make sense. Please check and try again.".into(),
+            )
+            .with_status(),
+            // The browser could not reach the server, or could not read its answer.
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Deserialization(_) => {
+                AppError::Network
+            }
+            other => {
+                tracing::error!(error = %other, "server function failed");
+                AppError::Internal.with_status()
+            }
+        }
+    }
+}
+
+/// The friendly page for an error: what happened in plain words, and a way on.
+#[component]
+pub fn ErrorPage(error: AppError) -> impl IntoView {
+    let error = error.with_status();
+    let title = match error {
+        AppError::NotFound => "We couldn't find that page",
+        AppError::Unavailable => "Pruuf is having a rest",
+        _ => "Sorry, something went wrong",
+    };
+    view! {
+        <leptos_meta::Title text=title/>
+        <section class="page narrow" aria-labelledby="error-title">
+            <h1 id="error-title">{title}</h1>
+            <p class="lead">{error.message()}</p>
+            <a class="button primary" href="/">"Go to the start page"</a>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_has_a_client_or_server_status_and_words() {
+        let all = [
+            AppError::Invalid("Please enter your email.".into()),
+            AppError::SignInNeeded,
+            AppError::Forbidden,
+            AppError::NotFound,
+            AppError::TooManyTries,
+            AppError::Unavailable,
+            AppError::Network,
+            AppError::Internal,
+        ];
+        for e in all {
+            assert!(
+                e.status().is_client_error() || e.status().is_server_error(),
+                "{e:?}"
+            );
+            assert!(!e.message().is_empty());
+        }
+        assert_eq!(
+            AppError::Invalid("x".into()).status(),
+            StatusCode::BAD_REQUEST
+        );
+    }
+
+    #[test]
+    fn internal_details_do_not_travel() {
+        let e = AppError::from_server_fn_error(ServerFnErrorErr::ServerError(
+            "connection to 10.0.0.3 refused for user alice@example.com".into(),
+        ));
+        assert_eq!(e, AppError::Internal);
+        let wire = String::from_utf8(e.ser().to_vec()).expect("utf-8");
+        assert!(!wire.contains("alice"), "{wire}");
+        assert!(!wire.contains("10.0.0.3"), "{wire}");
+    }
+
+    #[test]
+    fn bad_arguments_are_the_senders_fault() {
+        let e = AppError::from_server_fn_error(ServerFnErrorErr::Args("size".into()));
+        assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+    }
+}

@@ -1,0 +1,20 @@
+//! Pruuf's pages, server functions and the types and validation that the browser
+//! and the server share. Organised by domain; server-only code is behind `ssr`.
+#![recursion_limit = "256"]
+
+#[cfg(feature = "ssr")]
+pub mod clock;
+pub mod error;
+#[cfg(feature = "ssr")]
+pub mod security;
+mod shell;
+pub mod text_size;
+mod welcome;
+
+pub use shell::{shell, App};
+
+/// Called by the browser bundle (the `frontend` crate) once the WASM has loaded.
+#[cfg(feature = "hydrate")]
+pub fn hydrate() {
+    leptos::mount::hydrate_body(App);
+}

@@ -1,0 +1,80 @@
+//! What the pages need to know about how the site is served, and the one place the
+//! Content-Security-Policy is written (pages add a per-response nonce; every other
+//! response gets the same policy without one).
+use leptos::prelude::*;
+
+/// Provided to every page and server function by the server.
+#[derive(Clone, Debug)]
+pub struct Site {
+    /// Cookies carry `Secure` (and session cookies the `__Host-` prefix).
+    pub secure_cookies: bool,
+    /// In development, the port of cargo-leptos's live-reload socket.
+    pub live_reload_port: Option<u32>,
+}
+
+/// The Content-Security-Policy for a response. Scripts run only from our origin or
+/// with this response's nonce; WASM may compile; nothing may frame us.
+pub fn content_security_policy(nonce: Option<&str>, live_reload_port: Option<u32>) -> String {
+    let script = match nonce {
+        Some(n) => format!("script-src 'self' 'nonce-{n}' 'wasm-unsafe-eval'"),
+        None => "script-src 'self' 'wasm-unsafe-eval'".to_string(),
+    };
+    let connect = match live_reload_port {
+        Some(port) => format!("connect-src 'self' ws://127.0.0.1:{port} ws://localhost:{port}"),
+        None => "connect-src 'self'".to_string(),
+    };
+    [
+        "default-src 'self'",
+        &script,
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        &connect,
+        "manifest-src 'self'",
+        "worker-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+    .join("; ")
+}
+
+/// Sets this page's policy, with the nonce that Leptos puts on its inline scripts.
+pub fn apply_page_policy() {
+    use leptos::nonce::{provide_nonce, use_nonce};
+    let nonce = use_nonce().or_else(|| {
+        provide_nonce();
+        use_nonce()
+    });
+    let reload = use_context::<Site>().and_then(|s| s.live_reload_port);
+    let policy = content_security_policy(nonce.as_deref(), reload);
+    if let (Some(response), Ok(value)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(&policy),
+    ) {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_allow_their_nonce_and_wasm_only() {
+        let p = content_security_policy(Some("abc123"), None);
+        assert!(p.contains("script-src 'self' 'nonce-abc123' 'wasm-unsafe-eval'"));
+        assert!(!p.contains("unsafe-inline"));
+        assert!(p.contains("frame-ancestors 'none'"));
+        assert!(p.contains("connect-src 'self'"));
+        assert!(!p.contains("ws://"));
+    }
+
+    #[test]
+    fn live_reload_opens_only_its_socket() {
+        let p = content_security_policy(None, Some(3001));
+        assert!(p.contains("connect-src 'self' ws://127.0.0.1:3001 ws://localhost:3001"));
+        assert!(p.contains("script-src 'self' 'wasm-unsafe-eval'"));
+    }
+}

@@ -1,0 +1,62 @@
+//! The HTML document, the app's frame and its routes.
+use crate::error::{AppError, ErrorPage};
+use crate::text_size::{initial_text_size, reflect_on_page, CurrentTextSize};
+use crate::welcome::WelcomePage;
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    StaticSegment,
+};
+
+/// The document the server sends; the browser hydrates `<App/>` inside it.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::security::apply_page_policy();
+    let size = initial_text_size();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en" data-text-size=size.as_str()>
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light"/>
+                <meta name="theme-color" content="#1b5e20"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let size = RwSignal::new(initial_text_size());
+    provide_context(CurrentTextSize(size));
+    reflect_on_page(size);
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/pruuf.css"/>
+        <Title formatter=|text: String| format!("{text} \u{b7} Pruuf")/>
+        <a class="skip-link" href="#main">"Skip to the main content"</a>
+        <header class="site-header">
+            <a class="brand" href="/">"Pruuf"</a>
+        </header>
+        <Router>
+            <main id="main" tabindex="-1">
+                <Routes fallback=|| view! { <ErrorPage error=AppError::NotFound/> }>
+                    <Route path=StaticSegment("") view=WelcomePage/>
+                </Routes>
+            </main>
+        </Router>
+        <footer class="site-footer">
+            <p>"Pruuf \u{b7} a daily \u{201c}I\u{2019}m OK\u{201d} for the people you love"</p>
+        </footer>
+    }
+}

@@ -1,0 +1,142 @@
+# Shared by scripts/run.sh and scripts/test.sh: idempotent installs and a local
+# PostgreSQL cluster. Every step says what it does; nothing downloads from outside
+# the package registries (crates.io, npm, Debian) and rustup.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+note() { printf '    %s\n' "$*"; }
+die() { printf '\033[31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+PG_BIN=""
+find_pg_bin() {
+  PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1 || true)"
+}
+
+ensure_apt_packages() {
+  say "System packages (PostgreSQL, Chromium, Node.js)"
+  local missing=()
+  find_pg_bin
+  [ -n "$PG_BIN" ] && [ -x "$PG_BIN/initdb" ] || missing+=(postgresql)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  command -v node >/dev/null || missing+=(nodejs)
+  command -v npm >/dev/null || missing+=(npm)
+  command -v curl >/dev/null || missing+=(curl)
+  command -v gcc >/dev/null || missing+=(build-essential)
+  if [ ${#missing[@]} -eq 0 ]; then
+    note "already installed"
+  else
+    note "installing: ${missing[*]}"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+    find_pg_bin
+  fi
+  [ -n "$PG_BIN" ] || die "PostgreSQL binaries not found under /usr/lib/postgresql"
+}
+
+ensure_rust() {
+  say "Rust toolchain pinned in rust-toolchain.toml (with the wasm32 target)"
+  command -v rustup >/dev/null || die "rustup is needed (this machine's image has it)"
+  local channel
+  channel="$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)"
+  if rustup toolchain list | grep -q "^$channel" && rustup target list --installed --toolchain "$channel" | grep -q wasm32-unknown-unknown; then
+    note "$channel already installed"
+  else
+    rustup toolchain install "$channel" --profile minimal -c rustfmt,clippy -t wasm32-unknown-unknown
+  fi
+}
+
+# ensure_cargo_tool BINARY CRATE VERSION_OR_EMPTY LOCKED(yes|no)
+ensure_cargo_tool() {
+  local bin=$1 crate=$2 version=$3 locked=$4
+  if command -v "$bin" >/dev/null && { [ -z "$version" ] || "$bin" --version 2>/dev/null | grep -q "$version"; }; then
+    note "$crate ${version:-} already installed"
+    return
+  fi
+  note "installing $crate ${version:-} from crates.io (a few minutes the first time)"
+  local args=(install "$crate")
+  [ -n "$version" ] && args+=(--version "$version")
+  [ "$locked" = yes ] && args+=(--locked)
+  # Build the tools with the machine's default toolchain where it is new enough.
+  cargo "${args[@]}"
+}
+
+ensure_cargo_tools() {
+  say "Build tools: cargo-leptos, wasm-bindgen-cli (same version as Cargo.lock), wasm-opt"
+  local wb_version
+  wb_version="$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')"
+  [ -n "$wb_version" ] || die "wasm-bindgen not found in Cargo.lock"
+  ensure_cargo_tool cargo-leptos cargo-leptos "" yes
+  # Without --locked: one locked dependency of wasm-bindgen-cli is missing from the registry mirror.
+  ensure_cargo_tool wasm-bindgen wasm-bindgen-cli "$wb_version" no
+  ensure_cargo_tool wasm-opt wasm-opt "" yes
+}
+
+ensure_npm_packages() {
+  say "End-to-end test packages (Playwright with Debian's Chromium, axe-core)"
+  if [ -d end2end/node_modules/@playwright/test ] && [ end2end/node_modules/.package-lock.json -nt end2end/package-lock.json ]; then
+    note "already installed"
+  else
+    (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Runs a PostgreSQL command as the cluster's owner (PostgreSQL refuses to run as root).
+pg_as_owner() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# pg_start DATA_DIR PORT: creates the cluster if needed, starts it on 127.0.0.1:PORT
+# with its socket inside DATA_DIR, and makes the role and database `pruuf`.
+pg_start() {
+  local data=$1 port=$2
+  find_pg_bin
+  mkdir -p "$data"
+  if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$data"; chmod 700 "$data"; fi
+  if [ ! -f "$data/PG_VERSION" ]; then
+    note "creating a PostgreSQL cluster in $data"
+    pg_as_owner "$PG_BIN/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+  fi
+  if pg_as_owner "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    note "PostgreSQL already running in $data"
+  else
+    note "starting PostgreSQL on 127.0.0.1:$port"
+    pg_as_owner "$PG_BIN/pg_ctl" -D "$data" -l "$data/server.log" -w -t 30 \
+      -o "-p $port -h 127.0.0.1 -k $data -c fsync=off" start >/dev/null \
+      || { tail -n 20 "$data/server.log" >&2; die "PostgreSQL did not start"; }
+  fi
+  local psql=("$PG_BIN/psql" -h 127.0.0.1 -p "$port" -U postgres -v ON_ERROR_STOP=1 -qAt)
+  if [ "$("${psql[@]}" -d postgres -c "SELECT 1 FROM pg_roles WHERE rolname='pruuf'")" != 1 ]; then
+    "${psql[@]}" -d postgres -c "CREATE ROLE pruuf LOGIN CREATEDB"
+  fi
+  if [ "$("${psql[@]}" -d postgres -c "SELECT 1 FROM pg_database WHERE datname='pruuf'")" != 1 ]; then
+    "${psql[@]}" -d postgres -c "CREATE DATABASE pruuf OWNER pruuf"
+  fi
+  export DATABASE_URL="postgres://pruuf@127.0.0.1:$port/pruuf"
+}
+
+pg_stop() {
+  local data=$1
+  find_pg_bin
+  pg_as_owner "$PG_BIN/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+# A directory the postgres user can reach: the repo's .data/ when it can, else /var/tmp.
+pg_data_dir() {
+  local wanted="$ROOT/.data/$1"
+  mkdir -p "$ROOT/.data"
+  if [ "$(id -u)" != 0 ] || runuser -u postgres -- test -x "$ROOT/.data"; then
+    echo "$wanted"
+  else
+    echo "/var/tmp/pruuf-$(echo "$ROOT" | md5sum | cut -c1-8)-$1"
+  fi
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs Pruuf locally: installs what is missing, starts a local PostgreSQL (data kept
+# in .data/), applies the migrations, builds, and serves http://127.0.0.1:3000.
+#   scripts/run.sh           release build, served by the server binary
+#   scripts/run.sh --watch   `cargo leptos watch` (rebuilds on change) on the same database
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+ensure_apt_packages
+ensure_rust
+ensure_cargo_tools
+
+say "Local PostgreSQL (kept between runs)"
+PG_DATA="$(pg_data_dir pg-dev)"
+pg_start "$PG_DATA" "${PRUUF_DEV_PG_PORT:-55432}"
+note "DATABASE_URL=$DATABASE_URL"
+note "stop it with: scripts/dev-db.sh stop"
+
+if [ "${1:-}" = "--watch" ]; then
+  say "cargo leptos watch (Ctrl-C to stop)"
+  exec cargo leptos watch
+fi
+
+say "Building the release (server + WASM)"
+cargo leptos build --release
+
+say "Applying the migrations"
+target/release/server migrate
+
+say "Serving Pruuf at http://127.0.0.1:3000 (Ctrl-C to stop)"
+export LEPTOS_ENV=PROD
+exec target/release/server

@@ -1,0 +1,269 @@
+//! Configuration, read once at start from environment variables (documented in
+//! `.env.example`). Local use needs none of them; production must name its own and
+//! may not enable anything meant for tests.
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Test,
+    Production,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub environment: Environment,
+    pub database_url: String,
+    pub database_max_connections: u32,
+    /// The site's own origin, e.g. `https://pruuf.example`, used by the Origin check.
+    pub public_origin: String,
+    /// Every origin a state-changing request may come from (the public one, and on
+    /// loopback both spellings of it).
+    pub allowed_origins: Vec<String>,
+    /// Cookies marked `Secure` (true whenever the public URL is https).
+    pub secure_cookies: bool,
+    /// Time stands still and tests move it through `/__test/clock`.
+    pub test_clock: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{name} is not set; production needs it")]
+    Missing { name: &'static str },
+    #[error("{name} has an unusable value: {why}")]
+    Invalid { name: &'static str, why: String },
+    #[error("PRUUF_TEST_CLOCK is on, and a production server refuses to start with a test clock")]
+    TestClockInProduction,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "postgres://pruuf@127.0.0.1:55432/pruuf";
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:3000";
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let vars: HashMap<String, String> = std::env::vars().collect();
+        Self::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    /// Builds the configuration from any source of variables (tests pass a map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+
+        let environment = match var("PRUUF_ENV").as_deref() {
+            None | Some("development") => Environment::Development,
+            Some("test") => Environment::Test,
+            Some("production") => Environment::Production,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "PRUUF_ENV",
+                    why: format!("`{other}` is not development, test or production"),
+                })
+            }
+        };
+        let production = environment == Environment::Production;
+
+        let database_url = match var("DATABASE_URL") {
+            Some(url) => url,
+            None if production => {
+                return Err(ConfigError::Missing {
+                    name: "DATABASE_URL",
+                })
+            }
+            None => DEFAULT_DATABASE_URL.to_string(),
+        };
+
+        let database_max_connections = match var("PRUUF_DB_MAX_CONNECTIONS") {
+            None => 10,
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=500).contains(n))
+                .ok_or(ConfigError::Invalid {
+                    name: "PRUUF_DB_MAX_CONNECTIONS",
+                    why: "expected a whole number from 1 to 500".into(),
+                })?,
+        };
+
+        let public_url = match var("PRUUF_PUBLIC_URL") {
+            Some(url) => url,
+            None if production => {
+                return Err(ConfigError::Missing {
+                    name: "PRUUF_PUBLIC_URL",
+                })
+            }
+            None => DEFAULT_PUBLIC_URL.to_string(),
+        };
+        let (public_origin, https, loopback) = parse_origin(&public_url)?;
+        if production && !https {
+            return Err(ConfigError::Invalid {
+                name: "PRUUF_PUBLIC_URL",
+                why: "production is served over https".into(),
+            });
+        }
+        let mut allowed_origins = vec![public_origin.clone()];
+        if let Some(port) = loopback {
+            for host in ["127.0.0.1", "localhost"] {
+                let scheme = if https { "https" } else { "http" };
+                let other = format!("{scheme}://{host}:{port}");
+                if !allowed_origins.contains(&other) {
+                    allowed_origins.push(other);
+                }
+            }
+        }
+
+        let test_clock = match var("PRUUF_TEST_CLOCK").as_deref() {
+            None | Some("0") | Some("false") => false,
+            Some("1") | Some("true") => true,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "PRUUF_TEST_CLOCK",
+                    why: format!("`{other}` is not 1 or 0"),
+                })
+            }
+        };
+        if production && test_clock {
+            return Err(ConfigError::TestClockInProduction);
+        }
+
+        Ok(Config {
+            environment,
+            database_url,
+            database_max_connections,
+            public_origin,
+            allowed_origins,
+            secure_cookies: https,
+            test_clock,
+        })
+    }
+}
+
+/// `https://Example.org:8443/path` → (`https://example.org:8443`, https, loopback port).
+fn parse_origin(raw: &str) -> Result<(String, bool, Option<u16>), ConfigError> {
+    let invalid = |why: &str| ConfigError::Invalid {
+        name: "PRUUF_PUBLIC_URL",
+        why: why.to_string(),
+    };
+    let url = url::Url::parse(raw).map_err(|_| invalid("not a URL"))?;
+    let https = match url.scheme() {
+        "https" => true,
+        "http" => false,
+        _ => return Err(invalid("expected http or https")),
+    };
+    let host = url
+        .host_str()
+        .ok_or_else(|| invalid("no host"))?
+        .to_ascii_lowercase();
+    let origin = url.origin().ascii_serialization();
+    let loopback = matches!(host.as_str(), "127.0.0.1" | "localhost")
+        .then(|| url.port_or_known_default())
+        .flatten();
+    Ok((origin, https, loopback))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn local_use_needs_nothing() {
+        let c = config(&[]).expect("defaults");
+        assert_eq!(c.environment, Environment::Development);
+        assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(c.public_origin, "http://127.0.0.1:3000");
+        assert_eq!(
+            c.allowed_origins,
+            vec!["http://127.0.0.1:3000", "http://localhost:3000"]
+        );
+        assert!(!c.secure_cookies);
+        assert!(!c.test_clock);
+    }
+
+    #[test]
+    fn production_refuses_a_test_clock() {
+        let err = config(&[
+            ("PRUUF_ENV", "production"),
+            ("DATABASE_URL", "postgres://db/pruuf"),
+            ("PRUUF_PUBLIC_URL", "https://pruuf.example"),
+            ("PRUUF_TEST_CLOCK", "1"),
+        ])
+        .expect_err("must refuse");
+        assert_eq!(err, ConfigError::TestClockInProduction);
+    }
+
+    #[test]
+    fn production_names_its_database_and_https_url() {
+        assert_eq!(
+            config(&[("PRUUF_ENV", "production")]).expect_err("no db"),
+            ConfigError::Missing {
+                name: "DATABASE_URL"
+            }
+        );
+        let err = config(&[
+            ("PRUUF_ENV", "production"),
+            ("DATABASE_URL", "postgres://db/pruuf"),
+            ("PRUUF_PUBLIC_URL", "http://pruuf.example"),
+        ])
+        .expect_err("plain http");
+        assert!(matches!(
+            err,
+            ConfigError::Invalid {
+                name: "PRUUF_PUBLIC_URL",
+                ..
+            }
+        ));
+
+        let ok = config(&[
+            ("PRUUF_ENV", "production"),
+            ("DATABASE_URL", "postgres://db/pruuf"),
+            ("PRUUF_PUBLIC_URL", "https://Pruuf.Example/app"),
+        ])
+        .expect("valid");
+        assert_eq!(ok.public_origin, "https://pruuf.example");
+        assert_eq!(ok.allowed_origins, vec!["https://pruuf.example"]);
+        assert!(ok.secure_cookies);
+    }
+
+    #[test]
+    fn nonsense_values_are_named() {
+        assert!(matches!(
+            config(&[("PRUUF_ENV", "staging")]),
+            Err(ConfigError::Invalid {
+                name: "PRUUF_ENV",
+                ..
+            })
+        ));
+        assert!(matches!(
+            config(&[("PRUUF_TEST_CLOCK", "yes please")]),
+            Err(ConfigError::Invalid {
+                name: "PRUUF_TEST_CLOCK",
+                ..
+            })
+        ));
+        assert!(matches!(
+            config(&[("PRUUF_DB_MAX_CONNECTIONS", "0")]),
+            Err(ConfigError::Invalid {
+                name: "PRUUF_DB_MAX_CONNECTIONS",
+                ..
+            })
+        ));
+        assert!(matches!(
+            config(&[("PRUUF_PUBLIC_URL", "ftp://x")]),
+            Err(ConfigError::Invalid {
+                name: "PRUUF_PUBLIC_URL",
+                ..
+            })
+        ));
+    }
+}

@@ -1,0 +1,222 @@
+//! The Pruuf server: configuration, the database, the HTTP stack around the Leptos
+//! app, and (in later issues) the background workers.
+pub mod config;
+pub mod db;
+pub mod health;
+pub mod security;
+pub mod test_api;
+
+use app::{clock::Clock, security::Site, shell, App};
+use axum::{extract::FromRef, middleware, routing::get, Router};
+use config::Config;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use sqlx::PgPool;
+use std::sync::Arc;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+
+/// Largest request body accepted anywhere (forms and server functions are small).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub pool: PgPool,
+    pub clock: Clock,
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    pub fn new(leptos_options: LeptosOptions, pool: PgPool, config: Config) -> Self {
+        let clock = if config.test_clock {
+            Clock::manual_from_now()
+        } else {
+            Clock::system()
+        };
+        AppState {
+            leptos_options,
+            pool,
+            clock,
+            config: Arc::new(config),
+        }
+    }
+
+    fn site(&self) -> Site {
+        let dev = self.leptos_options.env == leptos::config::Env::DEV;
+        Site {
+            secure_cookies: self.config.secure_cookies,
+            live_reload_port: dev.then_some(self.leptos_options.reload_port),
+        }
+    }
+}
+
+/// The whole HTTP application. Built the same way by `main` and by the tests.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let context = {
+        let (pool, clock, site) = (state.pool.clone(), state.clock.clone(), state.site());
+        move || {
+            provide_context(pool.clone());
+            provide_context(clock.clone());
+            provide_context(site.clone());
+        }
+    };
+    let page = {
+        let options = state.leptos_options.clone();
+        move || shell(options.clone())
+    };
+    let allowed = Arc::new(state.config.allowed_origins.clone());
+
+    let mut app = Router::new()
+        .route("/health", get(health::health))
+        .route("/ready", get(health::ready))
+        .leptos_routes_with_context(&state, routes, context, page)
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Every route above refuses cross-site state changes.
+        .layer(middleware::from_fn_with_state(
+            allowed,
+            security::check_origin,
+        ));
+
+    // Routes exempt from the Origin check are added after it, here, by name.
+    if state.config.test_clock {
+        app = app.merge(test_api::routes());
+    }
+
+    let hsts = state.config.secure_cookies;
+    app.layer(middleware::from_fn_with_state(
+        hsts,
+        security::security_headers,
+    ))
+    .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+    .layer(CatchPanicLayer::custom(panic_page))
+    .layer(PropagateRequestIdLayer::x_request_id())
+    .layer(
+        TraceLayer::new_for_http().make_span_with(|req: &http::Request<_>| {
+            let id = req
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            // The path only: query strings may carry codes.
+            tracing::info_span!("request", id, method = %req.method(), path = req.uri().path())
+        }),
+    )
+    .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+    .with_state(state)
+}
+
+fn panic_page(_: Box<dyn std::any::Any + Send + 'static>) -> http::Response<axum::body::Body> {
+    tracing::error!("a request handler panicked");
+    let body = "<!DOCTYPE html><html lang=\"en\"><title>Sorry \u{b7} Pruuf</title>\
+        <h1>Sorry, something went wrong</h1>\
+        <p>Something went wrong on our side. Please try again in a minute.</p>\
+        <p><a href=\"/\">Go to the start page</a></p></html>";
+    let mut response = http::Response::new(axum::body::Body::from(body));
+    *response.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response
+}
+
+/// Why the server could not start; `main` prints it on one line.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("configuration: {0}")]
+    Config(#[from] config::ConfigError),
+    #[error("{0}")]
+    Db(#[from] db::DbError),
+    #[error("Leptos settings: {0}")]
+    Leptos(String),
+    #[error("cannot listen on {addr}: {reason}")]
+    Listen { addr: String, reason: String },
+}
+
+pub fn init_tracing() {
+    use tracing_subscriber::{fmt, EnvFilter};
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let _ = fmt().with_env_filter(filter).with_target(false).try_init();
+}
+
+/// Reads the Leptos runtime options from `Leptos.toml` (overridden by LEPTOS_*
+/// environment variables, which cargo-leptos sets).
+pub fn leptos_options() -> Result<LeptosOptions, StartError> {
+    let path = std::env::var("PRUUF_LEPTOS_TOML").unwrap_or_else(|_| "Leptos.toml".into());
+    leptos::config::get_configuration(Some(&path))
+        .map(|c| c.leptos_options)
+        .map_err(|e| StartError::Leptos(format!("{path}: {e}")))
+}
+
+/// Applies the migrations and returns.
+pub async fn migrate_only() -> Result<(), StartError> {
+    let config = Config::from_env()?;
+    let pool = db::connect(&config.database_url, 2).await?;
+    db::migrate(&pool, &config.database_url).await?;
+    tracing::info!(
+        "migrations applied to {}",
+        db::describe(&config.database_url)
+    );
+    Ok(())
+}
+
+/// Starts the server and runs until SIGINT/SIGTERM, then finishes the requests in
+/// flight.
+pub async fn serve() -> Result<(), StartError> {
+    let config = Config::from_env()?;
+    let leptos_options = leptos_options()?;
+    let pool = db::connect(&config.database_url, config.database_max_connections).await?;
+    db::migrate(&pool, &config.database_url).await?;
+    if config.test_clock {
+        tracing::warn!("the test clock is on: time stands still until /__test/clock moves it");
+    }
+    let addr = leptos_options.site_addr;
+    let state = AppState::new(leptos_options, pool, config);
+    let app = router(state);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| StartError::Listen {
+            addr: addr.to_string(),
+            reason: e.to_string(),
+        })?;
+    tracing::info!("Pruuf is listening on http://{addr}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| StartError::Listen {
+            addr: addr.to_string(),
+            reason: e.to_string(),
+        })?;
+    tracing::info!("Pruuf stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing the requests in flight");
+}

@@ -1,0 +1,33 @@
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    server::init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("pruuf: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let command = std::env::args().nth(1);
+    let outcome = runtime.block_on(async {
+        match command.as_deref() {
+            None | Some("serve") => server::serve().await,
+            Some("migrate") => server::migrate_only().await,
+            Some(other) => {
+                eprintln!("pruuf: unknown command `{other}`; use `serve` (default) or `migrate`");
+                std::process::exit(2);
+            }
+        }
+    });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("pruuf: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

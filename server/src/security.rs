@@ -1,0 +1,189 @@
+//! Request-level protection: the Origin check against cross-site requests, and the
+//! security headers every response carries.
+use axum::{
+    extract::{Request, State},
+    middleware::Next,
+    response::{Html, IntoResponse, Response},
+};
+use http::{header, HeaderValue, Method, StatusCode};
+use std::sync::Arc;
+
+/// May this request change state? Safe methods always may; any other must come
+/// from one of our own origins, named by `Origin` or, failing that, `Referer`.
+/// A request that names neither is refused: every current browser sends `Origin`
+/// on a non-GET request, and the few machine callers (webhooks) are exempted by
+/// route, explicitly, in `router.rs`.
+pub fn origin_allowed(
+    method: &Method,
+    origin: Option<&str>,
+    referer: Option<&str>,
+    allowed: &[String],
+) -> bool {
+    if matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    ) {
+        return true;
+    }
+    let claimed = match (origin, referer) {
+        (Some(o), _) => o.trim().to_ascii_lowercase(),
+        (None, Some(r)) => match url::Url::parse(r) {
+            Ok(u) => u.origin().ascii_serialization(),
+            Err(_) => return false,
+        },
+        (None, None) => return false,
+    };
+    allowed.contains(&claimed)
+}
+
+pub async fn check_origin(
+    State(allowed): State<Arc<Vec<String>>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let headers = request.headers();
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    if origin_allowed(
+        request.method(),
+        text(header::ORIGIN),
+        text(header::REFERER),
+        &allowed,
+    ) {
+        next.run(request).await
+    } else {
+        tracing::warn!(method = %request.method(), path = request.uri().path(), "refused a cross-site request");
+        (
+            StatusCode::FORBIDDEN,
+            Html(
+                "<!DOCTYPE html><html lang=\"en\"><title>Not allowed \u{b7} Pruuf</title>\
+                 <h1>Sorry, we didn't do that</h1>\
+                 <p>This request came from another website, so Pruuf ignored it to keep \
+                 your account safe. Please go to the Pruuf page and try again there.</p>\
+                 <p><a href=\"/\">Go to the start page</a></p></html>",
+            ),
+        )
+            .into_response()
+    }
+}
+
+/// Headers for every response. Pages set their own CSP with a nonce; anything
+/// without one gets the same policy with no inline scripts allowed.
+pub async fn security_headers(State(hsts): State<bool>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        if let Ok(v) = HeaderValue::from_str(&app::security::content_security_policy(None, None)) {
+            h.insert(header::CONTENT_SECURITY_POLICY, v);
+        }
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    h.insert(
+        "permissions-policy",
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"),
+    );
+    if hsts {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ours() -> Vec<String> {
+        vec![
+            "http://127.0.0.1:3000".to_string(),
+            "http://localhost:3000".to_string(),
+        ]
+    }
+
+    #[test]
+    fn reading_is_always_allowed() {
+        assert!(origin_allowed(
+            &Method::GET,
+            Some("https://evil.example"),
+            None,
+            &ours()
+        ));
+        assert!(origin_allowed(&Method::HEAD, None, None, &ours()));
+    }
+
+    #[test]
+    fn changes_must_come_from_our_origin() {
+        assert!(origin_allowed(
+            &Method::POST,
+            Some("http://127.0.0.1:3000"),
+            None,
+            &ours()
+        ));
+        assert!(origin_allowed(
+            &Method::POST,
+            Some("http://LOCALHOST:3000"),
+            None,
+            &ours()
+        ));
+        assert!(!origin_allowed(
+            &Method::POST,
+            Some("https://evil.example"),
+            None,
+            &ours()
+        ));
+        assert!(!origin_allowed(
+            &Method::POST,
+            Some("http://127.0.0.1:3001"),
+            None,
+            &ours()
+        ));
+        assert!(!origin_allowed(
+            &Method::DELETE,
+            Some("null"),
+            None,
+            &ours()
+        ));
+        assert!(!origin_allowed(
+            &Method::PUT,
+            Some("http://127.0.0.1:3000.evil.example"),
+            None,
+            &ours()
+        ));
+    }
+
+    #[test]
+    fn referer_stands_in_for_a_missing_origin() {
+        assert!(origin_allowed(
+            &Method::POST,
+            None,
+            Some("http://127.0.0.1:3000/settings?x=1"),
+            &ours()
+        ));
+        assert!(!origin_allowed(
+            &Method::POST,
+            None,
+            Some("https://evil.example/http://127.0.0.1:3000"),
+            &ours()
+        ));
+        assert!(!origin_allowed(
+            &Method::POST,
+            None,
+            Some("not a url"),
+            &ours()
+        ));
+        assert!(!origin_allowed(&Method::PATCH, None, None, &ours()));
+    }
+}
