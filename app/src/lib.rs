@@ -17,4 +17,11 @@ pub use shell::{shell, App};
 #[cfg(feature = "hydrate")]
 pub fn hydrate() {
     leptos::mount::hydrate_body(App);
+    // Marks the page as live: the stylesheet and the end-to-end tests read it.
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = root.set_attribute("data-hydrated", "true");
+    }
 }

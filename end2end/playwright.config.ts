@@ -1,0 +1,58 @@
+import { defineConfig, devices } from '@playwright/test';
+
+// scripts/test.sh sets these; the defaults suit a hand run after scripts/run.sh's build.
+const baseURL = process.env.PRUUF_E2E_BASE_URL ?? 'http://127.0.0.1:3100';
+const databaseURL = process.env.PRUUF_E2E_DATABASE_URL ?? 'postgres://pruuf@127.0.0.1:55432/pruuf';
+const port = new URL(baseURL).port;
+
+// Debian's Chromium: Playwright cannot download its own browser here.
+const launchOptions = {
+  executablePath: '/usr/bin/chromium',
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-dev-shm-usage',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+  ],
+};
+
+export default defineConfig({
+  testDir: './tests',
+  fullyParallel: true,
+  workers: 2,
+  retries: 0,
+  forbidOnly: !!process.env.CI,
+  reporter: [['list']],
+  use: {
+    baseURL,
+    trace: 'retain-on-failure',
+    launchOptions,
+  },
+  projects: [
+    { name: 'desktop', use: { ...devices['Desktop Chrome'], launchOptions } },
+    { name: 'phone', use: { ...devices['Pixel 7'], launchOptions } },
+  ],
+  // The release build, served with the test clock on. Playwright waits for /ready.
+  webServer: {
+    command: 'target/release/server',
+    cwd: '..',
+    url: `${baseURL}/ready`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+    env: {
+      DATABASE_URL: databaseURL,
+      PRUUF_ENV: 'test',
+      PRUUF_TEST_CLOCK: '1',
+      PRUUF_PUBLIC_URL: baseURL,
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+      LEPTOS_SITE_ROOT: 'target/site',
+      LEPTOS_ENV: 'PROD',
+      RUST_LOG: 'warn',
+    },
+  },
+});
