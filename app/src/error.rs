@@ -79,13 +79,36 @@ impl FromServerFnError for AppError {
     }
 }
 
+/// A database failure, seen by a person as "try again in a minute" when the
+/// database is out of reach, and as a plain apology otherwise. What went wrong is
+/// logged by kind only: a database error's detail can quote the values involved.
+#[cfg(feature = "ssr")]
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+                tracing::warn!("the database is out of reach");
+                AppError::Unavailable.with_status()
+            }
+            sqlx::Error::Database(db) => {
+                tracing::error!(code = ?db.code(), constraint = ?db.constraint(), "database error");
+                AppError::Internal.with_status()
+            }
+            _ => {
+                tracing::error!(kind = ?std::mem::discriminant(&e), "database error");
+                AppError::Internal.with_status()
+            }
+        }
+    }
+}
+
 /// The friendly page for an error: what happened in plain words, and a way on.
 #[component]
 pub fn ErrorPage(error: AppError) -> impl IntoView {
     let error = error.with_status();
     let title = match error {
         AppError::NotFound => "We couldn't find that page",
-        AppError::Unavailable => "Pruuf is having a rest",
+        AppError::Unavailable => "Pruuf is having trouble",
         _ => "Sorry, something went wrong",
     };
     view! {
@@ -136,6 +159,20 @@ mod tests {
         let wire = String::from_utf8(e.ser().to_vec()).expect("utf-8");
         assert!(!wire.contains("alice"), "{wire}");
         assert!(!wire.contains("10.0.0.3"), "{wire}");
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn a_lost_database_reads_as_try_again_soon() {
+        assert_eq!(
+            AppError::from(sqlx::Error::PoolTimedOut),
+            AppError::Unavailable
+        );
+        assert_eq!(
+            AppError::Unavailable.status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(AppError::from(sqlx::Error::RowNotFound), AppError::Internal);
     }
 
     #[test]

@@ -153,6 +153,7 @@ pub fn TextSizeControl() -> impl IntoView {
                                     data-size=size.as_str()
                                     aria-pressed=move || (current.get() == size).to_string()
                                 >
+                                    <span class="tick" aria-hidden="true">"\u{2713}"</span>
                                     {size.label()}
                                 </button>
                             </ActionForm>
