@@ -2,6 +2,7 @@
 //! and the server share. Organised by domain; server-only code is behind `ssr`.
 #![recursion_limit = "256"]
 
+pub mod accounts;
 #[cfg(feature = "ssr")]
 pub mod clock;
 pub mod error;
