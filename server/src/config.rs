@@ -75,6 +75,12 @@ impl Config {
             }
             None => DEFAULT_DATABASE_URL.to_string(),
         };
+        if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            return Err(ConfigError::Invalid {
+                name: "DATABASE_URL",
+                why: "expected a postgres:// URL".into(),
+            });
+        }
 
         let database_max_connections = match var("PRUUF_DB_MAX_CONNECTIONS") {
             None => 10,
@@ -255,6 +261,13 @@ mod tests {
             config(&[("PRUUF_DB_MAX_CONNECTIONS", "0")]),
             Err(ConfigError::Invalid {
                 name: "PRUUF_DB_MAX_CONNECTIONS",
+                ..
+            })
+        ));
+        assert!(matches!(
+            config(&[("DATABASE_URL", "mysql://db/pruuf")]),
+            Err(ConfigError::Invalid {
+                name: "DATABASE_URL",
                 ..
             })
         ));

@@ -1,6 +1,7 @@
 //! The database pool and migrations. Everything shared between server processes
 //! lives in PostgreSQL.
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -34,6 +35,17 @@ pub fn describe(url: &str) -> String {
 /// Connects, failing fast when the database is not there.
 pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, DbError> {
     let options = PgConnectOptions::from_str(url).map_err(|_| DbError::BadUrl)?;
+    // One direct connection first: it fails with the real reason (refused, no such
+    // host, bad password) where the pool would only say it timed out.
+    let unreachable = |e: sqlx::Error| DbError::Unreachable {
+        place: describe(url),
+        reason: short_reason(&e),
+    };
+    let probe = tokio::time::timeout(Duration::from_secs(5), options.connect())
+        .await
+        .map_err(|_| unreachable(sqlx::Error::PoolTimedOut))?
+        .map_err(unreachable)?;
+    let _ = probe.close().await;
     PgPoolOptions::new()
         .max_connections(max_connections)
         // A request waits at most this long for a connection, so losing the
@@ -41,10 +53,7 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, DbError>
         .acquire_timeout(Duration::from_secs(3))
         .connect_with(options)
         .await
-        .map_err(|e| DbError::Unreachable {
-            place: describe(url),
-            reason: short_reason(&e),
-        })
+        .map_err(unreachable)
 }
 
 pub async fn migrate(pool: &PgPool, url: &str) -> Result<(), DbError> {
