@@ -24,6 +24,9 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Time stands still and tests move it through `/__test/clock`.
     pub test_clock: bool,
+    /// Under `cargo leptos watch` (which sets LEPTOS_WATCH): pages may open the
+    /// live-reload socket. Never in production.
+    pub live_reload: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -135,6 +138,8 @@ impl Config {
             return Err(ConfigError::TestClockInProduction);
         }
 
+        let live_reload = !production && var("LEPTOS_WATCH").is_some();
+
         Ok(Config {
             environment,
             database_url,
@@ -143,6 +148,7 @@ impl Config {
             allowed_origins,
             secure_cookies: https,
             test_clock,
+            live_reload,
         })
     }
 }
@@ -194,6 +200,24 @@ mod tests {
         );
         assert!(!c.secure_cookies);
         assert!(!c.test_clock);
+        assert!(!c.live_reload);
+    }
+
+    #[test]
+    fn live_reload_only_under_watch_and_never_in_production() {
+        assert!(
+            config(&[("LEPTOS_WATCH", "true")])
+                .expect("dev")
+                .live_reload
+        );
+        let prod = config(&[
+            ("PRUUF_ENV", "production"),
+            ("DATABASE_URL", "postgres://db/pruuf"),
+            ("PRUUF_PUBLIC_URL", "https://pruuf.example"),
+            ("LEPTOS_WATCH", "true"),
+        ])
+        .expect("valid");
+        assert!(!prod.live_reload);
     }
 
     #[test]

@@ -48,10 +48,12 @@ impl AppState {
     }
 
     fn site(&self) -> Site {
-        let dev = self.leptos_options.env == leptos::config::Env::DEV;
         Site {
             secure_cookies: self.config.secure_cookies,
-            live_reload_port: dev.then_some(self.leptos_options.reload_port),
+            live_reload_port: self
+                .config
+                .live_reload
+                .then_some(self.leptos_options.reload_port),
         }
     }
 }
