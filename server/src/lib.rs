@@ -91,9 +91,9 @@ pub fn router(state: AppState) -> Router {
         app = app.merge(test_api::routes());
     }
 
-    let hsts = state.config.secure_cookies;
+    let headers = security::SecurityHeaders::new(state.config.secure_cookies);
     app.layer(middleware::from_fn_with_state(
-        hsts,
+        headers,
         security::security_headers,
     ))
     .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
@@ -183,20 +183,18 @@ pub async fn serve() -> Result<(), StartError> {
     let addr = leptos_options.site_addr;
     let state = AppState::new(leptos_options, pool, config);
     let app = router(state);
+    let listen_error = |e: std::io::Error| StartError::Listen {
+        addr: addr.to_string(),
+        reason: e.to_string(),
+    };
     let listener = tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|e| StartError::Listen {
-            addr: addr.to_string(),
-            reason: e.to_string(),
-        })?;
+        .map_err(listen_error)?;
     tracing::info!("Pruuf is listening on http://{addr}");
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
-        .map_err(|e| StartError::Listen {
-            addr: addr.to_string(),
-            reason: e.to_string(),
-        })?;
+        .map_err(listen_error)?;
     tracing::info!("Pruuf stopped");
     Ok(())
 }

@@ -70,15 +70,34 @@ pub async fn check_origin(
     }
 }
 
-/// Headers for every response. Pages set their own CSP with a nonce; anything
-/// without one gets the same policy with no inline scripts allowed.
-pub async fn security_headers(State(hsts): State<bool>, request: Request, next: Next) -> Response {
+/// Headers for every response, built once. Pages set their own CSP with a nonce;
+/// anything without one gets the same policy with no inline scripts allowed.
+#[derive(Clone)]
+pub struct SecurityHeaders {
+    default_csp: HeaderValue,
+    hsts: bool,
+}
+
+impl SecurityHeaders {
+    pub fn new(hsts: bool) -> Self {
+        let policy = app::security::content_security_policy(None, None);
+        SecurityHeaders {
+            default_csp: HeaderValue::from_str(&policy)
+                .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'")),
+            hsts,
+        }
+    }
+}
+
+pub async fn security_headers(
+    State(config): State<SecurityHeaders>,
+    request: Request,
+    next: Next,
+) -> Response {
     let mut response = next.run(request).await;
     let h = response.headers_mut();
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
-        if let Ok(v) = HeaderValue::from_str(&app::security::content_security_policy(None, None)) {
-            h.insert(header::CONTENT_SECURITY_POLICY, v);
-        }
+        h.insert(header::CONTENT_SECURITY_POLICY, config.default_csp.clone());
     }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -93,7 +112,7 @@ pub async fn security_headers(State(hsts): State<bool>, request: Request, next: 
         "permissions-policy",
         HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"),
     );
-    if hsts {
+    if config.hsts {
         h.insert(
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
