@@ -49,6 +49,7 @@ export default defineConfig({
       PRUUF_ENV: 'test',
       PRUUF_TEST_CLOCK: '1',
       PRUUF_PUBLIC_URL: baseURL,
+      PRUUF_SMTP_URL: process.env.PRUUF_SMTP_URL ?? 'smtp://127.0.0.1:1025',
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       LEPTOS_SITE_ROOT: 'target/site',
       LEPTOS_ENV: 'PROD',

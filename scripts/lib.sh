@@ -140,3 +140,29 @@ pg_data_dir() {
     echo "/var/tmp/pruuf-$(echo "$ROOT" | md5sum | cut -c1-8)-$1"
   fi
 }
+
+# maildev_start SMTP_PORT WEB_PORT DIR: the local mail catcher (npm package maildev,
+# installed in end2end/node_modules), bound to 127.0.0.1 only. Sets MAILDEV_PID and
+# exports PRUUF_SMTP_URL and PRUUF_TEST_MAIL_API.
+maildev_start() {
+  local smtp=$1 web=$2 dir=$3
+  mkdir -p "$dir"
+  export PRUUF_SMTP_URL="smtp://127.0.0.1:$smtp"
+  export PRUUF_TEST_MAIL_API="127.0.0.1:$web"
+  if curl -sf "http://127.0.0.1:$web/api/email" >/dev/null 2>&1; then
+    note "mail catcher already running at http://127.0.0.1:$web"
+    MAILDEV_PID=""
+    return
+  fi
+  "$ROOT/end2end/node_modules/.bin/maildev" --smtp "$smtp" --ip 127.0.0.1 \
+    --web "$web" --web-ip 127.0.0.1 --mail-directory "$dir" >"$dir/maildev.log" 2>&1 &
+  MAILDEV_PID=$!
+  local i
+  for i in $(seq 1 60); do
+    curl -sf "http://127.0.0.1:$web/api/email" >/dev/null 2>&1 && { note "mail catcher at http://127.0.0.1:$web (SMTP $smtp)"; return; }
+    kill -0 "$MAILDEV_PID" 2>/dev/null || break
+    sleep 0.5
+  done
+  cat "$dir/maildev.log" >&2
+  die "the mail catcher (maildev) did not start"
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs Pruuf locally: installs what is missing, starts a local PostgreSQL (data kept
-# in .data/), applies the migrations, builds, and serves http://127.0.0.1:3000.
+# in .data/) and a mail catcher (http://127.0.0.1:1080), applies the migrations,
+# builds, and serves http://127.0.0.1:3000.
 #   scripts/run.sh           release build, served by the server binary
 #   scripts/run.sh --watch   `cargo leptos watch` (rebuilds on change) on the same database
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -8,12 +9,17 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ensure_apt_packages
 ensure_rust
 ensure_cargo_tools
+ensure_npm_packages
 
 say "Local PostgreSQL (kept between runs)"
 PG_DATA="$(pg_data_dir pg-dev)"
 pg_start "$PG_DATA" "${PRUUF_DEV_PG_PORT:-55432}"
 note "DATABASE_URL=$DATABASE_URL"
 note "stop it with: scripts/dev-db.sh stop"
+
+say "Local mail catcher (every mail the app sends lands here)"
+maildev_start 1025 1080 "$ROOT/.data/mail"
+note "read the mail at http://127.0.0.1:1080"
 
 if [ "${1:-}" = "--watch" ]; then
   say "cargo leptos watch (Ctrl-C to stop)"

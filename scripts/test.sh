@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, then formatting, clippy, the browser
 # bundle's dependency check, unit and integration tests against a throwaway
-# PostgreSQL, the release build, and the Playwright suite in Debian's Chromium
+# PostgreSQL and a local mail catcher, the release build, and the Playwright suite in Debian's Chromium
 # against the served app. Exits non-zero on the first failure.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -22,23 +22,25 @@ say "cargo clippy -D warnings (server side, then the browser bundle for wasm32)"
 "${NATIVE[@]}" cargo clippy --locked -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 say "The browser bundle pulls no server crate"
-server_only='^(tokio|sqlx|sqlx-core|axum|hyper|tower-http|leptos_axum|mio|socket2) '
+server_only='^(tokio|sqlx|sqlx-core|axum|hyper|tower-http|leptos_axum|mio|socket2|lettre) '
 if cargo tree --locked -p frontend --target wasm32-unknown-unknown -e normal --prefix none | grep -E "$server_only"; then
   die "the browser bundle depends on a server crate (listed above); gate it behind the ssr feature"
 fi
 note "none found"
 
-say "Throwaway PostgreSQL for the tests"
+say "Throwaway PostgreSQL and mail catcher for the tests"
 PG_DATA="$(mktemp -d /tmp/pruuf-test-pg.XXXXXX)"
-SERVER_PID=""
+MAIL_DIR="$(mktemp -d /tmp/pruuf-test-mail.XXXXXX)"
+MAILDEV_PID=""
 cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+  [ -n "$MAILDEV_PID" ] && kill "$MAILDEV_PID" 2>/dev/null || true
   pg_stop "$PG_DATA"
-  rm -rf "$PG_DATA"
+  rm -rf "$PG_DATA" "$MAIL_DIR"
 }
 trap cleanup EXIT
 pg_start "$PG_DATA" "$(free_port)"
 note "DATABASE_URL=$DATABASE_URL"
+maildev_start "$(free_port)" "$(free_port)" "$MAIL_DIR"
 
 say "Unit and integration tests (cargo test)"
 "${NATIVE[@]}" cargo test --locked -p app -p server -p pruuf-test-support

@@ -7,6 +7,8 @@ pub mod accounts;
 pub mod clock;
 pub mod error;
 #[cfg(feature = "ssr")]
+pub mod mail;
+#[cfg(feature = "ssr")]
 pub mod security;
 mod shell;
 pub mod text_size;

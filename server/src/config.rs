@@ -24,6 +24,10 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Time stands still and tests move it through `/__test/clock`.
     pub test_clock: bool,
+    /// The SMTP relay, e.g. `smtps://user:password@smtp.example:465`.
+    pub smtp_url: String,
+    /// The sender of every mail, e.g. `Pruuf <hello@pruuf.example>`.
+    pub mail_from: String,
     /// Under `cargo leptos watch` (which sets LEPTOS_WATCH): pages may open the
     /// live-reload socket. Never in production.
     pub live_reload: bool,
@@ -41,6 +45,9 @@ pub enum ConfigError {
 
 pub const DEFAULT_DATABASE_URL: &str = "postgres://pruuf@127.0.0.1:55432/pruuf";
 pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:3000";
+/// The local mail catcher (maildev) that scripts/run.sh and scripts/test.sh start.
+pub const DEFAULT_SMTP_URL: &str = "smtp://127.0.0.1:1025";
+pub const DEFAULT_MAIL_FROM: &str = "Pruuf <hello@pruuf.localhost>";
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -138,6 +145,31 @@ impl Config {
             return Err(ConfigError::TestClockInProduction);
         }
 
+        let smtp_url = match var("PRUUF_SMTP_URL") {
+            Some(url) => url,
+            None if production => {
+                return Err(ConfigError::Missing {
+                    name: "PRUUF_SMTP_URL",
+                })
+            }
+            None => DEFAULT_SMTP_URL.to_string(),
+        };
+        if production && !app::mail::url_requires_tls(&smtp_url) {
+            return Err(ConfigError::Invalid {
+                name: "PRUUF_SMTP_URL",
+                why: "production mail goes over TLS (smtps://, or ?tls=required)".into(),
+            });
+        }
+        let mail_from = match var("PRUUF_MAIL_FROM") {
+            Some(from) => from,
+            None if production => {
+                return Err(ConfigError::Missing {
+                    name: "PRUUF_MAIL_FROM",
+                })
+            }
+            None => DEFAULT_MAIL_FROM.to_string(),
+        };
+
         let live_reload = !production && var("LEPTOS_WATCH").is_some();
 
         Ok(Config {
@@ -148,6 +180,8 @@ impl Config {
             allowed_origins,
             secure_cookies: https,
             test_clock,
+            smtp_url,
+            mail_from,
             live_reload,
         })
     }
@@ -214,6 +248,8 @@ mod tests {
             ("PRUUF_ENV", "production"),
             ("DATABASE_URL", "postgres://db/pruuf"),
             ("PRUUF_PUBLIC_URL", "https://pruuf.example"),
+            ("PRUUF_SMTP_URL", "smtps://u:p@smtp.example:465"),
+            ("PRUUF_MAIL_FROM", "Pruuf <hello@pruuf.example>"),
             ("LEPTOS_WATCH", "true"),
         ])
         .expect("valid");
@@ -258,11 +294,43 @@ mod tests {
             ("PRUUF_ENV", "production"),
             ("DATABASE_URL", "postgres://db/pruuf"),
             ("PRUUF_PUBLIC_URL", "https://Pruuf.Example/app"),
+            ("PRUUF_SMTP_URL", "smtps://u:p@smtp.example:465"),
+            ("PRUUF_MAIL_FROM", "Pruuf <hello@pruuf.example>"),
         ])
         .expect("valid");
         assert_eq!(ok.public_origin, "https://pruuf.example");
         assert_eq!(ok.allowed_origins, vec!["https://pruuf.example"]);
         assert!(ok.secure_cookies);
+    }
+
+    #[test]
+    fn production_mail_is_encrypted() {
+        let base = [
+            ("PRUUF_ENV", "production"),
+            ("DATABASE_URL", "postgres://db/pruuf"),
+            ("PRUUF_PUBLIC_URL", "https://pruuf.example"),
+            ("PRUUF_MAIL_FROM", "Pruuf <hello@pruuf.example>"),
+        ];
+        assert_eq!(
+            config(&base).expect_err("no relay"),
+            ConfigError::Missing {
+                name: "PRUUF_SMTP_URL"
+            }
+        );
+        let plain = [&base[..], &[("PRUUF_SMTP_URL", "smtp://smtp.example:25")]].concat();
+        assert!(matches!(
+            config(&plain),
+            Err(ConfigError::Invalid {
+                name: "PRUUF_SMTP_URL",
+                ..
+            })
+        ));
+        let tls = [
+            &base[..],
+            &[("PRUUF_SMTP_URL", "smtp://smtp.example:587?tls=required")],
+        ]
+        .concat();
+        assert!(config(&tls).is_ok());
     }
 
     #[test]

@@ -6,7 +6,7 @@ pub mod health;
 pub mod security;
 pub mod test_api;
 
-use app::{clock::Clock, security::Site, shell, App};
+use app::{clock::Clock, mail, security::Site, shell, App};
 use axum::{extract::FromRef, middleware, routing::get, Router};
 use config::Config;
 use leptos::config::LeptosOptions;
@@ -29,22 +29,29 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub pool: PgPool,
     pub clock: Clock,
+    pub mailer: mail::Mailer,
     pub config: Arc<Config>,
 }
 
 impl AppState {
-    pub fn new(leptos_options: LeptosOptions, pool: PgPool, config: Config) -> Self {
+    pub fn new(
+        leptos_options: LeptosOptions,
+        pool: PgPool,
+        config: Config,
+    ) -> Result<Self, StartError> {
         let clock = if config.test_clock {
             Clock::manual_from_now()
         } else {
             Clock::system()
         };
-        AppState {
+        let mailer = mail::Mailer::new(&config.smtp_url, &config.mail_from)?;
+        Ok(AppState {
             leptos_options,
             pool,
             clock,
+            mailer,
             config: Arc::new(config),
-        }
+        })
     }
 
     fn site(&self) -> Site {
@@ -63,10 +70,12 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let context = {
         let (pool, clock, site) = (state.pool.clone(), state.clock.clone(), state.site());
+        let mailer = state.mailer.clone();
         move || {
             provide_context(pool.clone());
             provide_context(clock.clone());
             provide_context(site.clone());
+            provide_context(mailer.clone());
         }
     };
     let page = {
@@ -138,6 +147,8 @@ pub enum StartError {
     Db(#[from] db::DbError),
     #[error("Leptos settings: {0}")]
     Leptos(String),
+    #[error("mail settings: {0}")]
+    Mail(#[from] mail::MailError),
     #[error("cannot listen on {addr}: {reason}")]
     Listen { addr: String, reason: String },
 }
@@ -180,8 +191,14 @@ pub async fn serve() -> Result<(), StartError> {
     if config.test_clock {
         tracing::warn!("the test clock is on: time stands still until /__test/clock moves it");
     }
+    if !mail::url_requires_tls(&config.smtp_url) {
+        tracing::warn!(
+            "mail goes to a local catcher (no TLS): {}",
+            mail_place(&config.smtp_url)
+        );
+    }
     let addr = leptos_options.site_addr;
-    let state = AppState::new(leptos_options, pool, config);
+    let state = AppState::new(leptos_options, pool, config)?;
     let app = router(state);
     let listen_error = |e: std::io::Error| StartError::Listen {
         addr: addr.to_string(),
@@ -197,6 +214,14 @@ pub async fn serve() -> Result<(), StartError> {
         .map_err(listen_error)?;
     tracing::info!("Pruuf stopped");
     Ok(())
+}
+
+/// `host:port` of the relay, without credentials.
+fn mail_place(smtp_url: &str) -> String {
+    url::Url::parse(smtp_url)
+        .ok()
+        .and_then(|u| Some(format!("{}:{}", u.host_str()?, u.port().unwrap_or(25))))
+        .unwrap_or_else(|| "(unreadable PRUUF_SMTP_URL)".into())
 }
 
 async fn shutdown_signal() {

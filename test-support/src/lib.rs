@@ -1,6 +1,7 @@
 //! Test support: drives an in-process `axum::Router` the way a browser would, and
 //! (in later issues) local fakes of Stripe, Twilio and web push that speak their
 //! real wire formats on 127.0.0.1.
+pub mod mailbox;
 pub mod proxy;
 use axum::{body::Body, Router};
 use http::{header, Method, Request, StatusCode};

@@ -24,7 +24,7 @@ pub fn leptos_options() -> LeptosOptions {
 }
 
 pub fn app(pool: PgPool, test_clock: bool) -> Router {
-    server::router(AppState::new(leptos_options(), pool, config(test_clock)))
+    server::router(AppState::new(leptos_options(), pool, config(test_clock)).expect("test state"))
 }
 
 pub fn database_url() -> String {

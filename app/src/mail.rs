@@ -1,0 +1,114 @@
+//! Email through a real SMTP client (lettre). Locally and in tests it talks to the
+//! maildev catcher on 127.0.0.1 that the scripts start; production names its relay
+//! in PRUUF_SMTP_URL (TLS required). Every mail has a plain-text and an HTML body.
+//! Recipients never appear in logs.
+use crate::accounts::validation::Email;
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct OutgoingMail {
+    pub to: Email,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("PRUUF_SMTP_URL is not a usable SMTP URL")]
+    BadUrl,
+    #[error("PRUUF_MAIL_FROM is not a usable sender address")]
+    BadSender,
+    #[error("the mail could not be built")]
+    Build,
+    /// The relay could not be reached or refused the mail; worth trying again.
+    #[error("the mail relay did not take the mail: {0}")]
+    NotSent(String),
+}
+
+#[derive(Clone)]
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl Mailer {
+    pub fn new(smtp_url: &str, from: &str) -> Result<Self, MailError> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url)
+            .map_err(|_| MailError::BadUrl)?
+            .timeout(Some(Duration::from_secs(10)))
+            .build();
+        let from = from.parse::<Mailbox>().map_err(|_| MailError::BadSender)?;
+        Ok(Mailer { transport, from })
+    }
+
+    /// Sends once, trying again up to twice on a passing failure.
+    pub async fn send(&self, mail: &OutgoingMail) -> Result<(), MailError> {
+        let to = mail
+            .to
+            .as_str()
+            .parse::<Mailbox>()
+            .map_err(|_| MailError::Build)?;
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(mail.subject.clone())
+            .multipart(MultiPart::alternative_plain_html(
+                mail.text.clone(),
+                mail.html.clone(),
+            ))
+            .map_err(|_| MailError::Build)?;
+        let mut last = String::new();
+        for attempt in 1..=3u32 {
+            match self.transport.send(message.clone()).await {
+                Ok(_) => return Ok(()),
+                Err(e) => {
+                    last = e.to_string();
+                    tracing::warn!(attempt, error = %last, "sending a mail failed");
+                    if e.is_permanent() {
+                        break;
+                    }
+                    if attempt < 3 {
+                        tokio::time::sleep(Duration::from_millis(250 * u64::from(attempt))).await;
+                    }
+                }
+            }
+        }
+        tracing::error!(error = %last, "a mail was not sent");
+        Err(MailError::NotSent(last))
+    }
+}
+
+/// Does this URL encrypt the connection (implicit TLS or STARTTLS required)?
+pub fn url_requires_tls(smtp_url: &str) -> bool {
+    smtp_url.starts_with("smtps://") || smtp_url.contains("tls=required")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_encrypted_relays_count_as_tls() {
+        assert!(url_requires_tls("smtps://user:pw@smtp.example:465"));
+        assert!(url_requires_tls("smtp://smtp.example:587?tls=required"));
+        assert!(!url_requires_tls("smtp://127.0.0.1:1025"));
+        assert!(!url_requires_tls(
+            "smtp://smtp.example:587?tls=opportunistic"
+        ));
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        assert!(matches!(
+            Mailer::new("http://x", "a@b.io"),
+            Err(MailError::BadUrl)
+        ));
+        assert!(matches!(
+            Mailer::new("smtp://127.0.0.1:1025", "not an address"),
+            Err(MailError::BadSender)
+        ));
+    }
+}

@@ -1,0 +1,63 @@
+//! Mail goes out through real SMTP to the local catcher, with both bodies; a relay
+//! that cannot be reached is reported, not ignored.
+use app::accounts::validation::Email;
+use app::mail::{MailError, Mailer, OutgoingMail};
+use pruuf_test_support::mailbox;
+
+fn smtp_url() -> String {
+    std::env::var("PRUUF_SMTP_URL")
+        .expect("PRUUF_SMTP_URL names the mail catcher (scripts/test.sh starts maildev)")
+}
+
+#[tokio::test]
+async fn a_mail_arrives_with_text_and_html() {
+    let mailer = Mailer::new(&smtp_url(), "Pruuf <hello@pruuf.test>").expect("mailer");
+    let subject = format!("Your Pruuf code ({})", uuid_like());
+    let mail = OutgoingMail {
+        to: Email::parse("mary@example.com").expect("valid"),
+        subject: subject.clone(),
+        text: "Your code is 123456. It works for 10 minutes.".into(),
+        html: "<p>Your code is <strong>123456</strong>.</p>".into(),
+    };
+    mailer.send(&mail).await.expect("sent");
+
+    let got = mailbox::with_subject(&subject).await;
+    assert_eq!(got.len(), 1, "exactly one copy arrived");
+    let m = &got[0];
+    assert_eq!(m["to"][0]["address"], "mary@example.com");
+    assert_eq!(m["from"][0]["address"], "hello@pruuf.test");
+    assert!(m["text"]
+        .as_str()
+        .unwrap_or("")
+        .contains("Your code is 123456"));
+    assert!(m["html"]
+        .as_str()
+        .unwrap_or("")
+        .contains("<strong>123456</strong>"));
+}
+
+#[tokio::test]
+async fn an_unreachable_relay_is_an_error() {
+    // Port 1 on loopback: nothing listens there.
+    let mailer = Mailer::new("smtp://127.0.0.1:1", "Pruuf <hello@pruuf.test>").expect("mailer");
+    let mail = OutgoingMail {
+        to: Email::parse("mary@example.com").expect("valid"),
+        subject: "never delivered".into(),
+        text: "x".into(),
+        html: "<p>x</p>".into(),
+    };
+    assert!(matches!(
+        mailer.send(&mail).await,
+        Err(MailError::NotSent(_))
+    ));
+}
+
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
+}
