@@ -75,16 +75,15 @@ impl Config {
             }
         };
         let production = environment == Environment::Production;
-
-        let database_url = match var("DATABASE_URL") {
-            Some(url) => url,
-            None if production => {
-                return Err(ConfigError::Missing {
-                    name: "DATABASE_URL",
-                })
-            }
-            None => DEFAULT_DATABASE_URL.to_string(),
+        // Production names every outside service itself; local use gets the
+        // local stand-in.
+        let required_in_production = |name: &'static str, local: &str| match var(name) {
+            Some(value) => Ok(value),
+            None if production => Err(ConfigError::Missing { name }),
+            None => Ok(local.to_string()),
         };
+
+        let database_url = required_in_production("DATABASE_URL", DEFAULT_DATABASE_URL)?;
         if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
             return Err(ConfigError::Invalid {
                 name: "DATABASE_URL",
@@ -104,15 +103,7 @@ impl Config {
                 })?,
         };
 
-        let public_url = match var("PRUUF_PUBLIC_URL") {
-            Some(url) => url,
-            None if production => {
-                return Err(ConfigError::Missing {
-                    name: "PRUUF_PUBLIC_URL",
-                })
-            }
-            None => DEFAULT_PUBLIC_URL.to_string(),
-        };
+        let public_url = required_in_production("PRUUF_PUBLIC_URL", DEFAULT_PUBLIC_URL)?;
         let (public_origin, https, loopback) = parse_origin(&public_url)?;
         if production && !https {
             return Err(ConfigError::Invalid {
@@ -145,30 +136,14 @@ impl Config {
             return Err(ConfigError::TestClockInProduction);
         }
 
-        let smtp_url = match var("PRUUF_SMTP_URL") {
-            Some(url) => url,
-            None if production => {
-                return Err(ConfigError::Missing {
-                    name: "PRUUF_SMTP_URL",
-                })
-            }
-            None => DEFAULT_SMTP_URL.to_string(),
-        };
+        let smtp_url = required_in_production("PRUUF_SMTP_URL", DEFAULT_SMTP_URL)?;
         if production && !app::mail::url_requires_tls(&smtp_url) {
             return Err(ConfigError::Invalid {
                 name: "PRUUF_SMTP_URL",
                 why: "production mail goes over TLS (smtps://, or ?tls=required)".into(),
             });
         }
-        let mail_from = match var("PRUUF_MAIL_FROM") {
-            Some(from) => from,
-            None if production => {
-                return Err(ConfigError::Missing {
-                    name: "PRUUF_MAIL_FROM",
-                })
-            }
-            None => DEFAULT_MAIL_FROM.to_string(),
-        };
+        let mail_from = required_in_production("PRUUF_MAIL_FROM", DEFAULT_MAIL_FROM)?;
 
         let live_reload = !production && var("LEPTOS_WATCH").is_some();
 
