@@ -21,10 +21,13 @@ pub use shell::{shell, App};
 pub fn hydrate() {
     leptos::mount::hydrate_body(App);
     // Marks the page as live: the stylesheet and the end-to-end tests read it.
-    if let Some(root) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.document_element())
-    {
+    if let Some(root) = page_root() {
         let _ = root.set_attribute("data-hydrated", "true");
     }
+}
+
+/// The page's `<html>` element, in the browser.
+#[cfg(feature = "hydrate")]
+pub(crate) fn page_root() -> Option<web_sys::Element> {
+    web_sys::window()?.document()?.document_element()
 }

@@ -78,10 +78,7 @@ pub fn initial_text_size() -> TextSize {
             .unwrap_or_default();
     }
     #[cfg(feature = "hydrate")]
-    if let Some(root) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.document_element())
-    {
+    if let Some(root) = crate::page_root() {
         return root
             .get_attribute("data-text-size")
             .and_then(|v| TextSize::parse(&v))
@@ -95,10 +92,7 @@ pub fn reflect_on_page(current: RwSignal<TextSize>) {
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         let size = current.get();
-        if let Some(root) = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.document_element())
-        {
+        if let Some(root) = crate::page_root() {
             let _ = root.set_attribute("data-text-size", size.as_str());
         }
     });
