@@ -54,6 +54,9 @@ export default defineConfig({
       LEPTOS_SITE_ROOT: 'target/site',
       LEPTOS_ENV: 'PROD',
       RUST_LOG: 'warn',
+      // Every browser of the suite shares 127.0.0.1; the real limit (20) is
+      // covered by the integration tests.
+      PRUUF_IP_LIMIT_PER_HOUR: '100000',
     },
   },
 });

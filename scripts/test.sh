@@ -13,6 +13,9 @@ ensure_npm_packages
 # cargo-leptos adds RUSTFLAGS to its builds; plain cargo gets its own target dir so
 # neither rebuilds the other's dependencies.
 NATIVE=(env CARGO_TARGET_DIR="$ROOT/target/native")
+# A fresh clone (CI) gains nothing from incremental data: it only fills the disk.
+if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=0; fi
+report_disk() { note "disk: $(df -h --output=avail "$ROOT" | tail -n1 | tr -d ' ') free; target/ $(du -sh "$ROOT/target" 2>/dev/null | cut -f1)"; }
 
 say "cargo fmt --check"
 cargo fmt --all --check
@@ -45,8 +48,12 @@ maildev_start "$(free_port)" "$(free_port)" "$MAIL_DIR"
 say "Unit and integration tests (cargo test)"
 "${NATIVE[@]}" cargo test --locked -p app -p server -p pruuf-test-support
 
+report_disk
+
 say "Release build (cargo leptos build --release)"
 cargo leptos build --release
+
+report_disk
 
 say "End-to-end tests (Playwright, Chromium, desktop and phone)"
 E2E_PORT="$(free_port)"

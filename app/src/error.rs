@@ -19,6 +19,11 @@ pub enum AppError {
     NotFound,
     #[error("That was a lot of tries. Please wait a few minutes and try again.")]
     TooManyTries,
+    /// A limit was reached; the text says when to try again.
+    #[error("{0}")]
+    Limited(String),
+    #[error("We couldn't send the email. Please try again in a minute.")]
+    MailNotSent,
     #[error("Sorry, Pruuf is having trouble right now. Please try again in a minute.")]
     Unavailable,
     #[error("We couldn't reach Pruuf. Please check your internet connection and try again.")]
@@ -34,11 +39,17 @@ impl AppError {
             AppError::SignInNeeded => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::TooManyTries => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyTries | AppError::Limited(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::MailNotSent => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Network => StatusCode::BAD_GATEWAY,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
+    }
+
+    /// Input that fails validation, with the status already on the response.
+    pub fn invalid(message: &str) -> Self {
+        AppError::Invalid(message.to_string()).with_status()
     }
 
     /// The words shown to the person.
@@ -48,13 +59,32 @@ impl AppError {
 
     /// On the server, records this error's status on the response being built, so
     /// that a server function or page answers 4xx/5xx rather than 200.
+    ///
+    /// Not for a form posted without JavaScript: that answer must stay the redirect
+    /// back to the form (which carries the error), or the browser would show a
+    /// bare error instead of the page with the message on it.
     pub fn with_status(self) -> Self {
         #[cfg(feature = "ssr")]
         if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            response.set_status(self.status());
+            if !is_plain_form_post() {
+                response.set_status(self.status());
+            }
         }
         self
     }
+}
+
+/// A form posted by a page without JavaScript: a POST that accepts HTML.
+#[cfg(feature = "ssr")]
+fn is_plain_form_post() -> bool {
+    use_context::<http::request::Parts>().is_some_and(|parts| {
+        parts.method == http::Method::POST
+            && parts
+                .headers
+                .get(http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|accept| accept.contains("text/html"))
+    })
 }
 
 impl FromServerFnError for AppError {
@@ -133,6 +163,8 @@ mod tests {
             AppError::Forbidden,
             AppError::NotFound,
             AppError::TooManyTries,
+            AppError::Limited("Please wait until 10:35.".into()),
+            AppError::MailNotSent,
             AppError::Unavailable,
             AppError::Network,
             AppError::Internal,

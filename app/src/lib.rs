@@ -6,6 +6,7 @@ pub mod accounts;
 #[cfg(feature = "ssr")]
 pub mod clock;
 pub mod error;
+mod legal;
 #[cfg(feature = "ssr")]
 pub mod mail;
 #[cfg(feature = "ssr")]

@@ -12,6 +12,12 @@ pub struct Site {
     pub live_reload_port: Option<u32>,
 }
 
+/// The client's address as the server's middleware worked it out (the socket's
+/// peer, or the last proxy's X-Forwarded-For entry when behind a trusted proxy).
+/// Used for per-address limits and consent records; never logged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientIp(pub String);
+
 /// The Content-Security-Policy for a response. Scripts run only from our origin or
 /// with this response's nonce; WASM may compile; nothing may frame us.
 pub fn content_security_policy(nonce: Option<&str>, live_reload_port: Option<u32>) -> String {

@@ -1,12 +1,16 @@
 //! The HTML document, the app's frame and its routes.
+use crate::accounts::devices::{DevicesPage, HomePage};
+use crate::accounts::login::{ForgotPage, LoginPage, NewPinPage};
+use crate::accounts::signup::{ChooseSizePage, CreatePinPage, SignupPage, VerifyPage};
 use crate::error::{AppError, ErrorPage};
+use crate::legal::{PrivacyPage, TermsPage};
 use crate::text_size::{initial_text_size, reflect_on_page, CurrentTextSize};
 use crate::welcome::WelcomePage;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    StaticSegment,
+    SsrMode, StaticSegment,
 };
 
 /// The document the server sends; the browser hydrates `<App/>` inside it.
@@ -52,6 +56,19 @@ pub fn App() -> impl IntoView {
             <main id="main" tabindex="-1">
                 <Routes fallback=|| view! { <ErrorPage error=AppError::NotFound/> }>
                     <Route path=StaticSegment("") view=WelcomePage/>
+                    <Route path=StaticSegment("signup") view=SignupPage/>
+                    <Route path=(StaticSegment("signup"), StaticSegment("pin")) view=CreatePinPage/>
+                    <Route path=(StaticSegment("signup"), StaticSegment("size")) view=ChooseSizePage/>
+                    <Route path=StaticSegment("verify") view=VerifyPage/>
+                    <Route path=StaticSegment("login") view=LoginPage/>
+                    <Route path=StaticSegment("forgot") view=ForgotPage/>
+                    <Route path=(StaticSegment("forgot"), StaticSegment("pin")) view=NewPinPage/>
+                    // Pages that load data render whole on the server, so they
+                    // work before (and without) the WASM.
+                    <Route path=StaticSegment("home") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("devices") view=DevicesPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("terms") view=TermsPage/>
+                    <Route path=StaticSegment("privacy") view=PrivacyPage/>
                 </Routes>
             </main>
         </Router>

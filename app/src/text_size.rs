@@ -100,9 +100,22 @@ pub fn reflect_on_page(current: RwSignal<TextSize>) {
     let _ = current;
 }
 
-/// Remembers the chosen text size on this device.
+/// Remembers the chosen text size on this device, and on the account of whoever is
+/// signed in here.
 #[server]
 pub async fn set_text_size(size: TextSize) -> Result<TextSize, AppError> {
+    remember_on_device(size)?;
+    if let Some(member) = crate::accounts::session::current_member().await? {
+        crate::accounts::session::accounts()?
+            .set_text_size(&member, size)
+            .await?;
+    }
+    Ok(size)
+}
+
+/// Sets this device's text-size cookie on the response being built.
+#[cfg(feature = "ssr")]
+pub fn remember_on_device(size: TextSize) -> Result<(), AppError> {
     use http::header::{HeaderValue, SET_COOKIE};
     let secure = use_context::<crate::security::Site>()
         .map(|site| site.secure_cookies)
@@ -112,10 +125,11 @@ pub async fn set_text_size(size: TextSize) -> Result<TextSize, AppError> {
         size.as_str(),
         if secure { "; Secure" } else { "" }
     );
-    let response = expect_context::<leptos_axum::ResponseOptions>();
+    let response = use_context::<leptos_axum::ResponseOptions>()
+        .ok_or_else(|| AppError::Internal.with_status())?;
     let value = HeaderValue::from_str(&cookie).map_err(|_| AppError::Internal.with_status())?;
     response.append_header(SET_COOKIE, value);
-    Ok(size)
+    Ok(())
 }
 
 /// Three big buttons. Each is its own form, so it works before the WASM loads (the

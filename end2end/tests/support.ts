@@ -29,3 +29,42 @@ export async function expectNoAxeViolations(page: Page) {
 export async function rootFontSize(page: Page): Promise<number> {
   return page.evaluate(() => parseFloat(getComputedStyle(document.documentElement).fontSize));
 }
+
+/** A fresh address for each test: the mail catcher is shared. */
+export function freshEmail(name: string): string {
+  return `${name}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}@example.com`;
+}
+
+const mailApi = `http://${process.env.PRUUF_TEST_MAIL_API ?? '127.0.0.1:1080'}`;
+
+/** The code in the newest "Your Pruuf code" mail to `address`, once `count` have arrived. */
+export async function codeFor(address: string, count = 1): Promise<string> {
+  let text = '';
+  await expect
+    .poll(
+      async () => {
+        const response = await fetch(`${mailApi}/api/email`);
+        const mails = (await response.json()) as Array<{ subject: string; text: string; to: Array<{ address: string }> }>;
+        const mine = mails.filter(
+          (m) => m.subject === 'Your Pruuf code' && m.to.some((t) => t.address.toLowerCase() === address.toLowerCase()),
+        );
+        text = mine.length >= count ? mine[mine.length - 1].text : '';
+        return mine.length;
+      },
+      { timeout: 10_000 },
+    )
+    .toBeGreaterThanOrEqual(count);
+  const match = /Your Pruuf code is (\d{6})/.exec(text);
+  expect(match, text).not.toBeNull();
+  return match![1];
+}
+
+/** Moves the server's test clock forward. */
+export async function advanceClock(baseURL: string, seconds: number) {
+  const response = await fetch(`${baseURL}/__test/clock`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ advance_seconds: seconds }),
+  });
+  expect(response.status).toBe(200);
+}

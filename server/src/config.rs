@@ -31,6 +31,18 @@ pub struct Config {
     /// Under `cargo leptos watch` (which sets LEPTOS_WATCH): pages may open the
     /// live-reload socket. Never in production.
     pub live_reload: bool,
+    /// Keys the digests of one-time codes (at least 32 bytes). Production sets its
+    /// own secret; locally a fixed stand-in is used.
+    pub secret_key: Vec<u8>,
+    /// The versions of the Terms and the Privacy Policy people accept; raising one
+    /// asks every signed-in person to accept again.
+    pub terms_version: String,
+    pub privacy_version: String,
+    /// Log-in attempts, and code requests or checks, allowed per client address
+    /// per hour (each counted separately).
+    pub ip_limit_per_hour: u32,
+    /// Behind a reverse proxy: the client's address is the last X-Forwarded-For entry.
+    pub trust_proxy: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -48,6 +60,9 @@ pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:3000";
 /// The local mail catcher (maildev) that scripts/run.sh and scripts/test.sh start.
 pub const DEFAULT_SMTP_URL: &str = "smtp://127.0.0.1:1025";
 pub const DEFAULT_MAIL_FROM: &str = "Pruuf <hello@pruuf.localhost>";
+/// The local stand-in for PRUUF_SECRET_KEY; production refuses it.
+pub const DEV_SECRET_KEY: &str = "pruuf-local-development-secret-not-for-production";
+pub const DEFAULT_POLICY_VERSION: &str = "2026-11-01";
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -147,6 +162,45 @@ impl Config {
 
         let live_reload = !production && var("LEPTOS_WATCH").is_some();
 
+        let secret_key = required_in_production("PRUUF_SECRET_KEY", DEV_SECRET_KEY)?.into_bytes();
+        if secret_key.len() < 32 {
+            return Err(ConfigError::Invalid {
+                name: "PRUUF_SECRET_KEY",
+                why: "it must be at least 32 characters (e.g. `openssl rand -hex 32`)".into(),
+            });
+        }
+        if production && secret_key == DEV_SECRET_KEY.as_bytes() {
+            return Err(ConfigError::Invalid {
+                name: "PRUUF_SECRET_KEY",
+                why: "production needs its own secret, not the development stand-in".into(),
+            });
+        }
+        let terms_version =
+            var("PRUUF_TERMS_VERSION").unwrap_or_else(|| DEFAULT_POLICY_VERSION.into());
+        let privacy_version =
+            var("PRUUF_PRIVACY_VERSION").unwrap_or_else(|| DEFAULT_POLICY_VERSION.into());
+        let ip_limit_per_hour = match var("PRUUF_IP_LIMIT_PER_HOUR") {
+            None => app::accounts::rules::IP_ATTEMPTS_PER_HOUR,
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=1_000_000).contains(n))
+                .ok_or(ConfigError::Invalid {
+                    name: "PRUUF_IP_LIMIT_PER_HOUR",
+                    why: "expected a whole number from 1 to 1000000".into(),
+                })?,
+        };
+        let trust_proxy = match var("PRUUF_TRUST_PROXY").as_deref() {
+            None | Some("0") | Some("false") => false,
+            Some("1") | Some("true") => true,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "PRUUF_TRUST_PROXY",
+                    why: format!("`{other}` is not 1 or 0"),
+                })
+            }
+        };
+
         Ok(Config {
             environment,
             database_url,
@@ -158,6 +212,11 @@ impl Config {
             smtp_url,
             mail_from,
             live_reload,
+            secret_key,
+            terms_version,
+            privacy_version,
+            ip_limit_per_hour,
+            trust_proxy,
         })
     }
 }
@@ -197,6 +256,64 @@ mod tests {
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
+    const PROD_KEY: &str = "0123456789abcdef0123456789abcdef-production";
+
+    #[test]
+    fn production_needs_its_own_long_secret() {
+        let base = [
+            ("PRUUF_ENV", "production"),
+            ("DATABASE_URL", "postgres://db/pruuf"),
+            ("PRUUF_PUBLIC_URL", "https://pruuf.example"),
+            ("PRUUF_SMTP_URL", "smtps://u:p@smtp.example:465"),
+            ("PRUUF_MAIL_FROM", "Pruuf <hello@pruuf.example>"),
+        ];
+        assert_eq!(
+            config(&base).expect_err("no key"),
+            ConfigError::Missing {
+                name: "PRUUF_SECRET_KEY"
+            }
+        );
+        for bad in ["short", DEV_SECRET_KEY] {
+            let with = [&base[..], &[("PRUUF_SECRET_KEY", bad)]].concat();
+            assert!(matches!(
+                config(&with),
+                Err(ConfigError::Invalid {
+                    name: "PRUUF_SECRET_KEY",
+                    ..
+                })
+            ));
+        }
+        let good = [&base[..], &[("PRUUF_SECRET_KEY", PROD_KEY)]].concat();
+        assert_eq!(
+            config(&good).expect("valid").secret_key,
+            PROD_KEY.as_bytes()
+        );
+    }
+
+    #[test]
+    fn limits_and_policy_versions_have_defaults_and_can_be_set() {
+        let c = config(&[]).expect("defaults");
+        assert_eq!(c.ip_limit_per_hour, 20);
+        assert_eq!(c.terms_version, DEFAULT_POLICY_VERSION);
+        assert!(!c.trust_proxy);
+        let c = config(&[
+            ("PRUUF_IP_LIMIT_PER_HOUR", "500"),
+            ("PRUUF_TERMS_VERSION", "2027-01-01"),
+            ("PRUUF_TRUST_PROXY", "1"),
+        ])
+        .expect("valid");
+        assert_eq!(c.ip_limit_per_hour, 500);
+        assert_eq!(c.terms_version, "2027-01-01");
+        assert!(c.trust_proxy);
+        assert!(matches!(
+            config(&[("PRUUF_IP_LIMIT_PER_HOUR", "0")]),
+            Err(ConfigError::Invalid {
+                name: "PRUUF_IP_LIMIT_PER_HOUR",
+                ..
+            })
+        ));
+    }
+
     #[test]
     fn local_use_needs_nothing() {
         let c = config(&[]).expect("defaults");
@@ -225,6 +342,7 @@ mod tests {
             ("PRUUF_PUBLIC_URL", "https://pruuf.example"),
             ("PRUUF_SMTP_URL", "smtps://u:p@smtp.example:465"),
             ("PRUUF_MAIL_FROM", "Pruuf <hello@pruuf.example>"),
+            ("PRUUF_SECRET_KEY", PROD_KEY),
             ("LEPTOS_WATCH", "true"),
         ])
         .expect("valid");
@@ -271,6 +389,7 @@ mod tests {
             ("PRUUF_PUBLIC_URL", "https://Pruuf.Example/app"),
             ("PRUUF_SMTP_URL", "smtps://u:p@smtp.example:465"),
             ("PRUUF_MAIL_FROM", "Pruuf <hello@pruuf.example>"),
+            ("PRUUF_SECRET_KEY", PROD_KEY),
         ])
         .expect("valid");
         assert_eq!(ok.public_origin, "https://pruuf.example");
@@ -285,6 +404,7 @@ mod tests {
             ("DATABASE_URL", "postgres://db/pruuf"),
             ("PRUUF_PUBLIC_URL", "https://pruuf.example"),
             ("PRUUF_MAIL_FROM", "Pruuf <hello@pruuf.example>"),
+            ("PRUUF_SECRET_KEY", PROD_KEY),
         ];
         assert_eq!(
             config(&base).expect_err("no relay"),

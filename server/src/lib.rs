@@ -4,8 +4,11 @@ pub mod config;
 pub mod db;
 pub mod health;
 pub mod security;
+pub mod sessions;
 pub mod test_api;
 
+use app::accounts::secrets::CodeKey;
+use app::accounts::service::{AccountSettings, Accounts};
 use app::{clock::Clock, mail, security::Site, shell, App};
 use axum::{extract::FromRef, middleware, routing::get, Router};
 use config::Config;
@@ -30,6 +33,7 @@ pub struct AppState {
     pub pool: PgPool,
     pub clock: Clock,
     pub mailer: mail::Mailer,
+    pub accounts: Accounts,
     pub config: Arc<Config>,
 }
 
@@ -45,11 +49,30 @@ impl AppState {
             Clock::system()
         };
         let mailer = mail::Mailer::new(&config.smtp_url, &config.mail_from)?;
+        let code_key = CodeKey::new(&config.secret_key).map_err(|e| {
+            StartError::Config(config::ConfigError::Invalid {
+                name: "PRUUF_SECRET_KEY",
+                why: e.to_string(),
+            })
+        })?;
+        let accounts = Accounts {
+            pool: pool.clone(),
+            clock: clock.clone(),
+            mailer: mailer.clone(),
+            settings: Arc::new(AccountSettings {
+                code_key,
+                public_url: config.public_origin.clone(),
+                terms_version: config.terms_version.clone(),
+                privacy_version: config.privacy_version.clone(),
+                ip_limit_per_hour: config.ip_limit_per_hour,
+            }),
+        };
         Ok(AppState {
             leptos_options,
             pool,
             clock,
             mailer,
+            accounts,
             config: Arc::new(config),
         })
     }
@@ -70,12 +93,13 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let context = {
         let (pool, clock, site) = (state.pool.clone(), state.clock.clone(), state.site());
-        let mailer = state.mailer.clone();
+        let (mailer, accounts) = (state.mailer.clone(), state.accounts.clone());
         move || {
             provide_context(pool.clone());
             provide_context(clock.clone());
             provide_context(site.clone());
             provide_context(mailer.clone());
+            provide_context(accounts.clone());
         }
     };
     let page = {
@@ -89,10 +113,15 @@ pub fn router(state: AppState) -> Router {
         .route("/ready", get(health::ready))
         .leptos_routes_with_context(&state, routes, context, page)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(sessions::layer(&state))
         // Every route above refuses cross-site state changes.
         .layer(middleware::from_fn_with_state(
             allowed,
             security::check_origin,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.config.trust_proxy,
+            security::client_ip,
         ));
 
     // Routes exempt from the Origin check are added after it, here, by name.
@@ -199,7 +228,8 @@ pub async fn serve() -> Result<(), StartError> {
     }
     let addr = leptos_options.site_addr;
     let state = AppState::new(leptos_options, pool, config)?;
-    let app = router(state);
+    sessions::spawn_housekeeping(state.pool.clone(), state.clock.clone());
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let listen_error = |e: std::io::Error| StartError::Listen {
         addr: addr.to_string(),
         reason: e.to_string(),

@@ -89,6 +89,44 @@ impl SecurityHeaders {
     }
 }
 
+/// The client's address: the socket's peer or, behind a trusted proxy, the last
+/// (proxy-added) entry of X-Forwarded-For. "unknown" when neither is there.
+pub fn client_address(
+    peer: Option<std::net::IpAddr>,
+    forwarded_for: Option<&str>,
+    trust_proxy: bool,
+) -> String {
+    if trust_proxy {
+        if let Some(ip) = forwarded_for
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|last| last.trim().parse::<std::net::IpAddr>().ok())
+        {
+            return ip.to_string();
+        }
+    }
+    peer.map(|ip| ip.to_string())
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// Puts [`app::security::ClientIp`] into the request for the server functions.
+pub async fn client_ip(
+    State(trust_proxy): State<bool>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    let forwarded = request
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    let ip = client_address(peer, forwarded, trust_proxy);
+    request.extensions_mut().insert(app::security::ClientIp(ip));
+    next.run(request).await
+}
+
 pub async fn security_headers(
     State(config): State<SecurityHeaders>,
     request: Request,
@@ -124,6 +162,19 @@ pub async fn security_headers(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_client_address_is_the_peer_unless_a_trusted_proxy_says_otherwise() {
+        let peer = Some("10.1.2.3".parse().expect("ip"));
+        assert_eq!(client_address(peer, Some("1.1.1.1"), false), "10.1.2.3");
+        assert_eq!(
+            client_address(peer, Some("6.6.6.6, 203.0.113.9"), true),
+            "203.0.113.9",
+            "the proxy's own entry is the last one; earlier ones are the client's to forge"
+        );
+        assert_eq!(client_address(peer, Some("garbage"), true), "10.1.2.3");
+        assert_eq!(client_address(None, None, false), "unknown");
+    }
 
     fn ours() -> Vec<String> {
         vec![

@@ -1,6 +1,7 @@
 //! Test support: drives an in-process `axum::Router` the way a browser would, and
 //! (in later issues) local fakes of Stripe, Twilio and web push that speak their
 //! real wire formats on 127.0.0.1.
+pub mod browser;
 pub mod mailbox;
 pub mod proxy;
 use axum::{body::Body, Router};
@@ -61,10 +62,12 @@ impl Call {
             .iter()
             .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
             .collect();
+        let body = encoded.join("&");
         self.request = self
             .request
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-        self.body = Body::from(encoded.join("&"));
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::CONTENT_LENGTH, body.len());
+        self.body = Body::from(body);
         self
     }
 

@@ -26,6 +26,55 @@ pub async fn with_subject(subject: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// The mails sent to `address`, oldest first.
+pub async fn to(address: &str) -> Vec<serde_json::Value> {
+    all_mail()
+        .await
+        .into_iter()
+        .filter(|m| {
+            m["to"].as_array().is_some_and(|to| {
+                to.iter().any(|t| {
+                    t["address"]
+                        .as_str()
+                        .is_some_and(|a| a.eq_ignore_ascii_case(address))
+                })
+            })
+        })
+        .collect()
+}
+
+/// The code in the newest "Your Pruuf code" mail to `address`, waiting (up to 5 s,
+/// polling) for at least `count` such mails to have arrived.
+pub async fn code_for(address: &str, count: usize) -> String {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let mails: Vec<serde_json::Value> = to(address)
+            .await
+            .into_iter()
+            .filter(|m| m["subject"] == "Your Pruuf code")
+            .collect();
+        if mails.len() >= count {
+            let text = mails
+                .last()
+                .and_then(|m| m["text"].as_str())
+                .unwrap_or_default();
+            let code: String = text
+                .split("Your Pruuf code is ")
+                .nth(1)
+                .map(|rest| rest.chars().take_while(char::is_ascii_digit).collect())
+                .unwrap_or_default();
+            assert_eq!(code.len(), 6, "no code in the mail: {text}");
+            return code;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "only {} code mails reached {address}",
+            mails.len()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// A plain HTTP/1.0 GET (no chunked encoding to undo) returning the body.
 async fn get(addr: &str, path: &str) -> String {
     let mut stream = TcpStream::connect(addr)

@@ -1,8 +1,32 @@
 //! Accounts (SPEC §3): who someone is and how they prove it.
-//! `validation` is shared by the browser and the server; `rules` holds the pure
-//! rules for one-time email codes and the PIN lockout ladder; `secrets` (server
-//! only) makes codes and hashes codes and PINs.
+//! - `validation`: the inputs, checked alike in the browser and on the server;
+//! - `rules`: the pure rules (codes, lockout ladder, per-address limits);
+//! - `secrets`, `store`, `service`, `session` (server only): making and checking
+//!   secrets, all the accounts SQL, what each action does, and the request side;
+//! - `forms`, `signup`, `login`, `devices`: the pages, each with its server functions.
+pub mod devices;
+pub mod forms;
+pub mod login;
 pub mod rules;
 #[cfg(feature = "ssr")]
 pub mod secrets;
+#[cfg(feature = "ssr")]
+pub mod service;
+#[cfg(feature = "ssr")]
+pub mod session;
+pub mod signup;
+#[cfg(feature = "ssr")]
+pub mod store;
 pub mod validation;
+
+/// Percent-encodes a value for a URL's query string.
+pub(crate) fn query_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -136,6 +136,102 @@ pub fn pin_gate(
     }
 }
 
+/// Log-in attempts, and code requests or checks, allowed from one IP address in an
+/// hour (each counted separately). The server can raise it (PRUUF_IP_LIMIT_PER_HOUR)
+/// for a test suite whose every browser shares 127.0.0.1.
+pub const IP_ATTEMPTS_PER_HOUR: u32 = 20;
+
+/// How long a verified email address may be used to finish sign-up or a PIN reset.
+pub const VERIFIED_EMAIL_LIFETIME: Duration = Duration::minutes(20);
+
+/// `attempts` counts this one.
+pub fn ip_allowed(attempts: i64, limit: u32) -> bool {
+    attempts <= i64::from(limit)
+}
+
+/// A clock time as people read it, e.g. "9:05 AM", at `offset_minutes` east of UTC.
+/// Without the browser's offset (no JavaScript) the time is given in UTC and says so.
+pub fn clock_time(at: DateTime<Utc>, offset_minutes: Option<i32>) -> String {
+    use chrono::{FixedOffset, Offset, Timelike};
+    let offset = offset_minutes
+        .filter(|m| m.abs() <= 18 * 60)
+        .and_then(|m| FixedOffset::east_opt(m * 60));
+    let local = at.with_timezone(&offset.unwrap_or_else(|| Utc.fix()));
+    let (pm, hour) = local.hour12();
+    let text = format!(
+        "{hour}:{:02} {}",
+        local.minute(),
+        if pm { "PM" } else { "AM" }
+    );
+    if offset.is_some() {
+        text
+    } else {
+        format!("{text} UTC")
+    }
+}
+
+/// What a person sees when a PIN log-in is not allowed now.
+pub fn gate_message(
+    gate: PinGate,
+    now: DateTime<Utc>,
+    offset_minutes: Option<i32>,
+) -> Option<String> {
+    match gate {
+        PinGate::Open => None,
+        PinGate::LockedUntil(until) => {
+            let minutes = ((until - now).num_seconds() + 59) / 60;
+            Some(format!(
+                "For your safety, log-in is paused after several wrong PINs. \
+                 Please try again in {minutes} minute{} (at {}), or reset your PIN with an email code.",
+                if minutes == 1 { "" } else { "s" },
+                clock_time(until, offset_minutes)
+            ))
+        }
+        PinGate::Disabled => Some(
+            "For your safety, log-in with a PIN is turned off after many wrong PINs. \
+             Please choose \u{201c}Forgot your PIN?\u{201d} to set a new one with an email code."
+                .to_string(),
+        ),
+    }
+}
+
+/// A short name for a signed-in device, from its browser's User-Agent header.
+pub fn device_label(user_agent: &str) -> String {
+    let ua = user_agent.to_ascii_lowercase();
+    let browser = if ua.contains("edg/") {
+        "Edge"
+    } else if ua.contains("firefox/") {
+        "Firefox"
+    } else if ua.contains("chrome/") || ua.contains("chromium/") || ua.contains("crios/") {
+        "Chrome"
+    } else if ua.contains("safari/") {
+        "Safari"
+    } else {
+        "A web browser"
+    };
+    let system = if ua.contains("iphone") {
+        Some("iPhone")
+    } else if ua.contains("ipad") {
+        Some("iPad")
+    } else if ua.contains("android") {
+        Some("Android")
+    } else if ua.contains("windows") {
+        Some("Windows")
+    } else if ua.contains("mac os") || ua.contains("macintosh") {
+        Some("Mac")
+    } else if ua.contains("cros") {
+        Some("Chromebook")
+    } else if ua.contains("linux") {
+        Some("Linux")
+    } else {
+        None
+    };
+    match system {
+        Some(system) => format!("{browser} on {system}"),
+        None => browser.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,6 +325,56 @@ mod tests {
             CodeVerdict::TooManyTries,
             "even the right code"
         );
+    }
+
+    #[test]
+    fn twenty_attempts_an_hour_from_one_address() {
+        assert!(ip_allowed(20, IP_ATTEMPTS_PER_HOUR));
+        assert!(!ip_allowed(21, IP_ATTEMPTS_PER_HOUR));
+    }
+
+    #[test]
+    fn clock_times_read_naturally_in_the_persons_zone() {
+        assert_eq!(clock_time(t(9, 5, 0), Some(0)), "9:05 AM");
+        assert_eq!(clock_time(t(9, 5, 0), Some(-300)), "4:05 AM");
+        assert_eq!(clock_time(t(13, 30, 0), Some(60)), "2:30 PM");
+        assert_eq!(clock_time(t(0, 0, 0), Some(0)), "12:00 AM");
+        assert_eq!(clock_time(t(12, 0, 0), None), "12:00 PM UTC");
+        assert_eq!(
+            clock_time(t(12, 0, 0), Some(100_000)),
+            "12:00 PM UTC",
+            "nonsense offsets are ignored"
+        );
+    }
+
+    #[test]
+    fn a_lock_says_when_it_ends() {
+        let now = t(12, 0, 0);
+        let message =
+            gate_message(PinGate::LockedUntil(t(12, 5, 0)), now, Some(0)).expect("locked");
+        assert!(message.contains("in 5 minutes (at 12:05 PM)"), "{message}");
+        let almost =
+            gate_message(PinGate::LockedUntil(t(12, 0, 30)), now, Some(0)).expect("locked");
+        assert!(almost.contains("in 1 minute (at"), "{almost}");
+        assert!(gate_message(PinGate::Disabled, now, None)
+            .expect("disabled")
+            .contains("Forgot your PIN?"));
+        assert_eq!(gate_message(PinGate::Open, now, None), None);
+    }
+
+    #[test]
+    fn devices_get_plain_names() {
+        let pixel = "Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Mobile Safari/537.36";
+        assert_eq!(device_label(pixel), "Chrome on Android");
+        let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+        assert_eq!(device_label(iphone), "Safari on iPhone");
+        assert_eq!(
+            device_label(
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:120.0) Gecko/20100101 Firefox/120.0"
+            ),
+            "Firefox on Windows"
+        );
+        assert_eq!(device_label(""), "A web browser");
     }
 
     #[test]

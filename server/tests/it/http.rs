@@ -1,6 +1,6 @@
 //! The HTTP stack against a real PostgreSQL: health, readiness, pages, security
 //! headers, the Origin check, the body limit and the test clock.
-mod common;
+use crate::common;
 
 use leptos::server_fn::ServerFn;
 use pruuf_test_support::{Call, ORIGIN};

@@ -1,6 +1,6 @@
 //! Losing the database while running: /ready says 503 at once (no hang), and
 //! recovers by itself when the database is back.
-mod common;
+use crate::common;
 
 use pruuf_test_support::{proxy::CuttableProxy, Call};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

@@ -1,0 +1,291 @@
+//! Being signed in: who I am, my signed-in devices, signing out (here, one other
+//! device, or everywhere), and accepting new Terms.
+use super::forms::{error_of, FormAlert};
+use crate::error::{AppError, ErrorPage};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+
+/// The signed-in person, as pages see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub email: String,
+    /// The Terms or Privacy Policy changed since they last accepted.
+    pub needs_consent: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceView {
+    pub id: String,
+    pub label: String,
+    /// e.g. "26 Nov 2026"
+    pub signed_in_on: String,
+    pub last_used_on: String,
+    pub this_device: bool,
+}
+
+/// Who is signed in here, if anyone.
+#[server]
+pub async fn me() -> Result<Option<Person>, AppError> {
+    Ok(super::session::current_member().await?.map(|m| Person {
+        email: m.email,
+        needs_consent: m.needs_consent,
+    }))
+}
+
+#[server]
+pub async fn list_devices() -> Result<Vec<DeviceView>, AppError> {
+    use super::session::{accounts, require_member};
+    let member = require_member().await?;
+    let rows = accounts()?.devices(&member).await?;
+    Ok(rows
+        .into_iter()
+        .map(|d| DeviceView {
+            id: d.id.to_string(),
+            label: d.label,
+            signed_in_on: d.created_at.format("%-d %b %Y").to_string(),
+            last_used_on: d.last_seen_at.format("%-d %b %Y").to_string(),
+            this_device: d.id == member.device_id,
+        })
+        .collect())
+}
+
+/// Signs this device out.
+#[server]
+pub async fn sign_out() -> Result<(), AppError> {
+    use super::session::{accounts, caller, current_member, forget};
+    if let Some(member) = current_member().await? {
+        accounts()?
+            .sign_out(&caller(), &member, member.device_id)
+            .await?;
+    }
+    forget().await?;
+    leptos_axum::redirect("/login?signed_out=1");
+    Ok(())
+}
+
+/// Signs one other device out, from the list.
+#[server]
+pub async fn sign_out_device(device: String) -> Result<(), AppError> {
+    use super::session::{accounts, caller, require_member};
+    let member = require_member().await?;
+    let device = uuid::Uuid::parse_str(device.trim())
+        .map_err(|_| AppError::invalid("That device isn't in your list any more."))?;
+    if !accounts()?.sign_out(&caller(), &member, device).await? {
+        return Err(AppError::invalid(
+            "That device isn't in your list any more.",
+        ));
+    }
+    leptos_axum::redirect("/devices");
+    Ok(())
+}
+
+/// Signs out every device; `keep_this` keeps this one signed in.
+#[server]
+pub async fn sign_out_everywhere(keep_this: Option<String>) -> Result<(), AppError> {
+    use super::session::{accounts, caller, forget, require_member};
+    let member = require_member().await?;
+    let keep = keep_this.is_some();
+    accounts()?
+        .sign_out_everywhere(&caller(), &member, keep)
+        .await?;
+    if keep {
+        leptos_axum::redirect("/devices?ended=others");
+    } else {
+        forget().await?;
+        leptos_axum::redirect("/login?signed_out=everywhere");
+    }
+    Ok(())
+}
+
+#[server]
+pub async fn accept_terms() -> Result<(), AppError> {
+    use super::session::{accounts, caller, require_member};
+    let member = require_member().await?;
+    accounts()?.accept_terms(&caller(), &member).await?;
+    leptos_axum::redirect("/home");
+    Ok(())
+}
+
+/// Shows `signed_in` with the person, or sends them to log in.
+#[component]
+pub fn SignedIn<F, V>(signed_in: F) -> impl IntoView
+where
+    F: Fn(Person) -> V + Send + Sync + Clone + 'static,
+    V: IntoView + 'static,
+{
+    let me = Resource::new(|| (), |_| me());
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
+            {move || {
+                let signed_in = signed_in.clone();
+                Suspend::new(async move {
+                    match me.await {
+                        Ok(Some(person)) => signed_in(person).into_any(),
+                        Ok(None) => view! { <Redirect path="/login"/> }.into_any(),
+                        Err(error) => view! { <ErrorPage error/> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+/// Asks to accept new versions of the Terms and the Privacy Policy.
+#[component]
+fn ConsentCard() -> impl IntoView {
+    let action = ServerAction::<AcceptTerms>::new();
+    let error = error_of(action);
+    view! {
+        <section class="card notice" aria-labelledby="consent-title">
+            <h2 id="consent-title">"We\u{2019}ve updated our Terms"</h2>
+            <p>
+                "Please read the new " <a href="/terms">"Terms"</a> " and "
+                <a href="/privacy">"Privacy Policy"</a> ". Nothing changes in how Pruuf looks after you."
+            </p>
+            <ActionForm action=action attr:class="stack">
+                <FormAlert id="consent-error" message=error/>
+                <button type="submit" class="button primary">"I accept"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// The signed-in start page. (The check-in and the dashboards arrive with their
+/// own issue; for now it greets, and leads to the account pages.)
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let query = use_query_map();
+    let pin_changed = move || query.read().get("pin").as_deref() == Some("changed");
+    view! {
+        <Title text="Home"/>
+        <SignedIn signed_in=move |me: Person| {
+            view! {
+                <section class="page" aria-labelledby="home-title">
+                    <h1 id="home-title">"Hello!"</h1>
+                    <Show when=pin_changed>
+                        <p class="notice-text" role="status">
+                            "Your new PIN is saved. Every other device has been signed out."
+                        </p>
+                    </Show>
+                    {me.needs_consent.then(|| view! { <ConsentCard/> })}
+                    <p class="lead">
+                        "You\u{2019}re signed in as " <strong class="address">{me.email.clone()}</strong> "."
+                    </p>
+                    <div class="actions">
+                        <a class="button secondary" href="/devices">"Signed-in devices"</a>
+                        <SignOutButton/>
+                    </div>
+                </section>
+            }
+        }/>
+    }
+}
+
+#[component]
+fn SignOutButton() -> impl IntoView {
+    let action = ServerAction::<SignOut>::new();
+    view! {
+        <ActionForm action=action attr:class="stack">
+            <button type="submit" class="button secondary">"Sign out"</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+pub fn DevicesPage() -> impl IntoView {
+    let query = use_query_map();
+    let ended_others = move || query.read().get("ended").as_deref() == Some("others");
+    view! {
+        <Title text="Signed-in devices"/>
+        <SignedIn signed_in=move |_me: Person| {
+            view! {
+                <section class="page" aria-labelledby="devices-title">
+                    <h1 id="devices-title">"Signed-in devices"</h1>
+                    <Show when=ended_others>
+                        <p class="notice-text" role="status">"Every other device is now signed out."</p>
+                    </Show>
+                    <p class="lead">
+                        "These are the phones and computers where you are signed in to Pruuf. "
+                        "If you don\u{2019}t recognise one, sign it out."
+                    </p>
+                    <DeviceList/>
+                    <EverywhereForms/>
+                </section>
+            }
+        }/>
+    }
+}
+
+#[component]
+fn DeviceList() -> impl IntoView {
+    let devices = Resource::new(|| (), |_| list_devices());
+    let sign_out_one = ServerAction::<SignOutDevice>::new();
+    let error = error_of(sign_out_one);
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
+            {move || Suspend::new(async move {
+                match devices.await {
+                    Ok(list) => {
+                        view! {
+                            <ul class="device-list">
+                                {list
+                                    .into_iter()
+                                    .map(|d| {
+                                        let this = d.this_device;
+                                        view! {
+                                            <li class="card device">
+                                                <h2>
+                                                    {d.label.clone()}
+                                                    {this.then(|| view! { <span class="badge">" (this device)"</span> })}
+                                                </h2>
+                                                <p>
+                                                    "Signed in " {d.signed_in_on.clone()}
+                                                    ". Last used " {d.last_used_on.clone()} "."
+                                                </p>
+                                                {(!this).then(|| {
+                                                    let label = format!("Sign out {}", d.label);
+                                                    view! {
+                                                        <ActionForm action=sign_out_one>
+                                                            <input type="hidden" name="device" value=d.id.clone()/>
+                                                            <button type="submit" class="button secondary" aria-label=label>
+                                                                "Sign out this device"
+                                                            </button>
+                                                        </ActionForm>
+                                                    }
+                                                })}
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ul>
+                        }
+                            .into_any()
+                    }
+                    Err(error) => view! { <ErrorPage error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+        <FormAlert id="device-error" message=error/>
+    }
+}
+
+#[component]
+fn EverywhereForms() -> impl IntoView {
+    let action = ServerAction::<SignOutEverywhere>::new();
+    let error = error_of(action);
+    view! {
+        <div class="actions">
+            <ActionForm action=action attr:class="stack">
+                <input type="hidden" name="keep_this" value="yes"/>
+                <button type="submit" class="button secondary">"Sign out all other devices"</button>
+            </ActionForm>
+            <ActionForm action=action attr:class="stack">
+                <button type="submit" class="button secondary">"Sign out everywhere, this device too"</button>
+            </ActionForm>
+        </div>
+        <FormAlert id="everywhere-error" message=error/>
+    }
+}

@@ -1,0 +1,114 @@
+//! Log-in with email and PIN, and "forgot your PIN" (SPEC §3; seed 001 L1629-1644,
+//! L5535-5562). A lockout never signs anyone out: a signed-in device stays so.
+use super::forms::{error_of, parse_offset, FormAlert, PinField, TzField};
+use super::signup::{EmailStep, EXPIRED_VERIFICATION};
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[server]
+pub async fn log_in(email: String, pin: String, tz: Option<String>) -> Result<(), AppError> {
+    use super::session::{accounts, caller, sign_in};
+    use super::validation::{Email, Pin};
+    let email = Email::parse(&email).map_err(AppError::invalid)?;
+    let pin = Pin::parse(&pin).map_err(AppError::invalid)?;
+    let accounts = accounts()?;
+    let signed_in = accounts
+        .log_in(&caller(), &email, &pin, parse_offset(tz))
+        .await?;
+    sign_in(signed_in).await?;
+    if let Some(member) = accounts.member(signed_in.device_id).await? {
+        crate::text_size::remember_on_device(member.text_size)?;
+    }
+    leptos_axum::redirect("/home");
+    Ok(())
+}
+
+/// Sets a new PIN for the address verified a moment ago; every other device is
+/// signed out and this one is signed in.
+#[server]
+pub async fn reset_pin(pin: String, pin_again: String) -> Result<(), AppError> {
+    use super::session::{accounts, caller, sign_in, verified_email};
+    use super::validation::Pin;
+    let accounts = accounts()?;
+    let Some(email) = verified_email(accounts.clock.now()).await? else {
+        return Err(AppError::invalid(EXPIRED_VERIFICATION));
+    };
+    let pin = Pin::parse_confirmed(&pin, &pin_again).map_err(AppError::invalid)?;
+    let signed_in = accounts.reset_pin(&caller(), &email, &pin).await?;
+    sign_in(signed_in).await?;
+    leptos_axum::redirect("/home?pin=changed");
+    Ok(())
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let action = ServerAction::<LogIn>::new();
+    let error = error_of(action);
+    view! {
+        <Title text="Log in"/>
+        <section class="page narrow" aria-labelledby="login-title">
+            <h1 id="login-title">"Welcome back"</h1>
+            <ActionForm action=action attr:class="stack" attr:novalidate=true>
+                <TzField/>
+                <div class="field">
+                    <label for="field-email">"Your email address"</label>
+                    <input
+                        id="field-email"
+                        type="email"
+                        name="email"
+                        autocomplete="username"
+                        inputmode="email"
+                        required
+                        aria-describedby="login-error"
+                    />
+                </div>
+                <PinField name="pin" label="Your 4-number PIN" autocomplete="current-password"/>
+                <FormAlert id="login-error" message=error/>
+                <button type="submit" class="button primary" disabled=move || action.pending().get()>
+                    {move || if action.pending().get() { "Logging in\u{2026}" } else { "Log in" }}
+                </button>
+            </ActionForm>
+            <p><a href="/forgot">"Forgot your PIN?"</a></p>
+            <p>"New to Pruuf? " <a href="/signup">"Create an account"</a></p>
+        </section>
+    }
+}
+
+#[component]
+pub fn ForgotPage() -> impl IntoView {
+    view! {
+        <Title text="Forgot your PIN"/>
+        <section class="page narrow" aria-labelledby="forgot-title">
+            <h1 id="forgot-title">"Forgot your PIN?"</h1>
+            <p class="lead">
+                "No problem. We\u{2019}ll email you a code, and then you can choose a new PIN."
+            </p>
+            <EmailStep intent="reset" button="Send me a code"/>
+            <p><a href="/login">"Back to log in"</a></p>
+        </section>
+    }
+}
+
+#[component]
+pub fn NewPinPage() -> impl IntoView {
+    let action = ServerAction::<ResetPin>::new();
+    let error = error_of(action);
+    view! {
+        <Title text="Choose a new PIN"/>
+        <section class="page narrow" aria-labelledby="new-pin-title">
+            <h1 id="new-pin-title">"Choose a new PIN"</h1>
+            <p class="lead">
+                "Choose 4 numbers you will remember. For your safety, every other device will be signed out."
+            </p>
+            <ActionForm action=action attr:class="stack" attr:novalidate=true>
+                <PinField name="pin" label="Your new 4-number PIN" autofocus=true/>
+                <PinField name="pin_again" label="Type the same PIN again"/>
+                <FormAlert id="new-pin-error" message=error/>
+                <button type="submit" class="button primary" disabled=move || action.pending().get()>
+                    "Save my new PIN"
+                </button>
+            </ActionForm>
+        </section>
+    }
+}

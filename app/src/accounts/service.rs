@@ -1,0 +1,567 @@
+//! What each account action does, on the server: reads the facts through `store`,
+//! asks `rules`, writes the outcome in one transaction, and answers with an
+//! [`AppError`] a person can read. The server functions in `api` only gather the
+//! request's context and call these.
+use super::rules::{self, CodeVerdict, PinGate};
+use super::secrets::{self, CodeKey};
+use super::store;
+use super::validation::{Email, EmailCode, Pin};
+use crate::clock::Clock;
+use crate::error::AppError;
+use crate::mail::{Mailer, OutgoingMail};
+use crate::text_size::TextSize;
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+use sqlx::PgPool;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// Settings the account rules need, from the server's configuration.
+pub struct AccountSettings {
+    pub code_key: CodeKey,
+    /// e.g. `https://pruuf.example`, for links in mails.
+    pub public_url: String,
+    pub terms_version: String,
+    pub privacy_version: String,
+    pub ip_limit_per_hour: u32,
+}
+
+/// Who is asking: the client's address and browser, for limits, consent and audit.
+#[derive(Debug, Clone, Default)]
+pub struct Caller {
+    pub ip: String,
+    pub user_agent: String,
+}
+
+/// Everything the account actions need; provided to every server function.
+#[derive(Clone)]
+pub struct Accounts {
+    pub pool: PgPool,
+    pub clock: Clock,
+    pub mailer: Mailer,
+    pub settings: Arc<AccountSettings>,
+}
+
+/// A signed-in person, as the pages see them.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub user_id: Uuid,
+    pub device_id: Uuid,
+    pub email: String,
+    pub text_size: TextSize,
+    pub needs_consent: bool,
+}
+
+/// A device was signed in: the session should point at it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignedInDevice {
+    pub user_id: Uuid,
+    pub device_id: Uuid,
+}
+
+/// What a verified code leads to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterCode {
+    /// No account yet: choose a PIN to create one.
+    CreateAccount,
+    /// The address has an account: choose a new PIN.
+    NewPin,
+}
+
+const WRONG_CODE_SPENT: &str =
+    "That code isn't right, and it can't be used any more. Please ask for a new code.";
+
+impl Accounts {
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Counts an attempt from the caller's address; refuses once the hour's limit
+    /// is passed.
+    async fn check_ip(&self, caller: &Caller, action: &str) -> Result<(), AppError> {
+        let now = self.now();
+        let attempts = store::record_ip_attempt(
+            &self.pool,
+            &caller.ip,
+            action,
+            now,
+            now - Duration::hours(1),
+        )
+        .await?;
+        if rules::ip_allowed(attempts, self.settings.ip_limit_per_hour) {
+            Ok(())
+        } else {
+            tracing::warn!(action, "per-address limit reached");
+            Err(AppError::TooManyTries.with_status())
+        }
+    }
+
+    /// Sends a fresh 6-digit code to `email`. The answer is the same whether or
+    /// not the address has an account; only the mail's wording differs.
+    pub async fn request_code(
+        &self,
+        caller: &Caller,
+        email: &Email,
+        offset_minutes: Option<i32>,
+    ) -> Result<(), AppError> {
+        self.check_ip(caller, "code").await?;
+        let now = self.now();
+        let code = secrets::new_email_code();
+        let mut tx = self.pool.begin().await?;
+        store::lock_address(&mut tx, email.as_str()).await?;
+        let sent =
+            store::code_times_since(&mut tx, email.as_str(), now - Duration::hours(1)).await?;
+        if let Err(refusal) = rules::may_send_code(now, &sent) {
+            return Err(
+                AppError::Limited(code_refusal_message(refusal, now, offset_minutes)).with_status(),
+            );
+        }
+        let has_account = store::user_by_email(&mut tx, email.as_str())
+            .await?
+            .is_some();
+        let digest = self.settings.code_key.digest(email, &code);
+        let code_id = store::insert_code(&mut tx, email.as_str(), &digest, now).await?;
+        tx.commit().await?;
+
+        let mail = code_mail(&self.settings.public_url, email, &code, has_account);
+        if self.mailer.send(&mail).await.is_err() {
+            // Not sent: it must not count against the hourly limit either.
+            store::delete_code(&self.pool, code_id).await?;
+            return Err(AppError::MailNotSent.with_status());
+        }
+        Ok(())
+    }
+
+    /// Checks a code typed (or followed from the mail) for `email`.
+    pub async fn verify_code(
+        &self,
+        caller: &Caller,
+        email: &Email,
+        code: &EmailCode,
+    ) -> Result<AfterCode, AppError> {
+        self.check_ip(caller, "code").await?;
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        store::lock_address(&mut tx, email.as_str()).await?;
+        let Some(row) = store::latest_code(&mut tx, email.as_str()).await? else {
+            return Err(invalid(
+                "Please ask for a code first: we haven't sent one to this address.",
+            ));
+        };
+        let state = rules::CodeState {
+            sent_at: row.sent_at,
+            used_at: row.used_at,
+            wrong_tries: u32::try_from(row.wrong_tries).unwrap_or(u32::MAX),
+        };
+        let matches = self.settings.code_key.matches(email, code, &row.digest);
+        let outcome = match rules::judge_code(state, now, matches) {
+            CodeVerdict::Accept => {
+                store::mark_code_used(&mut tx, row.id, now).await?;
+                let user = store::user_by_email(&mut tx, email.as_str()).await?;
+                Ok(if user.is_some() {
+                    AfterCode::NewPin
+                } else {
+                    AfterCode::CreateAccount
+                })
+            }
+            CodeVerdict::Wrong { tries_left } => {
+                store::count_wrong_code_try(&mut tx, row.id).await?;
+                Err(if tries_left == 0 {
+                    invalid(WRONG_CODE_SPENT)
+                } else {
+                    invalid(&format!(
+                        "That code isn't right. Please check the email and try again ({tries_left} {} left).",
+                        if tries_left == 1 { "try" } else { "tries" }
+                    ))
+                })
+            }
+            CodeVerdict::Expired => Err(invalid(
+                "That code has expired (codes last 10 minutes). Please ask for a new one.",
+            )),
+            CodeVerdict::AlreadyUsed => Err(invalid(
+                "That code has already been used. Please ask for a new one.",
+            )),
+            CodeVerdict::TooManyTries => Err(invalid(WRONG_CODE_SPENT)),
+        };
+        tx.commit().await?;
+        outcome
+    }
+
+    /// Creates the account for an address whose code was just verified, records the
+    /// consent, and signs this device in.
+    pub async fn create_account(
+        &self,
+        caller: &Caller,
+        email: &Email,
+        pin: &Pin,
+        text_size: TextSize,
+    ) -> Result<SignedInDevice, AppError> {
+        let now = self.now();
+        let pin_hash = secrets::hash_pin(pin).map_err(|_| AppError::Internal.with_status())?;
+        let mut tx = self.pool.begin().await?;
+        let Some(user) =
+            store::insert_user(&mut tx, email.as_str(), &pin_hash, text_size.as_str(), now).await?
+        else {
+            return Err(invalid(
+                "There is already a Pruuf account for this email. Please log in instead.",
+            ));
+        };
+        store::insert_consent(
+            &mut tx,
+            user,
+            &self.settings.terms_version,
+            &self.settings.privacy_version,
+            now,
+            &caller.ip,
+            &caller.user_agent,
+        )
+        .await?;
+        store::audit(&mut tx, now, Some(user), "signup", &caller.ip, json!({})).await?;
+        let device = self.add_device(&mut tx, caller, user, now).await?;
+        tx.commit().await?;
+        Ok(SignedInDevice {
+            user_id: user,
+            device_id: device,
+        })
+    }
+
+    /// Sets a new PIN for an address whose code was just verified: lifts any
+    /// lockout, signs every other device out, and signs this one in.
+    pub async fn reset_pin(
+        &self,
+        caller: &Caller,
+        email: &Email,
+        pin: &Pin,
+    ) -> Result<SignedInDevice, AppError> {
+        let now = self.now();
+        let pin_hash = secrets::hash_pin(pin).map_err(|_| AppError::Internal.with_status())?;
+        let mut tx = self.pool.begin().await?;
+        store::lock_address(&mut tx, email.as_str()).await?;
+        let Some(user) = store::user_by_email(&mut tx, email.as_str()).await? else {
+            return Err(invalid(
+                "We couldn't find an account for this email. Please sign up.",
+            ));
+        };
+        store::set_pin_hash(&mut tx, user.id, &pin_hash).await?;
+        store::clear_pin_failures(&mut tx, email.as_str()).await?;
+        let ended = store::end_devices_except(&mut tx, user.id, None, now).await?;
+        store::audit(
+            &mut tx,
+            now,
+            Some(user.id),
+            "pin_change",
+            &caller.ip,
+            json!({ "signed_out_devices": ended }),
+        )
+        .await?;
+        let device = self.add_device(&mut tx, caller, user.id, now).await?;
+        tx.commit().await?;
+        Ok(SignedInDevice {
+            user_id: user.id,
+            device_id: device,
+        })
+    }
+
+    /// Email and PIN. Wrong PINs climb the lockout ladder per address, whether or
+    /// not the address has an account, and an unknown address costs the same work.
+    pub async fn log_in(
+        &self,
+        caller: &Caller,
+        email: &Email,
+        pin: &Pin,
+        offset_minutes: Option<i32>,
+    ) -> Result<SignedInDevice, AppError> {
+        self.check_ip(caller, "login").await?;
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        store::lock_address(&mut tx, email.as_str()).await?;
+        let (locked_until, disabled) = store::pin_guard(&mut tx, email.as_str()).await?;
+        let gate = rules::pin_gate(locked_until, disabled, now);
+        if let Some(message) = rules::gate_message(gate, now, offset_minutes) {
+            return Err(AppError::Limited(message).with_status());
+        }
+        let user = store::user_by_email(&mut tx, email.as_str()).await?;
+        if secrets::verify_pin(pin, user.as_ref().map(|u| u.pin_hash.as_str())) {
+            if let Some(user) = user {
+                store::clear_pin_failures(&mut tx, email.as_str()).await?;
+                store::audit(&mut tx, now, Some(user.id), "login", &caller.ip, json!({})).await?;
+                let device = self.add_device(&mut tx, caller, user.id, now).await?;
+                tx.commit().await?;
+                return Ok(SignedInDevice {
+                    user_id: user.id,
+                    device_id: device,
+                });
+            }
+        }
+        let user_id = user.map(|u| u.id);
+        let failures =
+            store::record_pin_failure(&mut tx, email.as_str(), now, now - rules::FAILURE_WINDOW)
+                .await?;
+        let failures = u32::try_from(failures).unwrap_or(u32::MAX);
+        store::audit(
+            &mut tx,
+            now,
+            user_id,
+            "login_failed",
+            &caller.ip,
+            json!({ "failures": failures }),
+        )
+        .await?;
+        let error = match rules::after_failed_pin(failures, now) {
+            rules::AfterFailure::Nothing => invalid(
+                "That email and PIN don't match. Please try again, or choose \u{201c}Forgot your PIN?\u{201d}.",
+            ),
+            rules::AfterFailure::LockedUntil(until) => {
+                store::set_pin_guard(&mut tx, email.as_str(), Some(until), false).await?;
+                store::audit(&mut tx, now, user_id, "lockout", &caller.ip, json!({ "until": until }))
+                    .await?;
+                let message = rules::gate_message(PinGate::LockedUntil(until), now, offset_minutes);
+                AppError::Limited(message.unwrap_or_default()).with_status()
+            }
+            rules::AfterFailure::PinLoginDisabled => {
+                store::set_pin_guard(&mut tx, email.as_str(), None, true).await?;
+                store::audit(&mut tx, now, user_id, "pin_login_disabled", &caller.ip, json!({}))
+                    .await?;
+                let message = rules::gate_message(PinGate::Disabled, now, offset_minutes);
+                AppError::Limited(message.unwrap_or_default()).with_status()
+            }
+        };
+        tx.commit().await?;
+        Err(error)
+    }
+
+    async fn add_device(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        caller: &Caller,
+        user: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Uuid, AppError> {
+        let label = rules::device_label(&caller.user_agent);
+        Ok(store::insert_device(tx, user, &label, now).await?)
+    }
+
+    /// Who is signed in on this device, if anyone (and it was not signed out).
+    pub async fn member(&self, device: Uuid) -> Result<Option<Member>, AppError> {
+        let Some(row) = store::signed_in(&self.pool, device).await? else {
+            return Ok(None);
+        };
+        let now = self.now();
+        // "Last used" is kept to the nearest few minutes, not written on every page.
+        if now - row.last_seen_at > Duration::minutes(5) {
+            store::touch_device(&self.pool, device, now).await?;
+        }
+        let needs_consent = row.terms_version.as_deref() != Some(&self.settings.terms_version)
+            || row.privacy_version.as_deref() != Some(&self.settings.privacy_version);
+        Ok(Some(Member {
+            user_id: row.user_id,
+            device_id: row.device_id,
+            email: row.email,
+            text_size: TextSize::parse(&row.text_size).unwrap_or_default(),
+            needs_consent,
+        }))
+    }
+
+    pub async fn accept_terms(&self, caller: &Caller, member: &Member) -> Result<(), AppError> {
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        store::insert_consent(
+            &mut tx,
+            member.user_id,
+            &self.settings.terms_version,
+            &self.settings.privacy_version,
+            now,
+            &caller.ip,
+            &caller.user_agent,
+        )
+        .await?;
+        store::audit(
+            &mut tx,
+            now,
+            Some(member.user_id),
+            "consent",
+            &caller.ip,
+            json!({ "terms": self.settings.terms_version, "privacy": self.settings.privacy_version }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn set_text_size(&self, member: &Member, size: TextSize) -> Result<(), AppError> {
+        Ok(store::set_text_size(&self.pool, member.user_id, size.as_str()).await?)
+    }
+
+    /// Signs out one device of this person (this one, or another from the list).
+    pub async fn sign_out(
+        &self,
+        caller: &Caller,
+        member: &Member,
+        device: Uuid,
+    ) -> Result<bool, AppError> {
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let ended = store::end_device(&mut tx, member.user_id, device, now).await?;
+        if ended {
+            store::audit(
+                &mut tx,
+                now,
+                Some(member.user_id),
+                "sign_out",
+                &caller.ip,
+                json!({}),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(ended)
+    }
+
+    /// Signs out every device of this person, or every other one.
+    pub async fn sign_out_everywhere(
+        &self,
+        caller: &Caller,
+        member: &Member,
+        keep_this_device: bool,
+    ) -> Result<u64, AppError> {
+        let now = self.now();
+        let keep = keep_this_device.then_some(member.device_id);
+        let mut tx = self.pool.begin().await?;
+        let ended = store::end_devices_except(&mut tx, member.user_id, keep, now).await?;
+        store::audit(
+            &mut tx,
+            now,
+            Some(member.user_id),
+            "sign_out_everywhere",
+            &caller.ip,
+            json!({ "devices": ended, "kept_this_one": keep_this_device }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ended)
+    }
+
+    pub async fn devices(&self, member: &Member) -> Result<Vec<store::DeviceRow>, AppError> {
+        Ok(store::devices(&self.pool, member.user_id).await?)
+    }
+}
+
+fn invalid(message: &str) -> AppError {
+    AppError::invalid(message)
+}
+
+fn code_refusal_message(
+    refusal: rules::CodeRefusal,
+    now: DateTime<Utc>,
+    offset_minutes: Option<i32>,
+) -> String {
+    match refusal {
+        rules::CodeRefusal::TooSoon { retry_at } => {
+            // Whole seconds, rounded up: "in 0 seconds" would be untrue.
+            let seconds = ((retry_at - now).num_milliseconds() + 999)
+                .div_euclid(1000)
+                .max(1);
+            format!(
+                "We just sent you a code. Please check your email, or ask again in {seconds} seconds."
+            )
+        }
+        rules::CodeRefusal::HourlyLimit { retry_at } => format!(
+            "We've sent 5 codes to this address in the last hour. Please use the newest one, \
+             or ask again at {}.",
+            rules::clock_time(retry_at, offset_minutes)
+        ),
+    }
+}
+
+/// The mail with the code and a link that fills it in.
+pub fn code_mail(
+    public_url: &str,
+    email: &Email,
+    code: &EmailCode,
+    has_account: bool,
+) -> OutgoingMail {
+    let link = format!(
+        "{}/verify?email={}&code={}",
+        public_url.trim_end_matches('/'),
+        super::query_encode(email.as_str()),
+        code.expose()
+    );
+    let purpose = if has_account {
+        "to set a new PIN for your Pruuf account"
+    } else {
+        "to create your Pruuf account"
+    };
+    let code = code.expose();
+    let text = format!(
+        "Hello,\n\nYour Pruuf code is {code}. Enter it {purpose}.\n\n\
+         Or open this link, which fills the code in for you:\n{link}\n\n\
+         The code works once, for 10 minutes.\n\n\
+         If you didn't ask for this, you can ignore this email: nothing will change.\n\n\
+         Pruuf\n"
+    );
+    let html = format!(
+        "<!DOCTYPE html><html lang=\"en\"><body style=\"font-family:sans-serif;font-size:18px;line-height:1.6;color:#1c1b19\">\
+         <p>Hello,</p>\
+         <p>Your Pruuf code is</p>\
+         <p style=\"font-size:36px;font-weight:bold;letter-spacing:8px\">{code}</p>\
+         <p>Enter it {purpose}. Or use this button, which fills the code in for you:</p>\
+         <p><a href=\"{link}\" style=\"display:inline-block;background:#1b5e20;color:#ffffff;padding:16px 24px;border-radius:12px;text-decoration:none;font-weight:bold\">Use my code</a></p>\
+         <p>The code works once, for 10 minutes.</p>\
+         <p>If you didn't ask for this, you can ignore this email: nothing will change.</p>\
+         <p>Pruuf</p></body></html>"
+    );
+    OutgoingMail {
+        to: email.clone(),
+        subject: "Your Pruuf code".to_string(),
+        text,
+        html,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mail_carries_the_code_and_a_link_that_fills_it_in() {
+        let email = Email::parse("mary+1@example.com").expect("valid");
+        let code = EmailCode::parse("042917").expect("valid");
+        let mail = code_mail("https://pruuf.example/", &email, &code, false);
+        assert!(mail.text.contains("042917"));
+        assert!(mail
+            .text
+            .contains("https://pruuf.example/verify?email=mary%2B1%40example.com&code=042917"));
+        assert!(mail.html.contains(
+            "href=\"https://pruuf.example/verify?email=mary%2B1%40example.com&code=042917\""
+        ));
+        assert!(mail.text.contains("create your Pruuf account"));
+        let reset = code_mail("https://pruuf.example", &email, &code, true);
+        assert!(reset.text.contains("set a new PIN"));
+        assert_eq!(mail.subject, reset.subject, "the subject does not tell");
+    }
+
+    #[test]
+    fn refusals_say_when_to_ask_again() {
+        use chrono::TimeZone;
+        let now = Utc
+            .with_ymd_and_hms(2026, 11, 26, 9, 0, 0)
+            .single()
+            .expect("valid");
+        let soon = code_refusal_message(
+            rules::CodeRefusal::TooSoon {
+                retry_at: now + Duration::seconds(42),
+            },
+            now,
+            None,
+        );
+        assert!(soon.contains("42 seconds"), "{soon}");
+        let hourly = code_refusal_message(
+            rules::CodeRefusal::HourlyLimit {
+                retry_at: now + Duration::minutes(20),
+            },
+            now,
+            Some(0),
+        );
+        assert!(hourly.contains("at 9:20 AM"), "{hourly}");
+    }
+}

@@ -1,0 +1,237 @@
+//! Sign-up and the email code (SPEC §3; seed 001 L1602-1677): email → 6-digit
+//! code → PIN twice (with the Terms) → text size. "Forgot PIN" uses the same code
+//! step; the server decides from the address which PIN page comes next.
+use super::forms::{error_of, parse_offset, CodeEntry, FormAlert, PinField, TzField};
+use super::query_encode;
+use crate::error::AppError;
+use crate::text_size::TextSizeControl;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+/// Sends a code to `email` and moves on to the code page.
+#[server]
+pub async fn request_code(
+    email: String,
+    intent: Option<String>,
+    tz: Option<String>,
+) -> Result<(), AppError> {
+    use super::session::{accounts, caller};
+    use super::validation::Email;
+    let email = Email::parse(&email).map_err(AppError::invalid)?;
+    accounts()?
+        .request_code(&caller(), &email, parse_offset(tz))
+        .await?;
+    leptos_axum::redirect(&verify_path(email.as_str(), intent.as_deref()));
+    Ok(())
+}
+
+/// `/verify?email=…[&for=reset]`
+pub fn verify_path(email: &str, intent: Option<&str>) -> String {
+    let mut path = format!("/verify?email={}", query_encode(email));
+    if intent == Some("reset") {
+        path.push_str("&for=reset");
+    }
+    path
+}
+
+/// Checks the code; on success this browser may set a PIN for the address.
+#[server]
+pub async fn verify_code(email: String, code: String) -> Result<(), AppError> {
+    use super::service::AfterCode;
+    use super::session::{accounts, caller, remember_verified};
+    use super::validation::{Email, EmailCode};
+    let email = Email::parse(&email).map_err(AppError::invalid)?;
+    let code = EmailCode::parse(&code).map_err(AppError::invalid)?;
+    let accounts = accounts()?;
+    let next = accounts.verify_code(&caller(), &email, &code).await?;
+    remember_verified(&email, accounts.clock.now()).await?;
+    leptos_axum::redirect(match next {
+        AfterCode::CreateAccount => "/signup/pin",
+        AfterCode::NewPin => "/forgot/pin",
+    });
+    Ok(())
+}
+
+/// Creates the account for the address verified a moment ago, and signs in.
+#[server]
+pub async fn create_account(
+    pin: String,
+    pin_again: String,
+    accept: Option<String>,
+) -> Result<(), AppError> {
+    use super::session::{accounts, caller, sign_in, verified_email};
+    use super::validation::Pin;
+    let accounts = accounts()?;
+    let Some(email) = verified_email(accounts.clock.now()).await? else {
+        return Err(AppError::invalid(EXPIRED_VERIFICATION));
+    };
+    let pin = Pin::parse_confirmed(&pin, &pin_again).map_err(AppError::invalid)?;
+    if accept.is_none() {
+        return Err(AppError::invalid(
+            "Please tick the box to accept the Terms and the Privacy Policy.",
+        ));
+    }
+    let size = crate::text_size::initial_text_size();
+    let signed_in = accounts
+        .create_account(&caller(), &email, &pin, size)
+        .await?;
+    sign_in(signed_in).await?;
+    leptos_axum::redirect("/signup/size");
+    Ok(())
+}
+
+pub const EXPIRED_VERIFICATION: &str =
+    "It's been a while since you entered your code. Please start again: we'll send a new one.";
+
+/// The first step: the email address.
+#[component]
+pub fn SignupPage() -> impl IntoView {
+    view! {
+        <Title text="Sign up"/>
+        <section class="page narrow" aria-labelledby="signup-title">
+            <h1 id="signup-title">"Create your account"</h1>
+            <p class="lead">"We\u{2019}ll email you a 6-digit code to make sure the address is yours."</p>
+            <EmailStep intent="signup" button="Send me a code"/>
+            <p>"Already have an account? " <a href="/login">"Log in"</a></p>
+        </section>
+    }
+}
+
+/// The email form, shared by sign-up and "forgot your PIN".
+#[component]
+pub fn EmailStep(intent: &'static str, button: &'static str) -> impl IntoView {
+    let action = ServerAction::<RequestCode>::new();
+    let error = error_of(action);
+    let query = use_query_map();
+    let email = move || query.read().get("email").unwrap_or_default();
+    view! {
+        <ActionForm action=action attr:class="stack" attr:novalidate=true>
+            <input type="hidden" name="intent" value=intent/>
+            <TzField/>
+            <div class="field">
+                <label for="field-email">"Your email address"</label>
+                <input
+                    id="field-email"
+                    type="email"
+                    name="email"
+                    autocomplete="email"
+                    inputmode="email"
+                    required
+                    value=email
+                    aria-describedby="email-error"
+                />
+            </div>
+            <FormAlert id="email-error" message=error/>
+            <button type="submit" class="button primary" disabled=move || action.pending().get()>
+                {move || if action.pending().get() { "Sending\u{2026}" } else { button }}
+            </button>
+        </ActionForm>
+    }
+}
+
+/// The code step: `/verify?email=…&code=…` (the mail's link fills the code in).
+#[component]
+pub fn VerifyPage() -> impl IntoView {
+    let action = ServerAction::<VerifyCode>::new();
+    let error = error_of(action);
+    let query = use_query_map();
+    let email = query.read_untracked().get("email").unwrap_or_default();
+    let code = query.read_untracked().get("code").unwrap_or_default();
+    let reset = query.read_untracked().get("for").as_deref() == Some("reset");
+    let resend = ServerAction::<RequestCode>::new();
+    let resend_error = error_of(resend);
+    let intent = if reset { "reset" } else { "signup" };
+    let back = if reset { "/forgot" } else { "/signup" };
+    let (email_for_code, email_for_resend) = (email.clone(), email.clone());
+    view! {
+        <Title text="Enter your code"/>
+        <section class="page narrow" aria-labelledby="verify-title">
+            <h1 id="verify-title">"Check your email"</h1>
+            <p class="lead">
+                "We sent a 6-digit code to " <strong class="address">{email.clone()}</strong> ". "
+                "It works for 10 minutes."
+            </p>
+            <ActionForm action=action attr:class="stack" attr:novalidate=true>
+                <input type="hidden" name="email" value=email_for_code.clone()/>
+                <CodeEntry initial=code.clone()/>
+                <FormAlert id="code-error" message=error/>
+                <button type="submit" class="button primary" disabled=move || action.pending().get()>
+                    "Continue"
+                </button>
+            </ActionForm>
+            <div class="card">
+                <h2>"No email?"</h2>
+                <p>"It can take a minute to arrive. Please look in your spam or junk folder too."</p>
+                <ActionForm action=resend attr:class="stack">
+                    <input type="hidden" name="email" value=email_for_resend.clone()/>
+                    <input type="hidden" name="intent" value=intent/>
+                    <TzField/>
+                    <FormAlert id="resend-error" message=resend_error/>
+                    <button type="submit" class="button secondary">"Send a new code"</button>
+                </ActionForm>
+                <p><a href=back>"Use a different email address"</a></p>
+            </div>
+        </section>
+    }
+}
+
+/// Choosing a PIN, twice, and accepting the Terms.
+#[component]
+pub fn CreatePinPage() -> impl IntoView {
+    let action = ServerAction::<CreateAccount>::new();
+    let error = error_of(action);
+    view! {
+        <Title text="Create your PIN"/>
+        <section class="page narrow" aria-labelledby="pin-title">
+            <h1 id="pin-title">"Create your PIN"</h1>
+            <p class="lead">"Choose 4 numbers you will remember. You\u{2019}ll use them to log in."</p>
+            <ActionForm action=action attr:class="stack" attr:novalidate=true>
+                <PinField name="pin" label="Your 4-number PIN" autofocus=true/>
+                <PinField name="pin_again" label="Type the same PIN again"/>
+                <div class="check">
+                    <input id="field-accept" type="checkbox" name="accept" value="yes" required/>
+                    <label for="field-accept">
+                        "I accept the " <a href="/terms" target="_blank">"Terms"</a> " and the "
+                        <a href="/privacy" target="_blank">"Privacy Policy"</a>
+                    </label>
+                </div>
+                <FormAlert id="pin-error" message=error/>
+                <button type="submit" class="button primary" disabled=move || action.pending().get()>
+                    "Create my account"
+                </button>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// Last step of sign-up: the text size, then on to Pruuf.
+#[component]
+pub fn ChooseSizePage() -> impl IntoView {
+    view! {
+        <Title text="Choose your text size"/>
+        <section class="page narrow" aria-labelledby="size-title">
+            <h1 id="size-title">"Welcome to Pruuf!"</h1>
+            <p class="lead">"Your account is ready. One last thing: is this text easy to read?"</p>
+            <TextSizeControl/>
+            <a class="button primary" href="/home">"Continue"</a>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_code_page_address_keeps_the_email_intact() {
+        assert_eq!(
+            verify_path("mary+pruuf@example.com", Some("signup")),
+            "/verify?email=mary%2Bpruuf%40example.com"
+        );
+        assert_eq!(
+            verify_path("a@b.io", Some("reset")),
+            "/verify?email=a%40b.io&for=reset"
+        );
+    }
+}

@@ -1,0 +1,172 @@
+import { test, expect, type Page } from '@playwright/test';
+import { codeFor, consoleErrors, expectNoAxeViolations, freshEmail, hydrated } from './support';
+
+async function signUp(page: Page, email: string, pin: string) {
+  await page.goto('/signup');
+  await hydrated(page);
+  await page.getByLabel('Your email address').fill(email);
+  await page.getByRole('button', { name: 'Send me a code' }).click();
+  await expect(page.getByRole('heading', { name: 'Check your email' })).toBeVisible();
+  await expect(page.getByText(email)).toBeVisible();
+  const code = await codeFor(email);
+  // The six boxes: typing the first digit moves on, so the whole code can be typed.
+  await page.getByLabel('Digit 1 of 6').click();
+  await page.keyboard.type(code);
+  await expect(page.getByLabel('Digit 6 of 6')).toHaveValue(code[5]);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await expect(page.getByRole('heading', { name: 'Create your PIN' })).toBeVisible();
+  await page.getByLabel('Your 4-number PIN').fill(pin);
+  await page.getByLabel('Type the same PIN again').fill(pin);
+  await page.getByLabel(/I accept the/).check();
+  await page.getByRole('button', { name: 'Create my account' }).click();
+  await expect(page.getByRole('heading', { name: 'Welcome to Pruuf!' })).toBeVisible();
+}
+
+async function logIn(page: Page, email: string, pin: string) {
+  await page.goto('/login');
+  await hydrated(page);
+  await page.getByLabel('Your email address').fill(email);
+  await page.getByLabel('Your 4-number PIN').fill(pin);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+test('a new person signs up with the emailed code, signs out, and logs in again', async ({ page }) => {
+  const errors = consoleErrors(page);
+  const email = freshEmail('mary');
+  await signUp(page, email, '2580');
+  await expectNoAxeViolations(page);
+  await page.getByRole('link', { name: 'Continue' }).click();
+  await expect(page.getByText(`You’re signed in as ${email}.`)).toBeVisible();
+  await expectNoAxeViolations(page);
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('heading', { name: 'Welcome back' })).toBeVisible();
+  await page.goto('/home');
+  await expect(page).toHaveURL(/\/login$/);
+
+  await logIn(page, email, '2580');
+  await expect(page.getByText(`You’re signed in as ${email}.`)).toBeVisible();
+  expect(errors).toEqual([]);
+});
+
+test('pasting the code fills all six boxes', async ({ page }) => {
+  const email = freshEmail('paste');
+  await page.goto('/signup');
+  await hydrated(page);
+  await page.getByLabel('Your email address').fill(email);
+  await page.getByRole('button', { name: 'Send me a code' }).click();
+  const code = await codeFor(email);
+  await page.getByLabel('Digit 1 of 6').focus();
+  await page.evaluate((text) => {
+    const data = new DataTransfer();
+    data.setData('text', text);
+    document.activeElement!.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  }, `${code.slice(0, 3)} ${code.slice(3)}`);
+  for (let i = 0; i < 6; i++) {
+    await expect(page.getByLabel(`Digit ${i + 1} of 6`)).toHaveValue(code[i]);
+  }
+  await expectNoAxeViolations(page);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await expect(page.getByRole('heading', { name: 'Create your PIN' })).toBeVisible();
+});
+
+test('five wrong PINs pause log-in and say until when', async ({ page }) => {
+  const email = freshEmail('lock');
+  await signUp(page, email, '2580');
+  await page.context().clearCookies();
+  for (let i = 1; i <= 4; i++) {
+    await logIn(page, email, '1111');
+    await expect(page.getByRole('alert')).toContainText("That email and PIN don't match");
+  }
+  await logIn(page, email, '1111');
+  const alert = page.getByRole('alert');
+  await expect(alert).toContainText('Please try again in 5 minutes (at ');
+  await expect(alert).toContainText(/at \d{1,2}:\d\d (AM|PM)\)/);
+  await expectNoAxeViolations(page);
+  // The right PIN is refused too while the pause lasts.
+  await logIn(page, email, '2580');
+  await expect(page.getByRole('alert')).toContainText('try again in 5 minutes');
+});
+
+test('forgot PIN: a code, a new PIN, and the other device is signed out', async ({ browser }) => {
+  const email = freshEmail('forgot');
+  const phone = await browser.newPage();
+  await signUp(phone, email, '2580');
+  await phone.goto('/home');
+  await expect(phone.getByText(`You’re signed in as ${email}.`)).toBeVisible();
+
+  const laptop = await browser.newPage();
+  await laptop.goto('/login');
+  await hydrated(laptop);
+  await laptop.getByRole('link', { name: 'Forgot your PIN?' }).click();
+  await laptop.getByLabel('Your email address').fill(email);
+  await laptop.getByRole('button', { name: 'Send me a code' }).click();
+  await expect(laptop.getByRole('heading', { name: 'Check your email' })).toBeVisible();
+  const code = await codeFor(email, 2);
+  // The link in the mail fills the code in.
+  await laptop.goto(`/verify?email=${encodeURIComponent(email)}&code=${code}&for=reset`);
+  await hydrated(laptop);
+  await expect(laptop.getByLabel('Digit 1 of 6')).toHaveValue(code[0]);
+  await laptop.getByRole('button', { name: 'Continue' }).click();
+  await expect(laptop.getByRole('heading', { name: 'Choose a new PIN' })).toBeVisible();
+  await laptop.getByLabel('Your new 4-number PIN').fill('7410');
+  await laptop.getByLabel('Type the same PIN again').fill('7410');
+  await laptop.getByRole('button', { name: 'Save my new PIN' }).click();
+  await expect(laptop.getByText('Your new PIN is saved. Every other device has been signed out.')).toBeVisible();
+
+  await phone.goto('/home');
+  await expect(phone).toHaveURL(/\/login$/);
+  await logIn(phone, email, '7410');
+  await expect(phone.getByText(`You’re signed in as ${email}.`)).toBeVisible();
+});
+
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('signing up works with plain forms', async ({ page }) => {
+    const email = freshEmail('nojs');
+    await page.goto('/signup');
+    await page.getByLabel('Your email address').fill('not an email');
+    await page.getByRole('button', { name: 'Send me a code' }).click();
+    await expect(page.getByRole('alert')).toContainText('like name@example.com');
+
+    await page.getByLabel('Your email address').fill(email);
+    await page.getByRole('button', { name: 'Send me a code' }).click();
+    await expect(page.getByRole('heading', { name: 'Check your email' })).toBeVisible();
+    const code = await codeFor(email);
+    await page.getByLabel('Code from the email').fill(code);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await expect(page.getByRole('heading', { name: 'Create your PIN' })).toBeVisible();
+    await page.getByLabel('Your 4-number PIN').fill('1357');
+    await page.getByLabel('Type the same PIN again').fill('1358');
+    await page.getByLabel(/I accept the/).check();
+    await page.getByRole('button', { name: 'Create my account' }).click();
+    await expect(page.getByRole('alert')).toContainText("PINs don't match");
+    await page.getByLabel('Your 4-number PIN').fill('1357');
+    await page.getByLabel('Type the same PIN again').fill('1357');
+    await page.getByLabel(/I accept the/).check();
+    await page.getByRole('button', { name: 'Create my account' }).click();
+    await expect(page.getByRole('heading', { name: 'Welcome to Pruuf!' })).toBeVisible();
+    await page.goto('/home');
+    await expect(page.getByText(`You’re signed in as ${email}.`)).toBeVisible();
+  });
+});
+
+test('the account pages pass axe and fit a phone at the largest text', async ({ page }) => {
+  await page.goto('/');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Extra large' }).click();
+  await expect(page.locator('html')).toHaveAttribute('data-text-size', 'extra-large');
+  for (const path of ['/signup', '/login', '/forgot', '/verify?email=a%40b.io', '/terms', '/privacy']) {
+    await page.goto(path);
+    await hydrated(page);
+    await expectNoAxeViolations(page);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow, path).toBeLessThanOrEqual(0);
+    for (const target of await page.locator('.button, input[type=email], input[type=password], input[type=text]').all()) {
+      const box = await target.boundingBox();
+      expect(box?.height ?? 0, `${path} target height`).toBeGreaterThanOrEqual(60);
+      expect(box?.width ?? 0, `${path} target width`).toBeGreaterThanOrEqual(60);
+    }
+  }
+});

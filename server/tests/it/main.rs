@@ -1,0 +1,11 @@
+//! The server's integration tests, in one binary: one link instead of one per
+//! file keeps the build quick and small. Each module needs the real PostgreSQL
+//! (and mail catcher) that scripts/test.sh starts.
+#![allow(dead_code)]
+
+mod accounts;
+mod common;
+mod database_outage;
+mod http;
+mod leptos_config;
+mod mail;
