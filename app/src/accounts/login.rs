@@ -1,13 +1,14 @@
 //! Log-in with email and PIN, and "forgot your PIN" (SPEC §3; seed 001 L1629-1644,
 //! L5535-5562). A lockout never signs anyone out: a signed-in device stays so.
-use super::forms::{error_of, parse_offset, FormAlert, PinField, TzField};
-use super::signup::{EmailStep, EXPIRED_VERIFICATION};
+use super::forms::{error_of, FormAlert, PinField, TzField};
+use super::signup::EmailStep;
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[server]
 pub async fn log_in(email: String, pin: String, tz: Option<String>) -> Result<(), AppError> {
+    use super::forms::parse_offset;
     use super::session::{accounts, caller, sign_in};
     use super::validation::{Email, Pin};
     let email = Email::parse(&email).map_err(AppError::invalid)?;
@@ -29,6 +30,7 @@ pub async fn log_in(email: String, pin: String, tz: Option<String>) -> Result<()
 #[server]
 pub async fn reset_pin(pin: String, pin_again: String) -> Result<(), AppError> {
     use super::session::{accounts, caller, sign_in, verified_email};
+    use super::signup::EXPIRED_VERIFICATION;
     use super::validation::Pin;
     let accounts = accounts()?;
     let Some(email) = verified_email(accounts.clock.now()).await? else {

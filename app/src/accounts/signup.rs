@@ -1,7 +1,7 @@
 //! Sign-up and the email code (SPEC §3; seed 001 L1602-1677): email → 6-digit
 //! code → PIN twice (with the Terms) → text size. "Forgot PIN" uses the same code
 //! step; the server decides from the address which PIN page comes next.
-use super::forms::{error_of, parse_offset, CodeEntry, FormAlert, PinField, TzField};
+use super::forms::{error_of, CodeEntry, FormAlert, PinField, TzField};
 use super::query_encode;
 use crate::error::AppError;
 use crate::text_size::TextSizeControl;
@@ -16,6 +16,7 @@ pub async fn request_code(
     intent: Option<String>,
     tz: Option<String>,
 ) -> Result<(), AppError> {
+    use super::forms::parse_offset;
     use super::session::{accounts, caller};
     use super::validation::Email;
     let email = Email::parse(&email).map_err(AppError::invalid)?;
