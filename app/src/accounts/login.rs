@@ -47,10 +47,17 @@ pub async fn reset_pin(pin: String, pin_again: String) -> Result<(), AppError> {
 pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<LogIn>::new();
     let error = error_of(action);
+    let query = leptos_router::hooks::use_query_map();
+    let signed_out = move || match query.read().get("signed_out").as_deref() {
+        Some("everywhere") => Some("You\u{2019}re signed out on every device."),
+        Some(_) => Some("You\u{2019}re signed out. See you soon!"),
+        None => None,
+    };
     view! {
         <Title text="Log in"/>
         <section class="page narrow" aria-labelledby="login-title">
             <h1 id="login-title">"Welcome back"</h1>
+            {move || signed_out().map(|text| view! { <p class="notice-text" role="status">{text}</p> })}
             <ActionForm action=action attr:class="stack" attr:novalidate=true>
                 <TzField/>
                 <div class="field">

@@ -550,3 +550,19 @@ async fn new_terms_ask_again(pool: PgPool) {
         [server::config::DEFAULT_POLICY_VERSION, "2027-01-01"]
     );
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_mail_that_cannot_be_sent_says_so_and_leaves_no_code(pool: PgPool) {
+    let w = world(pool, &[("PRUUF_SMTP_URL", "smtp://127.0.0.1:1")]);
+    let mut b = Browser::new(&w.app);
+    let r = request_code(&mut b, &address("nomail")).await;
+    assert_eq!(r.status, 503);
+    let error: app::error::AppError = serde_json::from_str(&r.body).expect("an AppError");
+    assert_eq!(error, app::error::AppError::MailNotSent);
+    assert!(error.message().contains("couldn't send the email"));
+    let codes: i64 = sqlx::query_scalar("SELECT count(*) FROM email_codes")
+        .fetch_one(&w.pool)
+        .await
+        .expect("count");
+    assert_eq!(codes, 0, "an unsent code counts against no limit");
+}
