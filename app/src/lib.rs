@@ -5,6 +5,7 @@
 pub mod accounts;
 #[cfg(feature = "ssr")]
 pub mod clock;
+pub mod connections;
 pub mod error;
 mod legal;
 #[cfg(feature = "ssr")]
