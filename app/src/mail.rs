@@ -81,6 +81,22 @@ impl Mailer {
     }
 }
 
+/// Text made safe to put inside an HTML mail body.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// Does this URL encrypt the connection (implicit TLS or STARTTLS required)?
 pub fn url_requires_tls(smtp_url: &str) -> bool {
     smtp_url.starts_with("smtps://") || smtp_url.contains("tls=required")

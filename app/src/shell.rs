@@ -2,6 +2,7 @@
 use crate::accounts::devices::{DevicesPage, HomePage};
 use crate::accounts::login::{ForgotPage, LoginPage, NewPinPage};
 use crate::accounts::signup::{ChooseSizePage, CreatePinPage, SignupPage, VerifyPage};
+use crate::connections::pages::{ConnectionsPage, JoinPage};
 use crate::error::{AppError, ErrorPage};
 use crate::legal::{PrivacyPage, TermsPage};
 use crate::text_size::{initial_text_size, reflect_on_page, CurrentTextSize};
@@ -67,6 +68,8 @@ pub fn App() -> impl IntoView {
                     // work before (and without) the WASM.
                     <Route path=StaticSegment("home") view=HomePage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("devices") view=DevicesPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("connections") view=ConnectionsPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("join") view=JoinPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("terms") view=TermsPage/>
                     <Route path=StaticSegment("privacy") view=PrivacyPage/>
                 </Routes>

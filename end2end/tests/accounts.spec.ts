@@ -1,34 +1,5 @@
-import { test, expect, type Page } from '@playwright/test';
-import { advanceClock, codeFor, consoleErrors, expectNoAxeViolations, freshEmail, hydrated } from './support';
-
-async function signUp(page: Page, email: string, pin: string) {
-  await page.goto('/signup');
-  await hydrated(page);
-  await page.getByLabel('Your email address').fill(email);
-  await page.getByRole('button', { name: 'Send me a code' }).click();
-  await expect(page.getByRole('heading', { name: 'Check your email' })).toBeVisible();
-  await expect(page.getByText(email)).toBeVisible();
-  const code = await codeFor(email);
-  // The six boxes: typing the first digit moves on, so the whole code can be typed.
-  await page.getByLabel('Digit 1 of 6').click();
-  await page.keyboard.type(code);
-  await expect(page.getByLabel('Digit 6 of 6')).toHaveValue(code[5]);
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await expect(page.getByRole('heading', { name: 'Create your PIN' })).toBeVisible();
-  await page.getByLabel('Your 4-number PIN').fill(pin);
-  await page.getByLabel('Type the same PIN again').fill(pin);
-  await page.getByLabel(/I accept the/).check();
-  await page.getByRole('button', { name: 'Create my account' }).click();
-  await expect(page.getByRole('heading', { name: 'Welcome to Pruuf!' })).toBeVisible();
-}
-
-async function logIn(page: Page, email: string, pin: string) {
-  await page.goto('/login');
-  await hydrated(page);
-  await page.getByLabel('Your email address').fill(email);
-  await page.getByLabel('Your 4-number PIN').fill(pin);
-  await page.getByRole('button', { name: 'Log in' }).click();
-}
+import { test, expect } from '@playwright/test';
+import { advanceClock, codeFor, consoleErrors, expectNoAxeViolations, freshEmail, hydrated, logIn, signUp } from './support';
 
 test('a new person signs up with the emailed code, signs out, and logs in again', async ({ page }) => {
   const errors = consoleErrors(page);

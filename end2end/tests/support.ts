@@ -68,3 +68,60 @@ export async function advanceClock(baseURL: string, seconds: number) {
   });
   expect(response.status).toBe(200);
 }
+
+/** Fills the sign-up steps from the email form on the current page to "Create my account". */
+export async function completeSignUp(page: Page, email: string, pin: string) {
+  await page.getByLabel('Your email address').fill(email);
+  await page.getByRole('button', { name: 'Send me a code' }).click();
+  await expect(page.getByRole('heading', { name: 'Check your email' })).toBeVisible();
+  await expect(page.getByText(email)).toBeVisible();
+  const code = await codeFor(email);
+  // The six boxes: typing the first digit moves on, so the whole code can be typed.
+  await page.getByLabel('Digit 1 of 6').click();
+  await page.keyboard.type(code);
+  await expect(page.getByLabel('Digit 6 of 6')).toHaveValue(code[5]);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await expect(page.getByRole('heading', { name: 'Create your PIN' })).toBeVisible();
+  await page.getByLabel('Your 4-number PIN').fill(pin);
+  await page.getByLabel('Type the same PIN again').fill(pin);
+  await page.getByLabel(/I accept the/).check();
+  await page.getByRole('button', { name: 'Create my account' }).click();
+}
+
+/** Signs a new person up from the start. */
+export async function signUp(page: Page, email: string, pin: string) {
+  await page.goto('/signup');
+  await hydrated(page);
+  await completeSignUp(page, email, pin);
+  await expect(page.getByRole('heading', { name: 'Welcome to Pruuf!' })).toBeVisible();
+}
+
+export async function logIn(page: Page, email: string, pin: string) {
+  await page.goto('/login');
+  await hydrated(page);
+  await page.getByLabel('Your email address').fill(email);
+  await page.getByLabel('Your 4-number PIN').fill(pin);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+/** The /join link in the newest invitation mail to `address`, once `count` have arrived. */
+export async function inviteLinkFor(address: string, count = 1): Promise<string> {
+  let text = '';
+  await expect
+    .poll(
+      async () => {
+        const response = await fetch(`${mailApi}/api/email`);
+        const mails = (await response.json()) as Array<{ subject: string; text: string; to: Array<{ address: string }> }>;
+        const mine = mails.filter(
+          (m) => m.subject === "You're invited to Pruuf" && m.to.some((t) => t.address.toLowerCase() === address.toLowerCase()),
+        );
+        text = mine.length >= count ? mine[mine.length - 1].text : '';
+        return mine.length;
+      },
+      { timeout: 10_000 },
+    )
+    .toBeGreaterThanOrEqual(count);
+  const match = /(\/join\?code=[A-Z2-9]{6})/.exec(text);
+  expect(match, text).not.toBeNull();
+  return match![1];
+}

@@ -175,6 +175,7 @@ pub fn HomePage() -> impl IntoView {
                         "You\u{2019}re signed in as " <strong class="address">{me.email.clone()}</strong> "."
                     </p>
                     <div class="actions">
+                        <a class="button primary" href="/connections">"Your people"</a>
                         <a class="button secondary" href="/devices">"Signed-in devices"</a>
                         <SignOutButton/>
                     </div>

@@ -7,7 +7,12 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[server]
-pub async fn log_in(email: String, pin: String, tz: Option<String>) -> Result<(), AppError> {
+pub async fn log_in(
+    email: String,
+    pin: String,
+    tz: Option<String>,
+    next: Option<String>,
+) -> Result<(), AppError> {
     use super::forms::parse_offset;
     use super::session::{accounts, caller, sign_in};
     use super::validation::{Email, Pin};
@@ -21,7 +26,8 @@ pub async fn log_in(email: String, pin: String, tz: Option<String>) -> Result<()
     if let Some(member) = accounts.member(signed_in.device_id).await? {
         crate::text_size::remember_on_device(member.text_size)?;
     }
-    leptos_axum::redirect("/home");
+    let next = super::rules::safe_next(next.as_deref());
+    leptos_axum::redirect(next.as_deref().unwrap_or("/home"));
     Ok(())
 }
 
@@ -60,6 +66,7 @@ pub fn LoginPage() -> impl IntoView {
             {move || signed_out().map(|text| view! { <p class="notice-text" role="status">{text}</p> })}
             <ActionForm action=action attr:class="stack" attr:novalidate=true>
                 <TzField/>
+                <input type="hidden" name="next" value=move || query.read().get("next").unwrap_or_default()/>
                 <div class="field">
                     <label for="field-email">"Your email address"</label>
                     <input

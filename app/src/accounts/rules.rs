@@ -149,6 +149,18 @@ pub fn ip_allowed(attempts: i64, limit: u32) -> bool {
     attempts <= i64::from(limit)
 }
 
+/// Where to go after signing up or logging in, if the page asked: only a path on
+/// this site (never another site, which would make us an open redirect).
+pub fn safe_next(next: Option<&str>) -> Option<String> {
+    let next = next?.trim();
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control)
+        && next.len() <= 200;
+    local.then(|| next.to_string())
+}
+
 /// A clock time as people read it, e.g. "9:05 AM", at `offset_minutes` east of UTC.
 /// Without the browser's offset (no JavaScript) the time is given in UTC and says so.
 pub fn clock_time(at: DateTime<Utc>, offset_minutes: Option<i32>) -> String {
@@ -360,6 +372,24 @@ mod tests {
             .expect("disabled")
             .contains("Forgot your PIN?"));
         assert_eq!(gate_message(PinGate::Open, now, None), None);
+    }
+
+    #[test]
+    fn only_paths_on_this_site_are_followed() {
+        assert_eq!(
+            safe_next(Some("/join?code=K7M2QX")),
+            Some("/join?code=K7M2QX".into())
+        );
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "join",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(bad)), None, "{bad:?}");
+        }
+        assert_eq!(safe_next(None), None);
     }
 
     #[test]

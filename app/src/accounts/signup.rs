@@ -15,6 +15,7 @@ pub async fn request_code(
     email: String,
     intent: Option<String>,
     tz: Option<String>,
+    next: Option<String>,
 ) -> Result<(), AppError> {
     use super::forms::parse_offset;
     use super::session::{accounts, caller};
@@ -23,33 +24,54 @@ pub async fn request_code(
     accounts()?
         .request_code(&caller(), &email, parse_offset(tz))
         .await?;
-    leptos_axum::redirect(&verify_path(email.as_str(), intent.as_deref()));
+    leptos_axum::redirect(&verify_path(
+        email.as_str(),
+        intent.as_deref(),
+        next.as_deref(),
+    ));
     Ok(())
 }
 
-/// `/verify?email=…[&for=reset]`
-pub fn verify_path(email: &str, intent: Option<&str>) -> String {
+/// `/verify?email=…[&for=reset][&next=…]`
+pub fn verify_path(email: &str, intent: Option<&str>, next: Option<&str>) -> String {
     let mut path = format!("/verify?email={}", query_encode(email));
     if intent == Some("reset") {
         path.push_str("&for=reset");
     }
+    path.push_str(&next_param(next));
     path
+}
+
+/// `&next=…` for a safe local `next`, else nothing.
+pub fn next_param(next: Option<&str>) -> String {
+    super::rules::safe_next(next)
+        .map(|n| format!("&next={}", query_encode(&n)))
+        .unwrap_or_default()
 }
 
 /// Checks the code; on success this browser may set a PIN for the address.
 #[server]
-pub async fn verify_code(email: String, code: String) -> Result<(), AppError> {
+pub async fn verify_code(
+    email: String,
+    code: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
     use super::service::AfterCode;
     use super::session::{accounts, caller, remember_verified};
     use super::validation::{Email, EmailCode};
     let email = Email::parse(&email).map_err(AppError::invalid)?;
     let code = EmailCode::parse(&code).map_err(AppError::invalid)?;
     let accounts = accounts()?;
-    let next = accounts.verify_code(&caller(), &email, &code).await?;
+    let after = accounts.verify_code(&caller(), &email, &code).await?;
     remember_verified(&email, accounts.clock.now()).await?;
-    leptos_axum::redirect(match next {
+    let page = match after {
         AfterCode::CreateAccount => "/signup/pin",
         AfterCode::NewPin => "/forgot/pin",
+    };
+    let next = next_param(next.as_deref());
+    leptos_axum::redirect(&match next.strip_prefix('&') {
+        Some(param) => format!("{page}?{param}"),
+        None => page.to_string(),
     });
     Ok(())
 }
@@ -60,6 +82,7 @@ pub async fn create_account(
     pin: String,
     pin_again: String,
     accept: Option<String>,
+    next: Option<String>,
 ) -> Result<(), AppError> {
     use super::session::{accounts, caller, sign_in, verified_email};
     use super::validation::Pin;
@@ -73,12 +96,35 @@ pub async fn create_account(
             "Please tick the box to accept the Terms and the Privacy Policy.",
         ));
     }
-    let size = crate::text_size::initial_text_size();
+    let next = super::rules::safe_next(next.as_deref());
+    let join = next
+        .as_deref()
+        .and_then(crate::connections::rules::join_code);
+    let mut size = crate::text_size::initial_text_size();
+    if let Some(code) = &join {
+        // Someone invited to check in each day starts with large text.
+        if accounts.invite_is_for_member(code).await?
+            && size == crate::text_size::TextSize::Standard
+        {
+            size = crate::text_size::TextSize::Large;
+        }
+    }
     let signed_in = accounts
         .create_account(&caller(), &email, &pin, size)
         .await?;
     sign_in(signed_in).await?;
-    leptos_axum::redirect("/signup/size");
+    crate::text_size::remember_on_device(size)?;
+    if let Some(code) = join {
+        // Straight on to the connection; if it cannot be made, the join page says why.
+        let me = accounts.member(signed_in.device_id).await?;
+        if let Some(me) = me {
+            if accounts.accept_invite(&caller(), &me, &code).await.is_ok() {
+                leptos_axum::redirect("/connections?joined=1");
+                return Ok(());
+            }
+        }
+    }
+    leptos_axum::redirect(next.as_deref().unwrap_or("/signup/size"));
     Ok(())
 }
 
@@ -106,9 +152,11 @@ pub fn EmailStep(intent: &'static str, button: &'static str) -> impl IntoView {
     let error = error_of(action);
     let query = use_query_map();
     let email = move || query.read().get("email").unwrap_or_default();
+    let next = move || query.read().get("next").unwrap_or_default();
     view! {
         <ActionForm action=action attr:class="stack" attr:novalidate=true>
             <input type="hidden" name="intent" value=intent/>
+            <input type="hidden" name="next" value=next/>
             <TzField/>
             <div class="field">
                 <label for="field-email">"Your email address"</label>
@@ -140,6 +188,8 @@ pub fn VerifyPage() -> impl IntoView {
     let email = query.read_untracked().get("email").unwrap_or_default();
     let code = query.read_untracked().get("code").unwrap_or_default();
     let reset = query.read_untracked().get("for").as_deref() == Some("reset");
+    let next = query.read_untracked().get("next").unwrap_or_default();
+    let next_for_resend = next.clone();
     let resend = ServerAction::<RequestCode>::new();
     let resend_error = error_of(resend);
     let intent = if reset { "reset" } else { "signup" };
@@ -155,6 +205,7 @@ pub fn VerifyPage() -> impl IntoView {
             </p>
             <ActionForm action=action attr:class="stack" attr:novalidate=true>
                 <input type="hidden" name="email" value=email_for_code.clone()/>
+                <input type="hidden" name="next" value=next.clone()/>
                 <CodeEntry initial=code.clone()/>
                 <FormAlert id="code-error" message=error/>
                 <button type="submit" class="button primary" disabled=move || action.pending().get()>
@@ -167,6 +218,7 @@ pub fn VerifyPage() -> impl IntoView {
                 <ActionForm action=resend attr:class="stack">
                     <input type="hidden" name="email" value=email_for_resend.clone()/>
                     <input type="hidden" name="intent" value=intent/>
+                    <input type="hidden" name="next" value=next_for_resend.clone()/>
                     <TzField/>
                     <FormAlert id="resend-error" message=resend_error/>
                     <button type="submit" class="button secondary">"Send a new code"</button>
@@ -182,12 +234,15 @@ pub fn VerifyPage() -> impl IntoView {
 pub fn CreatePinPage() -> impl IntoView {
     let action = ServerAction::<CreateAccount>::new();
     let error = error_of(action);
+    let query = use_query_map();
+    let next = move || query.read().get("next").unwrap_or_default();
     view! {
         <Title text="Create your PIN"/>
         <section class="page narrow" aria-labelledby="pin-title">
             <h1 id="pin-title">"Create your PIN"</h1>
             <p class="lead">"Choose 4 numbers you will remember. You\u{2019}ll use them to log in."</p>
             <ActionForm action=action attr:class="stack" attr:novalidate=true>
+                <input type="hidden" name="next" value=next/>
                 <PinField name="pin" label="Your 4-number PIN" autofocus=true/>
                 <PinField name="pin_again" label="Type the same PIN again"/>
                 <div class="check">
@@ -227,12 +282,16 @@ mod tests {
     #[test]
     fn the_code_page_address_keeps_the_email_intact() {
         assert_eq!(
-            verify_path("mary+pruuf@example.com", Some("signup")),
+            verify_path("mary+pruuf@example.com", Some("signup"), None),
             "/verify?email=mary%2Bpruuf%40example.com"
         );
         assert_eq!(
-            verify_path("a@b.io", Some("reset")),
+            verify_path("a@b.io", Some("reset"), Some("https://evil.example")),
             "/verify?email=a%40b.io&for=reset"
+        );
+        assert_eq!(
+            verify_path("a@b.io", None, Some("/join?code=K7M2QX")),
+            "/verify?email=a%40b.io&next=%2Fjoin%3Fcode%3DK7M2QX"
         );
     }
 }

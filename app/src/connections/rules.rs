@@ -61,6 +61,15 @@ impl fmt::Debug for InviteCode {
     }
 }
 
+/// The invite code in a `/join?code=…` path, if that is what it is.
+pub fn join_code(path: &str) -> Option<InviteCode> {
+    let query = path.strip_prefix("/join?")?;
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("code="))
+        .and_then(|code| InviteCode::parse(code).ok())
+}
+
 /// The name a Contact gives a Member ("Mum"), or a Member a Contact.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PersonName(String);
@@ -203,6 +212,16 @@ mod tests {
         assert_eq!(code.as_str(), "A9A9EH");
         assert!(InviteCode::parse(code.as_str()).is_ok());
         assert!(!format!("{code:?}").contains("A9A9EH"));
+    }
+
+    #[test]
+    fn join_links_carry_their_code() {
+        assert_eq!(
+            join_code("/join?code=k7m2qx").map(|c| c.as_str().to_string()),
+            Some("K7M2QX".into())
+        );
+        assert_eq!(join_code("/home"), None);
+        assert_eq!(join_code("/join?code=nope"), None);
     }
 
     #[test]

@@ -522,7 +522,7 @@ async fn without_javascript_errors_come_back_to_the_form(pool: PgPool) {
     assert_eq!(r.status, 302);
     assert_eq!(
         r.header("location"),
-        Some(app::accounts::signup::verify_path(&email, None).as_str())
+        Some(app::accounts::signup::verify_path(&email, None, None).as_str())
     );
 }
 

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod common;
+mod connections;
 mod database_outage;
 mod http;
 mod leptos_config;

@@ -1,0 +1,378 @@
+//! The connections page (who looks out for whom, pending invitations, inviting)
+//! and the join page that accepts an invitation.
+use super::rules::{InviteCode, CODE_MESSAGE};
+use crate::accounts::devices::{Person, SignedIn};
+use crate::accounts::forms::{error_of, FormAlert};
+use crate::error::{AppError, ErrorPage};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionView {
+    pub id: String,
+    /// What I call them.
+    pub name: String,
+    pub email: String,
+    /// They are a Member I look out for (else a Contact who looks out for me).
+    pub they_are_member: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteView {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub as_member: bool,
+    pub sent_on: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Overview {
+    pub connections: Vec<ConnectionView>,
+    pub invites: Vec<InviteView>,
+}
+
+#[server]
+pub async fn people_overview() -> Result<Overview, AppError> {
+    use crate::accounts::session::{accounts, require_member};
+    let me = require_member().await?;
+    let accounts = accounts()?;
+    let connections = accounts
+        .connections(&me)
+        .await?
+        .into_iter()
+        .map(|c| {
+            let they_are_member = c.contact_id == me.user_id;
+            ConnectionView {
+                id: c.id.to_string(),
+                name: if they_are_member {
+                    c.member_name
+                } else {
+                    c.contact_name
+                },
+                email: if they_are_member {
+                    c.member_email
+                } else {
+                    c.contact_email
+                },
+                they_are_member,
+            }
+        })
+        .collect();
+    let invites = accounts
+        .pending_invites(&me)
+        .await?
+        .into_iter()
+        .map(|i| InviteView {
+            id: i.id.to_string(),
+            name: i.invitee_name,
+            email: i.invitee_email,
+            as_member: i.invitee_role == "member",
+            sent_on: i.sent_at.format("%-d %b %Y").to_string(),
+        })
+        .collect();
+    Ok(Overview {
+        connections,
+        invites,
+    })
+}
+
+#[server]
+pub async fn send_invite(who: String, name: String, email: String) -> Result<(), AppError> {
+    use super::rules::PersonName;
+    use super::service::Invitee;
+    use crate::accounts::session::{accounts, caller, require_member};
+    use crate::accounts::validation::Email;
+    let me = require_member().await?;
+    let who = Invitee::parse(&who)?;
+    let name = PersonName::parse(&name).map_err(AppError::invalid)?;
+    let email = Email::parse(&email).map_err(AppError::invalid)?;
+    accounts()?
+        .invite(&caller(), &me, who, &name, &email)
+        .await?;
+    leptos_axum::redirect("/connections?sent=1");
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+fn parse_id(raw: &str, message: &str) -> Result<uuid::Uuid, AppError> {
+    uuid::Uuid::parse_str(raw.trim()).map_err(|_| AppError::invalid(message))
+}
+
+#[server]
+pub async fn resend_invite(invite: String) -> Result<(), AppError> {
+    use crate::accounts::session::{accounts, caller, require_member};
+    let me = require_member().await?;
+    let id = parse_id(&invite, "That invitation isn't in your list any more.")?;
+    accounts()?.resend_invite(&caller(), &me, id).await?;
+    leptos_axum::redirect("/connections?resent=1");
+    Ok(())
+}
+
+#[server]
+pub async fn cancel_invite(invite: String) -> Result<(), AppError> {
+    use crate::accounts::session::{accounts, caller, require_member};
+    let me = require_member().await?;
+    let id = parse_id(&invite, "That invitation isn't in your list any more.")?;
+    accounts()?.cancel_invite(&caller(), &me, id).await?;
+    leptos_axum::redirect("/connections");
+    Ok(())
+}
+
+#[server]
+pub async fn remove_connection(connection: String) -> Result<(), AppError> {
+    use crate::accounts::session::{accounts, caller, require_member};
+    let me = require_member().await?;
+    let id = parse_id(&connection, "That connection isn't in your list any more.")?;
+    accounts()?.remove_connection(&caller(), &me, id).await?;
+    leptos_axum::redirect("/connections?removed=1");
+    Ok(())
+}
+
+#[server]
+pub async fn accept_invite(code: String) -> Result<(), AppError> {
+    use crate::accounts::session::{accounts, caller, require_member};
+    let me = require_member().await?;
+    let code = InviteCode::parse(&code).map_err(AppError::invalid)?;
+    accounts()?.accept_invite(&caller(), &me, &code).await?;
+    leptos_axum::redirect("/connections?joined=1");
+    Ok(())
+}
+
+#[component]
+pub fn ConnectionsPage() -> impl IntoView {
+    let query = use_query_map();
+    let notice = move || {
+        let q = query.read();
+        if q.get("joined").is_some() {
+            Some("You\u{2019}re connected!")
+        } else if q.get("sent").is_some() {
+            Some("Invitation sent. We\u{2019}ll tell you when they join.")
+        } else if q.get("resent").is_some() {
+            Some("Invitation sent again.")
+        } else if q.get("removed").is_some() {
+            Some("The connection has ended. They have been told.")
+        } else {
+            None
+        }
+    };
+    view! {
+        <Title text="Your people"/>
+        <SignedIn signed_in=move |_me: Person| {
+            view! {
+                <section class="page" aria-labelledby="people-title">
+                    <h1 id="people-title">"Your people"</h1>
+                    {move || notice().map(|n| view! { <p class="notice-text" role="status">{n}</p> })}
+                    <PeopleLists/>
+                    <InviteForm/>
+                </section>
+            }
+        }/>
+    }
+}
+
+#[component]
+fn PeopleLists() -> impl IntoView {
+    let data = Resource::new(|| (), |_| people_overview());
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(o) => {
+                        let (members, contacts): (Vec<_>, Vec<_>) =
+                            o.connections.into_iter().partition(|c| c.they_are_member);
+                        view! {
+                            <h2>"People you look out for"</h2>
+                            <PersonList people=members empty="No one yet. Invite someone below."/>
+                            <h2>"People who look out for you"</h2>
+                            <PersonList people=contacts empty="No one yet."/>
+                            <PendingInvites invites=o.invites/>
+                        }
+                            .into_any()
+                    }
+                    Err(error) => view! { <ErrorPage error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn PersonList(people: Vec<ConnectionView>, empty: &'static str) -> impl IntoView {
+    let remove = ServerAction::<RemoveConnection>::new();
+    let error = error_of(remove);
+    if people.is_empty() {
+        return view! { <p>{empty}</p> }.into_any();
+    }
+    view! {
+        <ul class="people">
+            {people
+                .into_iter()
+                .map(|p| {
+                    let confirm = format!("Remove {}", p.name);
+                    let told = format!("{} will be told, and you will stop seeing each other\u{2019}s check-ins.", p.name);
+                    view! {
+                        <li class="card person">
+                            <h3>{p.name.clone()}</h3>
+                            <p class="address">{p.email.clone()}</p>
+                            <details>
+                                <summary class="button secondary">{confirm.clone()}</summary>
+                                <p>{told}</p>
+                                <ActionForm action=remove>
+                                    <input type="hidden" name="connection" value=p.id.clone()/>
+                                    <button type="submit" class="button primary">
+                                        {format!("Yes, remove {}", p.name)}
+                                    </button>
+                                </ActionForm>
+                            </details>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+        <FormAlert id="remove-error" message=error/>
+    }
+        .into_any()
+}
+
+#[component]
+fn PendingInvites(invites: Vec<InviteView>) -> impl IntoView {
+    let resend = ServerAction::<ResendInvite>::new();
+    let cancel = ServerAction::<CancelInvite>::new();
+    let resend_error = error_of(resend);
+    let cancel_error = error_of(cancel);
+    (!invites.is_empty()).then(|| {
+        view! {
+            <h2>"Invitations waiting"</h2>
+            <ul class="people">
+                {invites
+                    .into_iter()
+                    .map(|i| {
+                        let (resend_id, cancel_id) = (i.id.clone(), i.id.clone());
+                        let resend_label = format!("Resend to {}", i.name);
+                        let cancel_label = format!("Cancel invitation to {}", i.name);
+                        view! {
+                            <li class="card person">
+                                <h3>{i.name.clone()}</h3>
+                                <p class="address">{i.email.clone()}</p>
+                                <p>{format!("Invited {} (pending)", i.sent_on)}</p>
+                                <div class="row-actions">
+                                    <ActionForm action=resend>
+                                        <input type="hidden" name="invite" value=resend_id.clone()/>
+                                        <button type="submit" class="button secondary">
+                                            {resend_label.clone()}
+                                        </button>
+                                    </ActionForm>
+                                    <ActionForm action=cancel>
+                                        <input type="hidden" name="invite" value=cancel_id.clone()/>
+                                        <button type="submit" class="button secondary">
+                                            {cancel_label.clone()}
+                                        </button>
+                                    </ActionForm>
+                                </div>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+            <FormAlert id="resend-error" message=resend_error/>
+            <FormAlert id="cancel-error" message=cancel_error/>
+        }
+    })
+}
+
+#[component]
+fn InviteForm() -> impl IntoView {
+    let action = ServerAction::<SendInvite>::new();
+    let error = error_of(action);
+    view! {
+        <section class="card" aria-labelledby="invite-title">
+            <h2 id="invite-title">"Invite someone"</h2>
+            <ActionForm action=action attr:class="stack" attr:novalidate=true>
+                <fieldset class="choice-group">
+                    <legend>"Who are you inviting?"</legend>
+                    <div class="check">
+                        <input id="who-member" type="radio" name="who" value="member" checked/>
+                        <label for="who-member">"Someone I\u{2019}ll look out for (they check in each day)"</label>
+                    </div>
+                    <div class="check">
+                        <input id="who-contact" type="radio" name="who" value="contact"/>
+                        <label for="who-contact">"Someone to look out for me"</label>
+                    </div>
+                </fieldset>
+                <div class="field">
+                    <label for="invite-name">"Their name (what you call them, like Mum)"</label>
+                    <input id="invite-name" type="text" name="name" autocomplete="off" required/>
+                </div>
+                <div class="field">
+                    <label for="invite-email">"Their email address"</label>
+                    <input id="invite-email" type="email" name="email" autocomplete="off" inputmode="email" required/>
+                </div>
+                <FormAlert id="invite-error" message=error/>
+                <button type="submit" class="button primary">"Send invitation"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// `/join?code=…`: the link in an invitation. Signed in, it accepts; signed out,
+/// it leads through sign-up (or log-in) and back here.
+#[component]
+pub fn JoinPage() -> impl IntoView {
+    let query = use_query_map();
+    let code = query.read_untracked().get("code").unwrap_or_default();
+    let valid = InviteCode::parse(&code).map(|c| c.as_str().to_string());
+    let me = Resource::new(|| (), |_| crate::accounts::devices::me());
+    let action = ServerAction::<AcceptInvite>::new();
+    let error = error_of(action);
+    let join_here = format!("/join?code={}", valid.clone().unwrap_or_default());
+    view! {
+        <Title text="Join Pruuf"/>
+        <section class="page narrow" aria-labelledby="join-title">
+            <h1 id="join-title">"You\u{2019}re invited to Pruuf"</h1>
+            <Suspense fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
+                {move || {
+                    let code = code.clone();
+                    let valid = valid.clone();
+                    let join_here = join_here.clone();
+                    Suspend::new(async move {
+                        match me.await {
+                            Ok(Some(person)) => view! {
+                                <p class="lead">
+                                    "You\u{2019}re signed in as " <strong class="address">{person.email}</strong>
+                                    ". Accept the invitation to connect."
+                                </p>
+                                <ActionForm action=action attr:class="stack" attr:novalidate=true>
+                                    <div class="field">
+                                        <label for="join-code">"Invite code"</label>
+                                        <input id="join-code" class="code-input" type="text" name="code"
+                                            autocomplete="off" autocapitalize="characters" maxlength="9"
+                                            value=code required/>
+                                    </div>
+                                    <FormAlert id="join-error" message=error/>
+                                    <button type="submit" class="button primary">"Accept the invitation"</button>
+                                </ActionForm>
+                            }
+                            .into_any(),
+                            Ok(None) => {
+                                let after = crate::accounts::query_encode(&join_here);
+                                view! {
+                                    {valid.is_err().then(|| view! { <p class="form-alert"><span>{CODE_MESSAGE}</span></p> })}
+                                    <p class="lead">"Someone would like to stay in touch with you through a daily check-in. First, create your account: it takes two minutes."</p>
+                                    <div class="actions">
+                                        <a class="button primary" href=format!("/signup?next={after}")>"Create my account"</a>
+                                        <a class="button secondary" href=format!("/login?next={after}")>"I already have an account"</a>
+                                    </div>
+                                }
+                                .into_any()
+                            }
+                            Err(error) => view! { <ErrorPage error/> }.into_any(),
+                        }
+                    })
+                }}
+            </Suspense>
+        </section>
+    }
+}

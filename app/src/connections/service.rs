@@ -1,0 +1,442 @@
+//! What each connection action does, on the server: one transaction each, every
+//! object checked to belong to the signed-in person, and mail to the other side.
+use super::rules::{self, AcceptRefusal, InviteCode, InviteFacts, PersonName};
+use super::store::{self, ConnectionRow, InviteRow};
+use crate::accounts::service::{Accounts, Caller, Member};
+use crate::accounts::store as account_store;
+use crate::accounts::validation::Email;
+use crate::error::AppError;
+use crate::mail::{escape_html, OutgoingMail};
+use serde_json::json;
+use uuid::Uuid;
+
+/// Who is being invited: a Member (by a Contact) or a Contact (by a Member).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Invitee {
+    Member,
+    Contact,
+}
+
+impl Invitee {
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        match raw {
+            "member" => Ok(Invitee::Member),
+            "contact" => Ok(Invitee::Contact),
+            _ => Err(AppError::invalid("Please choose who you are inviting.")),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Invitee::Member => "member",
+            Invitee::Contact => "contact",
+        }
+    }
+}
+
+/// The account states in which a Contact may not invite (SPEC §4, §7).
+fn may_invite(state: &str) -> bool {
+    !matches!(state, "frozen" | "deleted")
+}
+
+const NOT_YOURS: &str = "That invitation isn't in your list any more.";
+const NOT_YOUR_CONNECTION: &str = "That connection isn't in your list any more.";
+
+impl Accounts {
+    /// Sends an invitation from `member` (the signed-in person).
+    pub async fn invite(
+        &self,
+        caller: &Caller,
+        me: &Member,
+        who: Invitee,
+        name: &PersonName,
+        email: &Email,
+    ) -> Result<(), AppError> {
+        let now = self.clock.now();
+        if rules::same_address(email.as_str(), &me.email) {
+            return Err(AppError::invalid(AcceptRefusal::SelfInvite.message()));
+        }
+        let mut tx = self.pool.begin().await?;
+        if !may_invite(&store::account_state(&mut tx, me.user_id).await?) {
+            return Err(AppError::invalid(
+                "Please add a payment method to invite someone: your account is paused.",
+            ));
+        }
+        if let Some(known_as) =
+            store::connected_to_email(&mut tx, me.user_id, email.as_str(), who == Invitee::Member)
+                .await?
+        {
+            return Err(AppError::invalid(&format!(
+                "You\u{2019}re already connected to {known_as}."
+            )));
+        }
+        if let Some(pending) =
+            store::pending_invite_to(&mut tx, me.user_id, email.as_str(), who.as_str()).await?
+        {
+            // Inviting again is a reminder of the same invitation.
+            drop(tx);
+            return self.resend_invite(caller, me, pending.id).await;
+        }
+        let (id, code) = loop {
+            let code = new_invite_code();
+            if let Some(id) = store::insert_invite(
+                &mut tx,
+                code.as_str(),
+                me.user_id,
+                who.as_str(),
+                name.as_str(),
+                email.as_str(),
+                now,
+            )
+            .await?
+            {
+                break (id, code);
+            }
+        };
+        account_store::audit(
+            &mut tx,
+            now,
+            Some(me.user_id),
+            "invite_sent",
+            &caller.ip,
+            json!({ "invite": id, "role": who.as_str() }),
+        )
+        .await?;
+        tx.commit().await?;
+        let mail = invite_mail(
+            &self.settings.public_url,
+            email,
+            name,
+            &me.email,
+            who,
+            &code,
+        );
+        if self.mailer.send(&mail).await.is_err() {
+            let mut tx = self.pool.begin().await?;
+            store::cancel_invite(&mut tx, id, now).await?;
+            tx.commit().await?;
+            return Err(AppError::MailNotSent.with_status());
+        }
+        Ok(())
+    }
+
+    pub async fn resend_invite(
+        &self,
+        caller: &Caller,
+        me: &Member,
+        id: Uuid,
+    ) -> Result<(), AppError> {
+        let now = self.clock.now();
+        let mut tx = self.pool.begin().await?;
+        let Some(invite) = store::own_invite(&mut tx, me.user_id, id).await? else {
+            return Err(AppError::invalid(NOT_YOURS));
+        };
+        if invite.accepted_at.is_some() || invite.canceled_at.is_some() {
+            return Err(AppError::invalid(NOT_YOURS));
+        }
+        if let Some(seconds) = rules::resend_wait(invite.last_sent_at, now) {
+            return Err(AppError::Limited(format!(
+                "We sent this invitation a moment ago. You can send it again in {seconds} seconds."
+            ))
+            .with_status());
+        }
+        store::mark_resent(&mut tx, id, now).await?;
+        account_store::audit(
+            &mut tx,
+            now,
+            Some(me.user_id),
+            "invite_resent",
+            &caller.ip,
+            json!({ "invite": id }),
+        )
+        .await?;
+        tx.commit().await?;
+        let (email, name, code) = invite_parts(&invite)?;
+        let who = Invitee::parse(&invite.invitee_role)?;
+        let mail = invite_mail(
+            &self.settings.public_url,
+            &email,
+            &name,
+            &me.email,
+            who,
+            &code,
+        );
+        self.mailer
+            .send(&mail)
+            .await
+            .map_err(|_| AppError::MailNotSent.with_status())
+    }
+
+    pub async fn cancel_invite(
+        &self,
+        caller: &Caller,
+        me: &Member,
+        id: Uuid,
+    ) -> Result<(), AppError> {
+        let now = self.clock.now();
+        let mut tx = self.pool.begin().await?;
+        let Some(invite) = store::own_invite(&mut tx, me.user_id, id).await? else {
+            return Err(AppError::invalid(NOT_YOURS));
+        };
+        if invite.accepted_at.is_some() || invite.canceled_at.is_some() {
+            return Err(AppError::invalid(NOT_YOURS));
+        }
+        store::cancel_invite(&mut tx, id, now).await?;
+        account_store::audit(
+            &mut tx,
+            now,
+            Some(me.user_id),
+            "invite_canceled",
+            &caller.ip,
+            json!({ "invite": id }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Is this code an open invitation for someone to check in each day?
+    pub async fn invite_is_for_member(&self, code: &InviteCode) -> Result<bool, AppError> {
+        let mut tx = self.pool.begin().await?;
+        let invite = store::invite_by_code(&mut tx, code.as_str()).await?;
+        tx.commit().await?;
+        Ok(invite.is_some_and(|i| {
+            i.invitee_role == "member" && i.accepted_at.is_none() && i.canceled_at.is_none()
+        }))
+    }
+
+    /// Accepts an invitation as the signed-in person, whose verified address must be
+    /// the invited one. Returns the inviter's name for the person's welcome.
+    pub async fn accept_invite(
+        &self,
+        caller: &Caller,
+        me: &Member,
+        code: &InviteCode,
+    ) -> Result<String, AppError> {
+        let now = self.clock.now();
+        let mut tx = self.pool.begin().await?;
+        let Some(invite) = store::invite_by_code(&mut tx, code.as_str()).await? else {
+            return Err(AppError::invalid(
+                "We couldn't find that invite code. Please check it against the invitation email.",
+            ));
+        };
+        let facts = InviteFacts {
+            sent_at: invite.sent_at,
+            accepted_at: invite.accepted_at,
+            canceled_at: invite.canceled_at,
+            invitee_email: invite.invitee_email.clone(),
+            inviter_email: invite.inviter_email.clone(),
+        };
+        rules::judge_accept(&facts, &me.email, now).map_err(|r| AppError::invalid(r.message()))?;
+        let who = Invitee::parse(&invite.invitee_role)?;
+        let (member, contact) = match who {
+            Invitee::Member => (me.user_id, invite.inviter_id),
+            Invitee::Contact => (invite.inviter_id, me.user_id),
+        };
+        if store::active_connection_exists(&mut tx, member, contact).await? {
+            return Err(AppError::invalid("You\u{2019}re already connected."));
+        }
+        let active = store::lock_member_and_count_contacts(&mut tx, member).await?;
+        if !rules::may_add_contact(active) {
+            return Err(AppError::invalid(
+                "This person already has 10 contacts, the most Pruuf allows. One of them needs to step back first.",
+            ));
+        }
+        let inviter_label = local_part(&invite.inviter_email);
+        let (member_name, contact_name) = match who {
+            Invitee::Member => (invite.invitee_name.clone(), inviter_label.clone()),
+            Invitee::Contact => (inviter_label.clone(), invite.invitee_name.clone()),
+        };
+        let connection = store::insert_connection(
+            &mut tx,
+            member,
+            contact,
+            &member_name,
+            &contact_name,
+            invite.id,
+            now,
+        )
+        .await?;
+        store::grandfather(&mut tx, member).await?;
+        store::mark_accepted(&mut tx, invite.id, me.user_id, now).await?;
+        account_store::audit(
+            &mut tx,
+            now,
+            Some(me.user_id),
+            "connection_started",
+            &caller.ip,
+            json!({ "connection": connection, "invite": invite.id }),
+        )
+        .await?;
+        tx.commit().await?;
+
+        // "Mum joined Pruuf!" to the one who invited. The connection stands even if
+        // this mail cannot go now; the failure is logged.
+        if let Ok(inviter) = Email::parse(&invite.inviter_email) {
+            let mail = joined_mail(&self.settings.public_url, &inviter, &invite.invitee_name);
+            if self.mailer.send(&mail).await.is_err() {
+                tracing::error!("the joined notice could not be sent");
+            }
+        }
+        Ok(inviter_label)
+    }
+
+    pub async fn connections(&self, me: &Member) -> Result<Vec<ConnectionRow>, AppError> {
+        Ok(store::connections_of(&self.pool, me.user_id).await?)
+    }
+
+    pub async fn pending_invites(&self, me: &Member) -> Result<Vec<InviteRow>, AppError> {
+        Ok(store::pending_invites(&self.pool, me.user_id).await?)
+    }
+
+    /// Ends a connection the signed-in person is part of, and tells the other side.
+    pub async fn remove_connection(
+        &self,
+        caller: &Caller,
+        me: &Member,
+        id: Uuid,
+    ) -> Result<(), AppError> {
+        let now = self.clock.now();
+        let mut tx = self.pool.begin().await?;
+        let Some(row) = store::end_connection(&mut tx, me.user_id, id, now).await? else {
+            return Err(AppError::invalid(NOT_YOUR_CONNECTION));
+        };
+        account_store::audit(
+            &mut tx,
+            now,
+            Some(me.user_id),
+            "connection_ended",
+            &caller.ip,
+            json!({ "connection": id }),
+        )
+        .await?;
+        tx.commit().await?;
+        // The other side is told, naming me as they know me.
+        let (other_email, my_name_for_them) = if row.member_id == me.user_id {
+            (row.contact_email, row.member_name)
+        } else {
+            (row.member_email, row.contact_name)
+        };
+        if let Ok(to) = Email::parse(&other_email) {
+            let mail = removed_mail(&to, &my_name_for_them);
+            if self.mailer.send(&mail).await.is_err() {
+                tracing::error!("the connection-ended notice could not be sent");
+            }
+        }
+        Ok(())
+    }
+}
+
+fn new_invite_code() -> InviteCode {
+    use argon2::password_hash::rand_core::{OsRng, RngCore};
+    let mut bytes = [0u8; rules::INVITE_CODE_LEN];
+    OsRng.fill_bytes(&mut bytes);
+    InviteCode::from_random(bytes)
+}
+
+fn invite_parts(invite: &InviteRow) -> Result<(Email, PersonName, InviteCode), AppError> {
+    let broken = |_| AppError::Internal.with_status();
+    Ok((
+        Email::parse(&invite.invitee_email).map_err(broken)?,
+        PersonName::parse(&invite.invitee_name).map_err(broken)?,
+        InviteCode::parse(&invite.code).map_err(broken)?,
+    ))
+}
+
+/// "mary.smith" from "mary.smith@example.com": how an inviter is named until they
+/// give themselves a name.
+fn local_part(email: &str) -> String {
+    email.split('@').next().unwrap_or(email).to_string()
+}
+
+pub fn invite_mail(
+    public_url: &str,
+    to: &Email,
+    name: &PersonName,
+    inviter_email: &str,
+    who: Invitee,
+    code: &InviteCode,
+) -> OutgoingMail {
+    let link = format!(
+        "{}/join?code={}",
+        public_url.trim_end_matches('/'),
+        code.as_str()
+    );
+    let why = match who {
+        Invitee::Member => "would like to look out for you with a daily \u{201c}I\u{2019}m OK\u{201d} check-in. Pruuf is free for you, always.",
+        Invitee::Contact => "would like you to be one of the people told if their daily \u{201c}I\u{2019}m OK\u{201d} check-in doesn\u{2019}t arrive.",
+    };
+    let code = code.as_str();
+    let name = name.as_str();
+    let (name_html, inviter_html) = (escape_html(name), escape_html(inviter_email));
+    OutgoingMail {
+        to: to.clone(),
+        subject: "You're invited to Pruuf".to_string(),
+        text: format!(
+            "Hello {name},\n\n{inviter_email} {why}\n\nOpen this link to join:\n{link}\n\n\
+             Or enter this invite code in Pruuf: {code}\n\nThe invitation lasts 14 days.\n\nPruuf\n"
+        ),
+        html: format!(
+            "<!DOCTYPE html><html lang=\"en\"><body style=\"font-family:sans-serif;font-size:18px;line-height:1.6;color:#1c1b19\">\
+             <p>Hello {name_html},</p><p>{inviter_html} {why}</p>\
+             <p><a href=\"{link}\" style=\"display:inline-block;background:#1b5e20;color:#ffffff;padding:16px 24px;border-radius:12px;text-decoration:none;font-weight:bold\">Join Pruuf</a></p>\
+             <p>Or enter this invite code in Pruuf:</p><p style=\"font-size:32px;font-weight:bold;letter-spacing:6px\">{code}</p>\
+             <p>The invitation lasts 14 days.</p><p>Pruuf</p></body></html>"
+        ),
+    }
+}
+
+fn joined_mail(public_url: &str, to: &Email, name: &str) -> OutgoingMail {
+    let home = format!("{}/connections", public_url.trim_end_matches('/'));
+    let name_html = escape_html(name);
+    OutgoingMail {
+        to: to.clone(),
+        subject: format!("{name} joined Pruuf!"),
+        text: format!("Good news: {name} joined Pruuf and you are now connected.\n\nSee them here: {home}\n\nPruuf\n"),
+        html: format!(
+            "<!DOCTYPE html><html lang=\"en\"><body style=\"font-family:sans-serif;font-size:18px;line-height:1.6\">\
+             <p>Good news: {name_html} joined Pruuf and you are now connected.</p><p><a href=\"{home}\">See them in Pruuf</a></p><p>Pruuf</p></body></html>"
+        ),
+    }
+}
+
+fn removed_mail(to: &Email, by: &str) -> OutgoingMail {
+    let by_html = escape_html(by);
+    OutgoingMail {
+        to: to.clone(),
+        subject: "A Pruuf connection has ended".to_string(),
+        text: format!("{by} ended your connection in Pruuf. You will no longer see each other's check-ins.\n\nPruuf\n"),
+        html: format!(
+            "<!DOCTYPE html><html lang=\"en\"><body style=\"font-family:sans-serif;font-size:18px;line-height:1.6\">\
+             <p>{by_html} ended your connection in Pruuf. You will no longer see each other\u{2019}s check-ins.</p><p>Pruuf</p></body></html>"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invitations_escape_what_people_typed() {
+        let to = Email::parse("mum@example.com").expect("valid");
+        let name = PersonName::parse("<b>Mum</b>").expect("valid");
+        let code = InviteCode::parse("K7M2QX").expect("valid");
+        let mail = invite_mail(
+            "https://pruuf.example",
+            &to,
+            &name,
+            "tom@example.com",
+            Invitee::Member,
+            &code,
+        );
+        assert!(
+            mail.html.contains("&lt;b&gt;Mum&lt;/b&gt;"),
+            "{}",
+            mail.html
+        );
+        assert!(!mail.html.contains("<b>Mum"));
+        assert!(mail.text.contains("https://pruuf.example/join?code=K7M2QX"));
+        assert!(mail.text.contains("free for you"));
+    }
+}

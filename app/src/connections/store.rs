@@ -1,0 +1,300 @@
+//! Every SQL statement about invites and connections (server only).
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct InviteRow {
+    pub id: Uuid,
+    pub code: String,
+    pub inviter_id: Uuid,
+    pub inviter_email: String,
+    pub invitee_role: String,
+    pub invitee_name: String,
+    pub invitee_email: String,
+    pub sent_at: DateTime<Utc>,
+    pub last_sent_at: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub canceled_at: Option<DateTime<Utc>>,
+}
+
+const INVITE_COLUMNS: &str =
+    "i.id, i.code, i.inviter_id, u.email::text AS inviter_email, i.invitee_role,
+     i.invitee_name, i.invitee_email::text AS invitee_email, i.sent_at, i.last_sent_at,
+     i.accepted_at, i.canceled_at";
+
+/// Inserts an invite; `false` when the code is taken (the caller draws another).
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_invite(
+    tx: &mut PgConnection,
+    code: &str,
+    inviter: Uuid,
+    invitee_role: &str,
+    name: &str,
+    email: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar(
+        "INSERT INTO invites (id, code, inviter_id, invitee_role, invitee_name, invitee_email, sent_at, last_sent_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+         ON CONFLICT (code) DO NOTHING RETURNING id",
+    )
+    .bind(Uuid::new_v4())
+    .bind(code)
+    .bind(inviter)
+    .bind(invitee_role)
+    .bind(name)
+    .bind(email)
+    .bind(now)
+    .fetch_optional(tx)
+    .await
+}
+
+/// The invite with this code, locked for the rest of the transaction.
+pub async fn invite_by_code(tx: &mut PgConnection, code: &str) -> sqlx::Result<Option<InviteRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {INVITE_COLUMNS} FROM invites i JOIN users u ON u.id = i.inviter_id
+         WHERE i.code = $1 FOR UPDATE OF i"
+    ))
+    .bind(code)
+    .fetch_optional(tx)
+    .await
+}
+
+/// One of `inviter`'s own invites, locked; `None` for anyone else's.
+pub async fn own_invite(
+    tx: &mut PgConnection,
+    inviter: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<InviteRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {INVITE_COLUMNS} FROM invites i JOIN users u ON u.id = i.inviter_id
+         WHERE i.id = $1 AND i.inviter_id = $2 FOR UPDATE OF i"
+    ))
+    .bind(id)
+    .bind(inviter)
+    .fetch_optional(tx)
+    .await
+}
+
+/// An invite not yet accepted or cancelled from `inviter` to `email` in this role.
+pub async fn pending_invite_to(
+    tx: &mut PgConnection,
+    inviter: Uuid,
+    email: &str,
+    role: &str,
+) -> sqlx::Result<Option<InviteRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {INVITE_COLUMNS} FROM invites i JOIN users u ON u.id = i.inviter_id
+         WHERE i.inviter_id = $1 AND i.invitee_email = $2::citext AND i.invitee_role = $3
+           AND i.accepted_at IS NULL AND i.canceled_at IS NULL
+         ORDER BY i.sent_at DESC LIMIT 1 FOR UPDATE OF i"
+    ))
+    .bind(inviter)
+    .bind(email)
+    .bind(role)
+    .fetch_optional(tx)
+    .await
+}
+
+pub const LIST_LIMIT: i64 = 100;
+
+pub async fn pending_invites(pool: &PgPool, inviter: Uuid) -> sqlx::Result<Vec<InviteRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {INVITE_COLUMNS} FROM invites i JOIN users u ON u.id = i.inviter_id
+         WHERE i.inviter_id = $1 AND i.accepted_at IS NULL AND i.canceled_at IS NULL
+         ORDER BY i.sent_at DESC LIMIT $2"
+    ))
+    .bind(inviter)
+    .bind(LIST_LIMIT)
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn mark_resent(tx: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> sqlx::Result<()> {
+    sqlx::query("UPDATE invites SET last_sent_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(tx)
+        .await
+        .map(|_| ())
+}
+
+pub async fn cancel_invite(
+    tx: &mut PgConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE invites SET canceled_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(tx)
+        .await
+        .map(|_| ())
+}
+
+pub async fn mark_accepted(
+    tx: &mut PgConnection,
+    id: Uuid,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE invites SET accepted_at = $2, accepted_by = $3 WHERE id = $1")
+        .bind(id)
+        .bind(now)
+        .bind(by)
+        .execute(tx)
+        .await
+        .map(|_| ())
+}
+
+/// Locks the Member's row, so that two accepts for one Member run one after the
+/// other, and counts their active Contacts.
+pub async fn lock_member_and_count_contacts(
+    tx: &mut PgConnection,
+    member: Uuid,
+) -> sqlx::Result<i64> {
+    sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+        .bind(member)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query_scalar("SELECT count(*) FROM connections WHERE member_id = $1 AND ended_at IS NULL")
+        .bind(member)
+        .fetch_one(tx)
+        .await
+}
+
+pub async fn active_connection_exists(
+    tx: &mut PgConnection,
+    member: Uuid,
+    contact: Uuid,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM connections WHERE member_id = $1 AND contact_id = $2 AND ended_at IS NULL)",
+    )
+    .bind(member)
+    .bind(contact)
+    .fetch_one(tx)
+    .await
+}
+
+/// Is `user` already connected (in this direction) to whoever holds `email`?
+pub async fn connected_to_email(
+    tx: &mut PgConnection,
+    user: Uuid,
+    email: &str,
+    other_is_member: bool,
+) -> sqlx::Result<Option<String>> {
+    let sql = if other_is_member {
+        "SELECT c.member_name FROM connections c JOIN users m ON m.id = c.member_id
+         WHERE c.contact_id = $1 AND m.email = $2::citext AND c.ended_at IS NULL"
+    } else {
+        "SELECT c.contact_name FROM connections c JOIN users k ON k.id = c.contact_id
+         WHERE c.member_id = $1 AND k.email = $2::citext AND c.ended_at IS NULL"
+    };
+    sqlx::query_scalar(sql)
+        .bind(user)
+        .bind(email)
+        .fetch_optional(tx)
+        .await
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_connection(
+    tx: &mut PgConnection,
+    member: Uuid,
+    contact: Uuid,
+    member_name: &str,
+    contact_name: &str,
+    invite: Uuid,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Uuid> {
+    sqlx::query_scalar(
+        "INSERT INTO connections (id, member_id, contact_id, member_name, contact_name, invite_id, started_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(Uuid::new_v4())
+    .bind(member)
+    .bind(contact)
+    .bind(member_name)
+    .bind(contact_name)
+    .bind(invite)
+    .bind(now)
+    .fetch_one(tx)
+    .await
+}
+
+/// Set once, never cleared.
+pub async fn grandfather(tx: &mut PgConnection, member: Uuid) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE users SET grandfathered_free = true WHERE id = $1 AND NOT grandfathered_free",
+    )
+    .bind(member)
+    .execute(tx)
+    .await
+    .map(|_| ())
+}
+
+pub async fn account_state(conn: &mut PgConnection, user: Uuid) -> sqlx::Result<String> {
+    sqlx::query_scalar("SELECT account_state FROM users WHERE id = $1")
+        .bind(user)
+        .fetch_one(conn)
+        .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ConnectionRow {
+    pub id: Uuid,
+    pub member_id: Uuid,
+    pub contact_id: Uuid,
+    pub member_name: String,
+    pub contact_name: String,
+    pub member_email: String,
+    pub contact_email: String,
+    pub started_at: DateTime<Utc>,
+}
+
+const CONNECTION_COLUMNS: &str = "c.id, c.member_id, c.contact_id, c.member_name, c.contact_name,
+     m.email::text AS member_email, k.email::text AS contact_email, c.started_at";
+
+/// Every active connection `user` is a party to, either side.
+pub async fn connections_of(pool: &PgPool, user: Uuid) -> sqlx::Result<Vec<ConnectionRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {CONNECTION_COLUMNS} FROM connections c
+         JOIN users m ON m.id = c.member_id JOIN users k ON k.id = c.contact_id
+         WHERE (c.member_id = $1 OR c.contact_id = $1) AND c.ended_at IS NULL
+         ORDER BY c.started_at LIMIT $2"
+    ))
+    .bind(user)
+    .bind(LIST_LIMIT)
+    .fetch_all(pool)
+    .await
+}
+
+/// Ends an active connection `user` is a party to; `None` for anyone else's.
+pub async fn end_connection(
+    tx: &mut PgConnection,
+    user: Uuid,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Option<ConnectionRow>> {
+    let row: Option<ConnectionRow> = sqlx::query_as(&format!(
+        "SELECT {CONNECTION_COLUMNS} FROM connections c
+         JOIN users m ON m.id = c.member_id JOIN users k ON k.id = c.contact_id
+         WHERE c.id = $1 AND (c.member_id = $2 OR c.contact_id = $2) AND c.ended_at IS NULL
+         FOR UPDATE OF c"
+    ))
+    .bind(id)
+    .bind(user)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if row.is_some() {
+        sqlx::query("UPDATE connections SET ended_at = $2, ended_by = $3 WHERE id = $1")
+            .bind(id)
+            .bind(now)
+            .bind(user)
+            .execute(tx)
+            .await?;
+    }
+    Ok(row)
+}

@@ -1,0 +1,63 @@
+import { test, expect, type Page } from '@playwright/test';
+import { completeSignUp, expectNoAxeViolations, freshEmail, hydrated, inviteLinkFor, signUp } from './support';
+
+async function invite(page: Page, name: string, email: string) {
+  await page.goto('/connections');
+  await hydrated(page);
+  await page.getByLabel('Their name (what you call them, like Mum)').fill(name);
+  await page.getByLabel('Their email address').fill(email);
+  await page.getByRole('button', { name: 'Send invitation' }).click();
+  await expect(page.getByRole('status')).toContainText('Invitation sent');
+}
+
+test('a Contact invites a Member, who signs up from the mail and lands connected; either side can end it', async ({
+  browser,
+}) => {
+  const tomEmail = freshEmail('tom');
+  const mumEmail = freshEmail('mum');
+  const tomName = tomEmail.split('@')[0];
+  const tom = await (await browser.newContext()).newPage();
+  await signUp(tom, tomEmail, '2580');
+  await invite(tom, 'Mum', mumEmail);
+  await expect(tom.getByRole('heading', { name: 'Invitations waiting' })).toBeVisible();
+  await expect(tom.getByRole('button', { name: 'Resend to Mum' })).toBeVisible();
+  await expectNoAxeViolations(tom);
+
+  // Mum opens the link from the mail, signs up, and lands connected.
+  const mum = await (await browser.newContext()).newPage();
+  await mum.goto(await inviteLinkFor(mumEmail));
+  await hydrated(mum);
+  await expectNoAxeViolations(mum);
+  await mum.getByRole('link', { name: 'Create my account' }).click();
+  await completeSignUp(mum, mumEmail, '1357');
+  await expect(mum.getByRole('status')).toHaveText('You’re connected!');
+  await expect(mum.locator('html')).toHaveAttribute('data-text-size', 'large');
+  await expect(mum.getByRole('heading', { name: tomName })).toBeVisible();
+  await expectNoAxeViolations(mum);
+
+  // Tom sees Mum.
+  await tom.goto('/connections');
+  await expect(tom.getByRole('heading', { name: 'Mum', exact: true })).toBeVisible();
+  await expect(tom.getByRole('heading', { name: 'Invitations waiting' })).toHaveCount(0);
+
+  // Mum ends it, after confirming.
+  await mum.locator('summary', { hasText: `Remove ${tomName}` }).click();
+  await mum.getByRole('button', { name: `Yes, remove ${tomName}` }).click();
+  await expect(mum.getByRole('status')).toContainText('The connection has ended');
+  await tom.goto('/connections');
+  await expect(tom.getByText('No one yet. Invite someone below.')).toBeVisible();
+
+  // Invited again, Mum (signed in) accepts from the link; this time Tom ends it.
+  await invite(tom, 'Mum', mumEmail);
+  await mum.goto(await inviteLinkFor(mumEmail, 2));
+  await hydrated(mum);
+  await mum.getByRole('button', { name: 'Accept the invitation' }).click();
+  await expect(mum.getByRole('status')).toHaveText('You’re connected!');
+  await tom.goto('/connections');
+  await hydrated(tom);
+  await tom.locator('summary', { hasText: 'Remove Mum' }).click();
+  await tom.getByRole('button', { name: 'Yes, remove Mum' }).click();
+  await expect(tom.getByRole('status')).toContainText('The connection has ended');
+  await mum.goto('/connections');
+  await expect(mum.getByRole('heading', { name: tomName })).toHaveCount(0);
+});

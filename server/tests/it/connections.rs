@@ -1,0 +1,403 @@
+//! Connections against the real database: inviting, accepting, the 10-Contact limit
+//! under concurrent accepts, expiry, re-inviting, `grandfathered_free`, and an
+//! access-control matrix in which one family tries every operation on another's.
+use crate::common;
+use app::accounts::service::{Accounts, Caller, Member};
+use app::accounts::store as account_store;
+use app::accounts::validation::Email;
+use app::connections::rules::{InviteCode, PersonName};
+use app::connections::service::Invitee;
+use app::error::AppError;
+use app::text_size::TextSize;
+use chrono::Duration;
+use pruuf_test_support::mailbox;
+use sqlx::PgPool;
+
+struct World {
+    accounts: Accounts,
+    pool: PgPool,
+}
+
+fn world(pool: PgPool) -> World {
+    let state = common::state(pool.clone(), common::config(true));
+    World {
+        accounts: state.accounts.clone(),
+        pool,
+    }
+}
+
+fn caller() -> Caller {
+    Caller {
+        ip: "127.0.0.1".into(),
+        user_agent: "test".into(),
+    }
+}
+
+/// A signed-in person with a fresh address.
+async fn person(w: &World, name: &str) -> Member {
+    let email = format!("{name}-{}@example.com", uuid::Uuid::new_v4().simple());
+    let mut tx = w.pool.begin().await.expect("tx");
+    let now = w.accounts.clock.now();
+    let user = account_store::insert_user(&mut tx, &email, "$argon2id$stand-in", "standard", now)
+        .await
+        .expect("insert")
+        .expect("new");
+    let device = account_store::insert_device(&mut tx, user, "test", now)
+        .await
+        .expect("device");
+    tx.commit().await.expect("commit");
+    Member {
+        user_id: user,
+        device_id: device,
+        email,
+        text_size: TextSize::Standard,
+        needs_consent: false,
+    }
+}
+
+fn name(n: &str) -> PersonName {
+    PersonName::parse(n).expect("valid name")
+}
+
+fn email(m: &Member) -> Email {
+    Email::parse(&m.email).expect("valid")
+}
+
+/// Sends an invite and returns its code, read from the mail catcher.
+async fn invite(w: &World, from: &Member, to: &Member, who: Invitee, called: &str) -> InviteCode {
+    let before = invite_mails(&to.email).await.len();
+    w.accounts
+        .invite(&caller(), from, who, &name(called), &email(to))
+        .await
+        .expect("invite sent");
+    let mails = invite_mails(&to.email).await;
+    assert_eq!(mails.len(), before + 1, "one invitation mail");
+    let text = mails
+        .last()
+        .and_then(|m| m["text"].as_str())
+        .unwrap_or_default()
+        .to_string();
+    let code = text
+        .split("join?code=")
+        .nth(1)
+        .map(|rest| rest.chars().take(6).collect::<String>())
+        .unwrap_or_default();
+    InviteCode::parse(&code).expect("a code in the mail")
+}
+
+async fn invite_mails(address: &str) -> Vec<serde_json::Value> {
+    mailbox::to(address)
+        .await
+        .into_iter()
+        .filter(|m| m["subject"] == "You're invited to Pruuf")
+        .collect()
+}
+
+fn message(e: AppError) -> String {
+    e.message()
+}
+
+async fn grandfathered(w: &World, m: &Member) -> bool {
+    sqlx::query_scalar("SELECT grandfathered_free FROM users WHERE id = $1")
+        .bind(m.user_id)
+        .fetch_one(&w.pool)
+        .await
+        .expect("user")
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn invite_accept_remove_and_invite_again(pool: PgPool) {
+    let w = world(pool);
+    let (tom, mum) = (person(&w, "tom").await, person(&w, "mum").await);
+    let code = invite(&w, &tom, &mum, Invitee::Member, "Mum").await;
+    w.accounts
+        .accept_invite(&caller(), &mum, &code)
+        .await
+        .expect("accepted");
+    assert!(
+        grandfathered(&w, &mum).await,
+        "set when she became a Member"
+    );
+    assert!(!grandfathered(&w, &tom).await);
+    let joined = mailbox::to(&tom.email).await;
+    assert!(
+        joined.iter().any(|m| m["subject"] == "Mum joined Pruuf!"),
+        "Tom is told"
+    );
+
+    let toms = w.accounts.connections(&tom).await.expect("list");
+    assert_eq!(toms.len(), 1);
+    assert_eq!(toms[0].member_name, "Mum");
+    assert_eq!(toms[0].member_id, mum.user_id);
+    let mums = w.accounts.connections(&mum).await.expect("list");
+    assert_eq!(mums.len(), 1);
+
+    // Inviting someone already connected says so.
+    let again = w
+        .accounts
+        .invite(
+            &caller(),
+            &tom,
+            Invitee::Member,
+            &name("Mother"),
+            &email(&mum),
+        )
+        .await
+        .expect_err("already connected");
+    assert_eq!(message(again), "You\u{2019}re already connected to Mum.");
+
+    // Mum ends it; Tom is told; she stays free for life.
+    w.accounts
+        .remove_connection(&caller(), &mum, toms[0].id)
+        .await
+        .expect("removed");
+    assert!(mailbox::to(&tom.email)
+        .await
+        .iter()
+        .any(|m| m["subject"] == "A Pruuf connection has ended"));
+    assert!(w.accounts.connections(&tom).await.expect("list").is_empty());
+    assert!(grandfathered(&w, &mum).await, "never cleared");
+
+    // A new invite after removal works, with a new code; this time Tom ends it.
+    let second = invite(&w, &tom, &mum, Invitee::Member, "Mum").await;
+    assert_ne!(second, code);
+    w.accounts
+        .accept_invite(&caller(), &mum, &second)
+        .await
+        .expect("accepted again");
+    let id = w.accounts.connections(&tom).await.expect("list")[0].id;
+    w.accounts
+        .remove_connection(&caller(), &tom, id)
+        .await
+        .expect("removed by Tom");
+    assert!(w.accounts.connections(&mum).await.expect("list").is_empty());
+
+    let events: Vec<String> = sqlx::query_scalar(
+        "SELECT event FROM audit_log WHERE event LIKE 'connection_%' OR event LIKE 'invite_%' ORDER BY id",
+    )
+    .fetch_all(&w.pool)
+    .await
+    .expect("audit");
+    assert_eq!(
+        events,
+        [
+            "invite_sent",
+            "connection_started",
+            "connection_ended",
+            "invite_sent",
+            "connection_started",
+            "connection_ended"
+        ]
+    );
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn ten_contacts_at_most_even_when_two_accept_at_once(pool: PgPool) {
+    let w = world(pool);
+    let mum = person(&w, "mum").await;
+    let mut codes = Vec::new();
+    let mut contacts = Vec::new();
+    for i in 0..11 {
+        let c = person(&w, &format!("child{i}")).await;
+        codes.push(invite(&w, &mum, &c, Invitee::Contact, &format!("Child {i}")).await);
+        contacts.push(c);
+    }
+    for i in 0..9 {
+        w.accounts
+            .accept_invite(&caller(), &contacts[i], &codes[i])
+            .await
+            .expect("accepted");
+    }
+    let who = caller();
+    let (a, b) = tokio::join!(
+        w.accounts.accept_invite(&who, &contacts[9], &codes[9]),
+        w.accounts.accept_invite(&who, &contacts[10], &codes[10]),
+    );
+    assert_eq!(
+        [a.is_ok(), b.is_ok()].iter().filter(|ok| **ok).count(),
+        1,
+        "exactly one of the two: {a:?} {b:?}"
+    );
+    let refused = a.err().or(b.err()).expect("one refused");
+    assert!(message(refused).contains("10 contacts"));
+    let active: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM connections WHERE member_id = $1 AND ended_at IS NULL",
+    )
+    .bind(mum.user_id)
+    .fetch_one(&w.pool)
+    .await
+    .expect("count");
+    assert_eq!(active, 10);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn codes_expire_and_only_the_invited_address_may_accept(pool: PgPool) {
+    let w = world(pool);
+    let (tom, mum, aunt) = (
+        person(&w, "tom").await,
+        person(&w, "mum").await,
+        person(&w, "aunt").await,
+    );
+    let refused = w
+        .accounts
+        .invite(&caller(), &tom, Invitee::Member, &name("Me"), &email(&tom))
+        .await
+        .expect_err("self-invite");
+    assert_eq!(message(refused), "You can't connect to yourself.");
+
+    let code = invite(&w, &tom, &mum, Invitee::Member, "Mum").await;
+    let wrong = w
+        .accounts
+        .accept_invite(&caller(), &aunt, &code)
+        .await
+        .expect_err("wrong address");
+    assert!(message(wrong).contains("sent to a different email address"));
+    let own = w
+        .accounts
+        .accept_invite(&caller(), &tom, &code)
+        .await
+        .expect_err("own invite");
+    assert_eq!(message(own), "You can't connect to yourself.");
+    let unknown = w
+        .accounts
+        .accept_invite(
+            &caller(),
+            &mum,
+            &InviteCode::parse("ZZZZZZ").expect("valid"),
+        )
+        .await
+        .expect_err("unknown");
+    assert!(message(unknown).contains("couldn't find that invite code"));
+
+    w.accounts
+        .clock
+        .advance(Duration::days(14))
+        .expect("test clock");
+    let expired = w
+        .accounts
+        .accept_invite(&caller(), &mum, &code)
+        .await
+        .expect_err("expired");
+    assert!(message(expired).contains("expired"));
+    assert!(w.accounts.connections(&mum).await.expect("list").is_empty());
+    assert!(!grandfathered(&w, &mum).await);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn resend_waits_a_minute_and_cancel_ends_the_invite(pool: PgPool) {
+    let w = world(pool);
+    let (tom, mum) = (person(&w, "tom").await, person(&w, "mum").await);
+    let code = invite(&w, &tom, &mum, Invitee::Member, "Mum").await;
+    let id = w.accounts.pending_invites(&tom).await.expect("list")[0].id;
+    w.accounts
+        .clock
+        .advance(Duration::seconds(15))
+        .expect("test clock");
+    let early = w
+        .accounts
+        .resend_invite(&caller(), &tom, id)
+        .await
+        .expect_err("too soon");
+    let early = message(early);
+    assert!(early.contains("in 45 seconds"), "{early}");
+    w.accounts
+        .clock
+        .advance(Duration::seconds(45))
+        .expect("test clock");
+    w.accounts
+        .resend_invite(&caller(), &tom, id)
+        .await
+        .expect("resent");
+    assert_eq!(invite_mails(&mum.email).await.len(), 2);
+
+    w.accounts
+        .cancel_invite(&caller(), &tom, id)
+        .await
+        .expect("canceled");
+    assert!(w
+        .accounts
+        .pending_invites(&tom)
+        .await
+        .expect("list")
+        .is_empty());
+    let canceled = w
+        .accounts
+        .accept_invite(&caller(), &mum, &code)
+        .await
+        .expect_err("canceled");
+    assert!(message(canceled).contains("cancelled"));
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_frozen_contact_cannot_invite(pool: PgPool) {
+    let w = world(pool);
+    let (tom, mum) = (person(&w, "tom").await, person(&w, "mum").await);
+    sqlx::query("UPDATE users SET account_state = 'frozen' WHERE id = $1")
+        .bind(tom.user_id)
+        .execute(&w.pool)
+        .await
+        .expect("freeze");
+    let refused = w
+        .accounts
+        .invite(&caller(), &tom, Invitee::Member, &name("Mum"), &email(&mum))
+        .await
+        .expect_err("frozen");
+    assert!(message(refused).contains("add a payment method"));
+    assert!(invite_mails(&mum.email).await.is_empty());
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn one_family_cannot_touch_anothers_invites_or_connections(pool: PgPool) {
+    let w = world(pool);
+    let (tom, mum) = (person(&w, "tom").await, person(&w, "mum").await);
+    let (ann, dad) = (person(&w, "ann").await, person(&w, "dad").await);
+    let code = invite(&w, &tom, &mum, Invitee::Member, "Mum").await;
+    w.accounts
+        .accept_invite(&caller(), &mum, &code)
+        .await
+        .expect("accepted");
+    let _pending = invite(&w, &tom, &dad, Invitee::Member, "Dad").await;
+    let connection = w.accounts.connections(&tom).await.expect("list")[0].id;
+    let invite_id = w.accounts.pending_invites(&tom).await.expect("list")[0].id;
+
+    // Ann, a stranger to Tom's family, tries everything on it.
+    let attempts = [
+        (
+            "resend",
+            w.accounts.resend_invite(&caller(), &ann, invite_id).await,
+        ),
+        (
+            "cancel",
+            w.accounts.cancel_invite(&caller(), &ann, invite_id).await,
+        ),
+        (
+            "remove",
+            w.accounts
+                .remove_connection(&caller(), &ann, connection)
+                .await,
+        ),
+        (
+            "accept",
+            w.accounts
+                .accept_invite(&caller(), &ann, &code)
+                .await
+                .map(|_| ()),
+        ),
+    ];
+    for (what, result) in attempts {
+        let error = result.expect_err(what);
+        assert!(matches!(error, AppError::Invalid(_)), "{what}: {error:?}");
+    }
+    assert!(w.accounts.connections(&ann).await.expect("list").is_empty());
+    assert!(w
+        .accounts
+        .pending_invites(&ann)
+        .await
+        .expect("list")
+        .is_empty());
+    // Nothing of Tom's changed.
+    assert_eq!(w.accounts.connections(&tom).await.expect("list").len(), 1);
+    let pending = w.accounts.pending_invites(&tom).await.expect("list");
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].last_sent_at, pending[0].sent_at, "not resent");
+}
