@@ -17,6 +17,10 @@ test('a new person signs up with the emailed code, signs out, and logs in again'
 
   await logIn(page, email, '2580');
   await expect(page.getByText(`You’re signed in as ${email}.`)).toBeVisible();
+  await page.getByRole('link', { name: 'Signed-in devices' }).click();
+  await expect(page.getByRole('heading', { name: 'Signed-in devices' })).toBeVisible();
+  await expect(page.getByText('(this device)')).toBeVisible();
+  await expectNoAxeViolations(page);
   expect(errors).toEqual([]);
 });
 

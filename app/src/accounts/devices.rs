@@ -199,6 +199,7 @@ fn SignOutButton() -> impl IntoView {
 pub fn DevicesPage() -> impl IntoView {
     let query = use_query_map();
     let ended_others = move || query.read().get("ended").as_deref() == Some("others");
+    let everywhere = ServerAction::<SignOutEverywhere>::new();
     view! {
         <Title text="Signed-in devices"/>
         <SignedIn signed_in=move |_me: Person| {
@@ -212,8 +213,8 @@ pub fn DevicesPage() -> impl IntoView {
                         "These are the phones and computers where you are signed in to Pruuf. "
                         "If you don\u{2019}t recognise one, sign it out."
                     </p>
-                    <DeviceList/>
-                    <EverywhereForms/>
+                    <DeviceList everywhere/>
+                    <EverywhereForms action=everywhere/>
                 </section>
             }
         }/>
@@ -221,9 +222,13 @@ pub fn DevicesPage() -> impl IntoView {
 }
 
 #[component]
-fn DeviceList() -> impl IntoView {
-    let devices = Resource::new(|| (), |_| list_devices());
+fn DeviceList(everywhere: ServerAction<SignOutEverywhere>) -> impl IntoView {
     let sign_out_one = ServerAction::<SignOutDevice>::new();
+    // Reloads whenever a sign-out from this page finishes.
+    let devices = Resource::new(
+        move || sign_out_one.version().get() + everywhere.version().get(),
+        |_| list_devices(),
+    );
     let error = error_of(sign_out_one);
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
@@ -274,8 +279,7 @@ fn DeviceList() -> impl IntoView {
 }
 
 #[component]
-fn EverywhereForms() -> impl IntoView {
-    let action = ServerAction::<SignOutEverywhere>::new();
+fn EverywhereForms(action: ServerAction<SignOutEverywhere>) -> impl IntoView {
     let error = error_of(action);
     view! {
         <div class="actions">

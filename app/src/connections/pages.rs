@@ -141,8 +141,37 @@ pub async fn accept_invite(code: String) -> Result<(), AppError> {
     Ok(())
 }
 
+/// The page's actions, shared by its parts: the lists reload whenever one finishes.
+#[derive(Clone, Copy)]
+struct PeopleActions {
+    send: ServerAction<SendInvite>,
+    resend: ServerAction<ResendInvite>,
+    cancel: ServerAction<CancelInvite>,
+    remove: ServerAction<RemoveConnection>,
+}
+
+impl PeopleActions {
+    fn new() -> Self {
+        PeopleActions {
+            send: ServerAction::new(),
+            resend: ServerAction::new(),
+            cancel: ServerAction::new(),
+            remove: ServerAction::new(),
+        }
+    }
+
+    /// Changes each time any of them completes.
+    fn finished(self) -> usize {
+        self.send.version().get()
+            + self.resend.version().get()
+            + self.cancel.version().get()
+            + self.remove.version().get()
+    }
+}
+
 #[component]
 pub fn ConnectionsPage() -> impl IntoView {
+    provide_context(PeopleActions::new());
     let query = use_query_map();
     let notice = move || {
         let q = query.read();
@@ -175,7 +204,11 @@ pub fn ConnectionsPage() -> impl IntoView {
 
 #[component]
 fn PeopleLists() -> impl IntoView {
-    let data = Resource::new(|| (), |_| people_overview());
+    let actions = expect_context::<PeopleActions>();
+    let data = Resource::new(move || actions.finished(), |_| people_overview());
+    let remove_error = error_of(actions.remove);
+    let resend_error = error_of(actions.resend);
+    let cancel_error = error_of(actions.cancel);
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
             {move || Suspend::new(async move {
@@ -196,13 +229,15 @@ fn PeopleLists() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <FormAlert id="remove-error" message=remove_error/>
+        <FormAlert id="resend-error" message=resend_error/>
+        <FormAlert id="cancel-error" message=cancel_error/>
     }
 }
 
 #[component]
 fn PersonList(people: Vec<ConnectionView>, empty: &'static str) -> impl IntoView {
-    let remove = ServerAction::<RemoveConnection>::new();
-    let error = error_of(remove);
+    let remove = expect_context::<PeopleActions>().remove;
     if people.is_empty() {
         return view! { <p>{empty}</p> }.into_any();
     }
@@ -232,17 +267,13 @@ fn PersonList(people: Vec<ConnectionView>, empty: &'static str) -> impl IntoView
                 })
                 .collect_view()}
         </ul>
-        <FormAlert id="remove-error" message=error/>
     }
         .into_any()
 }
 
 #[component]
 fn PendingInvites(invites: Vec<InviteView>) -> impl IntoView {
-    let resend = ServerAction::<ResendInvite>::new();
-    let cancel = ServerAction::<CancelInvite>::new();
-    let resend_error = error_of(resend);
-    let cancel_error = error_of(cancel);
+    let PeopleActions { resend, cancel, .. } = expect_context::<PeopleActions>();
     (!invites.is_empty()).then(|| {
         view! {
             <h2>"Invitations waiting"</h2>
@@ -277,15 +308,13 @@ fn PendingInvites(invites: Vec<InviteView>) -> impl IntoView {
                     })
                     .collect_view()}
             </ul>
-            <FormAlert id="resend-error" message=resend_error/>
-            <FormAlert id="cancel-error" message=cancel_error/>
         }
     })
 }
 
 #[component]
 fn InviteForm() -> impl IntoView {
-    let action = ServerAction::<SendInvite>::new();
+    let action = expect_context::<PeopleActions>().send;
     let error = error_of(action);
     view! {
         <section class="card" aria-labelledby="invite-title">
