@@ -32,6 +32,8 @@ test('a Contact invites a Member, who signs up from the mail and lands connected
   await completeSignUp(mum, mumEmail, '1357');
   await expect(mum.getByRole('status')).toHaveText('You’re connected!');
   await expect(mum.locator('html')).toHaveAttribute('data-text-size', 'large');
+  await mum.reload();
+  await expect(mum.locator('html')).toHaveAttribute('data-text-size', 'large');
   await expect(mum.getByRole('heading', { name: tomName })).toBeVisible();
   await expectNoAxeViolations(mum);
 

@@ -4,7 +4,7 @@
 use super::forms::{error_of, CodeEntry, FormAlert, PinField, TzField};
 use super::query_encode;
 use crate::error::AppError;
-use crate::text_size::TextSizeControl;
+use crate::text_size::{CurrentTextSize, TextSize, TextSizeControl};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -83,7 +83,7 @@ pub async fn create_account(
     pin_again: String,
     accept: Option<String>,
     next: Option<String>,
-) -> Result<(), AppError> {
+) -> Result<TextSize, AppError> {
     use super::session::{accounts, caller, sign_in, verified_email};
     use super::validation::Pin;
     let accounts = accounts()?;
@@ -120,12 +120,12 @@ pub async fn create_account(
         if let Some(me) = me {
             if accounts.accept_invite(&caller(), &me, &code).await.is_ok() {
                 leptos_axum::redirect("/connections?joined=1");
-                return Ok(());
+                return Ok(size);
             }
         }
     }
     leptos_axum::redirect(next.as_deref().unwrap_or("/signup/size"));
-    Ok(())
+    Ok(size)
 }
 
 pub const EXPIRED_VERIFICATION: &str =
@@ -234,6 +234,13 @@ pub fn VerifyPage() -> impl IntoView {
 pub fn CreatePinPage() -> impl IntoView {
     let action = ServerAction::<CreateAccount>::new();
     let error = error_of(action);
+    // The account may start with a larger text size: show it at once.
+    let CurrentTextSize(current) = expect_context::<CurrentTextSize>();
+    Effect::new(move |_| {
+        if let Some(Ok(size)) = action.value().get() {
+            current.set(size);
+        }
+    });
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
     view! {
