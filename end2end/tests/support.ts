@@ -37,8 +37,8 @@ export function freshEmail(name: string): string {
 
 const mailApi = `http://${process.env.PRUUF_TEST_MAIL_API ?? '127.0.0.1:1080'}`;
 
-/** The code in the newest "Your Pruuf code" mail to `address`, once `count` have arrived. */
-export async function codeFor(address: string, count = 1): Promise<string> {
+/** The text of the newest mail with `subject` to `address`, once `count` such have arrived. */
+async function newestMail(address: string, subject: string, count: number): Promise<string> {
   let text = '';
   await expect
     .poll(
@@ -46,7 +46,7 @@ export async function codeFor(address: string, count = 1): Promise<string> {
         const response = await fetch(`${mailApi}/api/email`);
         const mails = (await response.json()) as Array<{ subject: string; text: string; to: Array<{ address: string }> }>;
         const mine = mails.filter(
-          (m) => m.subject === 'Your Pruuf code' && m.to.some((t) => t.address.toLowerCase() === address.toLowerCase()),
+          (m) => m.subject === subject && m.to.some((t) => t.address.toLowerCase() === address.toLowerCase()),
         );
         text = mine.length >= count ? mine[mine.length - 1].text : '';
         return mine.length;
@@ -54,6 +54,12 @@ export async function codeFor(address: string, count = 1): Promise<string> {
       { timeout: 10_000 },
     )
     .toBeGreaterThanOrEqual(count);
+  return text;
+}
+
+/** The code in the newest "Your Pruuf code" mail to `address`, once `count` have arrived. */
+export async function codeFor(address: string, count = 1): Promise<string> {
+  const text = await newestMail(address, 'Your Pruuf code', count);
   const match = /Your Pruuf code is (\d{6})/.exec(text);
   expect(match, text).not.toBeNull();
   return match![1];
@@ -106,21 +112,7 @@ export async function logIn(page: Page, email: string, pin: string) {
 
 /** The /join link in the newest invitation mail to `address`, once `count` have arrived. */
 export async function inviteLinkFor(address: string, count = 1): Promise<string> {
-  let text = '';
-  await expect
-    .poll(
-      async () => {
-        const response = await fetch(`${mailApi}/api/email`);
-        const mails = (await response.json()) as Array<{ subject: string; text: string; to: Array<{ address: string }> }>;
-        const mine = mails.filter(
-          (m) => m.subject === "You're invited to Pruuf" && m.to.some((t) => t.address.toLowerCase() === address.toLowerCase()),
-        );
-        text = mine.length >= count ? mine[mine.length - 1].text : '';
-        return mine.length;
-      },
-      { timeout: 10_000 },
-    )
-    .toBeGreaterThanOrEqual(count);
+  const text = await newestMail(address, "You're invited to Pruuf", count);
   const match = /(\/join\?code=[A-Z2-9]{6})/.exec(text);
   expect(match, text).not.toBeNull();
   return match![1];

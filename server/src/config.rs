@@ -106,17 +106,33 @@ impl Config {
             });
         }
 
-        let database_max_connections = match var("PRUUF_DB_MAX_CONNECTIONS") {
-            None => 10,
-            Some(v) => v
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=500).contains(n))
-                .ok_or(ConfigError::Invalid {
-                    name: "PRUUF_DB_MAX_CONNECTIONS",
-                    why: "expected a whole number from 1 to 500".into(),
-                })?,
+        // A whole number within a range, or the default when unset.
+        let number = |name: &'static str, default: u32, range: std::ops::RangeInclusive<u32>| {
+            match var(name) {
+                None => Ok(default),
+                Some(v) => v.parse::<u32>().ok().filter(|n| range.contains(n)).ok_or(
+                    ConfigError::Invalid {
+                        name,
+                        why: format!(
+                            "expected a whole number from {} to {}",
+                            range.start(),
+                            range.end()
+                        ),
+                    },
+                ),
+            }
         };
+        // 1/true or 0/false, off when unset.
+        let flag = |name: &'static str| match var(name).as_deref() {
+            None | Some("0") | Some("false") => Ok(false),
+            Some("1") | Some("true") => Ok(true),
+            Some(other) => Err(ConfigError::Invalid {
+                name,
+                why: format!("`{other}` is not 1 or 0"),
+            }),
+        };
+
+        let database_max_connections = number("PRUUF_DB_MAX_CONNECTIONS", 10, 1..=500)?;
 
         let public_url = required_in_production("PRUUF_PUBLIC_URL", DEFAULT_PUBLIC_URL)?;
         let (public_origin, https, loopback) = parse_origin(&public_url)?;
@@ -137,16 +153,7 @@ impl Config {
             }
         }
 
-        let test_clock = match var("PRUUF_TEST_CLOCK").as_deref() {
-            None | Some("0") | Some("false") => false,
-            Some("1") | Some("true") => true,
-            Some(other) => {
-                return Err(ConfigError::Invalid {
-                    name: "PRUUF_TEST_CLOCK",
-                    why: format!("`{other}` is not 1 or 0"),
-                })
-            }
-        };
+        let test_clock = flag("PRUUF_TEST_CLOCK")?;
         if production && test_clock {
             return Err(ConfigError::TestClockInProduction);
         }
@@ -179,27 +186,12 @@ impl Config {
             var("PRUUF_TERMS_VERSION").unwrap_or_else(|| DEFAULT_POLICY_VERSION.into());
         let privacy_version =
             var("PRUUF_PRIVACY_VERSION").unwrap_or_else(|| DEFAULT_POLICY_VERSION.into());
-        let ip_limit_per_hour = match var("PRUUF_IP_LIMIT_PER_HOUR") {
-            None => app::accounts::rules::IP_ATTEMPTS_PER_HOUR,
-            Some(v) => v
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=1_000_000).contains(n))
-                .ok_or(ConfigError::Invalid {
-                    name: "PRUUF_IP_LIMIT_PER_HOUR",
-                    why: "expected a whole number from 1 to 1000000".into(),
-                })?,
-        };
-        let trust_proxy = match var("PRUUF_TRUST_PROXY").as_deref() {
-            None | Some("0") | Some("false") => false,
-            Some("1") | Some("true") => true,
-            Some(other) => {
-                return Err(ConfigError::Invalid {
-                    name: "PRUUF_TRUST_PROXY",
-                    why: format!("`{other}` is not 1 or 0"),
-                })
-            }
-        };
+        let ip_limit_per_hour = number(
+            "PRUUF_IP_LIMIT_PER_HOUR",
+            app::accounts::rules::IP_ATTEMPTS_PER_HOUR,
+            1..=1_000_000,
+        )?;
+        let trust_proxy = flag("PRUUF_TRUST_PROXY")?;
 
         Ok(Config {
             environment,

@@ -206,16 +206,7 @@ impl Accounts {
                 "There is already a Pruuf account for this email. Please log in instead.",
             ));
         };
-        store::insert_consent(
-            &mut tx,
-            user,
-            &self.settings.terms_version,
-            &self.settings.privacy_version,
-            now,
-            &caller.ip,
-            &caller.user_agent,
-        )
-        .await?;
+        self.record_consent(&mut tx, caller, user, now).await?;
         store::audit(&mut tx, now, Some(user), "signup", &caller.ip, json!({})).await?;
         let device = self.add_device(&mut tx, caller, user, now).await?;
         tx.commit().await?;
@@ -330,6 +321,26 @@ impl Accounts {
         Err(error)
     }
 
+    /// Records acceptance of the current Terms and Privacy Policy.
+    async fn record_consent(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        caller: &Caller,
+        user: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
+        Ok(store::insert_consent(
+            tx,
+            user,
+            &self.settings.terms_version,
+            &self.settings.privacy_version,
+            now,
+            &caller.ip,
+            &caller.user_agent,
+        )
+        .await?)
+    }
+
     async fn add_device(
         &self,
         tx: &mut sqlx::PgConnection,
@@ -365,16 +376,8 @@ impl Accounts {
     pub async fn accept_terms(&self, caller: &Caller, member: &Member) -> Result<(), AppError> {
         let now = self.now();
         let mut tx = self.pool.begin().await?;
-        store::insert_consent(
-            &mut tx,
-            member.user_id,
-            &self.settings.terms_version,
-            &self.settings.privacy_version,
-            now,
-            &caller.ip,
-            &caller.user_agent,
-        )
-        .await?;
+        self.record_consent(&mut tx, caller, member.user_id, now)
+            .await?;
         store::audit(
             &mut tx,
             now,

@@ -128,12 +128,7 @@ impl Accounts {
     ) -> Result<(), AppError> {
         let now = self.clock.now();
         let mut tx = self.pool.begin().await?;
-        let Some(invite) = store::own_invite(&mut tx, me.user_id, id).await? else {
-            return Err(AppError::invalid(NOT_YOURS));
-        };
-        if invite.accepted_at.is_some() || invite.canceled_at.is_some() {
-            return Err(AppError::invalid(NOT_YOURS));
-        }
+        let invite = own_pending_invite(&mut tx, me, id).await?;
         if let Some(seconds) = rules::resend_wait(invite.last_sent_at, now) {
             return Err(AppError::Limited(format!(
                 "We sent this invitation a moment ago. You can send it again in {seconds} seconds."
@@ -175,12 +170,7 @@ impl Accounts {
     ) -> Result<(), AppError> {
         let now = self.clock.now();
         let mut tx = self.pool.begin().await?;
-        let Some(invite) = store::own_invite(&mut tx, me.user_id, id).await? else {
-            return Err(AppError::invalid(NOT_YOURS));
-        };
-        if invite.accepted_at.is_some() || invite.canceled_at.is_some() {
-            return Err(AppError::invalid(NOT_YOURS));
-        }
+        own_pending_invite(&mut tx, me, id).await?;
         store::cancel_invite(&mut tx, id, now).await?;
         account_store::audit(
             &mut tx,
@@ -324,6 +314,19 @@ impl Accounts {
             }
         }
         Ok(())
+    }
+}
+
+/// One of my own invitations that is still waiting, locked; anyone else's, or one
+/// already accepted or cancelled, is "not in your list".
+async fn own_pending_invite(
+    tx: &mut sqlx::PgConnection,
+    me: &Member,
+    id: Uuid,
+) -> Result<InviteRow, AppError> {
+    match store::own_invite(tx, me.user_id, id).await? {
+        Some(invite) if invite.accepted_at.is_none() && invite.canceled_at.is_none() => Ok(invite),
+        _ => Err(AppError::invalid(NOT_YOURS)),
     }
 }
 
