@@ -20,6 +20,9 @@ test('a new person signs up with the emailed code, signs out, and logs in again'
   await page.getByRole('link', { name: 'Signed-in devices' }).click();
   await expect(page.getByRole('heading', { name: 'Signed-in devices' })).toBeVisible();
   await expect(page.getByText('(this device)')).toBeVisible();
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByText('(this device)')).toBeVisible();
   await expectNoAxeViolations(page);
   expect(errors).toEqual([]);
 });

@@ -202,22 +202,20 @@ pub fn DevicesPage() -> impl IntoView {
     let everywhere = ServerAction::<SignOutEverywhere>::new();
     view! {
         <Title text="Signed-in devices"/>
-        <SignedIn signed_in=move |_me: Person| {
-            view! {
-                <section class="page" aria-labelledby="devices-title">
-                    <h1 id="devices-title">"Signed-in devices"</h1>
-                    <Show when=ended_others>
-                        <p class="notice-text" role="status">"Every other device is now signed out."</p>
-                    </Show>
-                    <p class="lead">
-                        "These are the phones and computers where you are signed in to Pruuf. "
-                        "If you don\u{2019}t recognise one, sign it out."
-                    </p>
-                    <DeviceList everywhere/>
-                    <EverywhereForms action=everywhere/>
-                </section>
-            }
-        }/>
+        <section class="page" aria-labelledby="devices-title">
+            <h1 id="devices-title">"Signed-in devices"</h1>
+            <Show when=ended_others>
+                <p class="notice-text" role="status">"Every other device is now signed out."</p>
+            </Show>
+            <p class="lead">
+                "These are the phones and computers where you are signed in to Pruuf. "
+                "If you don\u{2019}t recognise one, sign it out."
+            </p>
+            // One Suspense on the page (nested ones failed to hydrate): the list
+            // itself sends a signed-out visitor to log in.
+            <DeviceList everywhere/>
+            <EverywhereForms action=everywhere/>
+        </section>
     }
 }
 
@@ -270,6 +268,7 @@ fn DeviceList(everywhere: ServerAction<SignOutEverywhere>) -> impl IntoView {
                         }
                             .into_any()
                     }
+                    Err(AppError::SignInNeeded) => view! { <Redirect path="/login"/> }.into_any(),
                     Err(error) => view! { <ErrorPage error/> }.into_any(),
                 }
             })}

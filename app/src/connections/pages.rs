@@ -1,11 +1,11 @@
 //! The connections page (who looks out for whom, pending invitations, inviting)
 //! and the join page that accepts an invitation.
 use super::rules::{InviteCode, CODE_MESSAGE};
-use crate::accounts::devices::{Person, SignedIn};
 use crate::accounts::forms::{error_of, FormAlert};
 use crate::error::{AppError, ErrorPage};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::Redirect;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
@@ -187,51 +187,46 @@ pub fn ConnectionsPage() -> impl IntoView {
             None
         }
     };
-    view! {
-        <Title text="Your people"/>
-        <SignedIn signed_in=move |_me: Person| {
-            view! {
-                <section class="page" aria-labelledby="people-title">
-                    <h1 id="people-title">"Your people"</h1>
-                    {move || notice().map(|n| view! { <p class="notice-text" role="status">{n}</p> })}
-                    <PeopleLists/>
-                    <InviteForm/>
-                </section>
-            }
-        }/>
-    }
-}
-
-#[component]
-fn PeopleLists() -> impl IntoView {
     let actions = expect_context::<PeopleActions>();
+    // One resource, one Suspense: the page reloads its lists whenever an action
+    // finishes, and a signed-out visitor is sent to log in.
     let data = Resource::new(move || actions.finished(), |_| people_overview());
     let remove_error = error_of(actions.remove);
     let resend_error = error_of(actions.resend);
     let cancel_error = error_of(actions.cancel);
     view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(o) => {
-                        let (members, contacts): (Vec<_>, Vec<_>) =
-                            o.connections.into_iter().partition(|c| c.they_are_member);
-                        view! {
-                            <h2>"People you look out for"</h2>
-                            <PersonList people=members empty="No one yet. Invite someone below."/>
-                            <h2>"People who look out for you"</h2>
-                            <PersonList people=contacts empty="No one yet."/>
-                            <PendingInvites invites=o.invites/>
-                        }
-                            .into_any()
+        <Title text="Your people"/>
+        <section class="page" aria-labelledby="people-title">
+            <h1 id="people-title">"Your people"</h1>
+            {move || notice().map(|n| view! { <p class="notice-text" role="status">{n}</p> })}
+            <Suspense fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(overview) => view! { <PeopleLists overview/> <InviteForm/> }.into_any(),
+                        Err(AppError::SignInNeeded) => view! { <Redirect path="/login"/> }.into_any(),
+                        Err(error) => view! { <ErrorPage error/> }.into_any(),
                     }
-                    Err(error) => view! { <ErrorPage error/> }.into_any(),
-                }
-            })}
-        </Suspense>
-        <FormAlert id="remove-error" message=remove_error/>
-        <FormAlert id="resend-error" message=resend_error/>
-        <FormAlert id="cancel-error" message=cancel_error/>
+                })}
+            </Suspense>
+            <FormAlert id="remove-error" message=remove_error/>
+            <FormAlert id="resend-error" message=resend_error/>
+            <FormAlert id="cancel-error" message=cancel_error/>
+        </section>
+    }
+}
+
+#[component]
+fn PeopleLists(overview: Overview) -> impl IntoView {
+    let (members, contacts): (Vec<_>, Vec<_>) = overview
+        .connections
+        .into_iter()
+        .partition(|c| c.they_are_member);
+    view! {
+        <h2>"People you look out for"</h2>
+        <PersonList people=members empty="No one yet. Invite someone below."/>
+        <h2>"People who look out for you"</h2>
+        <PersonList people=contacts empty="No one yet."/>
+        <PendingInvites invites=overview.invites/>
     }
 }
 
