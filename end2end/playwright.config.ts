@@ -37,7 +37,7 @@ export default defineConfig({
   ],
   // The release build, served with the test clock on. Playwright waits for /ready.
   webServer: {
-    command: 'target/release/server',
+    command: process.env.PRUUF_E2E_SERVER ?? 'target/release/server',
     cwd: '..',
     url: `${baseURL}/ready`,
     reuseExistingServer: false,

@@ -1,7 +1,8 @@
 //! The HTML document, the app's frame and its routes.
-use crate::accounts::devices::{DevicesPage, HomePage};
+use crate::accounts::devices::DevicesPage;
 use crate::accounts::login::{ForgotPage, LoginPage, NewPinPage};
 use crate::accounts::signup::{ChooseSizePage, CreatePinPage, SignupPage, VerifyPage};
+use crate::checkin::pages::{HomePage, MemberPage, NotificationsPage, SchedulePage};
 use crate::connections::pages::{ConnectionsPage, JoinPage};
 use crate::error::{AppError, ErrorPage};
 use crate::legal::{PrivacyPage, TermsPage};
@@ -11,7 +12,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    SsrMode, StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
 };
 
 /// The document the server sends; the browser hydrates `<App/>` inside it.
@@ -67,6 +68,9 @@ pub fn App() -> impl IntoView {
                     // Pages that load data render whole on the server, so they
                     // work before (and without) the WASM.
                     <Route path=StaticSegment("home") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("schedule") view=SchedulePage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("people"), ParamSegment("id")) view=MemberPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("notifications") view=NotificationsPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("devices") view=DevicesPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("connections") view=ConnectionsPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("join") view=JoinPage ssr=SsrMode::Async/>

@@ -109,33 +109,9 @@ pub async fn accept_terms() -> Result<(), AppError> {
     Ok(())
 }
 
-/// Shows `signed_in` with the person, or sends them to log in.
-#[component]
-pub fn SignedIn<F, V>(signed_in: F) -> impl IntoView
-where
-    F: Fn(Person) -> V + Send + Sync + Clone + 'static,
-    V: IntoView + 'static,
-{
-    let me = Resource::new(|| (), |_| me());
-    view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
-            {move || {
-                let signed_in = signed_in.clone();
-                Suspend::new(async move {
-                    match me.await {
-                        Ok(Some(person)) => signed_in(person).into_any(),
-                        Ok(None) => view! { <Redirect path="/login"/> }.into_any(),
-                        Err(error) => view! { <ErrorPage error/> }.into_any(),
-                    }
-                })
-            }}
-        </Suspense>
-    }
-}
-
 /// Asks to accept new versions of the Terms and the Privacy Policy.
 #[component]
-fn ConsentCard() -> impl IntoView {
+pub fn ConsentCard() -> impl IntoView {
     let action = ServerAction::<AcceptTerms>::new();
     let error = error_of(action);
     view! {
@@ -153,40 +129,8 @@ fn ConsentCard() -> impl IntoView {
     }
 }
 
-/// The signed-in start page. (The check-in and the dashboards arrive with their
-/// own issue; for now it greets, and leads to the account pages.)
 #[component]
-pub fn HomePage() -> impl IntoView {
-    let query = use_query_map();
-    let pin_changed = move || query.read().get("pin").as_deref() == Some("changed");
-    view! {
-        <Title text="Home"/>
-        <SignedIn signed_in=move |me: Person| {
-            view! {
-                <section class="page" aria-labelledby="home-title">
-                    <h1 id="home-title">"Hello!"</h1>
-                    <Show when=pin_changed>
-                        <p class="notice-text" role="status">
-                            "Your new PIN is saved. Every other device has been signed out."
-                        </p>
-                    </Show>
-                    {me.needs_consent.then(|| view! { <ConsentCard/> })}
-                    <p class="lead">
-                        "You\u{2019}re signed in as " <strong class="address">{me.email.clone()}</strong> "."
-                    </p>
-                    <div class="actions">
-                        <a class="button primary" href="/connections">"Your people"</a>
-                        <a class="button secondary" href="/devices">"Signed-in devices"</a>
-                        <SignOutButton/>
-                    </div>
-                </section>
-            }
-        }/>
-    }
-}
-
-#[component]
-fn SignOutButton() -> impl IntoView {
+pub fn SignOutButton() -> impl IntoView {
     let action = ServerAction::<SignOut>::new();
     view! {
         <ActionForm action=action attr:class="stack">

@@ -1,4 +1,7 @@
 //! Builds the real application router around a test database.
+use app::accounts::service::{Accounts, Caller, Member};
+use app::accounts::store as account_store;
+use app::text_size::TextSize;
 use axum::Router;
 use leptos::config::LeptosOptions;
 use server::{config::Config, AppState};
@@ -45,4 +48,47 @@ pub fn state(pool: PgPool, config: Config) -> AppState {
 pub fn database_url() -> String {
     std::env::var("DATABASE_URL")
         .expect("DATABASE_URL names the test cluster (scripts/test.sh starts one)")
+}
+
+/// The application's services around a test database, with the test clock.
+pub struct World {
+    pub accounts: Accounts,
+    pub pool: PgPool,
+}
+
+pub fn world(pool: PgPool) -> World {
+    let state = state(pool.clone(), config(true));
+    World {
+        accounts: state.accounts.clone(),
+        pool,
+    }
+}
+
+pub fn caller() -> Caller {
+    Caller {
+        ip: "127.0.0.1".into(),
+        user_agent: "test".into(),
+    }
+}
+
+/// A signed-in person with a fresh address.
+pub async fn person(w: &World, name: &str) -> Member {
+    let email = format!("{name}-{}@example.com", uuid::Uuid::new_v4().simple());
+    let mut tx = w.pool.begin().await.expect("tx");
+    let now = w.accounts.clock.now();
+    let user = account_store::insert_user(&mut tx, &email, "$argon2id$stand-in", "standard", now)
+        .await
+        .expect("insert")
+        .expect("new");
+    let device = account_store::insert_device(&mut tx, user, "test", now)
+        .await
+        .expect("device");
+    tx.commit().await.expect("commit");
+    Member {
+        user_id: user,
+        device_id: device,
+        email,
+        text_size: TextSize::Standard,
+        needs_consent: false,
+    }
 }

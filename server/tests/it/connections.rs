@@ -1,59 +1,15 @@
 //! Connections against the real database: inviting, accepting, the 10-Contact limit
 //! under concurrent accepts, expiry, re-inviting, `grandfathered_free`, and an
 //! access-control matrix in which one family tries every operation on another's.
-use crate::common;
-use app::accounts::service::{Accounts, Caller, Member};
-use app::accounts::store as account_store;
+use crate::common::{caller, person, world, World};
+use app::accounts::service::Member;
 use app::accounts::validation::Email;
 use app::connections::rules::{InviteCode, PersonName};
 use app::connections::service::Invitee;
 use app::error::AppError;
-use app::text_size::TextSize;
 use chrono::Duration;
 use pruuf_test_support::mailbox;
 use sqlx::PgPool;
-
-struct World {
-    accounts: Accounts,
-    pool: PgPool,
-}
-
-fn world(pool: PgPool) -> World {
-    let state = common::state(pool.clone(), common::config(true));
-    World {
-        accounts: state.accounts.clone(),
-        pool,
-    }
-}
-
-fn caller() -> Caller {
-    Caller {
-        ip: "127.0.0.1".into(),
-        user_agent: "test".into(),
-    }
-}
-
-/// A signed-in person with a fresh address.
-async fn person(w: &World, name: &str) -> Member {
-    let email = format!("{name}-{}@example.com", uuid::Uuid::new_v4().simple());
-    let mut tx = w.pool.begin().await.expect("tx");
-    let now = w.accounts.clock.now();
-    let user = account_store::insert_user(&mut tx, &email, "$argon2id$stand-in", "standard", now)
-        .await
-        .expect("insert")
-        .expect("new");
-    let device = account_store::insert_device(&mut tx, user, "test", now)
-        .await
-        .expect("device");
-    tx.commit().await.expect("commit");
-    Member {
-        user_id: user,
-        device_id: device,
-        email,
-        text_size: TextSize::Standard,
-        needs_consent: false,
-    }
-}
 
 fn name(n: &str) -> PersonName {
     PersonName::parse(n).expect("valid name")

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 mod accounts;
+mod checkin;
 mod common;
 mod connections;
 mod database_outage;

@@ -1,0 +1,610 @@
+//! The check-in's pages and their server functions: the home (the Member's "I'm
+//! OK" and the Contact's dashboard on one page), the schedule, a Member's last 30
+//! days with their pauses, and the notification list.
+use super::rules::{self, DayOutcome, GRACE_CHOICES, LEAD_CHOICES};
+use super::views::*;
+use crate::accounts::devices::{ConsentCard, SignOutButton};
+use crate::accounts::forms::{error_of, FormAlert};
+use crate::error::{AppError, ErrorPage};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+#[cfg(feature = "ssr")]
+fn parse_uuid(raw: &str) -> Result<uuid::Uuid, AppError> {
+    uuid::Uuid::parse_str(raw.trim()).map_err(|_| AppError::NotFound.with_status())
+}
+
+#[server]
+pub async fn load_home() -> Result<HomeView, AppError> {
+    use crate::accounts::session::{accounts, require_member};
+    let me = require_member().await?;
+    accounts()?.home(&me).await
+}
+
+#[server]
+pub async fn check_in() -> Result<CheckInDone, AppError> {
+    use super::service::Source;
+    use crate::accounts::session::{accounts, require_member};
+    let me = require_member().await?;
+    let done = accounts()?.check_in(me.user_id, Source::Web).await?;
+    leptos_axum::redirect(if done.already {
+        "/home?checked=again"
+    } else {
+        "/home?checked=now"
+    });
+    Ok(done)
+}
+
+#[server]
+pub async fn remember_zone(zone: String) -> Result<(), AppError> {
+    use crate::accounts::session::{accounts, require_member};
+    let me = require_member().await?;
+    let zone = rules::zone_shape(&zone)
+        .ok()
+        .and_then(|z| super::time::parse_zone(&z))
+        .ok_or_else(|| AppError::invalid(rules::ZONE_MESSAGE))?;
+    accounts()?.remember_zone(&me, zone).await
+}
+
+#[server]
+pub async fn my_schedule() -> Result<ScheduleView, AppError> {
+    use crate::accounts::session::{accounts, require_member};
+    let me = require_member().await?;
+    accounts()?.my_schedule(&me).await
+}
+
+#[server]
+pub async fn save_schedule(
+    deadline: String,
+    time_zone: String,
+    reminder_on: Option<String>,
+    lead: String,
+    grace: String,
+) -> Result<(), AppError> {
+    use super::service::ScheduleInput;
+    use crate::accounts::session::{accounts, caller, require_member};
+    let me = require_member().await?;
+    let deadline = rules::DeadlineTime::parse(&deadline).map_err(AppError::invalid)?;
+    let zone = rules::zone_shape(&time_zone)
+        .ok()
+        .and_then(|z| super::time::parse_zone(&z))
+        .ok_or_else(|| AppError::invalid(rules::ZONE_MESSAGE))?;
+    let input = ScheduleInput {
+        deadline: deadline.0,
+        zone,
+        reminder_on: reminder_on.is_some(),
+        lead_min: rules::parse_lead(&lead).map_err(AppError::invalid)?,
+        grace_min: rules::parse_grace(&grace).map_err(AppError::invalid)?,
+    };
+    accounts()?.set_schedule(&caller(), &me, &input).await?;
+    leptos_axum::redirect("/home?schedule=saved");
+    Ok(())
+}
+
+#[server]
+pub async fn load_member(member: String) -> Result<MemberDetail, AppError> {
+    use crate::accounts::session::{accounts, require_member};
+    let me = require_member().await?;
+    accounts()?.member_detail(&me, parse_uuid(&member)?).await
+}
+
+#[server]
+pub async fn pause_checkins(member: String, first: String, last: String) -> Result<(), AppError> {
+    use crate::accounts::session::{accounts, caller, require_member};
+    let me = require_member().await?;
+    let range = rules::PauseRange::parse(&first, &last).map_err(AppError::invalid)?;
+    let id = parse_uuid(&member)?;
+    accounts()?.pause(&caller(), &me, id, range).await?;
+    leptos_axum::redirect(&format!("/people/{id}?paused=1"));
+    Ok(())
+}
+
+#[server]
+pub async fn end_pause(member: String, pause: String) -> Result<(), AppError> {
+    use crate::accounts::session::{accounts, caller, require_member};
+    let me = require_member().await?;
+    let id = parse_uuid(&member)?;
+    let pause = uuid::Uuid::parse_str(pause.trim())
+        .map_err(|_| AppError::invalid("That pause isn\u{2019}t in the list any more."))?;
+    accounts()?.end_pause(&caller(), &me, id, pause).await?;
+    leptos_axum::redirect(&format!("/people/{id}?ended=1"));
+    Ok(())
+}
+
+#[server]
+pub async fn list_notifications() -> Result<Vec<NotificationView>, AppError> {
+    use crate::accounts::session::{accounts, require_member};
+    let me = require_member().await?;
+    accounts()?.notifications(&me).await
+}
+
+/// The loading line every page shows while its data comes.
+fn loading() -> impl IntoView {
+    view! { <p class="loading">"Loading\u{2026}"</p> }
+}
+
+/// Sends a signed-out visitor to log in; shows any other error.
+fn failed(error: AppError) -> AnyView {
+    match error {
+        AppError::SignInNeeded => view! { <Redirect path="/login"/> }.into_any(),
+        error => view! { <ErrorPage error/> }.into_any(),
+    }
+}
+
+/// Runs `tick` every `seconds` in the browser while the page is open (gloo-timers).
+fn every(seconds: u32, tick: impl Fn() + 'static) {
+    #[cfg(feature = "hydrate")]
+    {
+        let interval = gloo_timers::callback::Interval::new(seconds * 1000, tick);
+        let held = StoredValue::new_local(Some(interval));
+        on_cleanup(move || held.update_value(|i| drop(i.take())));
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (seconds, tick);
+    }
+}
+
+/// The browser's IANA time zone ("Pacific/Honolulu"), in the browser only.
+pub fn browser_zone() -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        let options =
+            js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
+                .resolved_options();
+        js_sys::Reflect::get(&options, &"timeZone".into())
+            .ok()
+            .and_then(|z| z.as_string())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    None
+}
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let query = use_query_map();
+    let check_in = ServerAction::<CheckIn>::new();
+    // Every minute: the dashboard reloads (a Contact sees a check-in without
+    // reloading the page) and the countdown moves on.
+    let tick = RwSignal::new(0u32);
+    Effect::new(move |_| every(60, move || tick.update(|t| *t += 1)));
+    let data = Resource::new(
+        move || (tick.get(), check_in.version().get()),
+        |_| load_home(),
+    );
+    let notice = move || {
+        let q = query.read();
+        if q.get("pin").as_deref() == Some("changed") {
+            Some("Your new PIN is saved. Every other device has been signed out.")
+        } else if q.get("schedule").is_some() {
+            Some("Your check-in time is saved. The people who look out for you have been told.")
+        } else {
+            None
+        }
+    };
+    view! {
+        <Title text="Home"/>
+        <section class="page" aria-labelledby="home-title">
+            <h1 id="home-title">"Today"</h1>
+            <Show when=move || notice().is_some()>
+                <p class="notice-text" role="status">{notice}</p>
+            </Show>
+            <Transition fallback=loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(home) => view! { <HomeBody home check_in tick/> }.into_any(),
+                        Err(error) => failed(error),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn HomeBody(home: HomeView, check_in: ServerAction<CheckIn>, tick: RwSignal<u32>) -> impl IntoView {
+    // The browser tells the server its zone once, so a Contact's times read "your time".
+    let known_zone = home.time_zone.clone();
+    Effect::new(move |_| {
+        if let Some(zone) = browser_zone().filter(|z| *z != known_zone) {
+            leptos::task::spawn_local(async move {
+                if remember_zone(zone).await.is_ok() {
+                    tick.update(|t| *t += 1);
+                }
+            });
+        }
+    });
+    let nothing_yet = !home.is_member && home.watching.is_empty() && home.pending.is_empty();
+    let unread = home.unread;
+    view! {
+        <div class="home">
+            {home.needs_consent.then(|| view! { <ConsentCard/> })}
+            {home.is_member.then(|| view! { <MyCheckIn day=home.my_day.clone() me=home.user_id.clone() check_in/> })}
+            {(!home.watching.is_empty() || !home.pending.is_empty())
+                .then(|| view! { <Watching watching=home.watching.clone() pending=home.pending.clone()/> })}
+            {nothing_yet.then(|| view! {
+                <section class="card" aria-labelledby="start-title">
+                    <h2 id="start-title">"Let\u{2019}s get you connected"</h2>
+                    <p>"Invite the person you look out for, or someone to look out for you."</p>
+                    <a class="button primary" href="/connections">"Invite someone"</a>
+                </section>
+            })}
+            <p class="lead">
+                "You\u{2019}re signed in as " <strong class="address">{home.email.clone()}</strong> "."
+            </p>
+            <nav class="actions" aria-label="More">
+                <a class="button secondary" href="/connections">"Your people"</a>
+                <a class="button secondary" href="/notifications">
+                    {if unread > 0 { format!("Notifications ({unread} new)") } else { "Notifications".to_string() }}
+                </a>
+                {home.is_member.then(|| view! { <a class="button secondary" href="/schedule">"Check-in time"</a> })}
+                <a class="button secondary" href="/devices">"Signed-in devices"</a>
+                <SignOutButton/>
+            </nav>
+        </div>
+    }
+}
+
+/// "Your check-in": the deadline, the countdown, the button, and who is told.
+#[component]
+fn MyCheckIn(day: Option<MyDay>, me: String, check_in: ServerAction<CheckIn>) -> impl IntoView {
+    let Some(day) = day else {
+        return view! {
+            <section class="card" aria-labelledby="my-title">
+                <h2 id="my-title">"Your check-in"</h2>
+                <p>"Choose the time by which you\u{2019}ll tap \u{201c}I\u{2019}m OK\u{201d} each day."</p>
+                <a class="button primary" href="/schedule">"Choose my check-in time"</a>
+            </section>
+        }
+        .into_any();
+    };
+    let query = use_query_map();
+    let countdown = RwSignal::new(day.countdown.clone());
+    #[cfg(feature = "hydrate")]
+    {
+        let deadline_ms = day.deadline_ms;
+        Effect::new(move |_| {
+            every(60, move || {
+                let minutes = ((deadline_ms as f64 - js_sys::Date::now()) / 60_000.0).ceil() as i64;
+                countdown.set(rules::countdown_words(minutes));
+            })
+        });
+    }
+    let checked_in_at = day.checked_in_at.clone();
+    let announce = {
+        let at = checked_in_at.clone();
+        move || match query.read().get("checked").as_deref() {
+            Some("now") => {
+                Some("You checked in! Your family can see you\u{2019}re OK.".to_string())
+            }
+            Some("again") => at
+                .as_ref()
+                .map(|t| format!("You already checked in at {t}.")),
+            _ => None,
+        }
+    };
+    let error = error_of(check_in);
+    let pending = check_in.pending();
+    let label = {
+        let at = checked_in_at.clone();
+        move || match (&at, pending.get()) {
+            (_, true) => "Checking in\u{2026}".to_string(),
+            (Some(t), false) => format!("Checked in at {t}"),
+            (None, false) => "I\u{2019}m OK".to_string(),
+        }
+    };
+    let done = checked_in_at.is_some();
+    let away_link = format!("/people/{me}");
+    view! {
+        <section class="card my-checkin" aria-labelledby="my-title">
+            <h2 id="my-title">"Your check-in"</h2>
+            {match (&day.paused, done) {
+                (Some(p), _) => view! { <p class="banner">{p.clone()}</p> }.into_any(),
+                (None, true) => view! {
+                    <p class="banner">"Next check-in: " <strong>{day.deadline_words.clone()}</strong></p>
+                }.into_any(),
+                (None, false) => view! {
+                    <p class="banner">
+                        "Next check-in: " <strong>{day.deadline_words.clone()}</strong>
+                        <span class="countdown">" (" {move || countdown.get()} ")"</span>
+                    </p>
+                }.into_any(),
+            }}
+            <ActionForm action=check_in attr:class="checkin-form">
+                <button type="submit" class="checkin-button" class:done=done aria-busy=move || pending.get().to_string()>
+                    {label}
+                </button>
+            </ActionForm>
+            <p class="checkin-status" role="status" aria-live="polite">{announce}</p>
+            <FormAlert id="checkin-error" message=error/>
+            <h3>"Who sees your check-in"</h3>
+            {if day.contacts.is_empty() {
+                view! { <p>"No one yet. " <a href="/connections">"Invite someone to look out for you"</a></p> }.into_any()
+            } else {
+                view! {
+                    <ul class="plain-list">
+                        {day.contacts.iter().map(|c| view! {
+                            <li>
+                                <span class="name">{c.name.clone()}</span>
+                                " "
+                                <a class="contact-link" href=format!("mailto:{}", c.email)>{format!("Email {}", c.name)}</a>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            <a class="button secondary" href=away_link>"I\u{2019}m away (pause) and my last 30 days"</a>
+        </section>
+    }
+    .into_any()
+}
+
+/// "People you look after": every Member with a status.
+#[component]
+fn Watching(watching: Vec<Watched>, pending: Vec<String>) -> impl IntoView {
+    view! {
+        <section aria-labelledby="watching-title">
+            <h2 id="watching-title">"People you look after"</h2>
+            <ul class="people">
+                {watching.into_iter().map(|w| view! {
+                    <li class="card person watched">
+                        <h3>{w.name.clone()}</h3>
+                        <p><span class=w.status.class()>{w.status.badge()}</span></p>
+                        <p class="headline">{w.headline.clone()}</p>
+                        {w.last_checkin.clone().map(|l| view! { <p>{l}</p> })}
+                        <div class="row-actions">
+                            <a class="button secondary" href=format!("/people/{}", w.member_id)>
+                                {format!("{}: last 30 days", w.name)}
+                            </a>
+                            <a class="button secondary" href=format!("mailto:{}", w.email)>{format!("Email {}", w.name)}</a>
+                        </div>
+                    </li>
+                }).collect_view()}
+                {pending.into_iter().map(|name| view! {
+                    <li class="card person watched">
+                        <h3>{name.clone()}</h3>
+                        <p><span class="badge waiting">"Invite pending"</span></p>
+                        <p class="headline">{format!("{name} hasn\u{2019}t joined yet.")}</p>
+                    </li>
+                }).collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+#[component]
+pub fn SchedulePage() -> impl IntoView {
+    let action = ServerAction::<SaveSchedule>::new();
+    let data = Resource::new(|| (), |_| my_schedule());
+    view! {
+        <Title text="Check-in time"/>
+        <section class="page narrow" aria-labelledby="schedule-title">
+            <h1 id="schedule-title">"Your daily check-in time"</h1>
+            <Suspense fallback=loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(s) => view! { <ScheduleForm s action/> }.into_any(),
+                        Err(error) => failed(error),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn ScheduleForm(s: ScheduleView, action: ServerAction<SaveSchedule>) -> impl IntoView {
+    let error = error_of(action);
+    let zone = RwSignal::new(s.time_zone.clone());
+    if !s.saved {
+        // A first schedule starts in this device's zone.
+        Effect::new(move |_| {
+            if let Some(z) = browser_zone() {
+                zone.set(z);
+            }
+        });
+    }
+    let lead = s.lead_min;
+    let grace = s.grace_min;
+    view! {
+        <p class="lead">
+            "Each day, tap \u{201c}I\u{2019}m OK\u{201d} before this time. If you don\u{2019}t, "
+            "we\u{2019}ll let the people who look out for you know."
+        </p>
+        <ActionForm action=action attr:class="stack" attr:novalidate=true>
+            <div class="field">
+                <label for="deadline">"Check in by"</label>
+                <input id="deadline" type="time" name="deadline" step="300" value=s.deadline.clone() required/>
+            </div>
+            <div class="field">
+                <label for="time-zone">"Your time zone"</label>
+                <p class="hint" id="zone-hint">"Filled in from this device. For example America/New_York."</p>
+                <input id="time-zone" type="text" name="time_zone" autocomplete="off" aria-describedby="zone-hint"
+                    prop:value=move || zone.get() value=s.time_zone.clone() required/>
+            </div>
+            <div class="field">
+                <label for="grace">"If I haven\u{2019}t checked in, tell my family after"</label>
+                <select id="grace" name="grace">
+                    {GRACE_CHOICES.iter().map(|m| view! {
+                        <option value=m.to_string() selected=*m == grace>
+                            {if *m == 0 { "At once".to_string() } else { format!("{m} minutes") }}
+                        </option>
+                    }).collect_view()}
+                </select>
+            </div>
+            <div class="check">
+                <input id="reminder-on" type="checkbox" name="reminder_on" value="on" checked=s.reminder_on/>
+                <label for="reminder-on">"Remind me before my check-in time"</label>
+            </div>
+            <div class="field">
+                <label for="lead">"Remind me"</label>
+                <select id="lead" name="lead">
+                    {LEAD_CHOICES.iter().map(|m| view! {
+                        <option value=m.to_string() selected=*m == lead>{format!("{m} minutes before")}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+            <FormAlert id="schedule-error" message=error/>
+            <button type="submit" class="button primary">"Save my check-in time"</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+pub fn MemberPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let pause = ServerAction::<PauseCheckins>::new();
+    let end = ServerAction::<EndPause>::new();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let data = Resource::new(
+        move || (id(), pause.version().get(), end.version().get()),
+        |(id, _, _)| load_member(id),
+    );
+    let notice = move || {
+        let q = query.read();
+        if q.get("paused").is_some() {
+            Some("Paused. Everyone who looks out for them has been told.")
+        } else if q.get("ended").is_some() {
+            Some("The pause has ended. Daily check-ins are expected again.")
+        } else {
+            None
+        }
+    };
+    view! {
+        <Title text="Check-ins"/>
+        <section class="page" aria-labelledby="member-title">
+            <Suspense fallback=loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(detail) => view! { <MemberBody detail pause end notice/> }.into_any(),
+                        Err(error) => failed(error),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn MemberBody(
+    detail: MemberDetail,
+    pause: ServerAction<PauseCheckins>,
+    end: ServerAction<EndPause>,
+    notice: impl Fn() -> Option<&'static str> + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let pause_error = error_of(pause);
+    let end_error = error_of(end);
+    let title = if detail.name == "You" {
+        "Your check-ins".to_string()
+    } else {
+        format!("{}\u{2019}s check-ins", detail.name)
+    };
+    let member_id = detail.member_id.clone();
+    let planned = if detail.pauses.is_empty() {
+        view! { <p>"No pauses planned."</p> }.into_any()
+    } else {
+        view! {
+            <ul class="plain-list">
+                {detail.pauses.clone().into_iter().map(|p| {
+                    let m = member_id.clone();
+                    view! {
+                    <li>
+                        <span>{format!("Paused {}", p.words)}</span>
+                        <ActionForm action=end>
+                            <input type="hidden" name="member" value=m/>
+                            <input type="hidden" name="pause" value=p.id/>
+                            <button type="submit" class="button secondary">{format!("End the pause ({})", p.words)}</button>
+                        </ActionForm>
+                    </li>
+                    }
+                }).collect_view()}
+            </ul>
+        }.into_any()
+    };
+    view! {
+        <h1 id="member-title">{title}</h1>
+        <Show when=move || notice().is_some()>
+            <p class="notice-text" role="status">{notice}</p>
+        </Show>
+        <p class="lead">{detail.headline.clone()}</p>
+        <section class="card" aria-labelledby="pause-title">
+            <h2 id="pause-title">"Away? Pause the check-ins"</h2>
+            {planned}
+            <FormAlert id="end-pause-error" message=end_error/>
+            <ActionForm action=pause attr:class="stack" attr:novalidate=true>
+                <input type="hidden" name="member" value=detail.member_id.clone()/>
+                <div class="field">
+                    <label for="pause-first">"First day away"</label>
+                    <input id="pause-first" type="date" name="first" min=detail.today.clone() value=detail.today.clone() required/>
+                </div>
+                <div class="field">
+                    <label for="pause-last">"Last day away (at most 90 days)"</label>
+                    <input id="pause-last" type="date" name="last" min=detail.today.clone() value=detail.today.clone() required/>
+                </div>
+                <FormAlert id="pause-error" message=pause_error/>
+                <button type="submit" class="button primary">"Pause the check-ins"</button>
+            </ActionForm>
+        </section>
+        <section aria-labelledby="history-title">
+            <h2 id="history-title">"The last 30 days"</h2>
+            <table class="history">
+                <thead><tr><th scope="col">"Day"</th><th scope="col">"Check-in"</th></tr></thead>
+                <tbody>
+                    {detail.days.into_iter().map(|d| {
+                        let words = match (&d.at, d.outcome) {
+                            (Some(at), DayOutcome::OnTime) => format!("On time, {at}"),
+                            (Some(at), DayOutcome::Late) => format!("Late, {at}"),
+                            (_, outcome) => outcome.words().to_string(),
+                        };
+                        view! {
+                            <tr class=format!("day {:?}", d.outcome).to_lowercase()>
+                                <th scope="row">{d.day}</th>
+                                <td>{words}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+        <a class="button secondary" href="/home">"Back to today"</a>
+    }
+}
+
+#[component]
+pub fn NotificationsPage() -> impl IntoView {
+    let data = Resource::new(|| (), |_| list_notifications());
+    view! {
+        <Title text="Notifications"/>
+        <section class="page" aria-labelledby="notes-title">
+            <h1 id="notes-title">"Notifications"</h1>
+            <Suspense fallback=loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(list) if list.is_empty() => view! { <p>"Nothing yet."</p> }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="notes">
+                                {list.into_iter().map(|n| view! {
+                                    <li class="card" class:unread=n.unread>
+                                        {n.unread.then(|| view! { <span class="badge waiting">"New"</span> " " })}
+                                        <p>
+                                            {match n.link.clone() {
+                                                Some(l) => view! { <a href=l>{n.body.clone()}</a> }.into_any(),
+                                                None => view! { <span>{n.body.clone()}</span> }.into_any(),
+                                            }}
+                                        </p>
+                                        <p class="when">{n.when.clone()}</p>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(error) => failed(error),
+                    }
+                })}
+            </Suspense>
+            <a class="button secondary" href="/home">"Back to today"</a>
+        </section>
+    }
+}

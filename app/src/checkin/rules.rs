@@ -1,0 +1,257 @@
+//! The check-in's shared types and validation (SPEC §5), used by the browser's
+//! forms and the server's functions alike. No I/O and no time-zone data: the
+//! zone name is checked against the tz database on the server (`time::parse_zone`).
+use chrono::{NaiveDate, NaiveTime};
+use serde::{Deserialize, Serialize};
+
+pub const DEFAULT_DEADLINE: &str = "10:00";
+pub const GRACE_CHOICES: [u16; 4] = [0, 15, 30, 60];
+pub const DEFAULT_GRACE: u16 = 15;
+pub const LEAD_CHOICES: [u16; 3] = [15, 30, 60];
+pub const DEFAULT_LEAD: u16 = 60;
+/// The longest pause, in days, first and last day included.
+pub const MAX_PAUSE_DAYS: i64 = 90;
+/// Days of history on a Member's page.
+pub const HISTORY_DAYS: i64 = 30;
+
+pub const TIME_MESSAGE: &str = "Please choose a time of day, like 10:00.";
+pub const GRACE_MESSAGE: &str = "Please choose how long to wait: 0, 15, 30 or 60 minutes.";
+pub const LEAD_MESSAGE: &str = "Please choose a reminder 15, 30 or 60 minutes before.";
+pub const ZONE_MESSAGE: &str = "Please choose your time zone from the list, like America/New_York.";
+pub const DATE_MESSAGE: &str = "Please choose the first and the last day, like 2026-12-24.";
+pub const PAUSE_ORDER_MESSAGE: &str = "The last day can\u{2019}t be before the first day.";
+pub const PAUSE_LENGTH_MESSAGE: &str = "A pause can be at most 90 days.";
+
+/// A deadline time of day, "HH:MM" (24-hour, as an `<input type="time">` sends it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadlineTime(pub NaiveTime);
+
+impl DeadlineTime {
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        let raw = raw.trim();
+        // `type="time"` may add seconds ("10:00:00"); they are ignored.
+        let two_digits = |s: &str| s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit());
+        let parts: Vec<&str> = raw.split(':').collect();
+        let (h, m) = match parts.as_slice() {
+            [h, m] | [h, m, _] if parts.get(2).is_none_or(|s| two_digits(s)) => (*h, *m),
+            _ => return Err(TIME_MESSAGE),
+        };
+        if !two_digits(h) || !two_digits(m) {
+            return Err(TIME_MESSAGE);
+        }
+        let (h, m) = (
+            h.parse::<u32>().map_err(|_| TIME_MESSAGE)?,
+            m.parse::<u32>().map_err(|_| TIME_MESSAGE)?,
+        );
+        NaiveTime::from_hms_opt(h, m, 0)
+            .map(DeadlineTime)
+            .ok_or(TIME_MESSAGE)
+    }
+
+    pub fn as_hhmm(&self) -> String {
+        self.0.format("%H:%M").to_string()
+    }
+}
+
+/// Minutes from a fixed list of choices.
+fn choice(raw: &str, choices: &[u16], message: &'static str) -> Result<u16, &'static str> {
+    raw.trim()
+        .parse::<u16>()
+        .ok()
+        .filter(|m| choices.contains(m))
+        .ok_or(message)
+}
+
+pub fn parse_grace(raw: &str) -> Result<u16, &'static str> {
+    choice(raw, &GRACE_CHOICES, GRACE_MESSAGE)
+}
+
+pub fn parse_lead(raw: &str) -> Result<u16, &'static str> {
+    choice(raw, &LEAD_CHOICES, LEAD_MESSAGE)
+}
+
+/// A zone name's shape ("Area/City", letters, digits, `_ - + /`); whether the zone
+/// exists is the server's question.
+pub fn zone_shape(raw: &str) -> Result<String, &'static str> {
+    let name = raw.trim();
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '+'));
+    if ok {
+        Ok(name.to_string())
+    } else {
+        Err(ZONE_MESSAGE)
+    }
+}
+
+/// A pause from its first to its last day, both included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PauseRange {
+    pub first: NaiveDate,
+    pub last: NaiveDate,
+}
+
+impl PauseRange {
+    pub fn parse(first: &str, last: &str) -> Result<Self, &'static str> {
+        let date =
+            |s: &str| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| DATE_MESSAGE);
+        let (first, last) = (date(first)?, date(last)?);
+        if last < first {
+            return Err(PAUSE_ORDER_MESSAGE);
+        }
+        if (last - first).num_days() + 1 > MAX_PAUSE_DAYS {
+            return Err(PAUSE_LENGTH_MESSAGE);
+        }
+        Ok(PauseRange { first, last })
+    }
+
+    pub fn contains(&self, day: NaiveDate) -> bool {
+        self.first <= day && day <= self.last
+    }
+}
+
+/// How a day went, on a Member's history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DayOutcome {
+    OnTime,
+    Late,
+    Missed,
+    Paused,
+    /// Today, before anything happened; or a day before the schedule began.
+    Open,
+}
+
+impl DayOutcome {
+    pub fn words(self) -> &'static str {
+        match self {
+            DayOutcome::OnTime => "Checked in on time",
+            DayOutcome::Late => "Checked in late",
+            DayOutcome::Missed => "Missed",
+            DayOutcome::Paused => "Paused",
+            DayOutcome::Open => "\u{2014}",
+        }
+    }
+
+    /// Decides a past or present day from what is recorded about it.
+    pub fn of(
+        checked_in_late: Option<bool>,
+        paused: bool,
+        deadline_passed: bool,
+        scheduled: bool,
+    ) -> Self {
+        match (checked_in_late, paused) {
+            (Some(false), _) => DayOutcome::OnTime,
+            (Some(true), _) => DayOutcome::Late,
+            (None, true) => DayOutcome::Paused,
+            (None, false) if deadline_passed && scheduled => DayOutcome::Missed,
+            _ => DayOutcome::Open,
+        }
+    }
+}
+
+/// The countdown to a deadline `minutes` ahead: "in 2 hours 5 minutes",
+/// "in 1 minute", "now"; a deadline passed reads "now" too (the page then asks
+/// for the tap).
+pub fn countdown_words(minutes: i64) -> String {
+    if minutes <= 0 {
+        return "now".into();
+    }
+    let (h, m) = (minutes / 60, minutes % 60);
+    let unit = |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    match (h, m) {
+        (0, m) => format!("in {}", unit(m, "minute", "minutes")),
+        (h, 0) => format!("in {}", unit(h, "hour", "hours")),
+        (h, m) => format!(
+            "in {} {}",
+            unit(h, "hour", "hours"),
+            unit(m, "minute", "minutes")
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn countdowns_read_as_words() {
+        assert_eq!(countdown_words(-5), "now");
+        assert_eq!(countdown_words(0), "now");
+        assert_eq!(countdown_words(1), "in 1 minute");
+        assert_eq!(countdown_words(59), "in 59 minutes");
+        assert_eq!(countdown_words(60), "in 1 hour");
+        assert_eq!(countdown_words(125), "in 2 hours 5 minutes");
+        assert_eq!(countdown_words(61), "in 1 hour 1 minute");
+    }
+
+    #[test]
+    fn deadline_times_are_hours_and_minutes() {
+        assert_eq!(DeadlineTime::parse("10:00").unwrap().as_hhmm(), "10:00");
+        assert_eq!(DeadlineTime::parse(" 23:59 ").unwrap().as_hhmm(), "23:59");
+        assert_eq!(DeadlineTime::parse("07:05:00").unwrap().as_hhmm(), "07:05");
+        for bad in [
+            "", "24:00", "10:60", "10", "ten", "10:00 AM", "1:00", "10:00:0",
+        ] {
+            assert_eq!(DeadlineTime::parse(bad), Err(TIME_MESSAGE), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn grace_and_lead_come_from_their_lists() {
+        assert_eq!(parse_grace("0"), Ok(0));
+        assert_eq!(parse_grace("60"), Ok(60));
+        assert_eq!(parse_grace("20"), Err(GRACE_MESSAGE));
+        assert_eq!(parse_lead("15"), Ok(15));
+        assert_eq!(parse_lead("0"), Err(LEAD_MESSAGE));
+        assert_eq!(parse_lead("x"), Err(LEAD_MESSAGE));
+    }
+
+    #[test]
+    fn zone_names_have_a_plain_shape() {
+        assert_eq!(
+            zone_shape(" America/New_York "),
+            Ok("America/New_York".into())
+        );
+        assert_eq!(zone_shape("Etc/GMT+10"), Ok("Etc/GMT+10".into()));
+        assert_eq!(zone_shape(""), Err(ZONE_MESSAGE));
+        assert_eq!(zone_shape("<script>"), Err(ZONE_MESSAGE));
+    }
+
+    #[test]
+    fn pauses_run_forward_for_at_most_90_days() {
+        let p = PauseRange::parse("2026-12-01", "2026-12-01").unwrap();
+        assert!(p.contains(NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()));
+        assert!(!p.contains(NaiveDate::from_ymd_opt(2026, 12, 2).unwrap()));
+        assert!(PauseRange::parse("2026-12-01", "2027-02-28").is_ok()); // 90 days
+        assert_eq!(
+            PauseRange::parse("2026-12-01", "2027-03-01"),
+            Err(PAUSE_LENGTH_MESSAGE)
+        );
+        assert_eq!(
+            PauseRange::parse("2026-12-02", "2026-12-01"),
+            Err(PAUSE_ORDER_MESSAGE)
+        );
+        assert_eq!(
+            PauseRange::parse("tomorrow", "2026-12-01"),
+            Err(DATE_MESSAGE)
+        );
+    }
+
+    #[test]
+    fn a_day_is_decided_by_what_happened() {
+        assert_eq!(
+            DayOutcome::of(Some(false), false, true, true),
+            DayOutcome::OnTime
+        );
+        assert_eq!(
+            DayOutcome::of(Some(true), true, true, true),
+            DayOutcome::Late
+        );
+        assert_eq!(DayOutcome::of(None, true, true, true), DayOutcome::Paused);
+        assert_eq!(DayOutcome::of(None, false, true, true), DayOutcome::Missed);
+        assert_eq!(DayOutcome::of(None, false, false, true), DayOutcome::Open);
+        assert_eq!(DayOutcome::of(None, false, true, false), DayOutcome::Open);
+    }
+}

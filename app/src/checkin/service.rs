@@ -1,0 +1,711 @@
+//! What each check-in action does, on the server: one transaction each, the
+//! Member's schedule row locked while their day changes, and every Member id a
+//! caller names checked to be theirs or one they look out for.
+use super::rules::{self, DayOutcome, PauseRange, HISTORY_DAYS};
+use super::store::{self, CheckinRow, NewCheckin, NewNotification, NewSchedule, ScheduleRow};
+use super::time;
+use super::views::*;
+use crate::accounts::service::{Accounts, Caller, Member};
+use crate::accounts::store as account_store;
+use crate::error::AppError;
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use chrono_tz::Tz;
+use serde_json::json;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// A schedule as the Member submits it, already validated.
+#[derive(Debug, Clone)]
+pub struct ScheduleInput {
+    pub deadline: NaiveTime,
+    pub zone: Tz,
+    pub reminder_on: bool,
+    pub lead_min: u16,
+    pub grace_min: u16,
+}
+
+/// Where a check-in came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Web,
+    Sms,
+    Push,
+}
+
+impl Source {
+    fn as_str(self) -> &'static str {
+        match self {
+            Source::Web => "web",
+            Source::Sms => "sms",
+            Source::Push => "push",
+        }
+    }
+}
+
+const NO_SCHEDULE: &str = "Please choose your daily check-in time first.";
+
+/// A stored zone name; `UTC` if it no longer parses (it was validated on the way in).
+fn zone_of(name: &str) -> Tz {
+    time::parse_zone(name).unwrap_or(Tz::UTC)
+}
+
+fn schedule_zone(s: &ScheduleRow) -> Tz {
+    zone_of(&s.time_zone)
+}
+
+/// "Monday 1 December to Friday 5 December" (or one day).
+fn range_words(first: NaiveDate, last: NaiveDate) -> String {
+    let day = |d: NaiveDate| d.format("%A %-d %B").to_string();
+    if first == last {
+        day(first)
+    } else {
+        format!("{} to {}", day(first), day(last))
+    }
+}
+
+/// What a Member's today looks like at `now`.
+struct Today {
+    zone: Tz,
+    day: NaiveDate,
+    deadline: DateTime<Utc>,
+    grace: Duration,
+    checkin: Option<CheckinRow>,
+    paused: bool,
+}
+
+impl Today {
+    fn status(&self, now: DateTime<Utc>) -> Status {
+        if self.checkin.is_some() {
+            Status::CheckedIn
+        } else if self.paused {
+            Status::Paused
+        } else if now >= self.deadline + self.grace + Duration::minutes(1) {
+            Status::Missed
+        } else if !time::is_on_time(now, self.deadline) {
+            Status::Late
+        } else {
+            Status::NotYet
+        }
+    }
+}
+
+async fn today_of(
+    conn: &mut PgConnection,
+    s: &ScheduleRow,
+    now: DateTime<Utc>,
+) -> Result<Today, AppError> {
+    let zone = schedule_zone(s);
+    let day = time::local_day(now, zone);
+    let checkin = store::checkin_on(conn, s.member_id, day).await?;
+    let paused = !store::pauses_between(conn, s.member_id, day, day)
+        .await?
+        .is_empty();
+    Ok(Today {
+        zone,
+        day,
+        deadline: time::deadline_on(day, s.deadline, zone),
+        grace: Duration::minutes(i64::from(s.grace_min)),
+        checkin,
+        paused,
+    })
+}
+
+impl Accounts {
+    /// The signed-in person's home: their own day (as a Member) and everyone
+    /// they look out for (as a Contact).
+    pub async fn home(&self, me: &Member) -> Result<HomeView, AppError> {
+        let now = self.clock.now();
+        let mut conn = self.pool.acquire().await?;
+        let my_zone_name = store::user_time_zone(&mut conn, me.user_id).await?;
+        let my_zone = zone_of(&my_zone_name);
+        let contacts = store::contacts_of(&mut conn, me.user_id).await?;
+        let schedule = store::schedule(&mut conn, me.user_id).await?;
+        let my_day = match &schedule {
+            Some(s) => Some(self.my_day(&mut conn, s, &contacts, now).await?),
+            None => None,
+        };
+        let mut watching = Vec::new();
+        for m in store::members_of(&mut conn, me.user_id).await? {
+            watching.push(self.watched(&mut conn, m, my_zone, now).await?);
+        }
+        Ok(HomeView {
+            user_id: me.user_id.to_string(),
+            email: me.email.clone(),
+            time_zone: my_zone_name,
+            needs_consent: me.needs_consent,
+            is_member: schedule.is_some() || !contacts.is_empty(),
+            my_day,
+            watching,
+            pending: store::pending_members_of(&mut conn, me.user_id, now).await?,
+            unread: store::unread_count(&mut conn, me.user_id).await?,
+        })
+    }
+
+    async fn my_day(
+        &self,
+        conn: &mut PgConnection,
+        s: &ScheduleRow,
+        contacts: &[store::ContactRow],
+        now: DateTime<Utc>,
+    ) -> Result<MyDay, AppError> {
+        let today = today_of(conn, s, now).await?;
+        let zone = today.zone;
+        let next = if today.checkin.is_some() || today.paused {
+            time::deadline_on(today.day + Duration::days(1), s.deadline, zone)
+        } else {
+            today.deadline
+        };
+        let next_day = time::local_day(next, zone);
+        let paused = store::pauses_from(conn, s.member_id, today.day)
+            .await?
+            .into_iter()
+            .find(|p| p.first_day <= today.day)
+            .map(|p| {
+                format!(
+                    "You\u{2019}re away until {}: no check-in is needed.",
+                    p.last_day.format("%A %-d %B")
+                )
+            });
+        Ok(MyDay {
+            deadline_words: format!(
+                "{} at {}",
+                time::day_words(next_day, today.day),
+                time::clock(next, zone)
+            ),
+            deadline_ms: next.timestamp_millis(),
+            countdown: rules::countdown_words((next - now).num_minutes()),
+            checked_in_at: today.checkin.map(|c| time::clock(c.checked_in_at, zone)),
+            paused,
+            contacts: contacts
+                .iter()
+                .map(|c| PersonLink {
+                    name: c.name.clone(),
+                    email: c.email.clone(),
+                })
+                .collect(),
+        })
+    }
+
+    async fn watched(
+        &self,
+        conn: &mut PgConnection,
+        m: store::WatchedRow,
+        my_zone: Tz,
+        now: DateTime<Utc>,
+    ) -> Result<Watched, AppError> {
+        let last = store::last_checkin(conn, m.member_id).await?;
+        let (status, headline, zone) = match store::schedule(conn, m.member_id).await? {
+            None => (
+                Status::NoSchedule,
+                format!("{} hasn\u{2019}t chosen a daily check-in time yet.", m.name),
+                Tz::UTC,
+            ),
+            Some(s) => {
+                let today = today_of(conn, &s, now).await?;
+                let status = today.status(now);
+                let due = deadline_both_zones(today.deadline, today.zone, my_zone);
+                let headline = match status {
+                    Status::CheckedIn => match &today.checkin {
+                        Some(c) if c.late => format!(
+                            "Checked in at {} (late)",
+                            time::clock(c.checked_in_at, today.zone)
+                        ),
+                        Some(c) => {
+                            format!("Checked in at {}", time::clock(c.checked_in_at, today.zone))
+                        }
+                        None => String::new(),
+                    },
+                    Status::Paused => "Away today: no check-in expected".into(),
+                    Status::NotYet => format!("Not yet. Due by {due}"),
+                    Status::Late => format!("Not yet. It was due at {due}"),
+                    Status::Missed => format!("Missed today\u{2019}s check-in (due {due})"),
+                    Status::NoSchedule => String::new(),
+                };
+                (status, headline, today.zone)
+            }
+        };
+        let last_checkin = last.map(|c| {
+            let today = time::local_day(now, zone);
+            format!(
+                "Last check-in: {} at {}",
+                time::day_words(c.local_day, today),
+                time::clock(c.checked_in_at, zone)
+            )
+        });
+        Ok(Watched {
+            member_id: m.member_id.to_string(),
+            name: m.name,
+            email: m.email,
+            status,
+            headline,
+            last_checkin,
+        })
+    }
+
+    /// The signed-in person's schedule, or the defaults (in their browser's zone)
+    /// when they have not saved one.
+    pub async fn my_schedule(&self, me: &Member) -> Result<ScheduleView, AppError> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(match store::schedule(&mut conn, me.user_id).await? {
+            Some(s) => ScheduleView {
+                deadline: s.deadline.format("%H:%M").to_string(),
+                time_zone: s.time_zone,
+                reminder_on: s.reminder_on,
+                lead_min: s.reminder_lead_min.unsigned_abs(),
+                grace_min: s.grace_min.unsigned_abs(),
+                saved: true,
+            },
+            None => ScheduleView {
+                deadline: rules::DEFAULT_DEADLINE.into(),
+                time_zone: store::user_time_zone(&mut conn, me.user_id).await?,
+                reminder_on: true,
+                lead_min: rules::DEFAULT_LEAD,
+                grace_min: rules::DEFAULT_GRACE,
+                saved: false,
+            },
+        })
+    }
+
+    /// Saves the signed-in Member's schedule. Only the Member sets their own: the
+    /// function takes no Member id. Their Contacts are told of a change.
+    pub async fn set_schedule(
+        &self,
+        caller: &Caller,
+        me: &Member,
+        input: &ScheduleInput,
+    ) -> Result<(), AppError> {
+        let now = self.clock.now();
+        let mut tx = self.pool.begin().await?;
+        let old = store::schedule_for_update(&mut tx, me.user_id).await?;
+        let zone = input.zone;
+        let next_deadline = match &old {
+            None => time::first_deadline(now, input.deadline, zone),
+            Some(_) => {
+                let today = time::local_day(now, zone);
+                let done = store::checkin_on(&mut tx, me.user_id, today)
+                    .await?
+                    .is_some();
+                time::next_deadline(now, input.deadline, zone, done)
+            }
+        };
+        store::save_schedule(
+            &mut tx,
+            &NewSchedule {
+                member: me.user_id,
+                deadline: input.deadline,
+                time_zone: zone.name(),
+                reminder_on: input.reminder_on,
+                reminder_lead_min: input.lead_min as i16,
+                grace_min: input.grace_min as i16,
+                next_deadline,
+            },
+            now,
+        )
+        .await?;
+        let changed = old.as_ref().is_some_and(|o| {
+            o.deadline != input.deadline
+                || o.time_zone != zone.name()
+                || o.grace_min != input.grace_min as i16
+        });
+        if changed {
+            let at = time::clock_with_zone(
+                time::deadline_on(time::local_day(now, zone), input.deadline, zone),
+                zone,
+            );
+            for c in store::contacts_of(&mut tx, me.user_id).await? {
+                let body = format!(
+                    "{}\u{2019}s daily check-in time is now {at}. You\u{2019}ll hear from us if {} hasn\u{2019}t checked in {} minutes after it.",
+                    c.member_name, c.member_name, input.grace_min
+                );
+                store::notify(
+                    &mut tx,
+                    &NewNotification {
+                        user: c.contact_id,
+                        kind: "schedule_changed",
+                        about: Some(me.user_id),
+                        body: &body,
+                        link: Some(&format!("/people/{}", me.user_id)),
+                    },
+                    now,
+                )
+                .await?;
+            }
+        }
+        account_store::audit(
+            &mut tx,
+            now,
+            Some(me.user_id),
+            if old.is_some() { "schedule.changed" } else { "schedule.set" },
+            &caller.ip,
+            json!({ "deadline": input.deadline.format("%H:%M").to_string(), "time_zone": zone.name(),
+                    "grace_min": input.grace_min, "reminder_on": input.reminder_on, "lead_min": input.lead_min }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Remembers the zone the person's browser reports (shown to them as "your time").
+    pub async fn remember_zone(&self, me: &Member, zone: Tz) -> Result<(), AppError> {
+        store::set_user_time_zone(&self.pool, me.user_id, zone.name()).await?;
+        Ok(())
+    }
+
+    /// "I'm OK": records today's check-in for `member` at server time. A second one
+    /// the same day returns the first and tells nobody.
+    pub async fn check_in(&self, member: Uuid, source: Source) -> Result<CheckInDone, AppError> {
+        let now = self.clock.now();
+        let mut tx = self.pool.begin().await?;
+        let s = store::schedule_for_update(&mut tx, member)
+            .await?
+            .ok_or_else(|| AppError::invalid(NO_SCHEDULE))?;
+        let zone = schedule_zone(&s);
+        let day = time::local_day(now, zone);
+        if let Some(first) = store::checkin_on(&mut tx, member, day).await? {
+            return Ok(CheckInDone {
+                at: time::clock(first.checked_in_at, zone),
+                late: first.late,
+                already: true,
+            });
+        }
+        let deadline = time::deadline_on(day, s.deadline, zone);
+        let late = !time::is_on_time(now, deadline);
+        let Some(row) = store::insert_checkin(
+            &mut tx,
+            &NewCheckin {
+                member,
+                local_day: day,
+                at: now,
+                deadline,
+                late,
+                source: source.as_str(),
+            },
+        )
+        .await?
+        else {
+            // Lost a race with another tap (the row lock makes this rare): the
+            // unique constraint kept one; report it.
+            drop(tx);
+            let mut conn = self.pool.acquire().await?;
+            let first = store::checkin_on(&mut conn, member, day)
+                .await?
+                .ok_or_else(|| AppError::Internal.with_status())?;
+            return Ok(CheckInDone {
+                at: time::clock(first.checked_in_at, zone),
+                late: first.late,
+                already: true,
+            });
+        };
+        let next = time::deadline_on(day + Duration::days(1), s.deadline, zone);
+        if next > s.next_deadline {
+            store::set_next_deadline(&mut tx, member, next).await?;
+        }
+        // Confirmations to the Contacts: the delivery workers send them by each
+        // Contact's channels; the notification list shows them now.
+        let at = time::clock(row.checked_in_at, zone);
+        let minutes_late = time::minutes_late(now, deadline);
+        for c in store::contacts_of(&mut tx, member).await? {
+            let body = if late {
+                format!(
+                    "{} checked in at {at} ({minutes_late} min late). All is well.",
+                    c.member_name
+                )
+            } else {
+                format!("{} checked in at {at}. All is well.", c.member_name)
+            };
+            store::notify(
+                &mut tx,
+                &NewNotification {
+                    user: c.contact_id,
+                    kind: if late {
+                        "checked_in_late"
+                    } else {
+                        "checked_in"
+                    },
+                    about: Some(member),
+                    body: &body,
+                    link: Some(&format!("/people/{member}")),
+                },
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(CheckInDone {
+            at,
+            late,
+            already: false,
+        })
+    }
+
+    /// Checks that `me` is `member` or one of their active Contacts; returns what
+    /// `me` calls them.
+    async fn may_see(
+        &self,
+        conn: &mut PgConnection,
+        me: &Member,
+        member: Uuid,
+    ) -> Result<String, AppError> {
+        if member == me.user_id {
+            return Ok("You".into());
+        }
+        store::contact_calls(conn, me.user_id, member)
+            .await?
+            .ok_or_else(|| {
+                tracing::warn!("a check-in page for someone not connected was asked for");
+                AppError::Forbidden.with_status()
+            })
+    }
+
+    /// A Member's last 30 days and their pauses, for the Member or a Contact.
+    pub async fn member_detail(&self, me: &Member, member: Uuid) -> Result<MemberDetail, AppError> {
+        let now = self.clock.now();
+        let mut conn = self.pool.acquire().await?;
+        let name = self.may_see(&mut conn, me, member).await?;
+        let s = store::schedule(&mut conn, member).await?;
+        let zone = s.as_ref().map(schedule_zone).unwrap_or(Tz::UTC);
+        let today = time::local_day(now, zone);
+        let from = today - Duration::days(HISTORY_DAYS - 1);
+        let checkins = store::checkins_between(&mut conn, member, from, today).await?;
+        let pauses = store::pauses_between(&mut conn, member, from, today).await?;
+        let started = s.as_ref().map(|s| time::local_day(s.created_at, zone));
+        let days = (0..HISTORY_DAYS)
+            .map(|back| {
+                let day = today - Duration::days(back);
+                let checkin = checkins.iter().find(|c| c.local_day == day);
+                let deadline_passed = s.as_ref().is_some_and(|s| {
+                    now >= time::deadline_on(day, s.deadline, zone)
+                        + Duration::minutes(i64::from(s.grace_min) + 1)
+                });
+                let scheduled = started.is_some_and(|st| day >= st);
+                DayView {
+                    day: day.format("%A %-d %B").to_string(),
+                    outcome: DayOutcome::of(
+                        checkin.map(|c| c.late),
+                        pauses
+                            .iter()
+                            .any(|p| p.first_day <= day && day <= p.last_day),
+                        deadline_passed,
+                        scheduled,
+                    ),
+                    at: checkin.map(|c| time::clock(c.checked_in_at, zone)),
+                }
+            })
+            .collect();
+        let headline = match &s {
+            None => "No daily check-in time chosen yet.".to_string(),
+            Some(s) => format!(
+                "Daily check-in by {}, {} minutes\u{2019} grace.",
+                time::clock_with_zone(time::deadline_on(today, s.deadline, zone), zone),
+                s.grace_min
+            ),
+        };
+        let upcoming = store::pauses_from(&mut conn, member, today).await?;
+        Ok(MemberDetail {
+            member_id: member.to_string(),
+            name,
+            headline,
+            days,
+            pauses: upcoming
+                .into_iter()
+                .map(|p| PauseView {
+                    id: p.id.to_string(),
+                    words: range_words(p.first_day, p.last_day),
+                })
+                .collect(),
+            today: today.format("%Y-%m-%d").to_string(),
+        })
+    }
+
+    /// "I'm away": pauses `member`'s check-ins for a range of days. The Member or
+    /// any of their Contacts may; everyone else connected is told.
+    pub async fn pause(
+        &self,
+        caller: &Caller,
+        me: &Member,
+        member: Uuid,
+        range: PauseRange,
+    ) -> Result<(), AppError> {
+        let now = self.clock.now();
+        let mut tx = self.pool.begin().await?;
+        self.may_see(&mut tx, me, member).await?;
+        let s = store::schedule_for_update(&mut tx, member).await?;
+        let zone = s.as_ref().map(schedule_zone).unwrap_or(Tz::UTC);
+        let today = time::local_day(now, zone);
+        if range.first < today {
+            return Err(AppError::invalid(
+                "A pause can\u{2019}t start in the past. Please choose today or a later day.",
+            ));
+        }
+        store::insert_pause(&mut tx, member, range.first, range.last, me.user_id, now).await?;
+        let words = range_words(range.first, range.last);
+        self.tell_everyone(&mut tx, me, member, "paused", now, |name| match name {
+            Some(name) => format!("{name} is away {words}: no check-in is expected then."),
+            None => format!("Your check-ins are paused {words}: no check-in is needed then."),
+        })
+        .await?;
+        account_store::audit(
+            &mut tx,
+            now,
+            Some(me.user_id),
+            "pause.created",
+            &caller.ip,
+            json!({ "member": member, "first_day": range.first, "last_day": range.last }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Ends a pause early (or cancels one not begun).
+    pub async fn end_pause(
+        &self,
+        caller: &Caller,
+        me: &Member,
+        member: Uuid,
+        pause: Uuid,
+    ) -> Result<(), AppError> {
+        let now = self.clock.now();
+        let mut tx = self.pool.begin().await?;
+        self.may_see(&mut tx, me, member).await?;
+        let ended = store::cancel_pause(&mut tx, member, pause, now)
+            .await?
+            .ok_or_else(|| AppError::invalid("That pause isn\u{2019}t in the list any more."))?;
+        let words = range_words(ended.first_day, ended.last_day);
+        self.tell_everyone(&mut tx, me, member, "pause_ended", now, |name| {
+            let who = name.unwrap_or("you");
+            format!("The pause for {who} ({words}) has ended: daily check-ins are expected again.")
+        })
+        .await?;
+        account_store::audit(
+            &mut tx,
+            now,
+            Some(me.user_id),
+            "pause.ended",
+            &caller.ip,
+            json!({ "member": member, "pause": pause }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Notifies the Member and each of their Contacts, except the one acting.
+    /// `body` is given the name each Contact calls the Member, or `None` for the
+    /// Member themselves.
+    async fn tell_everyone(
+        &self,
+        tx: &mut PgConnection,
+        me: &Member,
+        member: Uuid,
+        kind: &'static str,
+        now: DateTime<Utc>,
+        body: impl Fn(Option<&str>) -> String,
+    ) -> Result<(), AppError> {
+        let link = format!("/people/{member}");
+        let contacts = store::contacts_of(tx, member).await?;
+        let mut recipients: Vec<(Uuid, Option<String>)> = contacts
+            .into_iter()
+            .map(|c| (c.contact_id, Some(c.member_name)))
+            .collect();
+        recipients.push((member, None));
+        for (user, name) in recipients.into_iter().filter(|(u, _)| *u != me.user_id) {
+            let text = body(name.as_deref());
+            store::notify(
+                tx,
+                &NewNotification {
+                    user,
+                    kind,
+                    about: Some(member),
+                    body: &text,
+                    link: Some(&link),
+                },
+                now,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// The newest notifications; opening the list marks them read.
+    pub async fn notifications(&self, me: &Member) -> Result<Vec<NotificationView>, AppError> {
+        let now = self.clock.now();
+        let mut conn = self.pool.acquire().await?;
+        let zone = zone_of(&store::user_time_zone(&mut conn, me.user_id).await?);
+        let today = time::local_day(now, zone);
+        let rows = store::notifications_of(&mut conn, me.user_id, 50).await?;
+        drop(conn);
+        store::mark_all_read(&self.pool, me.user_id, now).await?;
+        Ok(rows
+            .into_iter()
+            .map(|n| NotificationView {
+                body: n.body,
+                link: n.link,
+                when: format!(
+                    "{} at {}",
+                    time::day_words(time::local_day(n.created_at, zone), today),
+                    time::clock(n.created_at, zone)
+                ),
+                unread: n.read_at.is_none(),
+            })
+            .collect())
+    }
+}
+
+/// "10:00 AM HST · 3:00 PM your time" (just "10:00 AM" when both share a zone).
+pub fn deadline_both_zones(deadline: DateTime<Utc>, theirs: Tz, mine: Tz) -> String {
+    let their_clock = time::clock_with_zone(deadline, theirs);
+    let (a, b) = (
+        deadline.with_timezone(&theirs).format("%z").to_string(),
+        deadline.with_timezone(&mine).format("%z").to_string(),
+    );
+    if a == b {
+        time::clock(deadline, theirs)
+    } else {
+        format!(
+            "{their_clock} \u{b7} {} your time",
+            time::clock(deadline, mine)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deadline_reads_in_both_zones_only_when_they_differ() {
+        let d = DateTime::parse_from_rfc3339("2026-11-26T20:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            deadline_both_zones(
+                d,
+                chrono_tz::Pacific::Honolulu,
+                chrono_tz::America::New_York
+            ),
+            "10:00 AM HST \u{b7} 3:00 PM your time"
+        );
+        assert_eq!(
+            deadline_both_zones(
+                d,
+                chrono_tz::Pacific::Honolulu,
+                chrono_tz::Pacific::Honolulu
+            ),
+            "10:00 AM"
+        );
+    }
+
+    #[test]
+    fn pause_ranges_read_as_days() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(
+            range_words(d("2026-12-01"), d("2026-12-01")),
+            "Tuesday 1 December"
+        );
+        assert_eq!(
+            range_words(d("2026-12-01"), d("2026-12-04")),
+            "Tuesday 1 December to Friday 4 December"
+        );
+    }
+}

@@ -1,0 +1,431 @@
+//! Every SQL statement about schedules, check-ins, pauses and notifications
+//! (server only).
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+/// The most rows any list here returns.
+pub const LIST_LIMIT: i64 = 100;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ScheduleRow {
+    pub member_id: Uuid,
+    pub deadline: NaiveTime,
+    pub time_zone: String,
+    pub reminder_on: bool,
+    pub reminder_lead_min: i16,
+    pub grace_min: i16,
+    pub next_deadline: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+const SCHEDULE_COLUMNS: &str = "member_id, deadline, time_zone, reminder_on, reminder_lead_min, grace_min, next_deadline, created_at";
+
+pub async fn schedule(conn: &mut PgConnection, member: Uuid) -> sqlx::Result<Option<ScheduleRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE member_id = $1"
+    ))
+    .bind(member)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The schedule, locked for the rest of the transaction: check-ins and schedule
+/// changes of one Member take turns.
+pub async fn schedule_for_update(
+    tx: &mut PgConnection,
+    member: Uuid,
+) -> sqlx::Result<Option<ScheduleRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE member_id = $1 FOR UPDATE"
+    ))
+    .bind(member)
+    .fetch_optional(tx)
+    .await
+}
+
+pub struct NewSchedule<'a> {
+    pub member: Uuid,
+    pub deadline: NaiveTime,
+    pub time_zone: &'a str,
+    pub reminder_on: bool,
+    pub reminder_lead_min: i16,
+    pub grace_min: i16,
+    pub next_deadline: DateTime<Utc>,
+}
+
+pub async fn save_schedule(
+    tx: &mut PgConnection,
+    s: &NewSchedule<'_>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO schedules (member_id, deadline, time_zone, reminder_on, reminder_lead_min, grace_min,
+                                next_deadline, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+         ON CONFLICT (member_id) DO UPDATE SET deadline = $2, time_zone = $3, reminder_on = $4,
+             reminder_lead_min = $5, grace_min = $6, next_deadline = $7, updated_at = $8",
+    )
+    .bind(s.member)
+    .bind(s.deadline)
+    .bind(s.time_zone)
+    .bind(s.reminder_on)
+    .bind(s.reminder_lead_min)
+    .bind(s.grace_min)
+    .bind(s.next_deadline)
+    .bind(now)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_next_deadline(
+    tx: &mut PgConnection,
+    member: Uuid,
+    at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE schedules SET next_deadline = $2 WHERE member_id = $1")
+        .bind(member)
+        .bind(at)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_user_time_zone(pool: &PgPool, user: Uuid, zone: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET time_zone = $2 WHERE id = $1 AND time_zone <> $2")
+        .bind(user)
+        .bind(zone)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn user_time_zone(conn: &mut PgConnection, user: Uuid) -> sqlx::Result<String> {
+    sqlx::query_scalar("SELECT time_zone FROM users WHERE id = $1")
+        .bind(user)
+        .fetch_one(conn)
+        .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CheckinRow {
+    pub local_day: NaiveDate,
+    pub checked_in_at: DateTime<Utc>,
+    pub deadline_at: DateTime<Utc>,
+    pub late: bool,
+}
+
+pub struct NewCheckin {
+    pub member: Uuid,
+    pub local_day: NaiveDate,
+    pub at: DateTime<Utc>,
+    pub deadline: DateTime<Utc>,
+    pub late: bool,
+    pub source: &'static str,
+}
+
+/// Records a check-in; `None` when the Member already has one for that day.
+pub async fn insert_checkin(
+    tx: &mut PgConnection,
+    c: &NewCheckin,
+) -> sqlx::Result<Option<CheckinRow>> {
+    sqlx::query_as(
+        "INSERT INTO checkins (id, member_id, local_day, checked_in_at, deadline_at, late, source)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (member_id, local_day) DO NOTHING
+         RETURNING local_day, checked_in_at, deadline_at, late",
+    )
+    .bind(Uuid::new_v4())
+    .bind(c.member)
+    .bind(c.local_day)
+    .bind(c.at)
+    .bind(c.deadline)
+    .bind(c.late)
+    .bind(c.source)
+    .fetch_optional(tx)
+    .await
+}
+
+pub async fn checkin_on(
+    conn: &mut PgConnection,
+    member: Uuid,
+    day: NaiveDate,
+) -> sqlx::Result<Option<CheckinRow>> {
+    sqlx::query_as(
+        "SELECT local_day, checked_in_at, deadline_at, late FROM checkins
+         WHERE member_id = $1 AND local_day = $2",
+    )
+    .bind(member)
+    .bind(day)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn last_checkin(
+    conn: &mut PgConnection,
+    member: Uuid,
+) -> sqlx::Result<Option<CheckinRow>> {
+    sqlx::query_as(
+        "SELECT local_day, checked_in_at, deadline_at, late FROM checkins
+         WHERE member_id = $1 ORDER BY local_day DESC LIMIT 1",
+    )
+    .bind(member)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Check-ins on the days `from..=to`, oldest first.
+pub async fn checkins_between(
+    conn: &mut PgConnection,
+    member: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> sqlx::Result<Vec<CheckinRow>> {
+    sqlx::query_as(
+        "SELECT local_day, checked_in_at, deadline_at, late FROM checkins
+         WHERE member_id = $1 AND local_day BETWEEN $2 AND $3 ORDER BY local_day LIMIT $4",
+    )
+    .bind(member)
+    .bind(from)
+    .bind(to)
+    .bind(LIST_LIMIT)
+    .fetch_all(conn)
+    .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PauseRow {
+    pub id: Uuid,
+    pub first_day: NaiveDate,
+    pub last_day: NaiveDate,
+}
+
+pub async fn insert_pause(
+    tx: &mut PgConnection,
+    member: Uuid,
+    first: NaiveDate,
+    last: NaiveDate,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Uuid> {
+    sqlx::query_scalar(
+        "INSERT INTO pauses (id, member_id, first_day, last_day, created_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(Uuid::new_v4())
+    .bind(member)
+    .bind(first)
+    .bind(last)
+    .bind(by)
+    .bind(now)
+    .fetch_one(tx)
+    .await
+}
+
+/// Pauses not yet over on `today`, soonest first.
+pub async fn pauses_from(
+    conn: &mut PgConnection,
+    member: Uuid,
+    today: NaiveDate,
+) -> sqlx::Result<Vec<PauseRow>> {
+    sqlx::query_as(
+        "SELECT id, first_day, last_day FROM pauses
+         WHERE member_id = $1 AND last_day >= $2 AND canceled_at IS NULL
+         ORDER BY first_day LIMIT $3",
+    )
+    .bind(member)
+    .bind(today)
+    .bind(LIST_LIMIT)
+    .fetch_all(conn)
+    .await
+}
+
+/// Pauses that touch the days `from..=to`.
+pub async fn pauses_between(
+    conn: &mut PgConnection,
+    member: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> sqlx::Result<Vec<PauseRow>> {
+    sqlx::query_as(
+        "SELECT id, first_day, last_day FROM pauses
+         WHERE member_id = $1 AND last_day >= $2 AND first_day <= $3 AND canceled_at IS NULL
+         ORDER BY first_day LIMIT $4",
+    )
+    .bind(member)
+    .bind(from)
+    .bind(to)
+    .bind(LIST_LIMIT)
+    .fetch_all(conn)
+    .await
+}
+
+/// Ends a pause early; `None` unless it is one of `member`'s.
+pub async fn cancel_pause(
+    tx: &mut PgConnection,
+    member: Uuid,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Option<PauseRow>> {
+    sqlx::query_as(
+        "UPDATE pauses SET canceled_at = $3 WHERE id = $1 AND member_id = $2 AND canceled_at IS NULL
+         RETURNING id, first_day, last_day",
+    )
+    .bind(id)
+    .bind(member)
+    .bind(now)
+    .fetch_optional(tx)
+    .await
+}
+
+/// One Member as a Contact sees them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct WatchedRow {
+    pub member_id: Uuid,
+    /// What the Contact calls them.
+    pub name: String,
+    pub email: String,
+}
+
+/// The Members `contact` looks out for, by the name the Contact gave them.
+pub async fn members_of(conn: &mut PgConnection, contact: Uuid) -> sqlx::Result<Vec<WatchedRow>> {
+    sqlx::query_as(
+        "SELECT c.member_id, c.member_name AS name, u.email::text AS email FROM connections c
+         JOIN users u ON u.id = c.member_id
+         WHERE c.contact_id = $1 AND c.ended_at IS NULL ORDER BY c.started_at LIMIT $2",
+    )
+    .bind(contact)
+    .bind(LIST_LIMIT)
+    .fetch_all(conn)
+    .await
+}
+
+/// The name `contact` gave `member`, when `contact` is one of `member`'s active
+/// Contacts; `None` for anyone else.
+pub async fn contact_calls(
+    conn: &mut PgConnection,
+    contact: Uuid,
+    member: Uuid,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(
+        "SELECT member_name FROM connections WHERE contact_id = $1 AND member_id = $2 AND ended_at IS NULL",
+    )
+    .bind(contact)
+    .bind(member)
+    .fetch_optional(conn)
+    .await
+}
+
+/// A Contact of a Member: who they are and the name they gave the Member.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ContactRow {
+    pub contact_id: Uuid,
+    /// What the Member calls them.
+    pub name: String,
+    pub email: String,
+    /// What they call the Member.
+    pub member_name: String,
+}
+
+pub async fn contacts_of(conn: &mut PgConnection, member: Uuid) -> sqlx::Result<Vec<ContactRow>> {
+    sqlx::query_as(
+        "SELECT c.contact_id, c.contact_name AS name, u.email::text AS email, c.member_name FROM connections c
+         JOIN users u ON u.id = c.contact_id
+         WHERE c.member_id = $1 AND c.ended_at IS NULL ORDER BY c.started_at LIMIT $2",
+    )
+    .bind(member)
+    .bind(LIST_LIMIT)
+    .fetch_all(conn)
+    .await
+}
+
+/// Names of people who were invited as `contact`'s Members and have not joined yet.
+pub async fn pending_members_of(
+    conn: &mut PgConnection,
+    contact: Uuid,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT invitee_name FROM invites
+         WHERE inviter_id = $1 AND invitee_role = 'member' AND accepted_at IS NULL AND canceled_at IS NULL
+           AND sent_at > $2 - interval '14 days'
+         ORDER BY sent_at LIMIT $3",
+    )
+    .bind(contact)
+    .bind(now)
+    .bind(LIST_LIMIT)
+    .fetch_all(conn)
+    .await
+}
+
+pub struct NewNotification<'a> {
+    pub user: Uuid,
+    pub kind: &'static str,
+    pub about: Option<Uuid>,
+    pub body: &'a str,
+    pub link: Option<&'a str>,
+}
+
+pub async fn notify(
+    tx: &mut PgConnection,
+    n: &NewNotification<'_>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO notifications (id, user_id, kind, about_id, body, link, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(Uuid::new_v4())
+    .bind(n.user)
+    .bind(n.kind)
+    .bind(n.about)
+    .bind(n.body)
+    .bind(n.link)
+    .bind(now)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct NotificationRow {
+    pub id: Uuid,
+    pub kind: String,
+    pub body: String,
+    pub link: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+/// The newest notifications of `user`.
+pub async fn notifications_of(
+    conn: &mut PgConnection,
+    user: Uuid,
+    limit: i64,
+) -> sqlx::Result<Vec<NotificationRow>> {
+    sqlx::query_as(
+        "SELECT id, kind, body, link, created_at, read_at FROM notifications
+         WHERE user_id = $1 ORDER BY created_at DESC, id LIMIT $2",
+    )
+    .bind(user)
+    .bind(limit.min(LIST_LIMIT))
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn unread_count(conn: &mut PgConnection, user: Uuid) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL")
+        .bind(user)
+        .fetch_one(conn)
+        .await
+}
+
+pub async fn mark_all_read(pool: &PgPool, user: Uuid, now: DateTime<Utc>) -> sqlx::Result<()> {
+    sqlx::query("UPDATE notifications SET read_at = $2 WHERE user_id = $1 AND read_at IS NULL")
+        .bind(user)
+        .bind(now)
+        .execute(pool)
+        .await?;
+    Ok(())
+}

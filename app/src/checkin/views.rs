@@ -1,0 +1,162 @@
+//! What the check-in pages show, as the server sends it to the browser. Every time
+//! is already written out in words for the person reading it.
+use super::rules::DayOutcome;
+use serde::{Deserialize, Serialize};
+
+/// A Member's schedule, as the settings form shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduleView {
+    /// "10:00", as `<input type="time">` wants it.
+    pub deadline: String,
+    pub time_zone: String,
+    pub reminder_on: bool,
+    pub lead_min: u16,
+    pub grace_min: u16,
+    /// False until the Member saves one (the form then shows the defaults).
+    pub saved: bool,
+}
+
+/// Someone on the other side of a connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonLink {
+    pub name: String,
+    pub email: String,
+}
+
+/// The signed-in Member's own day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyDay {
+    /// "today at 10:00 AM"
+    pub deadline_words: String,
+    /// The next deadline, milliseconds since 1970 (the countdown counts to it).
+    pub deadline_ms: i64,
+    /// The countdown as the server saw it ("in 2 hours 15 minutes").
+    pub countdown: String,
+    /// "9:45 AM", once checked in today.
+    pub checked_in_at: Option<String>,
+    /// "You're away until Friday 4 December."
+    pub paused: Option<String>,
+    pub contacts: Vec<PersonLink>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Status {
+    CheckedIn,
+    NotYet,
+    /// Past the deadline, inside the grace period.
+    Late,
+    Missed,
+    Paused,
+    /// Has not chosen a check-in time yet.
+    NoSchedule,
+}
+
+impl Status {
+    /// The badge's words (the badge never relies on its colour alone).
+    pub fn badge(self) -> &'static str {
+        match self {
+            Status::CheckedIn => "Checked in",
+            Status::NotYet => "Not yet",
+            Status::Late => "Running late",
+            Status::Missed => "Missed",
+            Status::Paused => "Paused",
+            Status::NoSchedule => "Getting started",
+        }
+    }
+
+    pub fn class(self) -> &'static str {
+        match self {
+            Status::CheckedIn => "badge ok",
+            Status::NotYet | Status::NoSchedule => "badge waiting",
+            Status::Late | Status::Missed => "badge alert",
+            Status::Paused => "badge paused",
+        }
+    }
+}
+
+/// One Member, as a Contact's home shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Watched {
+    pub member_id: String,
+    pub name: String,
+    pub email: String,
+    pub status: Status,
+    /// "Checked in at 9:45 AM", "Due by 10:00 AM HST · 3:00 PM your time", ...
+    pub headline: String,
+    /// "Last check-in: yesterday at 9:50 AM"
+    pub last_checkin: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HomeView {
+    pub user_id: String,
+    pub email: String,
+    /// The zone the server has for them (the page sends the browser's if it differs).
+    pub time_zone: String,
+    pub needs_consent: bool,
+    /// Someone looks out for them (or they have a schedule): show "Your check-in".
+    pub is_member: bool,
+    /// Their schedule, when they have one.
+    pub my_day: Option<MyDay>,
+    pub watching: Vec<Watched>,
+    /// Members invited by them who have not joined yet.
+    pub pending: Vec<String>,
+    pub unread: i64,
+}
+
+/// The answer to a tap on "I'm OK".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckInDone {
+    /// "9:45 AM"
+    pub at: String,
+    pub late: bool,
+    /// The day already had a check-in: this is the first one, and nobody was told again.
+    pub already: bool,
+}
+
+impl CheckInDone {
+    pub fn message(&self) -> String {
+        if self.already {
+            format!("You already checked in at {}.", self.at)
+        } else {
+            "You checked in! Your family can see you\u{2019}re OK.".to_string()
+        }
+    }
+}
+
+/// One day of a Member's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayView {
+    /// "Thursday 26 November"
+    pub day: String,
+    pub outcome: DayOutcome,
+    /// "9:45 AM", when they checked in.
+    pub at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PauseView {
+    pub id: String,
+    /// "Monday 1 December to Friday 5 December"
+    pub words: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberDetail {
+    pub member_id: String,
+    pub name: String,
+    pub headline: String,
+    /// Newest first.
+    pub days: Vec<DayView>,
+    pub pauses: Vec<PauseView>,
+    /// The Member's today, "2026-11-26", the earliest day a pause may start.
+    pub today: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationView {
+    pub body: String,
+    pub link: Option<String>,
+    pub when: String,
+    pub unread: bool,
+}

@@ -1,0 +1,126 @@
+import { test, expect, type Browser, type Page } from '@playwright/test';
+import { completeSignUp, consoleErrors, expectNoAxeViolations, freshEmail, hydrated, inviteLinkFor, signUp } from './support';
+
+/** Tom (a Contact in New York) and Mum (his Member in Honolulu), connected, Mum with a schedule. */
+async function family(browser: Browser) {
+  const tomEmail = freshEmail('tom');
+  const mumEmail = freshEmail('mum');
+  const tomContext = await browser.newContext({ timezoneId: 'America/New_York' });
+  const tom = await tomContext.newPage();
+  await signUp(tom, tomEmail, '2580');
+  await tom.goto('/connections');
+  await hydrated(tom);
+  await tom.getByLabel('Their name (what you call them, like Mum)').fill('Mum');
+  await tom.getByLabel('Their email address').fill(mumEmail);
+  await tom.getByRole('button', { name: 'Send invitation' }).click();
+  await expect(tom.getByRole('status')).toContainText('Invitation sent');
+
+  const mumContext = await browser.newContext({ timezoneId: 'Pacific/Honolulu' });
+  const mum = await mumContext.newPage();
+  await mum.goto(await inviteLinkFor(mumEmail));
+  await hydrated(mum);
+  await mum.getByRole('link', { name: 'Create my account' }).click();
+  await completeSignUp(mum, mumEmail, '1357');
+  await expect(mum.getByRole('status')).toHaveText('You’re connected!');
+
+  // Mum chooses her time: the zone comes from her browser.
+  await mum.goto('/home');
+  await hydrated(mum);
+  await mum.getByRole('link', { name: 'Choose my check-in time' }).click();
+  await expect(mum.getByRole('heading', { name: 'Your daily check-in time' })).toBeVisible();
+  await hydrated(mum);
+  await expect(mum.getByLabel('Your time zone')).toHaveValue('Pacific/Honolulu');
+  await mum.getByLabel('Check in by').fill('10:00');
+  await mum.getByRole('button', { name: 'Save my check-in time' }).click();
+  await expect(mum.locator('.notice-text')).toContainText('Your check-in time is saved');
+  return { tom, mum, tomContext, mumContext };
+}
+
+const checkedInAt = /Checked in at \d{1,2}:\d\d (AM|PM)/;
+
+test('a Member checks in with one tap; the Contact sees it within a minute; a second tap changes nothing', async ({
+  browser,
+}) => {
+  test.setTimeout(120_000);
+  const { tom, mum } = await family(browser);
+  const tomErrors = consoleErrors(tom);
+
+  // Tom's home, open before Mum checks in, with the page's clock under the test's control.
+  await tom.clock.install();
+  await tom.goto('/home');
+  await hydrated(tom);
+  const mumCard = tom.locator('li.watched', { has: tom.getByRole('heading', { name: 'Mum', exact: true }) });
+  await expect(mumCard).toBeVisible();
+  await expect(mumCard).not.toContainText('Checked in at');
+  await expect(mumCard).toContainText(/HST · \d{1,2}:\d\d (AM|PM) your time/);
+  await expectNoAxeViolations(tom);
+
+  // Mum taps "I'm OK".
+  await mum.goto('/home');
+  await hydrated(mum);
+  const errors = consoleErrors(mum);
+  await expectNoAxeViolations(mum);
+  const button = mum.getByRole('button', { name: 'I’m OK' });
+  const box = await button.boundingBox();
+  expect(box?.height ?? 0).toBeGreaterThanOrEqual(120);
+  await button.click();
+  await expect(mum.getByRole('status')).toHaveText('You checked in! Your family can see you’re OK.');
+  await expect(mum.locator('.checkin-button')).toHaveText(checkedInAt);
+  const shown = (await mum.locator('.checkin-button').textContent()) ?? '';
+
+  // A second tap: the first check-in stands.
+  await mum.locator('.checkin-button').click();
+  await expect(mum.getByRole('status')).toHaveText(`You already ${shown.replace('Checked', 'checked')}.`);
+  expect(errors).toEqual([]);
+
+  // Tom's page refreshes itself within a minute, without a reload.
+  await tom.clock.fastForward('01:05');
+  await expect(mumCard).toContainText(shown);
+  await expect(mumCard.locator('.badge')).toHaveText('Checked in');
+  expect(tomErrors).toEqual([]);
+
+  // The notification list has the confirmation, once.
+  await tom.goto('/notifications');
+  await expect(tom.getByText(/^Mum checked in at .* All is well\.$/)).toHaveCount(1);
+
+  // Mum's history shows today.
+  await mum.goto('/home');
+  await mum.getByRole('link', { name: /I’m away/ }).click();
+  await expect(mum.getByRole('heading', { name: 'Your check-ins' })).toBeVisible();
+  await expect(mum.locator('table.history tbody tr').first()).toContainText(/On time|Late/);
+});
+
+test('the I’m OK button works without JavaScript', async ({ browser }) => {
+  test.setTimeout(120_000);
+  const { mumContext, tom } = await family(browser);
+  const noScript = await browser.newContext({
+    javaScriptEnabled: false,
+    storageState: await mumContext.storageState(),
+  });
+  const mum = await noScript.newPage();
+  await mum.goto('/home');
+  await expect(mum.locator('html')).not.toHaveAttribute('data-hydrated', 'true');
+  await mum.getByRole('button', { name: 'I’m OK' }).click();
+  await expect(mum.getByRole('status')).toHaveText('You checked in! Your family can see you’re OK.');
+  await expect(mum.locator('.checkin-button')).toHaveText(checkedInAt);
+  await mum.getByRole('button', { name: checkedInAt }).click();
+  await expect(mum.getByRole('status')).toHaveText(/^You already checked in at/);
+  await tom.goto('/home');
+  await expect(tom.locator('li.watched .badge')).toHaveText('Checked in');
+});
+
+test('both home pages pass axe, AAA included, at 1.5x text', async ({ browser }) => {
+  test.setTimeout(120_000);
+  const { tom, mum } = await family(browser);
+  for (const page of [tom, mum] as Page[]) {
+    await page.goto('/home');
+    await hydrated(page);
+    await page.evaluate(() => document.documentElement.setAttribute('data-text-size', 'extra-large'));
+    await expectNoAxeViolations(page);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+  }
+  await mum.goto('/schedule');
+  await hydrated(mum);
+  await expectNoAxeViolations(mum);
+});

@@ -1,0 +1,383 @@
+//! The check-in against the real database: one row per Member per local day even
+//! under concurrent taps, the day boundary at local midnight, schedules, pauses,
+//! the dashboards, and who may see or change what.
+use crate::common::{caller, person, world, World};
+use app::accounts::service::Member;
+use app::checkin::rules::PauseRange;
+use app::checkin::service::{ScheduleInput, Source};
+use app::checkin::views::Status;
+use app::error::AppError;
+use chrono::{DateTime, NaiveTime, Utc};
+use sqlx::PgPool;
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s)
+        .expect("instant")
+        .with_timezone(&Utc)
+}
+
+fn schedule(h: u32, m: u32, zone: &str) -> ScheduleInput {
+    ScheduleInput {
+        deadline: NaiveTime::from_hms_opt(h, m, 0).expect("time"),
+        zone: zone.parse().expect("zone"),
+        reminder_on: true,
+        lead_min: 60,
+        grace_min: 15,
+    }
+}
+
+/// Connects `contact` to look out for `member`, as an accepted invite would.
+async fn connect(w: &World, member: &Member, contact: &Member, called: &str) {
+    sqlx::query(
+        "INSERT INTO connections (id, member_id, contact_id, member_name, contact_name, started_at)
+         VALUES ($1, $2, $3, $4, 'Tom', now())",
+    )
+    .bind(uuid::Uuid::new_v4())
+    .bind(member.user_id)
+    .bind(contact.user_id)
+    .bind(called)
+    .execute(&w.pool)
+    .await
+    .expect("connection");
+}
+
+async fn checkin_rows(w: &World, m: &Member) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM checkins WHERE member_id = $1")
+        .bind(m.user_id)
+        .fetch_one(&w.pool)
+        .await
+        .expect("count")
+}
+
+async fn notifications(w: &World, to: &Member) -> Vec<String> {
+    sqlx::query_scalar("SELECT body FROM notifications WHERE user_id = $1 ORDER BY created_at, id")
+        .bind(to.user_id)
+        .fetch_all(&w.pool)
+        .await
+        .expect("notifications")
+}
+
+fn set_clock(w: &World, to: &str) {
+    w.accounts.clock.set(at(to)).expect("test clock");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn concurrent_check_ins_make_one_row_and_one_confirmation(pool: PgPool) {
+    let w = world(pool);
+    let (mum, tom) = (person(&w, "mum").await, person(&w, "tom").await);
+    connect(&w, &mum, &tom, "Mum").await;
+    set_clock(&w, "2026-11-26T18:00:00Z"); // 8:00 AM in Honolulu
+    w.accounts
+        .set_schedule(&caller(), &mum, &schedule(10, 0, "Pacific/Honolulu"))
+        .await
+        .expect("schedule");
+    set_clock(&w, "2026-11-26T19:45:00Z"); // 9:45 AM
+    let taps = (0..8).map(|_| {
+        let (accounts, id) = (w.accounts.clone(), mum.user_id);
+        async move { accounts.check_in(id, Source::Web).await }
+    });
+    let results = futures_join_all(taps).await;
+    let fresh: Vec<_> = results
+        .iter()
+        .filter(|r| !r.as_ref().expect("checked in").already)
+        .collect();
+    assert_eq!(fresh.len(), 1, "exactly one tap made the check-in");
+    for r in &results {
+        assert_eq!(r.as_ref().expect("ok").at, "9:45 AM");
+    }
+    assert_eq!(checkin_rows(&w, &mum).await, 1);
+    let told = notifications(&w, &tom).await;
+    assert_eq!(
+        told,
+        vec!["Mum checked in at 9:45 AM. All is well.".to_string()]
+    );
+
+    // A second tap later the same day returns the first and tells nobody.
+    set_clock(&w, "2026-11-26T22:00:00Z");
+    let again = w
+        .accounts
+        .check_in(mum.user_id, Source::Web)
+        .await
+        .expect("ok");
+    assert!(again.already);
+    assert_eq!(again.message(), "You already checked in at 9:45 AM.");
+    assert_eq!(notifications(&w, &tom).await.len(), 1);
+}
+
+/// Runs the futures at once on this runtime.
+async fn futures_join_all<F, T>(futures: impl Iterator<Item = F>) -> Vec<T>
+where
+    F: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.expect("task"));
+    }
+    out
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_check_in_after_local_midnight_counts_for_the_next_day(pool: PgPool) {
+    let w = world(pool);
+    let mum = person(&w, "mum").await;
+    set_clock(&w, "2026-11-26T12:00:00Z");
+    w.accounts
+        .set_schedule(&caller(), &mum, &schedule(23, 59, "America/New_York"))
+        .await
+        .expect("schedule");
+    // 11:59:30 PM on the 26th in New York: on time for the 26th.
+    set_clock(&w, "2026-11-27T04:59:30Z");
+    let first = w
+        .accounts
+        .check_in(mum.user_id, Source::Web)
+        .await
+        .expect("ok");
+    assert!(!first.already && !first.late);
+    // 12:01 AM on the 27th: a new day, a new check-in.
+    set_clock(&w, "2026-11-27T05:01:00Z");
+    let second = w
+        .accounts
+        .check_in(mum.user_id, Source::Web)
+        .await
+        .expect("ok");
+    assert!(!second.already, "the next local day has its own check-in");
+    let days: Vec<(chrono::NaiveDate, bool)> = sqlx::query_as(
+        "SELECT local_day, late FROM checkins WHERE member_id = $1 ORDER BY local_day",
+    )
+    .bind(mum.user_id)
+    .fetch_all(&w.pool)
+    .await
+    .expect("rows");
+    assert_eq!(
+        days.iter().map(|(d, _)| d.to_string()).collect::<Vec<_>>(),
+        vec!["2026-11-26", "2026-11-27"]
+    );
+    // The next deadline the detector watches is the 28th's.
+    let next: DateTime<Utc> =
+        sqlx::query_scalar("SELECT next_deadline FROM schedules WHERE member_id = $1")
+            .bind(mum.user_id)
+            .fetch_one(&w.pool)
+            .await
+            .expect("schedule");
+    assert_eq!(next, at("2026-11-29T04:59:00Z"));
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn late_check_ins_are_recorded_late_and_the_contact_dashboard_follows_the_day(pool: PgPool) {
+    let w = world(pool);
+    let (mum, tom) = (person(&w, "mum").await, person(&w, "tom").await);
+    connect(&w, &mum, &tom, "Mum").await;
+    set_clock(&w, "2026-11-26T18:00:00Z");
+    w.accounts
+        .set_schedule(&caller(), &mum, &schedule(10, 0, "Pacific/Honolulu"))
+        .await
+        .expect("schedule");
+    sqlx::query("UPDATE users SET time_zone = 'America/New_York' WHERE id = $1")
+        .bind(tom.user_id)
+        .execute(&w.pool)
+        .await
+        .expect("zone");
+
+    let status = |w: &World| {
+        let (accounts, tom) = (w.accounts.clone(), tom.clone());
+        async move {
+            let home = accounts.home(&tom).await.expect("home");
+            assert_eq!(home.watching.len(), 1);
+            home.watching[0].clone()
+        }
+    };
+    let before = status(&w).await;
+    assert_eq!(before.status, Status::NotYet);
+    assert_eq!(
+        before.headline,
+        "Not yet. Due by 10:00 AM HST \u{b7} 3:00 PM your time"
+    );
+    set_clock(&w, "2026-11-26T20:00:59Z");
+    assert_eq!(
+        status(&w).await.status,
+        Status::NotYet,
+        "10:00:59 is still on time"
+    );
+    set_clock(&w, "2026-11-26T20:01:00Z");
+    assert_eq!(status(&w).await.status, Status::Late);
+    set_clock(&w, "2026-11-26T20:16:00Z");
+    assert_eq!(status(&w).await.status, Status::Missed);
+
+    set_clock(&w, "2026-11-26T20:40:00Z");
+    let done = w
+        .accounts
+        .check_in(mum.user_id, Source::Web)
+        .await
+        .expect("ok");
+    assert!(done.late);
+    let after = status(&w).await;
+    assert_eq!(after.status, Status::CheckedIn);
+    assert_eq!(after.headline, "Checked in at 10:40 AM (late)");
+    assert_eq!(
+        notifications(&w, &tom).await,
+        vec!["Mum checked in at 10:40 AM (40 min late). All is well.".to_string()]
+    );
+    // Mum's own home: tomorrow's deadline, and Tom among those who see it.
+    let home = w.accounts.home(&mum).await.expect("home");
+    let day = home.my_day.expect("a schedule");
+    assert_eq!(day.checked_in_at.as_deref(), Some("10:40 AM"));
+    assert_eq!(day.deadline_words, "tomorrow at 10:00 AM");
+    assert_eq!(day.contacts.len(), 1);
+    assert!(home.is_member);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn schedule_changes_tell_the_contacts_and_move_the_next_deadline(pool: PgPool) {
+    let w = world(pool);
+    let (mum, tom) = (person(&w, "mum").await, person(&w, "tom").await);
+    connect(&w, &mum, &tom, "Mum").await;
+    // First set at 11:00 AM for 10:00: today is already past, so tomorrow.
+    set_clock(&w, "2026-06-01T15:00:00Z");
+    w.accounts
+        .set_schedule(&caller(), &mum, &schedule(10, 0, "America/New_York"))
+        .await
+        .expect("schedule");
+    let next = || async {
+        sqlx::query_scalar::<_, DateTime<Utc>>(
+            "SELECT next_deadline FROM schedules WHERE member_id = $1",
+        )
+        .bind(mum.user_id)
+        .fetch_one(&w.pool)
+        .await
+        .expect("row")
+    };
+    assert_eq!(next().await, at("2026-06-02T14:00:00Z"));
+    assert!(
+        notifications(&w, &tom).await.is_empty(),
+        "a first schedule is not a change"
+    );
+    // Changed to 2:00 PM: today's deadline is ahead again.
+    w.accounts
+        .set_schedule(&caller(), &mum, &schedule(14, 0, "America/New_York"))
+        .await
+        .expect("schedule");
+    assert_eq!(next().await, at("2026-06-01T18:00:00Z"));
+    let told = notifications(&w, &tom).await;
+    assert_eq!(told.len(), 1);
+    assert!(
+        told[0].starts_with("Mum\u{2019}s daily check-in time is now 2:00 PM EDT."),
+        "{}",
+        told[0]
+    );
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn pauses_are_bounded_shared_and_only_for_connected_people(pool: PgPool) {
+    let w = world(pool);
+    let (mum, tom, stranger) = (
+        person(&w, "mum").await,
+        person(&w, "tom").await,
+        person(&w, "stranger").await,
+    );
+    connect(&w, &mum, &tom, "Mum").await;
+    set_clock(&w, "2026-11-26T15:00:00Z");
+    w.accounts
+        .set_schedule(&caller(), &mum, &schedule(10, 0, "America/New_York"))
+        .await
+        .expect("schedule");
+    let range = |a: &str, b: &str| PauseRange::parse(a, b).expect("range");
+
+    // Someone not connected can neither pause nor read Mum's days.
+    let refused = w
+        .accounts
+        .pause(
+            &caller(),
+            &stranger,
+            mum.user_id,
+            range("2026-11-27", "2026-11-28"),
+        )
+        .await
+        .expect_err("not theirs");
+    assert!(matches!(refused, AppError::Forbidden));
+    assert!(matches!(
+        w.accounts.member_detail(&stranger, mum.user_id).await,
+        Err(AppError::Forbidden)
+    ));
+    // A pause that starts in the past is refused.
+    let past = w
+        .accounts
+        .pause(
+            &caller(),
+            &tom,
+            mum.user_id,
+            range("2026-11-25", "2026-11-28"),
+        )
+        .await
+        .expect_err("past");
+    assert!(past.message().contains("can\u{2019}t start in the past"));
+    let count = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM pauses")
+            .fetch_one(&w.pool)
+            .await
+            .expect("count")
+    };
+    assert_eq!(count().await, 0, "nothing changed");
+
+    // Tom pauses today and tomorrow: Mum is told, and shows as paused.
+    w.accounts
+        .pause(
+            &caller(),
+            &tom,
+            mum.user_id,
+            range("2026-11-26", "2026-11-27"),
+        )
+        .await
+        .expect("paused");
+    assert_eq!(count().await, 1);
+    let mums = notifications(&w, &mum).await;
+    assert_eq!(
+        mums,
+        vec!["Your check-ins are paused Thursday 26 November to Friday 27 November: no check-in is needed then."
+            .to_string()]
+    );
+    set_clock(&w, "2026-11-26T16:00:00Z"); // after the deadline
+    let home = w.accounts.home(&tom).await.expect("home");
+    assert_eq!(home.watching[0].status, Status::Paused);
+    let detail = w
+        .accounts
+        .member_detail(&tom, mum.user_id)
+        .await
+        .expect("detail");
+    assert_eq!(detail.name, "Mum");
+    assert_eq!(detail.days.len(), 30);
+    assert_eq!(detail.pauses.len(), 1);
+
+    // Ending it: Tom cannot end a pause by naming another Member.
+    let pause_id: uuid::Uuid = detail.pauses[0].id.parse().expect("id");
+    assert!(w
+        .accounts
+        .end_pause(&caller(), &tom, stranger.user_id, pause_id)
+        .await
+        .is_err());
+    w.accounts
+        .end_pause(&caller(), &mum, mum.user_id, pause_id)
+        .await
+        .expect("ended");
+    assert_eq!(
+        w.accounts.home(&tom).await.expect("home").watching[0].status,
+        Status::Missed
+    );
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_check_in_needs_a_schedule_first(pool: PgPool) {
+    let w = world(pool);
+    let mum = person(&w, "mum").await;
+    let refused = w
+        .accounts
+        .check_in(mum.user_id, Source::Web)
+        .await
+        .expect_err("no schedule");
+    assert_eq!(
+        refused.message(),
+        "Please choose your daily check-in time first."
+    );
+    assert_eq!(checkin_rows(&w, &mum).await, 0);
+}
