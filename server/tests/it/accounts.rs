@@ -14,22 +14,22 @@ use sqlx::PgPool;
 
 const COOKIE: &str = server::sessions::COOKIE_LOCAL;
 
-fn path<S: ServerFn>() -> &'static str {
+pub(crate) fn path<S: ServerFn>() -> &'static str {
     S::PATH
 }
 
 /// A fresh address per test: the mail catcher is shared by every test.
-fn address(name: &str) -> String {
+pub(crate) fn address(name: &str) -> String {
     format!("{name}-{}@example.com", uuid::Uuid::new_v4().simple())
 }
 
-struct World {
-    app: Router,
-    clock: Clock,
-    pool: PgPool,
+pub(crate) struct World {
+    pub(crate) app: Router,
+    pub(crate) clock: Clock,
+    pub(crate) pool: PgPool,
 }
 
-fn world(pool: PgPool, vars: &[(&str, &str)]) -> World {
+pub(crate) fn world(pool: PgPool, vars: &[(&str, &str)]) -> World {
     let state = common::state(pool.clone(), common::config_with(true, vars));
     let clock = state.clock.clone();
     World {
@@ -61,7 +61,7 @@ async fn log_in(b: &mut Browser, email: &str, pin: &str) -> Reply {
 }
 
 /// Signs up through every step, as the pages do.
-async fn sign_up(w: &World, email: &str, pin: &str) -> Browser {
+pub(crate) async fn sign_up(w: &World, email: &str, pin: &str) -> Browser {
     let mut b = Browser::new(&w.app);
     let sent = mailbox::to(email).await.len();
     let r = request_code(&mut b, email).await;

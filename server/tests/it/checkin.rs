@@ -381,3 +381,116 @@ async fn a_check_in_needs_a_schedule_first(pool: PgPool) {
     );
     assert_eq!(checkin_rows(&w, &mum).await, 0);
 }
+
+/// Through the real router: every bad input is a 4xx with a clear message, and
+/// nothing is stored.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn bad_schedule_and_pause_input_is_refused_over_http(pool: PgPool) {
+    use crate::accounts::{address, path, sign_up, world as http_world};
+    use app::checkin::pages::{CheckIn, LoadMember, PauseCheckins, SaveSchedule};
+    let w = http_world(pool, &[]);
+    let email = address("mum");
+    let mut b = sign_up(&w, &email, "2580").await;
+    let schedule = |deadline: &'static str, zone: &'static str, grace: &'static str| {
+        vec![
+            ("deadline", deadline),
+            ("time_zone", zone),
+            ("reminder_on", "on"),
+            ("lead", "60"),
+            ("grace", grace),
+        ]
+    };
+    for (form, words) in [
+        (
+            schedule("25:00", "America/New_York", "15"),
+            "Please choose a time of day",
+        ),
+        (
+            schedule("10:00", "Mars/Olympus_Mons", "15"),
+            "Please choose your time zone",
+        ),
+        (
+            schedule("10:00", "America/New_York", "20"),
+            "0, 15, 30 or 60 minutes",
+        ),
+    ] {
+        let r = b.post(path::<SaveSchedule>(), &form).await;
+        assert_eq!(r.status, 400, "{}", r.body);
+        assert!(r.body.contains(words), "{}", r.body);
+    }
+    let schedules: i64 = sqlx::query_scalar("SELECT count(*) FROM schedules")
+        .fetch_one(&w.pool)
+        .await
+        .expect("count");
+    assert_eq!(schedules, 0, "nothing saved");
+    // No schedule yet: the button says what to do first.
+    let r = b.post(path::<CheckIn>(), &[]).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(
+        r.body.contains("choose your daily check-in time first"),
+        "{}",
+        r.body
+    );
+
+    let r = b
+        .post(
+            path::<SaveSchedule>(),
+            &schedule("10:00", "America/New_York", "15"),
+        )
+        .await;
+    assert_eq!(
+        r.header("location"),
+        Some("/home?schedule=saved"),
+        "{}",
+        r.body
+    );
+    let me: uuid::Uuid = sqlx::query_scalar("SELECT member_id FROM schedules")
+        .fetch_one(&w.pool)
+        .await
+        .expect("saved");
+    let me = me.to_string();
+    for (first, last, words) in [
+        ("2026-12-01", "2027-03-15", "at most 90 days"),
+        (
+            "2026-12-05",
+            "2026-12-01",
+            "can\u{2019}t be before the first day",
+        ),
+        (
+            "soon",
+            "2026-12-01",
+            "Please choose the first and the last day",
+        ),
+    ] {
+        let r = b
+            .post(
+                path::<PauseCheckins>(),
+                &[("member", &me), ("first", first), ("last", last)],
+            )
+            .await;
+        assert_eq!(r.status, 400, "{}", r.body);
+        assert!(r.body.contains(words), "{words}: {}", r.body);
+    }
+    // Another family's Member id, or none at all: refused.
+    let stranger = uuid::Uuid::new_v4().to_string();
+    let r = b
+        .post(
+            path::<PauseCheckins>(),
+            &[
+                ("member", &stranger),
+                ("first", "2030-01-01"),
+                ("last", "2030-01-02"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = b
+        .post(path::<LoadMember>(), &[("member", "not-an-id")])
+        .await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    let pauses: i64 = sqlx::query_scalar("SELECT count(*) FROM pauses")
+        .fetch_one(&w.pool)
+        .await
+        .expect("count");
+    assert_eq!(pauses, 0, "nothing paused");
+}
