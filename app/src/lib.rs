@@ -3,6 +3,7 @@
 #![recursion_limit = "256"]
 
 pub mod accounts;
+pub mod alerts;
 pub mod checkin;
 #[cfg(feature = "ssr")]
 pub mod clock;

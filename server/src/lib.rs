@@ -1,5 +1,6 @@
 //! The Pruuf server: configuration, the database, the HTTP stack around the Leptos
 //! app, and (in later issues) the background workers.
+pub mod alerts;
 pub mod config;
 pub mod db;
 pub mod health;
@@ -229,6 +230,7 @@ pub async fn serve() -> Result<(), StartError> {
     let addr = leptos_options.site_addr;
     let state = AppState::new(leptos_options, pool, config)?;
     sessions::spawn_housekeeping(state.pool.clone(), state.clock.clone());
+    alerts::spawn(state.accounts.clone());
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let listen_error = |e: std::io::Error| StartError::Listen {
         addr: addr.to_string(),

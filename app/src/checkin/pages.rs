@@ -354,7 +354,11 @@ fn Watching(watching: Vec<Watched>, pending: Vec<String>) -> impl IntoView {
                         <p><span class=w.status.class()>{w.status.badge()}</span></p>
                         <p class="headline">{w.headline.clone()}</p>
                         {w.last_checkin.clone().map(|l| view! { <p>{l}</p> })}
+                        {w.on_it.clone().map(|o| view! { <p class="on-it">{o}</p> })}
                         <div class="row-actions">
+                            {w.alert_href.clone().map(|href| view! {
+                                <a class="button primary" href=href>{format!("Open the alert about {}", w.name)}</a>
+                            })}
                             <a class="button secondary" href=format!("/people/{}", w.member_id)>
                                 {format!("{}: last 30 days", w.name)}
                             </a>

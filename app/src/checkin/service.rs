@@ -194,6 +194,7 @@ impl Accounts {
         now: DateTime<Utc>,
     ) -> Result<Watched, AppError> {
         let last = store::last_checkin(conn, m.member_id).await?;
+        let mut alert = None;
         let (status, headline, zone) = match store::schedule(conn, m.member_id).await? {
             None => (
                 Status::NoSchedule,
@@ -203,6 +204,7 @@ impl Accounts {
             Some(s) => {
                 let today = today_of(conn, &s, now).await?;
                 let status = today.status(now);
+                alert = crate::alerts::store::miss_on(conn, m.member_id, today.day).await?;
                 let due = deadline_both_zones(today.deadline, today.zone, my_zone);
                 let headline = match status {
                     Status::CheckedIn => match &today.checkin {
@@ -232,7 +234,18 @@ impl Accounts {
                 time::clock(c.checked_in_at, zone)
             )
         });
+        let on_it = match alert.as_ref().and_then(|a| a.acknowledged_by) {
+            Some(by) => Some(format!(
+                "{} is on it.",
+                crate::alerts::store::contact_name(conn, m.member_id, by)
+                    .await?
+                    .unwrap_or_else(|| "Someone".into())
+            )),
+            None => None,
+        };
         Ok(Watched {
+            alert_href: alert.map(|a| format!("/alerts/{}", a.id)),
+            on_it,
             member_id: m.member_id.to_string(),
             name: m.name,
             email: m.email,
@@ -400,6 +413,16 @@ impl Accounts {
         if next > s.next_deadline {
             store::set_next_deadline(&mut tx, member, next).await?;
         }
+        // A day already alerted: everyone alerted hears it is all well.
+        self.late_update(
+            &mut tx,
+            member,
+            day,
+            &time::clock(now, zone),
+            time::minutes_late(now, deadline),
+            now,
+        )
+        .await?;
         // Confirmations to the Contacts: the delivery workers send them by each
         // Contact's channels; the notification list shows them now.
         let at = time::clock(row.checked_in_at, zone);

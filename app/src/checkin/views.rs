@@ -85,6 +85,10 @@ pub struct Watched {
     pub headline: String,
     /// "Last check-in: yesterday at 9:50 AM"
     pub last_checkin: Option<String>,
+    /// Today's alert page, once the miss was detected.
+    pub alert_href: Option<String>,
+    /// "Tom is on it."
+    pub on_it: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

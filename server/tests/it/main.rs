@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 mod accounts;
+mod alerts;
 mod checkin;
 mod common;
 mod connections;

@@ -1,0 +1,13 @@
+//! Missed check-ins (SPEC §6): the detector, the delivery outbox and its workers,
+//! acknowledgement ("I'm on it") and the late update.
+//! - `rules`: pure (when a due Member is a miss, who may receive alerts, leases,
+//!   backoff, reading a provider's answer);
+//! - `store`, `service` (server only): all the misses/deliveries SQL, the detector
+//!   and worker passes, and the alert page's actions;
+//! - `pages`: the alert page and its server functions.
+pub mod pages;
+pub mod rules;
+#[cfg(feature = "ssr")]
+pub mod service;
+#[cfg(feature = "ssr")]
+pub mod store;

@@ -1,0 +1,185 @@
+//! The pure rules of missed check-ins and of the delivery outbox (SPEC §6): when a
+//! due Member is a miss, who may receive alerts, how long a worker holds a
+//! delivery, and when a failed one is tried again. No I/O: the detector and the
+//! workers read the facts, ask these functions, and write the answer.
+use chrono::{DateTime, Duration, Utc};
+
+/// How often the detector and the workers look for work.
+pub const POLL_EVERY_SECONDS: u64 = 3;
+/// After downtime, misses whose deadline is at most this old are still alerted.
+pub const CATCH_UP: Duration = Duration::hours(24);
+/// How long a worker holds a claimed delivery before another may take it over.
+pub const LEASE: Duration = Duration::seconds(60);
+/// Nobody said "I'm on it" within this: everyone is alerted once more.
+pub const ACK_WINDOW: Duration = Duration::minutes(30);
+/// Waits after the 1st, 2nd, ... failed attempt; after the last, the delivery fails.
+pub const BACKOFF: [Duration; 5] = [
+    Duration::seconds(30),
+    Duration::minutes(2),
+    Duration::minutes(10),
+    Duration::minutes(30),
+    Duration::hours(2),
+];
+/// Most rows one detector or worker pass takes.
+pub const BATCH: i64 = 200;
+
+/// What the detector does with a Member whose deadline and grace have passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Due {
+    /// They checked in that day: move on to the next deadline.
+    CheckedIn,
+    /// The day is paused: move on.
+    Paused,
+    /// Older than the catch-up window (the server was down longer): move on,
+    /// and log it; alerting about a day long gone would only frighten.
+    TooOld,
+    /// Claim the miss and alert.
+    Missed,
+}
+
+pub fn judge_due(
+    deadline: DateTime<Utc>,
+    now: DateTime<Utc>,
+    checked_in: bool,
+    paused: bool,
+) -> Due {
+    if checked_in {
+        Due::CheckedIn
+    } else if paused {
+        Due::Paused
+    } else if now - deadline > CATCH_UP {
+        Due::TooOld
+    } else {
+        Due::Missed
+    }
+}
+
+/// Whether a Contact in this account state receives alerts (SPEC §6, §7): frozen
+/// and deleted accounts do not; the billing issue refines the time-bound states.
+pub fn may_receive_alerts(account_state: &str) -> bool {
+    matches!(
+        account_state,
+        "trial_pending" | "trial" | "active" | "active_free" | "past_due" | "canceled"
+    )
+}
+
+/// A provider's answer to one attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendError {
+    /// Worth trying again later (timeouts, 5xx, 429).
+    Transient(String),
+    /// Never going to work (a bad address, a subscription gone).
+    Permanent(String),
+}
+
+/// What becomes of a delivery after an attempt failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterFailure {
+    RetryAt(DateTime<Utc>),
+    GiveUp,
+}
+
+/// `attempts` counts the tries made so far, this one included.
+pub fn after_failure(error: &SendError, attempts: i32, now: DateTime<Utc>) -> AfterFailure {
+    match error {
+        SendError::Permanent(_) => AfterFailure::GiveUp,
+        SendError::Transient(_) => usize::try_from(attempts)
+            .ok()
+            .and_then(|n| n.checked_sub(1))
+            .and_then(|i| BACKOFF.get(i))
+            .map(|wait| AfterFailure::RetryAt(now + *wait))
+            .unwrap_or(AfterFailure::GiveUp),
+    }
+}
+
+/// An HTTP provider's status, read as success, a passing failure or a final one.
+pub fn classify_status(status: u16) -> Result<(), SendError> {
+    match status {
+        200..=299 => Ok(()),
+        408 | 425 | 429 | 500..=599 => {
+            Err(SendError::Transient(format!("provider answered {status}")))
+        }
+        _ => Err(SendError::Permanent(format!("provider answered {status}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn a_due_member_is_missed_unless_checked_in_paused_or_long_gone() {
+        let deadline = t("2026-11-26T20:00:00Z");
+        let now = t("2026-11-26T20:16:00Z");
+        assert_eq!(judge_due(deadline, now, false, false), Due::Missed);
+        assert_eq!(judge_due(deadline, now, true, false), Due::CheckedIn);
+        assert_eq!(judge_due(deadline, now, true, true), Due::CheckedIn);
+        assert_eq!(judge_due(deadline, now, false, true), Due::Paused);
+        // Catching up after downtime: 23 h late still alerts, 25 h does not.
+        assert_eq!(
+            judge_due(deadline, deadline + Duration::hours(23), false, false),
+            Due::Missed
+        );
+        assert_eq!(
+            judge_due(deadline, deadline + Duration::hours(25), false, false),
+            Due::TooOld
+        );
+    }
+
+    #[test]
+    fn frozen_and_deleted_contacts_get_no_alerts() {
+        for s in [
+            "trial_pending",
+            "trial",
+            "active",
+            "active_free",
+            "past_due",
+            "canceled",
+        ] {
+            assert!(may_receive_alerts(s), "{s}");
+        }
+        for s in ["frozen", "deleted", "nonsense"] {
+            assert!(!may_receive_alerts(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn failures_back_off_then_give_up() {
+        let now = t("2026-11-26T20:00:00Z");
+        let passing = SendError::Transient("500".into());
+        let waits: Vec<_> = (1..=5)
+            .map(|n| match after_failure(&passing, n, now) {
+                AfterFailure::RetryAt(at) => (at - now).num_seconds(),
+                AfterFailure::GiveUp => -1,
+            })
+            .collect();
+        assert_eq!(waits, vec![30, 120, 600, 1800, 7200]);
+        assert_eq!(after_failure(&passing, 6, now), AfterFailure::GiveUp);
+        assert_eq!(after_failure(&passing, 0, now), AfterFailure::GiveUp);
+        assert_eq!(
+            after_failure(&SendError::Permanent("gone".into()), 1, now),
+            AfterFailure::GiveUp
+        );
+    }
+
+    #[test]
+    fn provider_statuses_are_read_as_passing_or_final() {
+        assert_eq!(classify_status(201), Ok(()));
+        for s in [429, 500, 503, 408] {
+            assert!(
+                matches!(classify_status(s), Err(SendError::Transient(_))),
+                "{s}"
+            );
+        }
+        for s in [400, 404, 410, 413] {
+            assert!(
+                matches!(classify_status(s), Err(SendError::Permanent(_))),
+                "{s}"
+            );
+        }
+    }
+}

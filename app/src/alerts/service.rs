@@ -1,0 +1,476 @@
+//! The missed-check-in detector, the delivery workers, acknowledgement and the late
+//! update (server only).
+//!
+//! Unlike a dispatcher that marks an alert handled before sending it (so a crash
+//! between the two loses it), a miss here is claimed and its deliveries written in
+//! one transaction, and each delivery is marked sent only after the provider took
+//! it. A worker that dies mid-send leaves its delivery leased; when the lease runs
+//! out another worker sends it again. The price is a rare duplicate, never a loss.
+use super::rules::{self, AfterFailure, Due, SendError};
+use super::store::{self, ClaimedRow, NewDelivery};
+use crate::accounts::service::Accounts;
+use crate::accounts::validation::Email;
+use crate::checkin::store as checkin_store;
+use crate::checkin::time;
+use crate::mail::{escape_html, OutgoingMail};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+use serde_json::json;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// Channels with a sender in this build. SMS joins with its sender.
+pub const CHANNELS: &[&str] = &["email"];
+
+/// What one detector pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DetectorPass {
+    pub looked_at: usize,
+    pub missed: usize,
+    pub deliveries: usize,
+    pub realerts: usize,
+}
+
+/// What one worker pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct WorkerPass {
+    pub claimed: usize,
+    pub sent: usize,
+    pub retried: usize,
+    pub failed: usize,
+}
+
+fn zone_of(name: &str) -> Tz {
+    time::parse_zone(name).unwrap_or(Tz::UTC)
+}
+
+/// The words of one message, the same for every channel; each sender lays them out.
+fn payload(title: &str, body: &str, link: &str) -> serde_json::Value {
+    json!({ "title": title, "body": body, "link": link })
+}
+
+impl Accounts {
+    /// One detector pass: claims every due miss (in batches, each batch one
+    /// transaction), writes its deliveries, and moves each Member's next deadline
+    /// on; then the one repeat alert for misses nobody acknowledged.
+    pub async fn detect(&self) -> Result<DetectorPass, sqlx::Error> {
+        let mut pass = DetectorPass::default();
+        loop {
+            let now = self.clock.now();
+            let mut tx = self.pool.begin().await?;
+            let due = store::lock_due(&mut tx, now, rules::BATCH).await?;
+            if due.is_empty() {
+                tx.commit().await?;
+                break;
+            }
+            pass.looked_at += due.len();
+            for d in &due {
+                let zone = zone_of(&d.time_zone);
+                let day = time::local_day(d.next_deadline, zone);
+                let checked_in = store::checked_in_on(&mut tx, d.member_id, day).await?;
+                let paused = store::paused_on(&mut tx, d.member_id, day).await?;
+                match rules::judge_due(d.next_deadline, now, checked_in, paused) {
+                    Due::Missed => {
+                        if let Some(miss) =
+                            store::claim_miss(&mut tx, d.member_id, day, d.next_deadline, now)
+                                .await?
+                        {
+                            pass.missed += 1;
+                            pass.deliveries += self
+                                .alert_contacts(
+                                    &mut tx,
+                                    d.member_id,
+                                    miss,
+                                    d.next_deadline,
+                                    zone,
+                                    "missed",
+                                    now,
+                                )
+                                .await?;
+                        }
+                    }
+                    Due::TooOld => {
+                        tracing::warn!(member = %d.member_id, day = %day, "a miss older than the catch-up window was not alerted")
+                    }
+                    Due::CheckedIn | Due::Paused => {}
+                }
+                let next = time::deadline_on(day + Duration::days(1), d.deadline, zone);
+                store::set_next_deadline(&mut tx, d.member_id, next).await?;
+            }
+            tx.commit().await?;
+        }
+        // Nobody said "I'm on it" within 30 minutes: everyone once more.
+        let now = self.clock.now();
+        let mut tx = self.pool.begin().await?;
+        for m in
+            store::claim_unacknowledged(&mut tx, now - rules::ACK_WINDOW, now, rules::BATCH).await?
+        {
+            let zone = match checkin_store::schedule(&mut tx, m.member_id).await? {
+                Some(s) => zone_of(&s.time_zone),
+                None => Tz::UTC,
+            };
+            pass.realerts += 1;
+            pass.deliveries += self
+                .alert_contacts(
+                    &mut tx,
+                    m.member_id,
+                    m.id,
+                    m.deadline_at,
+                    zone,
+                    "missed_again",
+                    now,
+                )
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(pass)
+    }
+
+    /// Writes one delivery per Contact who may receive alerts per channel, and
+    /// their in-app notification. Returns the number of deliveries.
+    #[allow(clippy::too_many_arguments)]
+    async fn alert_contacts(
+        &self,
+        tx: &mut PgConnection,
+        member: Uuid,
+        miss: Uuid,
+        deadline: DateTime<Utc>,
+        zone: Tz,
+        kind: &'static str,
+        now: DateTime<Utc>,
+    ) -> Result<usize, sqlx::Error> {
+        let link = format!("/alerts/{miss}");
+        let mut written = 0;
+        for r in store::recipients(tx, member).await? {
+            if !rules::may_receive_alerts(&r.account_state) {
+                continue;
+            }
+            let due =
+                crate::checkin::service::deadline_both_zones(deadline, zone, zone_of(&r.time_zone));
+            let name = &r.member_name;
+            let (title, body) = if kind == "missed_again" {
+                (
+                    format!("Still no check-in from {name}"),
+                    format!("{name} hasn\u{2019}t checked in yet (due {due}), and no one has said they\u{2019}re on it. You may want to call or visit."),
+                )
+            } else {
+                (
+                    format!("{name} hasn\u{2019}t checked in today"),
+                    format!("{name} hasn\u{2019}t checked in by {due}. You may want to call or visit to make sure all is well."),
+                )
+            };
+            for channel in CHANNELS {
+                store::insert_delivery(
+                    tx,
+                    &NewDelivery {
+                        recipient: r.contact_id,
+                        member,
+                        miss: Some(miss),
+                        kind,
+                        channel,
+                        payload: payload(&title, &body, &link),
+                    },
+                    now,
+                )
+                .await?;
+                written += 1;
+            }
+            checkin_store::notify(
+                tx,
+                &checkin_store::NewNotification {
+                    user: r.contact_id,
+                    kind,
+                    about: Some(member),
+                    body: &body,
+                    link: Some(&link),
+                },
+                now,
+            )
+            .await?;
+        }
+        Ok(written)
+    }
+
+    /// After a check-in on a day already alerted: "Update: Mum checked in at
+    /// 10:40 (40 min late). All is well." to everyone alerted, by the same channels.
+    /// Runs in the check-in's transaction.
+    pub async fn late_update(
+        &self,
+        tx: &mut PgConnection,
+        member: Uuid,
+        day: NaiveDate,
+        at_words: &str,
+        minutes_late: i64,
+        now: DateTime<Utc>,
+    ) -> Result<bool, sqlx::Error> {
+        let Some(miss) = store::miss_on(tx, member, day).await? else {
+            return Ok(false);
+        };
+        let names: Vec<(Uuid, String)> = store::recipients(tx, member)
+            .await?
+            .into_iter()
+            .map(|r| (r.contact_id, r.member_name))
+            .collect();
+        for (recipient, channel) in store::alerted(tx, miss.id).await? {
+            let name = names
+                .iter()
+                .find(|(id, _)| *id == recipient)
+                .map(|(_, n)| n.as_str())
+                .unwrap_or("They");
+            let title = format!("Update: {name} checked in");
+            let body = format!(
+                "Update: {name} checked in at {at_words} ({minutes_late} min late). All is well."
+            );
+            store::insert_delivery(
+                tx,
+                &NewDelivery {
+                    recipient,
+                    member,
+                    miss: Some(miss.id),
+                    kind: "late_update",
+                    channel: &channel,
+                    payload: payload(&title, &body, &format!("/alerts/{}", miss.id)),
+                },
+                now,
+            )
+            .await?;
+        }
+        Ok(true)
+    }
+
+    /// One worker pass over `channels`: claims due deliveries with a lease, sends
+    /// each, and records the provider's answer.
+    pub async fn deliver(&self, channels: &[&str]) -> Result<WorkerPass, sqlx::Error> {
+        let now = self.clock.now();
+        let claimed =
+            store::claim_deliveries(&self.pool, channels, now, now + rules::LEASE, 50).await?;
+        let mut pass = WorkerPass {
+            claimed: claimed.len(),
+            ..WorkerPass::default()
+        };
+        for d in claimed {
+            let result = self.send_one(&d).await;
+            self.record(&d, result, &mut pass).await?;
+        }
+        Ok(pass)
+    }
+
+    /// Records a provider's answer to one attempt.
+    pub async fn record(
+        &self,
+        d: &ClaimedRow,
+        result: Result<Option<String>, SendError>,
+        pass: &mut WorkerPass,
+    ) -> Result<(), sqlx::Error> {
+        let now = self.clock.now();
+        match result {
+            Ok(provider_id) => {
+                store::mark_sent(&self.pool, d.id, d.attempts, provider_id.as_deref(), now).await?;
+                pass.sent += 1;
+            }
+            Err(error) => {
+                let words = match &error {
+                    SendError::Transient(w) | SendError::Permanent(w) => w.clone(),
+                };
+                match rules::after_failure(&error, d.attempts, now) {
+                    AfterFailure::RetryAt(at) => {
+                        tracing::warn!(delivery = %d.id, channel = %d.channel, attempt = d.attempts, error = %words, "delivery failed; will try again");
+                        store::mark_retry(&self.pool, d.id, d.attempts, at, &words).await?;
+                        pass.retried += 1;
+                    }
+                    AfterFailure::GiveUp => {
+                        tracing::error!(delivery = %d.id, channel = %d.channel, attempt = d.attempts, error = %words, "delivery failed for good");
+                        store::mark_failed(&self.pool, d.id, d.attempts, &words).await?;
+                        pass.failed += 1;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends one delivery by its channel. Adding a channel is one arm here.
+    pub async fn send_one(&self, d: &ClaimedRow) -> Result<Option<String>, SendError> {
+        match d.channel.as_str() {
+            "email" => self.send_email(d).await,
+            other => Err(SendError::Permanent(format!(
+                "no sender for channel {other}"
+            ))),
+        }
+    }
+
+    async fn send_email(&self, d: &ClaimedRow) -> Result<Option<String>, SendError> {
+        let to = Email::parse(&d.address)
+            .map_err(|_| SendError::Permanent("unusable address".into()))?;
+        let text = |k: &str| d.payload[k].as_str().unwrap_or_default().to_string();
+        let (title, body, link) = (text("title"), text("body"), text("link"));
+        let url = format!("{}{}", self.settings.public_url.trim_end_matches('/'), link);
+        let action = if d.kind == "late_update" {
+            "See the details"
+        } else {
+            "I\u{2019}m on it"
+        };
+        let mail = OutgoingMail {
+            to,
+            subject: title.clone(),
+            text: format!("{body}\n\n{action}: {url}\n\nYou get this because you look out for them on Pruuf.\n"),
+            html: format!(
+                "<!DOCTYPE html><html lang=\"en\"><body style=\"font-family:sans-serif;font-size:18px;line-height:1.6;color:#1c1b19\">\
+                 <h1 style=\"font-size:24px\">{}</h1><p>{}</p>\
+                 <p><a href=\"{url}\" style=\"display:inline-block;padding:16px 24px;background:#1b5e20;color:#ffffff;border-radius:12px;text-decoration:none;font-weight:700\">{action}</a></p>\
+                 <p style=\"color:#3d3a35\">You get this because you look out for them on Pruuf.</p></body></html>",
+                escape_html(&title),
+                escape_html(&body)
+            ),
+        };
+        self.mailer
+            .send(&mail)
+            .await
+            .map(|_| None)
+            .map_err(|e| match e {
+                crate::mail::MailError::NotSent(_) => {
+                    SendError::Transient("the mail relay did not take it".into())
+                }
+                _ => SendError::Permanent("the mail could not be built".into()),
+            })
+    }
+
+    /// How far behind the detector is, in seconds (0 when nothing is waiting).
+    pub async fn detector_lag(&self) -> Result<i64, sqlx::Error> {
+        let now = self.clock.now();
+        Ok(store::oldest_unhandled(&self.pool, now)
+            .await?
+            .map(|t| (now - t).num_seconds().max(0))
+            .unwrap_or(0))
+    }
+}
+
+impl Accounts {
+    /// The alert `miss`, for `me` if they look out for its Member.
+    pub async fn alert_view(
+        &self,
+        me: &crate::accounts::service::Member,
+        miss: Uuid,
+    ) -> Result<super::pages::AlertView, crate::error::AppError> {
+        use crate::error::AppError;
+        let mut conn = self.pool.acquire().await?;
+        let not_yours = || AppError::NotFound.with_status();
+        let m = store::miss(&mut conn, miss).await?.ok_or_else(not_yours)?;
+        let name = checkin_store::contact_calls(&mut conn, me.user_id, m.member_id)
+            .await?
+            .ok_or_else(not_yours)?;
+        let zone = match checkin_store::schedule(&mut conn, m.member_id).await? {
+            Some(s) => zone_of(&s.time_zone),
+            None => Tz::UTC,
+        };
+        let my_zone = zone_of(&checkin_store::user_time_zone(&mut conn, me.user_id).await?);
+        let due = crate::checkin::service::deadline_both_zones(m.deadline_at, zone, my_zone);
+        let checkin = checkin_store::checkin_on(&mut conn, m.member_id, m.local_day).await?;
+        let acknowledged = match (m.acknowledged_by, m.acknowledged_at) {
+            (Some(by), Some(at)) if by == me.user_id => Some(format!(
+                "You said you\u{2019}re on it at {}.",
+                time::clock(at, my_zone)
+            )),
+            (Some(by), Some(at)) => {
+                let who = store::contact_name(&mut conn, m.member_id, by)
+                    .await?
+                    .unwrap_or_else(|| "Someone".into());
+                Some(format!(
+                    "{who} is on it (since {}).",
+                    time::clock(at, my_zone)
+                ))
+            }
+            _ => None,
+        };
+        let trail = store::trail(&mut conn, miss)
+            .await?
+            .into_iter()
+            .filter(|t| t.recipient_id == me.user_id)
+            .map(|t| {
+                let what = match t.kind.as_str() {
+                    "missed_again" => "Second alert",
+                    "late_update" => "Update",
+                    _ => "Alert",
+                };
+                let how = match t.status.as_str() {
+                    "sent" => t
+                        .sent_at
+                        .map(|s| format!("sent at {}", time::clock(s, my_zone)))
+                        .unwrap_or_else(|| "sent".into()),
+                    "failed" => "could not be sent".into(),
+                    _ => "sending".into(),
+                };
+                format!("{what} by {}: {how}", t.channel)
+            })
+            .collect();
+        Ok(super::pages::AlertView {
+            id: miss.to_string(),
+            headline: match &checkin {
+                Some(c) => format!(
+                    "{name} checked in at {} (late). All is well.",
+                    time::clock(c.checked_in_at, zone)
+                ),
+                None => format!("{name} hasn\u{2019}t checked in today. It was due {due}."),
+            },
+            acknowledged,
+            may_acknowledge: m.acknowledged_at.is_none() && checkin.is_none(),
+            trail,
+        })
+    }
+
+    /// "I'm on it": the first Contact to say so is shown to the others.
+    pub async fn acknowledge(
+        &self,
+        caller: &crate::accounts::service::Caller,
+        me: &crate::accounts::service::Member,
+        miss: Uuid,
+    ) -> Result<(), crate::error::AppError> {
+        use crate::error::AppError;
+        let now = self.clock.now();
+        let mut tx = self.pool.begin().await?;
+        let not_yours = || AppError::NotFound.with_status();
+        let m = store::miss(&mut tx, miss).await?.ok_or_else(not_yours)?;
+        checkin_store::contact_calls(&mut tx, me.user_id, m.member_id)
+            .await?
+            .ok_or_else(not_yours)?;
+        if !store::acknowledge(&mut tx, miss, me.user_id, now).await? {
+            // Someone else was first: nothing to change; the page says who.
+            return Ok(());
+        }
+        let who = store::contact_name(&mut tx, m.member_id, me.user_id)
+            .await?
+            .unwrap_or_else(|| "Someone".into());
+        for r in store::recipients(&mut tx, m.member_id).await? {
+            if r.contact_id == me.user_id {
+                continue;
+            }
+            let body = format!(
+                "{who} is on it: they\u{2019}re checking on {}.",
+                r.member_name
+            );
+            checkin_store::notify(
+                &mut tx,
+                &checkin_store::NewNotification {
+                    user: r.contact_id,
+                    kind: "acknowledged",
+                    about: Some(m.member_id),
+                    body: &body,
+                    link: Some(&format!("/alerts/{miss}")),
+                },
+                now,
+            )
+            .await?;
+        }
+        crate::accounts::store::audit(
+            &mut tx,
+            now,
+            Some(me.user_id),
+            "alert.acknowledged",
+            &caller.ip,
+            json!({ "miss": miss }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,386 @@
+//! Every SQL statement about misses and the delivery outbox (server only).
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+/// A Member whose next deadline and grace have passed.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DueRow {
+    pub member_id: Uuid,
+    pub deadline: NaiveTime,
+    pub time_zone: String,
+    pub next_deadline: DateTime<Utc>,
+}
+
+/// Locks up to `limit` due Members for this transaction, skipping any another
+/// detector (or a check-in) holds. Uses the `next_deadline` index: only rows
+/// already past their deadline are looked at.
+pub async fn lock_due(
+    tx: &mut PgConnection,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> sqlx::Result<Vec<DueRow>> {
+    sqlx::query_as(
+        "SELECT member_id, deadline, time_zone, next_deadline FROM schedules
+         WHERE next_deadline <= $1 AND next_deadline + grace_min * interval '1 minute' <= $1
+         ORDER BY next_deadline LIMIT $2 FOR UPDATE SKIP LOCKED",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(tx)
+    .await
+}
+
+/// How far behind the detector is: the oldest alert moment not yet handled.
+pub async fn oldest_unhandled(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Option<DateTime<Utc>>> {
+    sqlx::query_scalar(
+        "SELECT min(next_deadline + grace_min * interval '1 minute') FROM schedules
+         WHERE next_deadline <= $1 AND next_deadline + grace_min * interval '1 minute' <= $1",
+    )
+    .bind(now)
+    .fetch_one(pool)
+    .await
+}
+
+pub async fn checked_in_on(
+    tx: &mut PgConnection,
+    member: Uuid,
+    day: NaiveDate,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM checkins WHERE member_id = $1 AND local_day = $2)",
+    )
+    .bind(member)
+    .bind(day)
+    .fetch_one(tx)
+    .await
+}
+
+pub async fn paused_on(tx: &mut PgConnection, member: Uuid, day: NaiveDate) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM pauses WHERE member_id = $1 AND first_day <= $2 AND last_day >= $2
+                        AND canceled_at IS NULL)",
+    )
+    .bind(member)
+    .bind(day)
+    .fetch_one(tx)
+    .await
+}
+
+pub async fn set_next_deadline(
+    tx: &mut PgConnection,
+    member: Uuid,
+    at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE schedules SET next_deadline = $2 WHERE member_id = $1")
+        .bind(member)
+        .bind(at)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// Claims the miss of `member`'s `day`; `None` if it was already claimed.
+pub async fn claim_miss(
+    tx: &mut PgConnection,
+    member: Uuid,
+    day: NaiveDate,
+    deadline: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar(
+        "INSERT INTO misses (id, member_id, local_day, deadline_at, detected_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (member_id, local_day) DO NOTHING RETURNING id",
+    )
+    .bind(Uuid::new_v4())
+    .bind(member)
+    .bind(day)
+    .bind(deadline)
+    .bind(now)
+    .fetch_optional(tx)
+    .await
+}
+
+/// A Contact who may be told about a Member.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RecipientRow {
+    pub contact_id: Uuid,
+    /// What the Contact calls the Member.
+    pub member_name: String,
+    pub account_state: String,
+    pub time_zone: String,
+}
+
+pub async fn recipients(tx: &mut PgConnection, member: Uuid) -> sqlx::Result<Vec<RecipientRow>> {
+    sqlx::query_as(
+        "SELECT c.contact_id, c.member_name, u.account_state, u.time_zone FROM connections c
+         JOIN users u ON u.id = c.contact_id
+         WHERE c.member_id = $1 AND c.ended_at IS NULL ORDER BY c.started_at LIMIT 100",
+    )
+    .bind(member)
+    .fetch_all(tx)
+    .await
+}
+
+pub struct NewDelivery<'a> {
+    pub recipient: Uuid,
+    pub member: Uuid,
+    pub miss: Option<Uuid>,
+    pub kind: &'a str,
+    pub channel: &'a str,
+    pub payload: serde_json::Value,
+}
+
+pub async fn insert_delivery(
+    tx: &mut PgConnection,
+    d: &NewDelivery<'_>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO deliveries (id, recipient_id, member_id, miss_id, kind, channel, payload, next_attempt_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+    )
+    .bind(Uuid::new_v4())
+    .bind(d.recipient)
+    .bind(d.member)
+    .bind(d.miss)
+    .bind(d.kind)
+    .bind(d.channel)
+    .bind(&d.payload)
+    .bind(now)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// A delivery a worker holds.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ClaimedRow {
+    pub id: Uuid,
+    pub channel: String,
+    pub kind: String,
+    /// Tries so far, this one included; also the fence a worker's answer must match.
+    pub attempts: i32,
+    pub payload: serde_json::Value,
+    pub address: String,
+}
+
+/// Claims up to `limit` deliveries of `channels` that are due, or whose worker's
+/// lease ran out (a crash mid-send), for `lease_until`.
+pub async fn claim_deliveries(
+    pool: &PgPool,
+    channels: &[&str],
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: i64,
+) -> sqlx::Result<Vec<ClaimedRow>> {
+    let channels: Vec<String> = channels.iter().map(|c| c.to_string()).collect();
+    sqlx::query_as(
+        "WITH picked AS (
+             SELECT id FROM deliveries
+             WHERE channel = ANY($1)
+               AND ((status = 'pending' AND next_attempt_at <= $2) OR (status = 'sending' AND lease_until <= $2))
+             ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED)
+         UPDATE deliveries d SET status = 'sending', lease_until = $3, attempts = d.attempts + 1
+         FROM picked WHERE d.id = picked.id
+         RETURNING d.id, d.channel, d.kind, d.attempts, d.payload,
+                   (SELECT u.email::text FROM users u WHERE u.id = d.recipient_id) AS address",
+    )
+    .bind(&channels)
+    .bind(now)
+    .bind(lease_until)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// Marks a delivery sent, if this worker still holds it (same attempt).
+pub async fn mark_sent(
+    pool: &PgPool,
+    id: Uuid,
+    attempt: i32,
+    provider_id: Option<&str>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE deliveries SET status = 'sent', provider_id = $3, sent_at = $4, lease_until = NULL, last_error = NULL
+         WHERE id = $1 AND attempts = $2 AND status = 'sending'",
+    )
+    .bind(id)
+    .bind(attempt)
+    .bind(provider_id)
+    .bind(now)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn mark_retry(
+    pool: &PgPool,
+    id: Uuid,
+    attempt: i32,
+    at: DateTime<Utc>,
+    error: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE deliveries SET status = 'pending', next_attempt_at = $3, lease_until = NULL, last_error = $4
+         WHERE id = $1 AND attempts = $2 AND status = 'sending'",
+    )
+    .bind(id)
+    .bind(attempt)
+    .bind(at)
+    .bind(error)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn mark_failed(pool: &PgPool, id: Uuid, attempt: i32, error: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE deliveries SET status = 'failed', lease_until = NULL, last_error = $3
+         WHERE id = $1 AND attempts = $2 AND status = 'sending'",
+    )
+    .bind(id)
+    .bind(attempt)
+    .bind(error)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// A miss, as the alert page shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MissRow {
+    pub id: Uuid,
+    pub member_id: Uuid,
+    pub local_day: NaiveDate,
+    pub deadline_at: DateTime<Utc>,
+    pub detected_at: DateTime<Utc>,
+    pub acknowledged_by: Option<Uuid>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+}
+
+const MISS_COLUMNS: &str =
+    "id, member_id, local_day, deadline_at, detected_at, acknowledged_by, acknowledged_at";
+
+pub async fn miss(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<MissRow>> {
+    sqlx::query_as(&format!("SELECT {MISS_COLUMNS} FROM misses WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+pub async fn miss_on(
+    conn: &mut PgConnection,
+    member: Uuid,
+    day: NaiveDate,
+) -> sqlx::Result<Option<MissRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {MISS_COLUMNS} FROM misses WHERE member_id = $1 AND local_day = $2"
+    ))
+    .bind(member)
+    .bind(day)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Records the first "I'm on it"; `false` if someone was first.
+pub async fn acknowledge(
+    tx: &mut PgConnection,
+    miss: Uuid,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE misses SET acknowledged_by = $2, acknowledged_at = $3 WHERE id = $1 AND acknowledged_at IS NULL",
+    )
+    .bind(miss)
+    .bind(by)
+    .bind(now)
+    .execute(tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Claims the misses nobody acknowledged within the window (and whose Member has
+/// not checked in since) for their one repeat alert.
+pub async fn claim_unacknowledged(
+    tx: &mut PgConnection,
+    older_than: DateTime<Utc>,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> sqlx::Result<Vec<MissRow>> {
+    sqlx::query_as(&format!(
+        "UPDATE misses SET realerted_at = $2 WHERE id IN (
+             SELECT m.id FROM misses m
+             WHERE m.acknowledged_at IS NULL AND m.realerted_at IS NULL AND m.detected_at <= $1
+               AND NOT EXISTS (SELECT 1 FROM checkins c WHERE c.member_id = m.member_id AND c.local_day = m.local_day)
+             ORDER BY m.detected_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+         RETURNING {MISS_COLUMNS}"
+    ))
+    .bind(older_than)
+    .bind(now)
+    .bind(limit)
+    .fetch_all(tx)
+    .await
+}
+
+/// Who was alerted about a miss, and by which channels.
+pub async fn alerted(tx: &mut PgConnection, miss: Uuid) -> sqlx::Result<Vec<(Uuid, String)>> {
+    sqlx::query_as(
+        "SELECT DISTINCT recipient_id, channel FROM deliveries
+         WHERE miss_id = $1 AND kind IN ('missed', 'missed_again') ORDER BY recipient_id, channel",
+    )
+    .bind(miss)
+    .fetch_all(tx)
+    .await
+}
+
+/// Each channel's deliveries for a miss, for the alert's trail.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TrailRow {
+    pub recipient_id: Uuid,
+    pub kind: String,
+    pub channel: String,
+    pub status: String,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+pub async fn trail(conn: &mut PgConnection, miss: Uuid) -> sqlx::Result<Vec<TrailRow>> {
+    sqlx::query_as(
+        "SELECT recipient_id, kind, channel, status, sent_at FROM deliveries WHERE miss_id = $1
+         ORDER BY created_at, channel LIMIT 200",
+    )
+    .bind(miss)
+    .fetch_all(conn)
+    .await
+}
+
+/// The name the Contact `who` gave themselves on a Member's side (what the
+/// Member calls them), for "Tom is on it".
+pub async fn contact_name(
+    conn: &mut PgConnection,
+    member: Uuid,
+    who: Uuid,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(
+        "SELECT contact_name FROM connections WHERE member_id = $1 AND contact_id = $2 ORDER BY started_at DESC LIMIT 1",
+    )
+    .bind(member)
+    .bind(who)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Today's miss per Member, for the Contact's dashboard.
+pub async fn latest_miss(conn: &mut PgConnection, member: Uuid) -> sqlx::Result<Option<MissRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {MISS_COLUMNS} FROM misses WHERE member_id = $1 ORDER BY local_day DESC LIMIT 1"
+    ))
+    .bind(member)
+    .fetch_optional(conn)
+    .await
+}

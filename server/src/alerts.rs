@@ -1,0 +1,57 @@
+//! The missed-check-in detector and the delivery workers, as tasks inside the
+//! server process (no external cron). Any number of processes may run them
+//! against one database: claims use row locks, so each miss and each delivery is
+//! taken by one of them.
+use app::accounts::service::Accounts;
+use app::alerts::rules::POLL_EVERY_SECONDS;
+use app::alerts::service::CHANNELS;
+use std::time::Duration;
+
+/// Starts the detector and one worker per channel.
+pub fn spawn(accounts: Accounts) {
+    let detector = accounts.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(POLL_EVERY_SECONDS));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match detector.detect().await {
+                Ok(pass) if pass.missed > 0 || pass.realerts > 0 => tracing::info!(
+                    missed = pass.missed,
+                    realerts = pass.realerts,
+                    deliveries = pass.deliveries,
+                    "missed check-ins claimed"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "the detector pass failed; trying again"),
+            }
+        }
+    });
+    for channel in CHANNELS {
+        let worker = accounts.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(POLL_EVERY_SECONDS));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                // Drain what is due, then wait for the next tick.
+                loop {
+                    match worker.deliver(&[channel]).await {
+                        Ok(pass) if pass.claimed > 0 => tracing::debug!(
+                            channel,
+                            sent = pass.sent,
+                            retried = pass.retried,
+                            failed = pass.failed,
+                            "deliveries handled"
+                        ),
+                        Ok(_) => break,
+                        Err(e) => {
+                            tracing::warn!(error = %e, channel, "a delivery pass failed; trying again");
+                            break;
+                        }
+                    }
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,490 @@
+//! Missed check-ins against the real database and the mail catcher: one alert per
+//! Contact per channel, racing detectors, a worker that dies mid-send, a relay
+//! that fails and comes back, a permanent failure, and a check-in racing the
+//! detector.
+use crate::common::{self, caller, person, world, World};
+use app::accounts::service::{Accounts, Member};
+use app::alerts::store as alert_store;
+use app::checkin::service::{ScheduleInput, Source};
+use chrono::{DateTime, Duration, NaiveTime, Utc};
+use pruuf_test_support::mailbox;
+use pruuf_test_support::proxy::CuttableProxy;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s)
+        .expect("instant")
+        .with_timezone(&Utc)
+}
+
+fn ten_am(zone: &str) -> ScheduleInput {
+    ScheduleInput {
+        deadline: NaiveTime::from_hms_opt(10, 0, 0).expect("time"),
+        zone: zone.parse().expect("zone"),
+        reminder_on: true,
+        lead_min: 60,
+        grace_min: 15,
+    }
+}
+
+async fn connect(pool: &PgPool, member: Uuid, contact: Uuid, called: &str) {
+    sqlx::query(
+        "INSERT INTO connections (id, member_id, contact_id, member_name, contact_name, started_at)
+         VALUES ($1, $2, $3, $4, 'Tom', now())",
+    )
+    .bind(Uuid::new_v4())
+    .bind(member)
+    .bind(contact)
+    .bind(called)
+    .execute(pool)
+    .await
+    .expect("connection");
+}
+
+async fn count(pool: &PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.expect(sql)
+}
+
+/// Mum in Honolulu (10:00 AM, 15 minutes' grace), with Tom and Ann looking out for her.
+async fn family(w: &World) -> (Member, Member, Member) {
+    let (mum, tom, ann) = (
+        person(w, "mum").await,
+        person(w, "tom").await,
+        person(w, "ann").await,
+    );
+    connect(&w.pool, mum.user_id, tom.user_id, "Mum").await;
+    connect(&w.pool, mum.user_id, ann.user_id, "Mother").await;
+    w.accounts
+        .clock
+        .set(at("2026-11-26T18:00:00Z"))
+        .expect("clock"); // 8:00 AM HST
+    w.accounts
+        .set_schedule(&caller(), &mum, &ten_am("Pacific/Honolulu"))
+        .await
+        .expect("schedule");
+    (mum, tom, ann)
+}
+
+async fn drain(accounts: &Accounts) {
+    loop {
+        let pass = accounts.deliver(&["email"]).await.expect("worker pass");
+        if pass.claimed == 0 {
+            break;
+        }
+    }
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_missed_member_gives_one_alert_per_contact_per_channel(pool: PgPool) {
+    let w = world(pool);
+    let (mum, tom, ann) = family(&w).await;
+    // 10:15:59 is still inside the grace period; nothing happens.
+    w.accounts
+        .clock
+        .set(at("2026-11-26T20:14:59Z"))
+        .expect("clock");
+    assert_eq!(w.accounts.detect().await.expect("pass").missed, 0);
+    // 10:15 has passed: one miss, one email delivery each for Tom and Ann.
+    w.accounts
+        .clock
+        .set(at("2026-11-26T20:15:00Z"))
+        .expect("clock");
+    let pass = w.accounts.detect().await.expect("pass");
+    assert_eq!((pass.missed, pass.deliveries), (1, 2));
+    // Again, and from a second detector: nothing more.
+    let other = common::state(w.pool.clone(), common::config(true)).accounts;
+    other.clock.set(at("2026-11-26T20:16:00Z")).expect("clock");
+    assert_eq!(other.detect().await.expect("pass").missed, 0);
+    assert_eq!(w.accounts.detect().await.expect("pass").missed, 0);
+    assert_eq!(count(&w.pool, "SELECT count(*) FROM misses").await, 1);
+    assert_eq!(count(&w.pool, "SELECT count(*) FROM deliveries").await, 2);
+    // The next deadline moved on to tomorrow's.
+    let next: DateTime<Utc> =
+        sqlx::query_scalar("SELECT next_deadline FROM schedules WHERE member_id = $1")
+            .bind(mum.user_id)
+            .fetch_one(&w.pool)
+            .await
+            .expect("next");
+    assert_eq!(next, at("2026-11-27T20:00:00Z"));
+
+    drain(&w.accounts).await;
+    assert_eq!(
+        count(
+            &w.pool,
+            "SELECT count(*) FROM deliveries WHERE status = 'sent'"
+        )
+        .await,
+        2
+    );
+    for (who, name) in [(&tom, "Mum"), (&ann, "Mother")] {
+        let mails: Vec<_> = mailbox::to(&who.email)
+            .await
+            .into_iter()
+            .filter(|m| m["subject"] == format!("{name} hasn\u{2019}t checked in today"))
+            .collect();
+        assert_eq!(mails.len(), 1, "one alert mail to {name}'s Contact");
+        let text = mails[0]["text"].as_str().unwrap_or_default();
+        assert!(text.contains("10:00 AM HST"), "{text}");
+        assert!(text.contains("/alerts/"), "{text}");
+    }
+    // Both see "Missed" with the alert; Tom says he's on it; Ann sees that.
+    let home = w.accounts.home(&ann).await.expect("home");
+    let href = home.watching[0].alert_href.clone().expect("an alert link");
+    let miss: Uuid = href.trim_start_matches("/alerts/").parse().expect("id");
+    w.accounts
+        .acknowledge(&caller(), &tom, miss)
+        .await
+        .expect("on it");
+    let home = w.accounts.home(&ann).await.expect("home");
+    assert_eq!(home.watching[0].on_it.as_deref(), Some("Tom is on it."));
+    let alert = w.accounts.alert_view(&ann, miss).await.expect("alert");
+    assert_eq!(
+        alert
+            .acknowledged
+            .as_deref()
+            .map(|a| a.starts_with("Tom is on it")),
+        Some(true)
+    );
+    assert!(!alert.may_acknowledge);
+    // Acknowledged: no second round after 30 minutes.
+    w.accounts
+        .clock
+        .set(at("2026-11-26T21:00:00Z"))
+        .expect("clock");
+    assert_eq!(w.accounts.detect().await.expect("pass").realerts, 0);
+    // A stranger cannot read or acknowledge it.
+    let stranger = person(&w, "stranger").await;
+    assert!(w.accounts.alert_view(&stranger, miss).await.is_err());
+    assert!(w
+        .accounts
+        .acknowledge(&caller(), &stranger, miss)
+        .await
+        .is_err());
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn nobody_on_it_within_30_minutes_alerts_everyone_once_more_and_frozen_contacts_get_nothing(
+    pool: PgPool,
+) {
+    let w = world(pool);
+    let (_mum, _tom, ann) = family(&w).await;
+    sqlx::query("UPDATE users SET account_state = 'frozen' WHERE id = $1")
+        .bind(ann.user_id)
+        .execute(&w.pool)
+        .await
+        .expect("frozen");
+    w.accounts
+        .clock
+        .set(at("2026-11-26T20:16:00Z"))
+        .expect("clock");
+    assert_eq!(
+        w.accounts.detect().await.expect("pass").deliveries,
+        1,
+        "Tom only"
+    );
+    w.accounts
+        .clock
+        .set(at("2026-11-26T20:45:00Z"))
+        .expect("clock");
+    assert_eq!(
+        w.accounts.detect().await.expect("pass").realerts,
+        0,
+        "not yet 30 minutes"
+    );
+    w.accounts
+        .clock
+        .set(at("2026-11-26T20:46:00Z"))
+        .expect("clock");
+    let pass = w.accounts.detect().await.expect("pass");
+    assert_eq!((pass.realerts, pass.deliveries), (1, 1));
+    w.accounts
+        .clock
+        .set(at("2026-11-26T22:00:00Z"))
+        .expect("clock");
+    assert_eq!(
+        w.accounts.detect().await.expect("pass").realerts,
+        0,
+        "once only"
+    );
+    assert_eq!(
+        count(
+            &w.pool,
+            "SELECT count(*) FROM deliveries WHERE kind = 'missed_again'"
+        )
+        .await,
+        1
+    );
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn two_detectors_racing_over_a_thousand_due_members_claim_each_miss_once(pool: PgPool) {
+    let w = world(pool);
+    let tom = person(&w, "tom").await;
+    // 1,000 Members due at the same minute, all watched by Tom.
+    sqlx::query(
+        "WITH m AS (
+             INSERT INTO users (id, email, pin_hash, text_size, created_at)
+             SELECT gen_random_uuid(), 'member' || g || '-' || $2 || '@example.com', 'x', 'standard', now()
+             FROM generate_series(1, 1000) g RETURNING id)
+         , s AS (INSERT INTO schedules (member_id, deadline, time_zone, next_deadline, created_at, updated_at)
+             SELECT id, '10:00', 'Pacific/Honolulu', '2026-11-26T20:00:00Z', now(), now() FROM m RETURNING member_id)
+         INSERT INTO connections (id, member_id, contact_id, member_name, contact_name, started_at)
+         SELECT gen_random_uuid(), member_id, $1, 'Member', 'Tom', now() FROM s",
+    )
+    .bind(tom.user_id)
+    .bind(Uuid::new_v4().simple().to_string())
+    .execute(&w.pool)
+    .await
+    .expect("members");
+    let when = at("2026-11-26T20:20:00Z");
+    let mut detectors = Vec::new();
+    for _ in 0..2 {
+        // Each with its own pool, as two processes would have.
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(3)
+            .connect_with(w.pool.connect_options().as_ref().clone())
+            .await
+            .expect("pool");
+        let accounts = common::state(pool, common::config(true)).accounts;
+        accounts.clock.set(when).expect("clock");
+        detectors.push(tokio::spawn(async move {
+            accounts.detect().await.expect("pass")
+        }));
+    }
+    let mut claimed = 0;
+    for d in detectors {
+        claimed += d.await.expect("task").missed;
+    }
+    assert_eq!(
+        claimed, 1000,
+        "every miss claimed, by one detector or the other"
+    );
+    assert_eq!(count(&w.pool, "SELECT count(*) FROM misses").await, 1000);
+    assert_eq!(
+        count(&w.pool, "SELECT count(*) FROM deliveries").await,
+        1000
+    );
+    assert_eq!(
+        count(&w.pool, "SELECT count(*) FROM (SELECT miss_id FROM deliveries GROUP BY miss_id HAVING count(*) > 1) d").await,
+        0
+    );
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_worker_that_dies_mid_send_is_taken_over_after_its_lease(pool: PgPool) {
+    let w = world(pool);
+    let (_mum, tom, _ann) = family(&w).await;
+    w.accounts
+        .clock
+        .set(at("2026-11-26T20:16:00Z"))
+        .expect("clock");
+    w.accounts.detect().await.expect("pass");
+    let now = w.accounts.clock.now();
+    // A worker claims everything, hands one to the provider, and dies before
+    // recording it.
+    let claimed =
+        alert_store::claim_deliveries(&w.pool, &["email"], now, now + Duration::seconds(60), 50)
+            .await
+            .expect("claim");
+    assert_eq!(claimed.len(), 2);
+    let toms = claimed
+        .iter()
+        .find(|d| d.address == tom.email)
+        .expect("Tom's");
+    w.accounts.send_one(toms).await.expect("the relay took it");
+    drop(claimed);
+    // Within the lease nobody else takes them.
+    assert_eq!(
+        w.accounts.deliver(&["email"]).await.expect("pass").claimed,
+        0
+    );
+    // After it, another worker does, and each is recorded sent once.
+    w.accounts
+        .clock
+        .advance(Duration::seconds(61))
+        .expect("clock");
+    let pass = w.accounts.deliver(&["email"]).await.expect("pass");
+    assert_eq!((pass.claimed, pass.sent), (2, 2));
+    assert_eq!(
+        count(
+            &w.pool,
+            "SELECT count(*) FROM deliveries WHERE status = 'sent'"
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        count(&w.pool, "SELECT max(attempts)::bigint FROM deliveries").await,
+        2
+    );
+    // The price of never losing one: Tom may get that alert twice.
+    let toms_mails = mailbox::to(&tom.email).await.len();
+    assert!((1..=2).contains(&toms_mails));
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_relay_that_fails_three_times_then_recovers_ends_sent(pool: PgPool) {
+    let smtp = std::env::var("PRUUF_SMTP_URL").expect("PRUUF_SMTP_URL");
+    let target: std::net::SocketAddr = smtp
+        .trim_start_matches("smtp://")
+        .parse()
+        .expect("host:port");
+    let proxy = CuttableProxy::start(target).await.expect("proxy");
+    let url = format!("smtp://{}", proxy.addr);
+    let state = common::state(
+        pool.clone(),
+        common::config_with(true, &[("PRUUF_SMTP_URL", &url)]),
+    );
+    let w = World {
+        accounts: state.accounts.clone(),
+        pool,
+    };
+    let (_mum, _tom, ann) = family(&w).await;
+    sqlx::query("UPDATE users SET account_state = 'frozen' WHERE id = $1")
+        .bind(ann.user_id)
+        .execute(&w.pool)
+        .await
+        .expect("one recipient only");
+    w.accounts
+        .clock
+        .set(at("2026-11-26T20:16:00Z"))
+        .expect("clock");
+    w.accounts.detect().await.expect("pass");
+    proxy.cut();
+    for wait in [0, 30, 120] {
+        w.accounts
+            .clock
+            .advance(Duration::seconds(wait))
+            .expect("clock");
+        let pass = w.accounts.deliver(&["email"]).await.expect("pass");
+        assert_eq!((pass.claimed, pass.retried), (1, 1), "after {wait} s");
+        // Not due again before its backoff.
+        assert_eq!(
+            w.accounts.deliver(&["email"]).await.expect("pass").claimed,
+            0
+        );
+    }
+    let error: Option<String> = sqlx::query_scalar("SELECT last_error FROM deliveries")
+        .fetch_one(&w.pool)
+        .await
+        .expect("row");
+    assert!(error.is_some(), "the failure is recorded");
+    proxy.restore();
+    w.accounts
+        .clock
+        .advance(Duration::minutes(10))
+        .expect("clock");
+    let pass = w.accounts.deliver(&["email"]).await.expect("pass");
+    assert_eq!(pass.sent, 1);
+    let (status, attempts): (String, i32) =
+        sqlx::query_as("SELECT status, attempts FROM deliveries")
+            .fetch_one(&w.pool)
+            .await
+            .expect("row");
+    assert_eq!((status.as_str(), attempts), ("sent", 4));
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_permanent_failure_ends_failed_and_shows_on_the_alert(pool: PgPool) {
+    let w = world(pool);
+    let (_mum, tom, ann) = family(&w).await;
+    // An address no relay would take (written past validation, as a corrupt row would be).
+    sqlx::query("UPDATE users SET email = 'not an address' WHERE id = $1")
+        .bind(ann.user_id)
+        .execute(&w.pool)
+        .await
+        .expect("bad address");
+    w.accounts
+        .clock
+        .set(at("2026-11-26T20:16:00Z"))
+        .expect("clock");
+    w.accounts.detect().await.expect("pass");
+    let pass = w.accounts.deliver(&["email"]).await.expect("pass");
+    assert_eq!((pass.sent, pass.failed), (1, 1));
+    assert_eq!(
+        count(
+            &w.pool,
+            "SELECT count(*) FROM deliveries WHERE status = 'failed'"
+        )
+        .await,
+        1
+    );
+    // Tom's own trail shows his alert was sent.
+    let href = w.accounts.home(&tom).await.expect("home").watching[0]
+        .alert_href
+        .clone()
+        .expect("alert");
+    let miss: Uuid = href.trim_start_matches("/alerts/").parse().expect("id");
+    let alert = w.accounts.alert_view(&tom, miss).await.expect("alert");
+    assert!(
+        alert
+            .trail
+            .iter()
+            .any(|t| t.starts_with("Alert by email: sent at")),
+        "{:?}",
+        alert.trail
+    );
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_check_in_racing_the_detector_prevents_the_alert_or_sends_an_update(pool: PgPool) {
+    let w = world(pool);
+    let tom = person(&w, "tom").await;
+    let mut members = Vec::new();
+    w.accounts
+        .clock
+        .set(at("2026-11-26T18:00:00Z"))
+        .expect("clock");
+    for _ in 0..20 {
+        let m = person(&w, "mum").await;
+        connect(&w.pool, m.user_id, tom.user_id, "Mum").await;
+        w.accounts
+            .set_schedule(&caller(), &m, &ten_am("Pacific/Honolulu"))
+            .await
+            .expect("schedule");
+        members.push(m);
+    }
+    w.accounts
+        .clock
+        .set(at("2026-11-26T20:15:30Z"))
+        .expect("clock");
+    let detector = {
+        let accounts = w.accounts.clone();
+        tokio::spawn(async move { accounts.detect().await.expect("pass") })
+    };
+    let mut taps = Vec::new();
+    for m in &members {
+        let (accounts, id) = (w.accounts.clone(), m.user_id);
+        taps.push(tokio::spawn(async move {
+            accounts
+                .check_in(id, Source::Web)
+                .await
+                .expect("checked in")
+        }));
+    }
+    detector.await.expect("detector");
+    for t in taps {
+        t.await.expect("tap");
+    }
+    for m in &members {
+        let alerts: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM deliveries WHERE member_id = $1 AND kind = 'missed'",
+        )
+        .bind(m.user_id)
+        .fetch_one(&w.pool)
+        .await
+        .expect("count");
+        let updates: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM deliveries WHERE member_id = $1 AND kind = 'late_update'",
+        )
+        .bind(m.user_id)
+        .fetch_one(&w.pool)
+        .await
+        .expect("count");
+        assert!(
+            (alerts, updates) == (0, 0) || (alerts, updates) == (1, 1),
+            "either no alert, or an alert and its update: {alerts} {updates}"
+        );
+    }
+}
