@@ -40,6 +40,14 @@ pub struct WorkerPass {
     pub failed: usize,
 }
 
+/// A claimed miss about to be alerted.
+struct Alerting {
+    member: Uuid,
+    miss: Uuid,
+    deadline: DateTime<Utc>,
+    zone: Tz,
+}
+
 fn zone_of(name: &str) -> Tz {
     time::parse_zone(name).unwrap_or(Tz::UTC)
 }
@@ -64,44 +72,61 @@ impl Accounts {
                 break;
             }
             pass.looked_at += due.len();
-            for d in &due {
-                let zone = zone_of(&d.time_zone);
-                let day = time::local_day(d.next_deadline, zone);
-                let checked_in = store::checked_in_on(&mut tx, d.member_id, day).await?;
-                let paused = store::paused_on(&mut tx, d.member_id, day).await?;
-                match rules::judge_due(d.next_deadline, now, checked_in, paused) {
+            let zones: Vec<Tz> = due.iter().map(|d| zone_of(&d.time_zone)).collect();
+            let members: Vec<Uuid> = due.iter().map(|d| d.member_id).collect();
+            let days: Vec<NaiveDate> = due
+                .iter()
+                .zip(&zones)
+                .map(|(d, z)| time::local_day(d.next_deadline, *z))
+                .collect();
+            let facts = store::day_facts(&mut tx, &members, &days).await?;
+            let (mut miss_members, mut miss_days, mut miss_deadlines) =
+                (Vec::new(), Vec::new(), Vec::new());
+            for ((d, day), (_, checked_in, paused)) in due.iter().zip(&days).zip(&facts) {
+                match rules::judge_due(d.next_deadline, now, *checked_in, *paused) {
                     Due::Missed => {
-                        if let Some(miss) =
-                            store::claim_miss(&mut tx, d.member_id, day, d.next_deadline, now)
-                                .await?
-                        {
-                            pass.missed += 1;
-                            pass.deliveries += self
-                                .alert_contacts(
-                                    &mut tx,
-                                    d.member_id,
-                                    miss,
-                                    d.next_deadline,
-                                    zone,
-                                    "missed",
-                                    now,
-                                )
-                                .await?;
-                        }
+                        miss_members.push(d.member_id);
+                        miss_days.push(*day);
+                        miss_deadlines.push(d.next_deadline);
                     }
                     Due::TooOld => {
                         tracing::warn!(member = %d.member_id, day = %day, "a miss older than the catch-up window was not alerted")
                     }
                     Due::CheckedIn | Due::Paused => {}
                 }
-                let next = time::deadline_on(day + Duration::days(1), d.deadline, zone);
-                store::set_next_deadline(&mut tx, d.member_id, next).await?;
             }
+            let claimed =
+                store::claim_misses(&mut tx, &miss_members, &miss_days, &miss_deadlines, now)
+                    .await?;
+            pass.missed += claimed.len();
+            let alerts: Vec<Alerting> = claimed
+                .iter()
+                .filter_map(|(member, miss)| {
+                    let i = due.iter().position(|d| d.member_id == *member)?;
+                    Some(Alerting {
+                        member: *member,
+                        miss: *miss,
+                        deadline: due[i].next_deadline,
+                        zone: zones[i],
+                    })
+                })
+                .collect();
+            pass.deliveries += self.alert_contacts(&mut tx, &alerts, "missed", now).await?;
+            let next: Vec<DateTime<Utc>> = due
+                .iter()
+                .zip(&days)
+                .zip(&zones)
+                .map(|((d, day), zone)| {
+                    time::deadline_on(*day + Duration::days(1), d.deadline, *zone)
+                })
+                .collect();
+            store::set_next_deadlines(&mut tx, &members, &next).await?;
             tx.commit().await?;
         }
         // Nobody said "I'm on it" within 30 minutes: everyone once more.
         let now = self.clock.now();
         let mut tx = self.pool.begin().await?;
+        let mut again = Vec::new();
         for m in
             store::claim_unacknowledged(&mut tx, now - rules::ACK_WINDOW, now, rules::BATCH).await?
         {
@@ -109,44 +134,48 @@ impl Accounts {
                 Some(s) => zone_of(&s.time_zone),
                 None => Tz::UTC,
             };
-            pass.realerts += 1;
-            pass.deliveries += self
-                .alert_contacts(
-                    &mut tx,
-                    m.member_id,
-                    m.id,
-                    m.deadline_at,
-                    zone,
-                    "missed_again",
-                    now,
-                )
-                .await?;
+            again.push(Alerting {
+                member: m.member_id,
+                miss: m.id,
+                deadline: m.deadline_at,
+                zone,
+            });
         }
+        pass.realerts += again.len();
+        pass.deliveries += self
+            .alert_contacts(&mut tx, &again, "missed_again", now)
+            .await?;
         tx.commit().await?;
         Ok(pass)
     }
 
     /// Writes one delivery per Contact who may receive alerts per channel, and
-    /// their in-app notification. Returns the number of deliveries.
-    #[allow(clippy::too_many_arguments)]
+    /// their in-app notification, for each alert. Returns the number of deliveries.
     async fn alert_contacts(
         &self,
         tx: &mut PgConnection,
-        member: Uuid,
-        miss: Uuid,
-        deadline: DateTime<Utc>,
-        zone: Tz,
+        alerts: &[Alerting],
         kind: &'static str,
         now: DateTime<Utc>,
     ) -> Result<usize, sqlx::Error> {
-        let link = format!("/alerts/{miss}");
-        let mut written = 0;
-        for r in store::recipients(tx, member).await? {
+        if alerts.is_empty() {
+            return Ok(0);
+        }
+        let members: Vec<Uuid> = alerts.iter().map(|a| a.member).collect();
+        let mut deliveries = Vec::new();
+        let mut notes = Vec::new();
+        for (member, r) in store::recipients_of(tx, &members).await? {
             if !rules::may_receive_alerts(&r.account_state) {
                 continue;
             }
-            let due =
-                crate::checkin::service::deadline_both_zones(deadline, zone, zone_of(&r.time_zone));
+            let Some(a) = alerts.iter().find(|a| a.member == member) else {
+                continue;
+            };
+            let due = crate::checkin::service::deadline_both_zones(
+                a.deadline,
+                a.zone,
+                zone_of(&r.time_zone),
+            );
             let name = &r.member_name;
             let (title, body) = if kind == "missed_again" {
                 (
@@ -159,36 +188,34 @@ impl Accounts {
                     format!("{name} hasn\u{2019}t checked in by {due}. You may want to call or visit to make sure all is well."),
                 )
             };
+            let link = format!("/alerts/{}", a.miss);
             for channel in CHANNELS {
-                store::insert_delivery(
-                    tx,
-                    &NewDelivery {
-                        recipient: r.contact_id,
-                        member,
-                        miss: Some(miss),
-                        kind,
-                        channel,
-                        payload: payload(&title, &body, &link),
-                    },
-                    now,
-                )
-                .await?;
-                written += 1;
-            }
-            checkin_store::notify(
-                tx,
-                &checkin_store::NewNotification {
-                    user: r.contact_id,
+                deliveries.push(NewDelivery {
+                    recipient: r.contact_id,
+                    member,
+                    miss: Some(a.miss),
                     kind,
-                    about: Some(member),
-                    body: &body,
-                    link: Some(&link),
-                },
-                now,
-            )
-            .await?;
+                    channel,
+                    payload: payload(&title, &body, &link),
+                });
+            }
+            notes.push((r.contact_id, member, body, link));
         }
-        Ok(written)
+        store::insert_deliveries(tx, &deliveries, now).await?;
+        let notes: Vec<checkin_store::NewNotification> = notes
+            .iter()
+            .map(
+                |(user, member, body, link)| checkin_store::NewNotification {
+                    user: *user,
+                    kind,
+                    about: Some(*member),
+                    body,
+                    link: Some(link),
+                },
+            )
+            .collect();
+        checkin_store::notify_many(tx, &notes, now).await?;
+        Ok(deliveries.len())
     }
 
     /// After a check-in on a day already alerted: "Update: Mum checked in at

@@ -45,62 +45,66 @@ pub async fn oldest_unhandled(
     .await
 }
 
-pub async fn checked_in_on(
+/// For each (Member, local day): whether they checked in that day, and whether
+/// the day is paused. One statement for a whole batch.
+pub async fn day_facts(
     tx: &mut PgConnection,
-    member: Uuid,
-    day: NaiveDate,
-) -> sqlx::Result<bool> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM checkins WHERE member_id = $1 AND local_day = $2)",
+    members: &[Uuid],
+    days: &[NaiveDate],
+) -> sqlx::Result<Vec<(Uuid, bool, bool)>> {
+    sqlx::query_as(
+        "SELECT d.member_id,
+                EXISTS (SELECT 1 FROM checkins c WHERE c.member_id = d.member_id AND c.local_day = d.day),
+                EXISTS (SELECT 1 FROM pauses p WHERE p.member_id = d.member_id AND p.first_day <= d.day
+                        AND p.last_day >= d.day AND p.canceled_at IS NULL)
+         FROM unnest($1::uuid[], $2::date[]) WITH ORDINALITY AS d(member_id, day, n) ORDER BY d.n",
     )
-    .bind(member)
-    .bind(day)
-    .fetch_one(tx)
+    .bind(members)
+    .bind(days)
+    .fetch_all(tx)
     .await
 }
 
-pub async fn paused_on(tx: &mut PgConnection, member: Uuid, day: NaiveDate) -> sqlx::Result<bool> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM pauses WHERE member_id = $1 AND first_day <= $2 AND last_day >= $2
-                        AND canceled_at IS NULL)",
-    )
-    .bind(member)
-    .bind(day)
-    .fetch_one(tx)
-    .await
-}
-
-pub async fn set_next_deadline(
+/// Moves each Member's next deadline on, for a whole batch.
+pub async fn set_next_deadlines(
     tx: &mut PgConnection,
-    member: Uuid,
-    at: DateTime<Utc>,
+    members: &[Uuid],
+    at: &[DateTime<Utc>],
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE schedules SET next_deadline = $2 WHERE member_id = $1")
-        .bind(member)
-        .bind(at)
-        .execute(tx)
-        .await?;
+    sqlx::query(
+        "UPDATE schedules s SET next_deadline = n.at
+         FROM unnest($1::uuid[], $2::timestamptz[]) AS n(member_id, at) WHERE s.member_id = n.member_id",
+    )
+    .bind(members)
+    .bind(at)
+    .execute(tx)
+    .await?;
     Ok(())
 }
 
-/// Claims the miss of `member`'s `day`; `None` if it was already claimed.
-pub async fn claim_miss(
+/// Claims the misses of a batch of (Member, day, deadline); returns the (Member,
+/// miss id) of those this call claimed (a day claimed before is skipped).
+pub async fn claim_misses(
     tx: &mut PgConnection,
-    member: Uuid,
-    day: NaiveDate,
-    deadline: DateTime<Utc>,
+    members: &[Uuid],
+    days: &[NaiveDate],
+    deadlines: &[DateTime<Utc>],
     now: DateTime<Utc>,
-) -> sqlx::Result<Option<Uuid>> {
-    sqlx::query_scalar(
-        "INSERT INTO misses (id, member_id, local_day, deadline_at, detected_at) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (member_id, local_day) DO NOTHING RETURNING id",
+) -> sqlx::Result<Vec<(Uuid, Uuid)>> {
+    if members.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as(
+        "INSERT INTO misses (id, member_id, local_day, deadline_at, detected_at)
+         SELECT gen_random_uuid(), m.member_id, m.day, m.deadline, $4
+         FROM unnest($1::uuid[], $2::date[], $3::timestamptz[]) AS m(member_id, day, deadline)
+         ON CONFLICT (member_id, local_day) DO NOTHING RETURNING member_id, id",
     )
-    .bind(Uuid::new_v4())
-    .bind(member)
-    .bind(day)
-    .bind(deadline)
+    .bind(members)
+    .bind(days)
+    .bind(deadlines)
     .bind(now)
-    .fetch_optional(tx)
+    .fetch_all(tx)
     .await
 }
 
@@ -115,14 +119,33 @@ pub struct RecipientRow {
 }
 
 pub async fn recipients(tx: &mut PgConnection, member: Uuid) -> sqlx::Result<Vec<RecipientRow>> {
-    sqlx::query_as(
-        "SELECT c.contact_id, c.member_name, u.account_state, u.time_zone FROM connections c
+    Ok(recipients_of(tx, &[member])
+        .await?
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect())
+}
+
+/// The active Contacts of each of `members`, as (Member, Contact).
+pub async fn recipients_of(
+    tx: &mut PgConnection,
+    members: &[Uuid],
+) -> sqlx::Result<Vec<(Uuid, RecipientRow)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        member_id: Uuid,
+        #[sqlx(flatten)]
+        r: RecipientRow,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT c.member_id, c.contact_id, c.member_name, u.account_state, u.time_zone FROM connections c
          JOIN users u ON u.id = c.contact_id
-         WHERE c.member_id = $1 AND c.ended_at IS NULL ORDER BY c.started_at LIMIT 100",
+         WHERE c.member_id = ANY($1) AND c.ended_at IS NULL ORDER BY c.member_id, c.started_at",
     )
-    .bind(member)
+    .bind(members)
     .fetch_all(tx)
-    .await
+    .await?;
+    Ok(rows.into_iter().map(|row| (row.member_id, row.r)).collect())
 }
 
 pub struct NewDelivery<'a> {
@@ -139,17 +162,36 @@ pub async fn insert_delivery(
     d: &NewDelivery<'_>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
+    insert_deliveries(tx, std::slice::from_ref(d), now).await
+}
+
+/// Writes many deliveries in one statement.
+pub async fn insert_deliveries(
+    tx: &mut PgConnection,
+    ds: &[NewDelivery<'_>],
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    if ds.is_empty() {
+        return Ok(());
+    }
+    let recipients: Vec<Uuid> = ds.iter().map(|d| d.recipient).collect();
+    let members: Vec<Uuid> = ds.iter().map(|d| d.member).collect();
+    let misses: Vec<Option<Uuid>> = ds.iter().map(|d| d.miss).collect();
+    let kinds: Vec<&str> = ds.iter().map(|d| d.kind).collect();
+    let channels: Vec<&str> = ds.iter().map(|d| d.channel).collect();
+    let payloads: Vec<serde_json::Value> = ds.iter().map(|d| d.payload.clone()).collect();
     sqlx::query(
         "INSERT INTO deliveries (id, recipient_id, member_id, miss_id, kind, channel, payload, next_attempt_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+         SELECT gen_random_uuid(), d.recipient, d.member, d.miss, d.kind, d.channel, d.payload, $7, $7
+         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::jsonb[])
+              AS d(recipient, member, miss, kind, channel, payload)",
     )
-    .bind(Uuid::new_v4())
-    .bind(d.recipient)
-    .bind(d.member)
-    .bind(d.miss)
-    .bind(d.kind)
-    .bind(d.channel)
-    .bind(&d.payload)
+    .bind(&recipients)
+    .bind(&members)
+    .bind(&misses)
+    .bind(&kinds)
+    .bind(&channels)
+    .bind(&payloads)
     .bind(now)
     .execute(tx)
     .await?;

@@ -372,16 +372,34 @@ pub async fn notify(
     n: &NewNotification<'_>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
+    notify_many(tx, std::slice::from_ref(n), now).await
+}
+
+/// Writes many notifications in one statement.
+pub async fn notify_many(
+    tx: &mut PgConnection,
+    ns: &[NewNotification<'_>],
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    if ns.is_empty() {
+        return Ok(());
+    }
+    let users: Vec<Uuid> = ns.iter().map(|n| n.user).collect();
+    let kinds: Vec<&str> = ns.iter().map(|n| n.kind).collect();
+    let abouts: Vec<Option<Uuid>> = ns.iter().map(|n| n.about).collect();
+    let bodies: Vec<&str> = ns.iter().map(|n| n.body).collect();
+    let links: Vec<Option<&str>> = ns.iter().map(|n| n.link).collect();
     sqlx::query(
         "INSERT INTO notifications (id, user_id, kind, about_id, body, link, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         SELECT gen_random_uuid(), n.user_id, n.kind, n.about, n.body, n.link, $6
+         FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[])
+              AS n(user_id, kind, about, body, link)",
     )
-    .bind(Uuid::new_v4())
-    .bind(n.user)
-    .bind(n.kind)
-    .bind(n.about)
-    .bind(n.body)
-    .bind(n.link)
+    .bind(&users)
+    .bind(&kinds)
+    .bind(&abouts)
+    .bind(&bodies)
+    .bind(&links)
     .bind(now)
     .execute(tx)
     .await?;

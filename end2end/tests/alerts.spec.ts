@@ -1,0 +1,116 @@
+import { test, expect, type Browser } from '@playwright/test';
+import { completeSignUp, expectNoAxeViolations, freshEmail, hydrated, inviteLinkFor, signUp } from './support';
+
+const mailApi = `http://${process.env.PRUUF_TEST_MAIL_API ?? '127.0.0.1:1080'}`;
+
+/** How many mails with `subject` reached `to`. */
+async function mailCount(subject: string, to: string): Promise<number> {
+  const mails = (await (await fetch(`${mailApi}/api/email`)).json()) as Array<{
+    subject: string;
+    to: Array<{ address: string }>;
+  }>;
+  return mails.filter((m) => m.subject === subject && m.to.some((t) => t.address.toLowerCase() === to.toLowerCase()))
+    .length;
+}
+
+/** Someone invited by `inviter` (already on /connections) signs up from the mail. */
+async function join(browser: Browser, email: string, zone: string) {
+  const page = await (await browser.newContext({ timezoneId: zone })).newPage();
+  await page.goto(await inviteLinkFor(email));
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Create my account' }).click();
+  await completeSignUp(page, email, '1357');
+  await expect(page.locator('.notice-text')).toHaveText('You’re connected!');
+  return page;
+}
+
+/** A zone where the server's clock reads between 2 AM and 10 PM, and that local time. */
+async function zoneAwayFromMidnight(baseURL: string) {
+  const now = new Date(((await (await fetch(`${baseURL}/__test/clock`)).json()) as { now: string }).now);
+  for (const zone of ['Pacific/Honolulu', 'Europe/London', 'Asia/Tokyo']) {
+    const parts = new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+      .formatToParts(now);
+    const hour = Number(parts.find((p) => p.type === 'hour')!.value);
+    const minute = Number(parts.find((p) => p.type === 'minute')!.value);
+    if (hour >= 2 && hour < 22) return { zone, hour, minute };
+  }
+  throw new Error('no zone away from midnight');
+}
+
+test('a missed check-in: the Contacts see "Missed", an email arrives, and "I’m on it" shows to the other', async ({
+  browser,
+  baseURL,
+}) => {
+  test.setTimeout(150_000);
+  const tomEmail = freshEmail('tom');
+  const mumEmail = freshEmail('mum');
+  const annEmail = freshEmail('ann');
+  const tom = await (await browser.newContext()).newPage();
+  await signUp(tom, tomEmail, '2580');
+  await tom.goto('/connections');
+  await hydrated(tom);
+  await tom.getByLabel('Their name (what you call them, like Mum)').fill('Mum');
+  await tom.getByLabel('Their email address').fill(mumEmail);
+  await tom.getByRole('button', { name: 'Send invitation' }).click();
+  await expect(tom.getByRole('status')).toContainText('Invitation sent');
+  const mum = await join(browser, mumEmail, 'Pacific/Honolulu');
+
+  // Mum asks Ann to look out for her too.
+  await mum.goto('/connections');
+  await hydrated(mum);
+  await mum.getByLabel('Someone to look out for me').check();
+  await mum.getByLabel('Their name (what you call them, like Mum)').fill('Ann');
+  await mum.getByLabel('Their email address').fill(annEmail);
+  await mum.getByRole('button', { name: 'Send invitation' }).click();
+  await expect(mum.getByRole('status')).toContainText('Invitation sent');
+  const ann = await join(browser, annEmail, 'Europe/London');
+
+  // Mum's schedule: first the default, then moved to half an hour ago with 15
+  // minutes' grace. Today's deadline and grace have both passed, so the detector
+  // alerts (SPEC §5) without anyone moving the clock.
+  const { zone, hour, minute } = await zoneAwayFromMidnight(baseURL!);
+  await mum.goto('/schedule');
+  await hydrated(mum);
+  await mum.getByRole('button', { name: 'Save my check-in time' }).click();
+  await expect(mum.locator('.notice-text')).toContainText('Your check-in time is saved');
+  const past = (hour * 60 + minute - 30 + 24 * 60) % (24 * 60);
+  const hhmm = `${String(Math.floor(past / 60)).padStart(2, '0')}:${String(past % 60).padStart(2, '0')}`;
+  await mum.goto('/schedule');
+  await hydrated(mum);
+  await mum.getByLabel('Check in by').fill(hhmm);
+  await mum.getByLabel('Your time zone').fill(zone);
+  await mum.getByLabel('If I haven’t checked in, tell my family after').selectOption('15');
+  await mum.getByRole('button', { name: 'Save my check-in time' }).click();
+  await expect(mum.locator('.notice-text')).toContainText('Your check-in time is saved');
+
+  // The alert email reaches Tom.
+  await expect.poll(() => mailCount('Mum hasn’t checked in today', tomEmail), { timeout: 30_000 }).toBe(1);
+
+  // Both Contacts see "Missed".
+  await tom.goto('/home');
+  await hydrated(tom);
+  await expect(tom.locator('li.watched .badge')).toHaveText('Missed');
+  await ann.goto('/home');
+  await hydrated(ann);
+  await expect(ann.locator('li.watched .badge')).toHaveText('Missed');
+  await expectNoAxeViolations(tom);
+
+  // Tom says he's on it; Ann sees that.
+  await tom.getByRole('link', { name: 'Open the alert about Mum' }).click();
+  await expect(tom.getByRole('heading', { name: 'Check-in alert' })).toBeVisible();
+  await hydrated(tom);
+  await expectNoAxeViolations(tom);
+  await tom.getByRole('button', { name: 'I’m on it' }).click();
+  await expect(tom.getByRole('status')).toContainText('You said you’re on it');
+  await ann.reload();
+  await expect(ann.locator('li.watched .on-it')).toContainText('is on it.');
+
+  // Mum checks in late: the Contacts are told all is well.
+  await mum.goto('/home');
+  await hydrated(mum);
+  await mum.getByRole('button', { name: 'I’m OK' }).click();
+  await expect(mum.getByRole('status')).toHaveText('You checked in! Your family can see you’re OK.');
+  await tom.goto('/notifications');
+  await expect(tom.getByText(/^Mum checked in at .* min late\)\. All is well\.$/)).toHaveCount(1);
+  await expect.poll(() => mailCount('Update: Mum checked in', tomEmail), { timeout: 30_000 }).toBe(1);
+});

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): how long the missed-check-in detector and the delivery
+# workers take for BENCH_MEMBERS Members (default 100000) due in the same minute.
+# Starts a throwaway PostgreSQL and the local mail catcher, runs
+# server/examples/bench_detector.rs, prints the figures, and cleans up.
+# Usage: bash scripts/bench-detector.sh [--debug]   (BENCH_MEMBERS=10000 for a quick run)
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+ensure_apt_packages
+ensure_rust
+ensure_npm_packages
+
+PROFILE=(--release)
+[ "${1:-}" = "--debug" ] && PROFILE=()
+
+PG_DATA="$(mktemp -d /tmp/pruuf-bench-pg.XXXXXX)"
+MAIL_DIR="$(mktemp -d /tmp/pruuf-bench-mail.XXXXXX)"
+MAILDEV_PID=""
+cleanup() {
+  [ -n "$MAILDEV_PID" ] && kill "$MAILDEV_PID" 2>/dev/null || true
+  pg_stop "$PG_DATA"
+  rm -rf "$PG_DATA" "$MAIL_DIR"
+}
+trap cleanup EXIT
+pg_start "$PG_DATA" "$(free_port)"
+maildev_start "$(free_port)" "$(free_port)" "$MAIL_DIR"
+
+say "Detector benchmark: ${BENCH_MEMBERS:-100000} Members due in the same minute"
+CARGO_TARGET_DIR="$ROOT/target/native" cargo run --locked "${PROFILE[@]}" -p server --example bench_detector
