@@ -45,3 +45,21 @@ CREATE TABLE deliveries (
 CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending';
 CREATE INDEX deliveries_leased ON deliveries (lease_until) WHERE status = 'sending';
 CREATE INDEX deliveries_by_miss ON deliveries (miss_id);
+
+-- Web push subscriptions, one per browser; deleted when the push service says the
+-- subscription is gone (404/410).
+CREATE TABLE push_subscriptions (
+    id                  uuid PRIMARY KEY,
+    user_id             uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    endpoint            text NOT NULL UNIQUE,
+    p256dh              text NOT NULL,
+    auth                text NOT NULL,
+    created_at          timestamptz NOT NULL
+);
+CREATE INDEX push_subscriptions_by_user ON push_subscriptions (user_id);
+
+-- Settings the server makes for itself once (the VAPID key when none is configured).
+CREATE TABLE server_settings (
+    key                 text PRIMARY KEY,
+    value               text NOT NULL
+);

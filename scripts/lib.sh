@@ -19,7 +19,7 @@ find_pg_bin() {
 }
 
 ensure_apt_packages() {
-  say "System packages (PostgreSQL, Chromium, Node.js)"
+  say "System packages (PostgreSQL, Chromium, Node.js, OpenSSL headers)"
   local missing=()
   find_pg_bin
   [ -n "$PG_BIN" ] && [ -x "$PG_BIN/initdb" ] || missing+=(postgresql)
@@ -28,6 +28,9 @@ ensure_apt_packages() {
   command -v npm >/dev/null || missing+=(npm)
   command -v curl >/dev/null || missing+=(curl)
   command -v gcc >/dev/null || missing+=(build-essential)
+  # OpenSSL headers: the test stand-in push service decrypts with the `ece` crate.
+  command -v pkg-config >/dev/null || missing+=(pkg-config)
+  [ -f /usr/include/openssl/ssl.h ] || missing+=(libssl-dev)
   if [ ${#missing[@]} -eq 0 ]; then
     note "already installed"
   else

@@ -28,6 +28,9 @@ pub struct Config {
     pub smtp_url: String,
     /// The sender of every mail, e.g. `Pruuf <hello@pruuf.example>`.
     pub mail_from: String,
+    /// The VAPID private key (base64url, raw 32 bytes); without it the server
+    /// makes one once and keeps it in the database.
+    pub vapid_private_key: Option<String>,
     /// Under `cargo leptos watch` (which sets LEPTOS_WATCH): pages may open the
     /// live-reload socket. Never in production.
     pub live_reload: bool,
@@ -192,6 +195,7 @@ impl Config {
             1..=1_000_000,
         )?;
         let trust_proxy = flag("PRUUF_TRUST_PROXY")?;
+        let vapid_private_key = var("PRUUF_VAPID_PRIVATE_KEY");
 
         Ok(Config {
             environment,
@@ -203,6 +207,7 @@ impl Config {
             test_clock,
             smtp_url,
             mail_from,
+            vapid_private_key,
             live_reload,
             secret_key,
             terms_version,

@@ -66,7 +66,10 @@ impl AppState {
                 terms_version: config.terms_version.clone(),
                 privacy_version: config.privacy_version.clone(),
                 ip_limit_per_hour: config.ip_limit_per_hour,
+                vapid_private_key: config.vapid_private_key.clone(),
+                vapid_contact: format!("mailto:{}", mail_address(&config.mail_from)),
             }),
+            push: Default::default(),
         };
         Ok(AppState {
             leptos_options,
@@ -246,6 +249,13 @@ pub async fn serve() -> Result<(), StartError> {
         .map_err(listen_error)?;
     tracing::info!("Pruuf stopped");
     Ok(())
+}
+
+/// The bare address in a sender like `Pruuf <hello@pruuf.example>`.
+fn mail_address(from: &str) -> String {
+    from.rsplit_once('<')
+        .map(|(_, rest)| rest.trim_end_matches('>').to_string())
+        .unwrap_or_else(|| from.trim().to_string())
 }
 
 /// `host:port` of the relay, without credentials.

@@ -4,6 +4,7 @@
 pub mod browser;
 pub mod mailbox;
 pub mod proxy;
+pub mod push;
 use axum::{body::Body, Router};
 use http::{header, Method, Request, StatusCode};
 use http_body_util::BodyExt;

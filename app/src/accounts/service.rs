@@ -24,6 +24,10 @@ pub struct AccountSettings {
     pub terms_version: String,
     pub privacy_version: String,
     pub ip_limit_per_hour: u32,
+    /// Configured VAPID private key; `None`: made once and kept in the database.
+    pub vapid_private_key: Option<String>,
+    /// The VAPID contact, `mailto:` our sender address.
+    pub vapid_contact: String,
 }
 
 /// Who is asking: the client's address and browser, for limits, consent and audit.
@@ -40,6 +44,8 @@ pub struct Accounts {
     pub clock: Clock,
     pub mailer: Mailer,
     pub settings: Arc<AccountSettings>,
+    /// The web push sender, made on first use (it may need the database for its key).
+    pub push: Arc<tokio::sync::OnceCell<crate::alerts::push::PushSender>>,
 }
 
 /// A signed-in person, as the pages see them.

@@ -6,6 +6,8 @@
 //!   and worker passes, and the alert page's actions;
 //! - `pages`: the alert page and its server functions.
 pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod push;
 pub mod rules;
 #[cfg(feature = "ssr")]
 pub mod service;

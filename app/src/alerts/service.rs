@@ -20,7 +20,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 /// Channels with a sender in this build. SMS joins with its sender.
-pub const CHANNELS: &[&str] = &["email"];
+pub const CHANNELS: &[&str] = &["email", "push"];
 
 /// What one detector pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -189,7 +189,11 @@ impl Accounts {
                 )
             };
             let link = format!("/alerts/{}", a.miss);
-            for channel in CHANNELS {
+            // Missed alerts go by every channel the Contact has; email always.
+            for channel in CHANNELS
+                .iter()
+                .filter(|c| **c != "push" || r.push_devices > 0)
+            {
                 deliveries.push(NewDelivery {
                     recipient: r.contact_id,
                     member,
@@ -320,6 +324,7 @@ impl Accounts {
     pub async fn send_one(&self, d: &ClaimedRow) -> Result<Option<String>, SendError> {
         match d.channel.as_str() {
             "email" => self.send_email(d).await,
+            "push" => self.send_push(d).await,
             other => Err(SendError::Permanent(format!(
                 "no sender for channel {other}"
             ))),
@@ -360,6 +365,62 @@ impl Accounts {
                 }
                 _ => SendError::Permanent("the mail could not be built".into()),
             })
+    }
+
+    /// The web push sender, made on first use.
+    pub async fn push_sender(&self) -> Result<&super::push::PushSender, sqlx::Error> {
+        self.push
+            .get_or_try_init(|| async {
+                let keys = super::push::VapidKeys::load_or_create(
+                    &self.pool,
+                    self.settings.vapid_private_key.as_deref(),
+                )
+                .await?;
+                Ok(super::push::PushSender::new(
+                    keys,
+                    self.settings.vapid_contact.clone(),
+                ))
+            })
+            .await
+    }
+
+    /// Pushes to every browser of the recipient: sent when one took it; a
+    /// subscription the service calls gone is deleted.
+    async fn send_push(&self, d: &ClaimedRow) -> Result<Option<String>, SendError> {
+        use super::push::{delete_subscription, subscriptions_of, PushOutcome};
+        let unavailable = |_| SendError::Transient("the database did not answer".into());
+        let sender = self.push_sender().await.map_err(unavailable)?;
+        let mut conn = self.pool.acquire().await.map_err(unavailable)?;
+        let subs = subscriptions_of(&mut conn, d.recipient_id)
+            .await
+            .map_err(unavailable)?;
+        drop(conn);
+        let text = |k: &str| d.payload[k].as_str().unwrap_or_default().to_string();
+        let message = json!({ "title": text("title"), "body": text("body"), "url": text("link"), "kind": d.kind });
+        let bytes = message.to_string().into_bytes();
+        let (mut sent, mut passing) = (0, None);
+        for sub in &subs {
+            match sender.send(sub, &bytes).await {
+                PushOutcome::Sent => sent += 1,
+                PushOutcome::Gone => {
+                    tracing::info!(delivery = %d.id, "a push subscription is gone; removed");
+                    delete_subscription(&self.pool, sub.id)
+                        .await
+                        .map_err(unavailable)?;
+                }
+                PushOutcome::Failed(SendError::Transient(why)) => passing = Some(why),
+                PushOutcome::Failed(SendError::Permanent(why)) => {
+                    tracing::warn!(delivery = %d.id, error = %why, "a push subscription cannot be used");
+                }
+            }
+        }
+        match (sent, passing) {
+            (n, _) if n > 0 => Ok(None),
+            (_, Some(why)) => Err(SendError::Transient(why)),
+            _ => Err(SendError::Permanent(
+                "no browser could take the push".into(),
+            )),
+        }
     }
 
     /// How far behind the detector is, in seconds (0 when nothing is waiting).

@@ -116,6 +116,8 @@ pub struct RecipientRow {
     pub member_name: String,
     pub account_state: String,
     pub time_zone: String,
+    /// Browsers with a push subscription.
+    pub push_devices: i64,
 }
 
 pub async fn recipients(tx: &mut PgConnection, member: Uuid) -> sqlx::Result<Vec<RecipientRow>> {
@@ -138,7 +140,9 @@ pub async fn recipients_of(
         r: RecipientRow,
     }
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT c.member_id, c.contact_id, c.member_name, u.account_state, u.time_zone FROM connections c
+        "SELECT c.member_id, c.contact_id, c.member_name, u.account_state, u.time_zone,
+                (SELECT count(*) FROM push_subscriptions p WHERE p.user_id = c.contact_id) AS push_devices
+         FROM connections c
          JOIN users u ON u.id = c.contact_id
          WHERE c.member_id = ANY($1) AND c.ended_at IS NULL ORDER BY c.member_id, c.started_at",
     )
@@ -202,6 +206,7 @@ pub async fn insert_deliveries(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClaimedRow {
     pub id: Uuid,
+    pub recipient_id: Uuid,
     pub channel: String,
     pub kind: String,
     /// Tries so far, this one included; also the fence a worker's answer must match.
@@ -228,7 +233,7 @@ pub async fn claim_deliveries(
              ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED)
          UPDATE deliveries d SET status = 'sending', lease_until = $3, attempts = d.attempts + 1
          FROM picked WHERE d.id = picked.id
-         RETURNING d.id, d.channel, d.kind, d.attempts, d.payload,
+         RETURNING d.id, d.recipient_id, d.channel, d.kind, d.attempts, d.payload,
                    (SELECT u.email::text FROM users u WHERE u.id = d.recipient_id) AS address",
     )
     .bind(&channels)

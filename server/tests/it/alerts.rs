@@ -488,3 +488,83 @@ async fn a_check_in_racing_the_detector_prevents_the_alert_or_sends_an_update(po
         );
     }
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn push_alerts_are_encrypted_signed_and_retried_and_gone_subscriptions_are_dropped(
+    pool: PgPool,
+) {
+    use app::alerts::push::save_subscription;
+    use pruuf_test_support::push::FakePushService;
+    let w = world(pool);
+    let (_mum, tom, ann) = family(&w).await;
+    let service = FakePushService::start().await.expect("push service");
+    let (phone, old_laptop, tablet) = (
+        service.subscribe(),
+        service.subscribe(),
+        service.subscribe(),
+    );
+    let now = w.accounts.clock.now();
+    for (who, sub) in [(&tom, &phone), (&tom, &old_laptop), (&ann, &tablet)] {
+        save_subscription(
+            &w.pool,
+            who.user_id,
+            &sub.endpoint,
+            &sub.p256dh,
+            &sub.auth,
+            now,
+        )
+        .await
+        .expect("subscribed");
+    }
+    service.script(&old_laptop, &[410]);
+    service.script(&tablet, &[500, 503, 429]);
+    w.accounts
+        .clock
+        .set(at("2026-11-26T20:16:00Z"))
+        .expect("clock");
+    let pass = w.accounts.detect().await.expect("pass");
+    assert_eq!(pass.deliveries, 4, "email and push for each of Tom and Ann");
+
+    // Tom's phone gets it; his old laptop's subscription is gone and removed.
+    let first = w.accounts.deliver(&["push"]).await.expect("pass");
+    assert_eq!((first.sent, first.retried), (1, 1));
+    let got = service.received(&phone);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].content_encoding, "aes128gcm");
+    assert!(got[0].authorization.starts_with("vapid t="), "VAPID signed");
+    assert_eq!(got[0].urgency, "high");
+    let message: serde_json::Value =
+        serde_json::from_str(&phone.decrypt(&got[0].body).expect("decrypts")).expect("json");
+    assert_eq!(message["title"], "Mum hasn\u{2019}t checked in today");
+    assert!(message["url"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("/alerts/"));
+    assert_eq!(
+        count(&w.pool, "SELECT count(*) FROM push_subscriptions").await,
+        2,
+        "the gone subscription was deleted"
+    );
+    // Ann's tablet: 500, 503, 429, then it takes it, on the backoff schedule.
+    for wait in [30, 120, 600] {
+        w.accounts
+            .clock
+            .advance(Duration::seconds(wait))
+            .expect("clock");
+        let pass = w.accounts.deliver(&["push"]).await.expect("pass");
+        assert_eq!(pass.claimed, 1, "after {wait} s");
+    }
+    assert_eq!(service.received(&tablet).len(), 1);
+    let (status, attempts): (String, i32) =
+        sqlx::query_as("SELECT status, attempts FROM deliveries d JOIN users u ON u.id = d.recipient_id WHERE d.channel = 'push' AND u.id = $1")
+            .bind(ann.user_id)
+            .fetch_one(&w.pool)
+            .await
+            .expect("row");
+    assert_eq!((status.as_str(), attempts), ("sent", 4));
+    // The VAPID key was made once and kept.
+    assert_eq!(
+        count(&w.pool, "SELECT count(*) FROM server_settings").await,
+        1
+    );
+}
