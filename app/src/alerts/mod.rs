@@ -5,6 +5,7 @@
 //! - `store`, `service` (server only): all the misses/deliveries SQL, the detector
 //!   and worker passes, and the alert page's actions;
 //! - `pages`: the alert page and its server functions.
+pub mod device;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod push;

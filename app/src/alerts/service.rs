@@ -423,6 +423,28 @@ impl Accounts {
         }
     }
 
+    /// "Send me a test alert": one message by every channel `user` has.
+    pub async fn send_test_alert(&self, user: Uuid) -> Result<(), sqlx::Error> {
+        let now = self.clock.now();
+        let mut tx = self.pool.begin().await?;
+        let devices = super::push::subscriptions_of(&mut tx, user).await?.len();
+        let body = "This is a test alert from Pruuf. If you can read this, alerts about the people you look out for reach you here.";
+        let deliveries: Vec<NewDelivery> = CHANNELS
+            .iter()
+            .filter(|c| **c != "push" || devices > 0)
+            .map(|channel| NewDelivery {
+                recipient: user,
+                member: user,
+                miss: None,
+                kind: "test",
+                channel,
+                payload: payload("A test alert from Pruuf", body, "/home"),
+            })
+            .collect();
+        store::insert_deliveries(&mut tx, &deliveries, now).await?;
+        tx.commit().await
+    }
+
     /// How far behind the detector is, in seconds (0 when nothing is waiting).
     pub async fn detector_lag(&self) -> Result<i64, sqlx::Error> {
         let now = self.clock.now();

@@ -178,6 +178,8 @@ pub fn HomePage() -> impl IntoView {
         let q = query.read();
         if q.get("pin").as_deref() == Some("changed") {
             Some("Your new PIN is saved. Every other device has been signed out.")
+        } else if q.get("test").is_some() {
+            Some("A test alert is on its way, by email and to every device with alerts on.")
         } else if q.get("schedule").is_some() {
             Some("Your check-in time is saved. The people who look out for you have been told.")
         } else {
@@ -224,6 +226,7 @@ fn HomeBody(home: HomeView, check_in: ServerAction<CheckIn>, tick: RwSignal<u32>
             {home.is_member.then(|| view! { <MyCheckIn day=home.my_day.clone() me=home.user_id.clone() check_in/> })}
             {(!home.watching.is_empty() || !home.pending.is_empty())
                 .then(|| view! { <Watching watching=home.watching.clone() pending=home.pending.clone()/> })}
+            {(!home.watching.is_empty()).then(|| view! { <crate::alerts::device::DeviceAlerts/> })}
             {nothing_yet.then(|| view! {
                 <section class="card" aria-labelledby="start-title">
                     <h2 id="start-title">"Let\u{2019}s get you connected"</h2>

@@ -568,3 +568,85 @@ async fn push_alerts_are_encrypted_signed_and_retried_and_gone_subscriptions_are
         1
     );
 }
+
+/// Through the real router: a browser hands over its subscription (bad ones are
+/// refused), and "Send me a test alert" reaches it and the mailbox.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_browser_subscribes_and_a_test_alert_proves_the_path(pool: PgPool) {
+    use crate::accounts::{address, path, sign_up, world as http_world};
+    use app::alerts::device::{PushKey, SavePush, SendTestAlert};
+    use pruuf_test_support::push::FakePushService;
+    let w = http_world(pool.clone(), &[]);
+    let email = address("tom");
+    let mut b = sign_up(&w, &email, "2580").await;
+    let key = b.post(path::<PushKey>(), &[]).await;
+    assert_eq!(key.status, 200, "{}", key.body);
+    assert_eq!(
+        key.json().as_str().map(str::len),
+        Some(87),
+        "a P-256 public key, base64url"
+    );
+
+    let service = FakePushService::start().await.expect("push service");
+    let sub = service.subscribe();
+    for (endpoint, p256dh, auth) in [
+        ("ftp://127.0.0.1/x", sub.p256dh.as_str(), sub.auth.as_str()),
+        (
+            "http://push.example/x",
+            sub.p256dh.as_str(),
+            sub.auth.as_str(),
+        ),
+        (sub.endpoint.as_str(), "bm90IGEga2V5", sub.auth.as_str()),
+        (sub.endpoint.as_str(), sub.p256dh.as_str(), "c2hvcnQ"),
+    ] {
+        let r = b
+            .post(
+                path::<SavePush>(),
+                &[("endpoint", endpoint), ("p256dh", p256dh), ("auth", auth)],
+            )
+            .await;
+        assert_eq!(r.status, 400, "{}", r.body);
+    }
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM push_subscriptions").await,
+        0
+    );
+    let r = b
+        .post(
+            path::<SavePush>(),
+            &[
+                ("endpoint", &sub.endpoint),
+                ("p256dh", &sub.p256dh),
+                ("auth", &sub.auth),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let r = b.post(path::<SendTestAlert>(), &[]).await;
+    assert_eq!(r.header("location"), Some("/home?test=sent"), "{}", r.body);
+    let accounts = common::state(pool.clone(), common::config(true)).accounts;
+    accounts.clock.set(w.clock.now()).expect("clock");
+    drain_all(&accounts).await;
+    let got = service.received(&sub);
+    assert_eq!(got.len(), 1);
+    let message: serde_json::Value =
+        serde_json::from_str(&sub.decrypt(&got[0].body).expect("decrypts")).expect("json");
+    assert_eq!(message["title"], "A test alert from Pruuf");
+    let mails = mailbox::to(&email).await;
+    assert!(mails
+        .iter()
+        .any(|m| m["subject"] == "A test alert from Pruuf"));
+}
+
+async fn drain_all(accounts: &Accounts) {
+    loop {
+        let pass = accounts
+            .deliver(&["email", "push"])
+            .await
+            .expect("worker pass");
+        if pass.claimed == 0 {
+            break;
+        }
+    }
+}

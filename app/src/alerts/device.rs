@@ -1,0 +1,180 @@
+//! "Alerts on this device": turns on web push for this browser (service worker,
+//! Push API subscription sent to the server), and "Send me a test alert", which
+//! sends one through every channel the person has, to prove the whole path.
+use crate::accounts::forms::{error_of, FormAlert};
+use crate::error::AppError;
+use leptos::prelude::*;
+
+#[server]
+pub async fn push_key() -> Result<String, AppError> {
+    use crate::accounts::session::{accounts, require_member};
+    require_member().await?;
+    let accounts = accounts()?;
+    let sender = accounts.push_sender().await?;
+    Ok(sender.public_key().to_string())
+}
+
+#[server]
+pub async fn save_push(endpoint: String, p256dh: String, auth: String) -> Result<(), AppError> {
+    use crate::accounts::session::{accounts, require_member};
+    let me = require_member().await?;
+    let accounts = accounts()?;
+    // Plain http only to a stand-in on this machine, and only when Pruuf itself runs there.
+    let local = accounts.settings.public_url.starts_with("http://127.0.0.1");
+    if !super::push::valid_subscription(&endpoint, &p256dh, &auth, local) {
+        return Err(AppError::invalid(
+            "This browser\u{2019}s alert settings could not be read. Please try again.",
+        ));
+    }
+    super::push::save_subscription(
+        &accounts.pool,
+        me.user_id,
+        &endpoint,
+        &p256dh,
+        &auth,
+        accounts.clock.now(),
+    )
+    .await?;
+    Ok(())
+}
+
+#[server]
+pub async fn send_test_alert() -> Result<(), AppError> {
+    use crate::accounts::session::{accounts, require_member};
+    let me = require_member().await?;
+    accounts()?.send_test_alert(me.user_id).await?;
+    leptos_axum::redirect("/home?test=sent");
+    Ok(())
+}
+
+/// The card on a Contact's home.
+#[component]
+pub fn DeviceAlerts() -> impl IntoView {
+    let test = ServerAction::<SendTestAlert>::new();
+    let test_error = error_of(test);
+    let state = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let turn_on = move |_| {
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let words = match subscribe().await {
+                Ok(()) => "Alerts are on for this device.".to_string(),
+                Err(why) => why,
+            };
+            state.set(Some(words));
+            busy.set(false);
+        });
+    };
+    view! {
+        <section class="card" aria-labelledby="device-alerts-title">
+            <h2 id="device-alerts-title">"Alerts on this device"</h2>
+            <p>"We always email you if someone misses a check-in. Alerts on this phone or computer reach you sooner."</p>
+            <button type="button" class="button secondary" on:click=turn_on disabled=move || busy.get()>
+                "Turn on alerts on this device"
+            </button>
+            <p class="checkin-status" role="status">{move || state.get()}</p>
+            <ActionForm action=test attr:class="stack">
+                <button type="submit" class="button secondary">"Send me a test alert"</button>
+            </ActionForm>
+            <FormAlert id="test-alert-error" message=test_error/>
+        </section>
+    }
+}
+
+/// Asks for permission, registers the service worker, subscribes with the
+/// server's VAPID key and hands the subscription to the server.
+#[cfg(feature = "hydrate")]
+async fn subscribe() -> Result<(), String> {
+    use base64_url::decode;
+    use wasm_bindgen_futures::JsFuture;
+    use web_sys::wasm_bindgen::JsCast;
+    let unsupported =
+        || "This browser can\u{2019}t show alerts. We\u{2019}ll keep emailing you.".to_string();
+    let window = web_sys::window().ok_or_else(unsupported)?;
+    let navigator = window.navigator();
+    if js_sys::Reflect::get(&navigator, &"serviceWorker".into())
+        .map(|v| v.is_undefined())
+        .unwrap_or(true)
+    {
+        return Err(unsupported());
+    }
+    let permission =
+        JsFuture::from(web_sys::Notification::request_permission().map_err(|_| unsupported())?)
+            .await
+            .map_err(|_| unsupported())?;
+    if permission.as_string().as_deref() != Some("granted") {
+        return Err("Alerts are blocked for this site. You can allow them in the browser\u{2019}s settings.".into());
+    }
+    let container = navigator.service_worker();
+    JsFuture::from(container.register("/sw.js"))
+        .await
+        .map_err(|_| unsupported())?;
+    let registration: web_sys::ServiceWorkerRegistration =
+        JsFuture::from(container.ready().map_err(|_| unsupported())?)
+            .await
+            .map_err(|_| unsupported())?
+            .unchecked_into();
+    let key = push_key().await.map_err(|e| e.message())?;
+    let key_bytes = decode(&key).ok_or_else(unsupported)?;
+    let options = web_sys::PushSubscriptionOptionsInit::new();
+    options.set_user_visible_only(true);
+    options.set_application_server_key(&js_sys::Uint8Array::from(key_bytes.as_slice()));
+    let manager = registration.push_manager().map_err(|_| unsupported())?;
+    let subscription: web_sys::PushSubscription = JsFuture::from(
+        manager
+            .subscribe_with_options(&options)
+            .map_err(|_| unsupported())?,
+    )
+    .await
+    .map_err(|_| "The browser could not turn alerts on. Please try again later.".to_string())?
+    .unchecked_into();
+    let json = subscription.to_json().map_err(|_| unsupported())?;
+    let field = |path: &[&str]| {
+        let mut value: web_sys::wasm_bindgen::JsValue = json.clone().into();
+        for p in path {
+            value = js_sys::Reflect::get(&value, &(*p).into()).ok()?;
+        }
+        value.as_string()
+    };
+    let (endpoint, p256dh, auth) = (
+        field(&["endpoint"]).ok_or_else(unsupported)?,
+        field(&["keys", "p256dh"]).ok_or_else(unsupported)?,
+        field(&["keys", "auth"]).ok_or_else(unsupported)?,
+    );
+    save_push(endpoint, p256dh, auth)
+        .await
+        .map_err(|e| e.message())
+}
+
+#[cfg(not(feature = "hydrate"))]
+async fn subscribe() -> Result<(), String> {
+    Err("Alerts on this device need JavaScript.".into())
+}
+
+/// base64url (no padding) to bytes, for the VAPID key in the browser.
+#[cfg(feature = "hydrate")]
+mod base64_url {
+    pub fn decode(s: &str) -> Option<Vec<u8>> {
+        let mut bits: u32 = 0;
+        let mut count = 0;
+        let mut out = Vec::with_capacity(s.len() * 3 / 4);
+        for c in s.trim_end_matches('=').bytes() {
+            let v = match c {
+                b'A'..=b'Z' => c - b'A',
+                b'a'..=b'z' => c - b'a' + 26,
+                b'0'..=b'9' => c - b'0' + 52,
+                b'-' | b'+' => 62,
+                b'_' | b'/' => 63,
+                _ => return None,
+            };
+            bits = (bits << 6) | u32::from(v);
+            count += 6;
+            if count >= 8 {
+                count -= 8;
+                out.push((bits >> count) as u8);
+                bits &= (1 << count) - 1;
+            }
+        }
+        Some(out)
+    }
+}
