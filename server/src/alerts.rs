@@ -27,6 +27,25 @@ pub fn spawn(accounts: Accounts) {
             }
         }
     });
+    // Once a minute, a line operations can graph: detector lag and delivery backlog.
+    let watcher = accounts.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            match (
+                watcher.detector_lag().await,
+                watcher.delivery_backlog().await,
+            ) {
+                (Ok(lag), Ok(backlog)) => tracing::info!(
+                    detector_lag_seconds = lag,
+                    delivery_backlog = backlog,
+                    "alerts"
+                ),
+                _ => tracing::warn!("could not read the detector lag or the delivery backlog"),
+            }
+        }
+    });
     for channel in CHANNELS {
         let worker = accounts.clone();
         tokio::spawn(async move {

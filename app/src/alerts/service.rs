@@ -445,6 +445,11 @@ impl Accounts {
         tx.commit().await
     }
 
+    /// Deliveries not yet sent or failed.
+    pub async fn delivery_backlog(&self) -> Result<i64, sqlx::Error> {
+        store::backlog(&self.pool).await
+    }
+
     /// How far behind the detector is, in seconds (0 when nothing is waiting).
     pub async fn detector_lag(&self) -> Result<i64, sqlx::Error> {
         let now = self.clock.now();

@@ -431,3 +431,10 @@ pub async fn latest_miss(conn: &mut PgConnection, member: Uuid) -> sqlx::Result<
     .fetch_optional(conn)
     .await
 }
+
+/// Deliveries waiting to be sent (pending or leased), for the operations log.
+pub async fn backlog(pool: &PgPool) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT count(*) FROM deliveries WHERE status IN ('pending', 'sending')")
+        .fetch_one(pool)
+        .await
+}
