@@ -13,17 +13,7 @@ ensure_npm_packages
 PROFILE=(--release)
 [ "${1:-}" = "--debug" ] && PROFILE=()
 
-PG_DATA="$(mktemp -d /tmp/pruuf-bench-pg.XXXXXX)"
-MAIL_DIR="$(mktemp -d /tmp/pruuf-bench-mail.XXXXXX)"
-MAILDEV_PID=""
-cleanup() {
-  [ -n "$MAILDEV_PID" ] && kill "$MAILDEV_PID" 2>/dev/null || true
-  pg_stop "$PG_DATA"
-  rm -rf "$PG_DATA" "$MAIL_DIR"
-}
-trap cleanup EXIT
-pg_start "$PG_DATA" "$(free_port)"
-maildev_start "$(free_port)" "$(free_port)" "$MAIL_DIR"
+throwaway_services bench
 
 say "Detector benchmark: ${BENCH_MEMBERS:-100000} Members due in the same minute"
 CARGO_TARGET_DIR="$ROOT/target/native" cargo run --locked "${PROFILE[@]}" -p server --example bench_detector

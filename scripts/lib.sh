@@ -169,3 +169,23 @@ maildev_start() {
   cat "$dir/maildev.log" >&2
   die "the mail catcher (maildev) did not start"
 }
+
+# throwaway_services NAME: a PostgreSQL cluster in a temp dir on a free port and a
+# mail catcher on free ports, both removed when the script exits. Exports
+# DATABASE_URL, PRUUF_SMTP_URL and PRUUF_TEST_MAIL_API.
+throwaway_services() {
+  local name=$1
+  PG_DATA="$(mktemp -d "/tmp/pruuf-$name-pg.XXXXXX")"
+  MAIL_DIR="$(mktemp -d "/tmp/pruuf-$name-mail.XXXXXX")"
+  MAILDEV_PID=""
+  trap throwaway_cleanup EXIT
+  pg_start "$PG_DATA" "$(free_port)"
+  note "DATABASE_URL=$DATABASE_URL"
+  maildev_start "$(free_port)" "$(free_port)" "$MAIL_DIR"
+}
+
+throwaway_cleanup() {
+  [ -n "${MAILDEV_PID:-}" ] && kill "$MAILDEV_PID" 2>/dev/null || true
+  pg_stop "$PG_DATA"
+  rm -rf "$PG_DATA" "$MAIL_DIR"
+}

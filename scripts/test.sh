@@ -32,18 +32,7 @@ fi
 note "none found"
 
 say "Throwaway PostgreSQL and mail catcher for the tests"
-PG_DATA="$(mktemp -d /tmp/pruuf-test-pg.XXXXXX)"
-MAIL_DIR="$(mktemp -d /tmp/pruuf-test-mail.XXXXXX)"
-MAILDEV_PID=""
-cleanup() {
-  [ -n "$MAILDEV_PID" ] && kill "$MAILDEV_PID" 2>/dev/null || true
-  pg_stop "$PG_DATA"
-  rm -rf "$PG_DATA" "$MAIL_DIR"
-}
-trap cleanup EXIT
-pg_start "$PG_DATA" "$(free_port)"
-note "DATABASE_URL=$DATABASE_URL"
-maildev_start "$(free_port)" "$(free_port)" "$MAIL_DIR"
+throwaway_services test
 
 say "Unit and integration tests (cargo test)"
 "${NATIVE[@]}" cargo test --locked -p app -p server -p pruuf-test-support

@@ -1,5 +1,5 @@
-import { test, expect, type Browser } from '@playwright/test';
-import { completeSignUp, expectNoAxeViolations, freshEmail, hydrated, inviteLinkFor, signUp } from './support';
+import { test, expect } from '@playwright/test';
+import { expectNoAxeViolations, freshEmail, hydrated, invite, joinFromInvite, signUp } from './support';
 
 const mailApi = `http://${process.env.PRUUF_TEST_MAIL_API ?? '127.0.0.1:1080'}`;
 
@@ -11,17 +11,6 @@ async function mailCount(subject: string, to: string): Promise<number> {
   }>;
   return mails.filter((m) => m.subject === subject && m.to.some((t) => t.address.toLowerCase() === to.toLowerCase()))
     .length;
-}
-
-/** Someone invited by `inviter` (already on /connections) signs up from the mail. */
-async function join(browser: Browser, email: string, zone: string) {
-  const page = await (await browser.newContext({ timezoneId: zone })).newPage();
-  await page.goto(await inviteLinkFor(email));
-  await hydrated(page);
-  await page.getByRole('link', { name: 'Create my account' }).click();
-  await completeSignUp(page, email, '1357');
-  await expect(page.locator('.notice-text')).toHaveText('You’re connected!');
-  return page;
 }
 
 /** A zone where the server's clock reads between 2 AM and 10 PM, and that local time. */
@@ -47,23 +36,12 @@ test('a missed check-in: the Contacts see "Missed", an email arrives, and "I’m
   const annEmail = freshEmail('ann');
   const tom = await (await browser.newContext()).newPage();
   await signUp(tom, tomEmail, '2580');
-  await tom.goto('/connections');
-  await hydrated(tom);
-  await tom.getByLabel('Their name (what you call them, like Mum)').fill('Mum');
-  await tom.getByLabel('Their email address').fill(mumEmail);
-  await tom.getByRole('button', { name: 'Send invitation' }).click();
-  await expect(tom.getByRole('status')).toContainText('Invitation sent');
-  const mum = await join(browser, mumEmail, 'Pacific/Honolulu');
+  await invite(tom, 'Mum', mumEmail);
+  const mum = await joinFromInvite(browser, mumEmail, 'Pacific/Honolulu');
 
   // Mum asks Ann to look out for her too.
-  await mum.goto('/connections');
-  await hydrated(mum);
-  await mum.getByLabel('Someone to look out for me').check();
-  await mum.getByLabel('Their name (what you call them, like Mum)').fill('Ann');
-  await mum.getByLabel('Their email address').fill(annEmail);
-  await mum.getByRole('button', { name: 'Send invitation' }).click();
-  await expect(mum.getByRole('status')).toContainText('Invitation sent');
-  const ann = await join(browser, annEmail, 'Europe/London');
+  await invite(mum, 'Ann', annEmail, 'contact');
+  const ann = await joinFromInvite(browser, annEmail, 'Europe/London');
 
   // Mum's schedule: first the default, then moved to half an hour ago with 15
   // minutes' grace. Today's deadline and grace have both passed, so the detector

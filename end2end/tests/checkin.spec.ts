@@ -1,5 +1,5 @@
 import { test, expect, type Browser, type Page } from '@playwright/test';
-import { completeSignUp, consoleErrors, expectNoAxeViolations, freshEmail, hydrated, inviteLinkFor, signUp } from './support';
+import { consoleErrors, expectNoAxeViolations, freshEmail, hydrated, invite, joinFromInvite, signUp } from './support';
 
 /** Tom (a Contact in New York) and Mum (his Member in Honolulu), connected, Mum with a schedule. */
 async function family(browser: Browser) {
@@ -8,20 +8,9 @@ async function family(browser: Browser) {
   const tomContext = await browser.newContext({ timezoneId: 'America/New_York' });
   const tom = await tomContext.newPage();
   await signUp(tom, tomEmail, '2580');
-  await tom.goto('/connections');
-  await hydrated(tom);
-  await tom.getByLabel('Their name (what you call them, like Mum)').fill('Mum');
-  await tom.getByLabel('Their email address').fill(mumEmail);
-  await tom.getByRole('button', { name: 'Send invitation' }).click();
-  await expect(tom.getByRole('status')).toContainText('Invitation sent');
-
-  const mumContext = await browser.newContext({ timezoneId: 'Pacific/Honolulu' });
-  const mum = await mumContext.newPage();
-  await mum.goto(await inviteLinkFor(mumEmail));
-  await hydrated(mum);
-  await mum.getByRole('link', { name: 'Create my account' }).click();
-  await completeSignUp(mum, mumEmail, '1357');
-  await expect(mum.getByRole('status')).toHaveText('You’re connected!');
+  await invite(tom, 'Mum', mumEmail);
+  const mum = await joinFromInvite(browser, mumEmail, 'Pacific/Honolulu');
+  const mumContext = mum.context();
 
   // Mum chooses her time: the zone comes from her browser.
   await mum.goto('/home');

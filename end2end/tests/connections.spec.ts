@@ -1,14 +1,14 @@
-import { test, expect, type Page } from '@playwright/test';
-import { completeSignUp, consoleErrors, expectNoAxeViolations, freshEmail, hydrated, inviteLinkFor, signUp } from './support';
-
-async function invite(page: Page, name: string, email: string) {
-  await page.goto('/connections');
-  await hydrated(page);
-  await page.getByLabel('Their name (what you call them, like Mum)').fill(name);
-  await page.getByLabel('Their email address').fill(email);
-  await page.getByRole('button', { name: 'Send invitation' }).click();
-  await expect(page.getByRole('status')).toContainText('Invitation sent');
-}
+import { test, expect } from '@playwright/test';
+import {
+  completeSignUp,
+  consoleErrors,
+  expectNoAxeViolations,
+  freshEmail,
+  hydrated,
+  invite,
+  inviteLinkFor,
+  signUp,
+} from './support';
 
 test('a Contact invites a Member, who signs up from the mail and lands connected; either side can end it', async ({
   browser,

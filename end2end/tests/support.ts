@@ -1,4 +1,4 @@
-import { expect, type Page } from '@playwright/test';
+import { expect, type Browser, type Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 
 /** Waits until the WASM has hydrated the page (app::hydrate marks <html>). */
@@ -116,4 +116,28 @@ export async function inviteLinkFor(address: string, count = 1): Promise<string>
   const match = /(\/join\?code=[A-Z2-9]{6})/.exec(text);
   expect(match, text).not.toBeNull();
   return match![1];
+}
+
+/** Invites someone from the "Your people" page: a Member to look out for (the
+ *  default) or a Contact to look out for the inviter. */
+export async function invite(page: Page, name: string, email: string, who: 'member' | 'contact' = 'member') {
+  await page.goto('/connections');
+  await hydrated(page);
+  if (who === 'contact') await page.getByLabel('Someone to look out for me').check();
+  await page.getByLabel('Their name (what you call them, like Mum)').fill(name);
+  await page.getByLabel('Their email address').fill(email);
+  await page.getByRole('button', { name: 'Send invitation' }).click();
+  await expect(page.getByRole('status')).toContainText('Invitation sent');
+}
+
+/** The invited person opens the link in their mail, in a browser of their own
+ *  (in time zone `zone`), signs up, and lands connected. */
+export async function joinFromInvite(browser: Browser, email: string, zone?: string): Promise<Page> {
+  const page = await (await browser.newContext(zone ? { timezoneId: zone } : {})).newPage();
+  await page.goto(await inviteLinkFor(email));
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Create my account' }).click();
+  await completeSignUp(page, email, '1357');
+  await expect(page.locator('.notice-text')).toHaveText('You’re connected!');
+  return page;
 }
