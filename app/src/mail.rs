@@ -36,11 +36,12 @@ pub struct Mailer {
 
 impl Mailer {
     pub fn new(smtp_url: &str, from: &str) -> Result<Self, MailError> {
+        let from = from.parse::<Mailbox>().map_err(|_| MailError::BadSender)?;
+        // Pooled connections (lettre's `pool`): built inside the Tokio runtime.
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url)
             .map_err(|_| MailError::BadUrl)?
             .timeout(Some(Duration::from_secs(10)))
             .build();
-        let from = from.parse::<Mailbox>().map_err(|_| MailError::BadSender)?;
         Ok(Mailer { transport, from })
     }
 
@@ -116,8 +117,9 @@ mod tests {
         ));
     }
 
-    #[test]
-    fn bad_settings_are_named() {
+    // The SMTP connection pool starts a task: a Tokio runtime is needed, as in the server.
+    #[tokio::test]
+    async fn bad_settings_are_named() {
         assert!(matches!(
             Mailer::new("http://x", "a@b.io"),
             Err(MailError::BadUrl)
