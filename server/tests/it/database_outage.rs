@@ -23,6 +23,8 @@ async fn ready_follows_the_database_down_and_back() {
         .connect_with(via_proxy)
         .await
         .expect("connects through the proxy");
+    // The schema /ready reads (the detector's lag) must be there first.
+    server::db::migrate(&pool, &url).await.expect("migrations");
     let app = common::app(pool, false);
 
     assert_eq!(Call::get("/ready").send(&app).await.status, 200);
