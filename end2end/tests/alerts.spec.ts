@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { expectNoAxeViolations, freshEmail, hydrated, invite, joinFromInvite, signUp } from './support';
+import { consoleErrors, expectNoAxeViolations, freshEmail, hydrated, invite, joinFromInvite, signUp } from './support';
 
 const mailApi = `http://${process.env.PRUUF_TEST_MAIL_API ?? '127.0.0.1:1080'}`;
 
@@ -35,6 +35,7 @@ test('a missed check-in: the Contacts see "Missed", an email arrives, and "I’m
   const mumEmail = freshEmail('mum');
   const annEmail = freshEmail('ann');
   const tom = await (await browser.newContext()).newPage();
+  const tomErrors = consoleErrors(tom);
   await signUp(tom, tomEmail, '2580');
   await invite(tom, 'Mum', mumEmail);
   const mum = await joinFromInvite(browser, mumEmail, 'Pacific/Honolulu');
@@ -91,4 +92,5 @@ test('a missed check-in: the Contacts see "Missed", an email arrives, and "I’m
   await tom.goto('/notifications');
   await expect(tom.getByText(/^Mum checked in at .* min late\)\. All is well\.$/)).toHaveCount(1);
   await expect.poll(() => mailCount('Update: Mum checked in', tomEmail), { timeout: 30_000 }).toBe(1);
+  expect(tomErrors).toEqual([]);
 });

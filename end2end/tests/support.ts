@@ -1,9 +1,15 @@
 import { expect, type Browser, type Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 
-/** Waits until the WASM has hydrated the page (app::hydrate marks <html>). */
+/**
+ * Waits until the WASM has hydrated the page (app::hydrate marks <html>). On this
+ * 2-core machine, with two browsers and the server busy, loading and compiling the
+ * WASM has taken over 5 s (the default), so this waits up to 20 s. A hydration
+ * panic never marks the page, so it still fails here (and the specs that collect
+ * console errors name it).
+ */
 export async function hydrated(page: Page) {
-  await expect(page.locator('html[data-hydrated="true"]')).toBeAttached();
+  await expect(page.locator('html[data-hydrated="true"]')).toBeAttached({ timeout: 20_000 });
 }
 
 /** Collects console errors (a CSP violation or a hydration panic shows up here). */
