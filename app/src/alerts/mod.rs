@@ -4,7 +4,9 @@
 //!   backoff, reading a provider's answer);
 //! - `store`, `service` (server only): all the misses/deliveries SQL, the detector
 //!   and worker passes, and the alert page's actions;
-//! - `pages`: the alert page and its server functions.
+//! - `pages`: the alert page and its server functions, and "I'm OK" from a reminder;
+//! - `settings`: how a Contact hears about check-ins (`/settings/alerts`);
+//! - `device`: alerts on this browser (web push) and the test alert.
 pub mod device;
 pub mod pages;
 #[cfg(feature = "ssr")]
@@ -12,5 +14,6 @@ pub mod push;
 pub mod rules;
 #[cfg(feature = "ssr")]
 pub mod service;
+pub mod settings;
 #[cfg(feature = "ssr")]
 pub mod store;

@@ -88,3 +88,21 @@ pub fn AlertPage() -> impl IntoView {
         </section>
     }
 }
+
+/// "I'm OK" on a reminder notification, posted by the service worker with the
+/// token the reminder carried (so it works without opening the app, and without
+/// a session). Answers the words the worker shows.
+#[server]
+pub async fn reminder_check_in(token: String) -> Result<String, AppError> {
+    use crate::accounts::session::accounts;
+    // 32 bytes in base64url: 43 characters of [A-Za-z0-9_-].
+    let token = token.trim();
+    if token.len() != 43
+        || !token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(AppError::invalid(super::service::REMINDER_EXPIRED));
+    }
+    Ok(accounts()?.check_in_from_reminder(token).await?.message())
+}

@@ -3,6 +3,7 @@
 //! delivery, and when a failed one is tried again. No I/O: the detector and the
 //! workers read the facts, ask these functions, and write the answer.
 use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
 
 /// How often the detector and the workers look for work.
 pub const POLL_EVERY_SECONDS: u64 = 3;
@@ -103,6 +104,109 @@ pub fn classify_status(status: u16) -> Result<(), SendError> {
     }
 }
 
+/// Whether a Member's reminder is due: from `lead_min` minutes before the deadline
+/// until the deadline itself (after it, the alert is what comes next).
+pub fn reminder_due(deadline: DateTime<Utc>, lead_min: i32, now: DateTime<Utc>) -> bool {
+    now >= deadline - Duration::minutes(i64::from(lead_min)) && now < deadline
+}
+
+/// A Contact's choice of quiet check-in confirmations (SPEC §5): every check-in
+/// or only when something is wrong, and by which channels. The default is every
+/// check-in, by web push only. Missed alerts and late updates ignore it: they
+/// always go out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfirmPrefs {
+    pub every: bool,
+    pub push: bool,
+    pub email: bool,
+}
+
+impl Default for ConfirmPrefs {
+    fn default() -> Self {
+        ConfirmPrefs {
+            every: true,
+            push: true,
+            email: false,
+        }
+    }
+}
+
+pub const CONFIRM_CHOICE_MESSAGE: &str =
+    "Please choose \u{201c}Every check-in\u{201d} or \u{201c}Only when something is wrong\u{201d}.";
+pub const CONFIRM_CHANNEL_MESSAGE: &str = "Please tick at least one way to hear about check-ins, or choose \u{201c}Only when something is wrong\u{201d}.";
+
+impl ConfirmPrefs {
+    /// Reads the settings form: `confirm` is "every" or "problems"; a ticked box
+    /// sends any value, an unticked one nothing.
+    pub fn parse(
+        confirm: &str,
+        push: Option<&str>,
+        email: Option<&str>,
+    ) -> Result<Self, &'static str> {
+        let every = match confirm.trim() {
+            "every" => true,
+            "problems" => false,
+            _ => return Err(CONFIRM_CHOICE_MESSAGE),
+        };
+        let prefs = ConfirmPrefs {
+            every,
+            push: push.is_some(),
+            email: email.is_some(),
+        };
+        if every && !prefs.push && !prefs.email {
+            return Err(CONFIRM_CHANNEL_MESSAGE);
+        }
+        Ok(prefs)
+    }
+
+    /// As stored: the channel names, in a fixed order.
+    pub fn channel_names(&self) -> Vec<String> {
+        [("push", self.push), ("email", self.email)]
+            .iter()
+            .filter(|(_, on)| *on)
+            .map(|(c, _)| c.to_string())
+            .collect()
+    }
+
+    pub fn from_stored(every: bool, channels: &[String]) -> Self {
+        let has = |c: &str| channels.iter().any(|x| x == c);
+        ConfirmPrefs {
+            every,
+            push: has("push"),
+            email: has("email"),
+        }
+    }
+}
+
+/// The channels that carry one Contact's confirmation of an on-time (or not yet
+/// alerted) check-in: none when they asked only for problems; push only when
+/// they have a browser subscribed; only channels with a sender (`available`).
+pub fn confirmation_channels<'a>(
+    every: bool,
+    chosen: &[String],
+    push_devices: i64,
+    available: &[&'a str],
+) -> Vec<&'a str> {
+    if !every {
+        return Vec::new();
+    }
+    available
+        .iter()
+        .copied()
+        .filter(|c| chosen.iter().any(|x| x == c))
+        .filter(|c| *c != "push" || push_devices > 0)
+        .collect()
+}
+
+/// The button an email of this kind carries.
+pub fn action_words(kind: &str) -> &'static str {
+    match kind {
+        "missed" | "missed_again" | "test" => "I\u{2019}m on it",
+        "reminder" => "Check in now",
+        _ => "See the details",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,5 +285,66 @@ mod tests {
                 "{s}"
             );
         }
+    }
+
+    #[test]
+    fn a_reminder_is_due_from_the_lead_until_the_deadline() {
+        let deadline = t("2026-11-26T20:00:00Z");
+        assert!(!reminder_due(deadline, 60, t("2026-11-26T18:59:59Z")));
+        assert!(reminder_due(deadline, 60, t("2026-11-26T19:00:00Z")));
+        assert!(reminder_due(deadline, 15, t("2026-11-26T19:59:59Z")));
+        assert!(!reminder_due(deadline, 15, t("2026-11-26T19:44:00Z")));
+        assert!(!reminder_due(deadline, 60, deadline));
+    }
+
+    #[test]
+    fn confirmation_preferences_are_read_from_the_form() {
+        assert_eq!(
+            ConfirmPrefs::parse("every", Some("on"), None),
+            Ok(ConfirmPrefs::default())
+        );
+        assert_eq!(
+            ConfirmPrefs::parse("problems", None, None),
+            Ok(ConfirmPrefs {
+                every: false,
+                push: false,
+                email: false
+            })
+        );
+        assert_eq!(
+            ConfirmPrefs::parse("every", None, None),
+            Err(CONFIRM_CHANNEL_MESSAGE)
+        );
+        assert_eq!(
+            ConfirmPrefs::parse("always!", Some("on"), None),
+            Err(CONFIRM_CHOICE_MESSAGE)
+        );
+        let both = ConfirmPrefs::parse(" every ", Some("on"), Some("on")).unwrap();
+        assert_eq!(both.channel_names(), vec!["push", "email"]);
+        assert_eq!(ConfirmPrefs::from_stored(true, &both.channel_names()), both);
+    }
+
+    #[test]
+    fn confirmations_follow_the_choice_and_the_devices() {
+        let push = vec!["push".to_string()];
+        let both = vec!["push".to_string(), "email".to_string()];
+        let senders = ["email", "push"];
+        assert_eq!(
+            confirmation_channels(true, &push, 1, &senders),
+            vec!["push"]
+        );
+        assert!(confirmation_channels(true, &push, 0, &senders).is_empty());
+        assert!(confirmation_channels(false, &both, 2, &senders).is_empty());
+        assert_eq!(
+            confirmation_channels(true, &both, 0, &senders),
+            vec!["email"]
+        );
+        assert_eq!(
+            confirmation_channels(true, &["sms".to_string()], 0, &senders),
+            Vec::<&str>::new(),
+            "no sender, no delivery"
+        );
+        assert_eq!(action_words("missed"), "I\u{2019}m on it");
+        assert_eq!(action_words("checked_in"), "See the details");
     }
 }

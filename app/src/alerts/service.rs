@@ -29,6 +29,9 @@ pub struct DetectorPass {
     pub missed: usize,
     pub deliveries: usize,
     pub realerts: usize,
+    /// Member reminders claimed (sent or not) and those sent by push.
+    pub reminders: usize,
+    pub reminders_sent: usize,
 }
 
 /// What one worker pass did.
@@ -50,6 +53,27 @@ struct Alerting {
 
 fn zone_of(name: &str) -> Tz {
     time::parse_zone(name).unwrap_or(Tz::UTC)
+}
+
+pub const REMINDER_EXPIRED: &str =
+    "This reminder is from another day. Please open Pruuf and tap \u{201c}I\u{2019}m OK\u{201d}.";
+
+/// A fresh one-use token for a reminder's "I'm OK" (32 random bytes, base64url).
+fn new_reminder_token() -> String {
+    use argon2::password_hash::rand_core::{OsRng, RngCore};
+    use base64::Engine;
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What is stored of a reminder token: its SHA-256, in hex.
+fn token_hash(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(token.trim().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The words of one message, the same for every channel; each sender lays them out.
@@ -146,7 +170,174 @@ impl Accounts {
             .alert_contacts(&mut tx, &again, "missed_again", now)
             .await?;
         tx.commit().await?;
+        let (claimed, sent) = self.remind().await?;
+        pass.reminders = claimed;
+        pass.reminders_sent = sent;
         Ok(pass)
+    }
+
+    /// Member reminders at deadline − lead, for those not yet checked in and not
+    /// paused, by push (SMS joins with its sender). Each deadline is claimed once,
+    /// sent or not. Returns (claimed, sent).
+    pub async fn remind(&self) -> Result<(usize, usize), sqlx::Error> {
+        let (mut claimed_total, mut sent_total) = (0, 0);
+        loop {
+            let now = self.clock.now();
+            let mut tx = self.pool.begin().await?;
+            let due = store::lock_due_reminders(&mut tx, now, rules::BATCH).await?;
+            if due.is_empty() {
+                tx.commit().await?;
+                break;
+            }
+            let zones: Vec<Tz> = due.iter().map(|d| zone_of(&d.time_zone)).collect();
+            let members: Vec<Uuid> = due.iter().map(|d| d.member_id).collect();
+            let days: Vec<NaiveDate> = due
+                .iter()
+                .zip(&zones)
+                .map(|(d, z)| time::local_day(d.next_deadline, *z))
+                .collect();
+            let facts = store::day_facts(&mut tx, &members, &days).await?;
+            let mut rows = Vec::new();
+            let mut tokens = Vec::new();
+            for ((d, day), (_, checked_in, paused)) in due.iter().zip(&days).zip(&facts) {
+                let send = !checked_in && !paused && d.push_devices > 0;
+                let token = send.then(new_reminder_token);
+                rows.push(store::NewReminder {
+                    member: d.member_id,
+                    deadline: d.next_deadline,
+                    day: *day,
+                    token_hash: token.as_deref().map(token_hash),
+                });
+                tokens.push(token);
+            }
+            let claimed = store::claim_reminders(&mut tx, &rows, now).await?;
+            claimed_total += claimed.len();
+            let mut deliveries = Vec::new();
+            for ((d, zone), token) in due.iter().zip(&zones).zip(&tokens) {
+                let Some(token) = token.as_ref().filter(|_| claimed.contains(&d.member_id)) else {
+                    continue;
+                };
+                let by = time::clock(d.next_deadline, *zone);
+                let mut message = payload(
+                    "Time to check in",
+                    &format!("Tap \u{201c}I\u{2019}m OK\u{201d} before {by} so your family knows you\u{2019}re well."),
+                    "/home",
+                );
+                message["token"] = json!(token);
+                message["checkin"] =
+                    json!(<super::pages::ReminderCheckIn as leptos::server_fn::ServerFn>::PATH);
+                deliveries.push(NewDelivery {
+                    recipient: d.member_id,
+                    member: d.member_id,
+                    miss: None,
+                    kind: "reminder",
+                    channel: "push",
+                    payload: message,
+                });
+            }
+            sent_total += deliveries.len();
+            store::insert_deliveries(&mut tx, &deliveries, now).await?;
+            tx.commit().await?;
+        }
+        Ok((claimed_total, sent_total))
+    }
+
+    /// "I'm OK" on a reminder notification: checks its Member in, if the token is
+    /// one we sent and its day is still today where they live.
+    pub async fn check_in_from_reminder(
+        &self,
+        token: &str,
+    ) -> Result<crate::checkin::views::CheckInDone, crate::error::AppError> {
+        use crate::error::AppError;
+        let expired = || AppError::invalid(REMINDER_EXPIRED);
+        let Some((member, day)) = store::reminder_by_token(&self.pool, &token_hash(token)).await?
+        else {
+            return Err(expired());
+        };
+        let mut conn = self.pool.acquire().await?;
+        let zone = match checkin_store::schedule(&mut conn, member).await? {
+            Some(s) => zone_of(&s.time_zone),
+            None => return Err(expired()),
+        };
+        drop(conn);
+        if time::local_day(self.clock.now(), zone) != day {
+            return Err(expired());
+        }
+        self.check_in(member, crate::checkin::service::Source::Push)
+            .await
+    }
+
+    /// A Contact's confirmations choice, with whether this person has a device
+    /// with alerts on.
+    pub async fn confirm_prefs(
+        &self,
+        user: Uuid,
+    ) -> Result<(rules::ConfirmPrefs, i64), sqlx::Error> {
+        let (every, channels, devices) = store::confirm_prefs(&self.pool, user).await?;
+        Ok((rules::ConfirmPrefs::from_stored(every, &channels), devices))
+    }
+
+    pub async fn set_confirm_prefs(
+        &self,
+        caller: &crate::accounts::service::Caller,
+        user: Uuid,
+        prefs: &rules::ConfirmPrefs,
+    ) -> Result<(), sqlx::Error> {
+        let now = self.clock.now();
+        let mut tx = self.pool.begin().await?;
+        store::set_confirm_prefs(&mut tx, user, prefs.every, &prefs.channel_names()).await?;
+        crate::accounts::store::audit(
+            &mut tx,
+            now,
+            Some(user),
+            "alerts.confirmations_set",
+            &caller.ip,
+            json!({ "every": prefs.every, "channels": prefs.channel_names() }),
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    /// Quiet confirmations of a check-in no alert went out for, to each Contact
+    /// who may receive alerts, by the channels they chose. Runs in the check-in's
+    /// transaction; returns the number of deliveries.
+    pub async fn confirm_check_in(
+        &self,
+        tx: &mut PgConnection,
+        member: Uuid,
+        words: &(dyn Fn(&str) -> String + Sync),
+        late: bool,
+        now: DateTime<Utc>,
+    ) -> Result<usize, sqlx::Error> {
+        let mut deliveries = Vec::new();
+        for r in store::recipients(tx, member).await? {
+            if !rules::may_receive_alerts(&r.account_state) {
+                continue;
+            }
+            let body = words(&r.member_name);
+            let title = format!("{} checked in", r.member_name);
+            for channel in rules::confirmation_channels(
+                r.confirm_every,
+                &r.confirm_channels,
+                r.push_devices,
+                CHANNELS,
+            ) {
+                deliveries.push(NewDelivery {
+                    recipient: r.contact_id,
+                    member,
+                    miss: None,
+                    kind: if late {
+                        "checked_in_late"
+                    } else {
+                        "checked_in"
+                    },
+                    channel,
+                    payload: payload(&title, &body, &format!("/people/{member}")),
+                });
+            }
+        }
+        store::insert_deliveries(tx, &deliveries, now).await?;
+        Ok(deliveries.len())
     }
 
     /// Writes one delivery per Contact who may receive alerts per channel, and
@@ -337,22 +528,27 @@ impl Accounts {
         let text = |k: &str| d.payload[k].as_str().unwrap_or_default().to_string();
         let (title, body, link) = (text("title"), text("body"), text("link"));
         let url = format!("{}{}", self.settings.public_url.trim_end_matches('/'), link);
-        let action = if d.kind == "late_update" {
-            "See the details"
+        let action = rules::action_words(&d.kind);
+        let why = if d.kind.starts_with("checked_in") {
+            format!(
+                "You asked to hear about every check-in. To change that: {}/settings/alerts",
+                self.settings.public_url.trim_end_matches('/')
+            )
         } else {
-            "I\u{2019}m on it"
+            "You get this because you look out for them on Pruuf.".to_string()
         };
         let mail = OutgoingMail {
             to,
             subject: title.clone(),
-            text: format!("{body}\n\n{action}: {url}\n\nYou get this because you look out for them on Pruuf.\n"),
+            text: format!("{body}\n\n{action}: {url}\n\n{why}\n"),
             html: format!(
                 "<!DOCTYPE html><html lang=\"en\"><body style=\"font-family:sans-serif;font-size:18px;line-height:1.6;color:#1c1b19\">\
                  <h1 style=\"font-size:24px\">{}</h1><p>{}</p>\
                  <p><a href=\"{url}\" style=\"display:inline-block;padding:16px 24px;background:#1b5e20;color:#ffffff;border-radius:12px;text-decoration:none;font-weight:700\">{action}</a></p>\
-                 <p style=\"color:#3d3a35\">You get this because you look out for them on Pruuf.</p></body></html>",
+                 <p style=\"color:#3d3a35\">{}</p></body></html>",
                 escape_html(&title),
-                escape_html(&body)
+                escape_html(&body),
+                escape_html(&why)
             ),
         };
         self.mailer
@@ -396,7 +592,13 @@ impl Accounts {
             .map_err(unavailable)?;
         drop(conn);
         let text = |k: &str| d.payload[k].as_str().unwrap_or_default().to_string();
-        let message = json!({ "title": text("title"), "body": text("body"), "url": text("link"), "kind": d.kind });
+        let mut message = json!({ "title": text("title"), "body": text("body"), "url": text("link"), "kind": d.kind });
+        // A reminder's "I'm OK" button: its token and where to post it.
+        for extra in ["token", "checkin"] {
+            if let Some(v) = d.payload.get(extra) {
+                message[extra] = v.clone();
+            }
+        }
         let bytes = message.to_string().into_bytes();
         let (mut sent, mut passing) = (0, None);
         for sub in &subs {

@@ -118,6 +118,9 @@ pub struct RecipientRow {
     pub time_zone: String,
     /// Browsers with a push subscription.
     pub push_devices: i64,
+    /// The Contact's confirmations choice (`rules::ConfirmPrefs`).
+    pub confirm_every: bool,
+    pub confirm_channels: Vec<String>,
 }
 
 pub async fn recipients(tx: &mut PgConnection, member: Uuid) -> sqlx::Result<Vec<RecipientRow>> {
@@ -141,7 +144,8 @@ pub async fn recipients_of(
     }
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT c.member_id, c.contact_id, c.member_name, u.account_state, u.time_zone,
-                (SELECT count(*) FROM push_subscriptions p WHERE p.user_id = c.contact_id) AS push_devices
+                (SELECT count(*) FROM push_subscriptions p WHERE p.user_id = c.contact_id) AS push_devices,
+                u.confirm_every, u.confirm_channels
          FROM connections c
          JOIN users u ON u.id = c.contact_id
          WHERE c.member_id = ANY($1) AND c.ended_at IS NULL ORDER BY c.member_id, c.started_at",
@@ -437,4 +441,111 @@ pub async fn backlog(pool: &PgPool) -> sqlx::Result<i64> {
     sqlx::query_scalar("SELECT count(*) FROM deliveries WHERE status IN ('pending', 'sending')")
         .fetch_one(pool)
         .await
+}
+
+/// A Member whose reminder time has come and whose deadline has not yet passed.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DueReminder {
+    pub member_id: Uuid,
+    pub time_zone: String,
+    pub next_deadline: DateTime<Utc>,
+    pub push_devices: i64,
+}
+
+/// Locks up to `limit` Members due a reminder at `now` and not yet reminded for
+/// that deadline. Uses the `next_deadline` index (reminders come at most 60
+/// minutes before it).
+pub async fn lock_due_reminders(
+    tx: &mut PgConnection,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> sqlx::Result<Vec<DueReminder>> {
+    sqlx::query_as(
+        "SELECT s.member_id, s.time_zone, s.next_deadline,
+                (SELECT count(*) FROM push_subscriptions p WHERE p.user_id = s.member_id) AS push_devices
+         FROM schedules s
+         WHERE s.next_deadline > $1 AND s.next_deadline <= $1 + interval '60 minutes'
+           AND s.reminder_on AND s.next_deadline - s.reminder_lead_min * interval '1 minute' <= $1
+           AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.member_id = s.member_id AND r.deadline_at = s.next_deadline)
+         ORDER BY s.next_deadline LIMIT $2 FOR UPDATE OF s SKIP LOCKED",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(tx)
+    .await
+}
+
+/// One reminder to record: whether it is sent and, if so, its token's hash.
+pub struct NewReminder {
+    pub member: Uuid,
+    pub deadline: DateTime<Utc>,
+    pub day: NaiveDate,
+    pub token_hash: Option<String>,
+}
+
+/// Records a batch of reminders; returns the Members whose row this call wrote
+/// (another detector's earlier row wins).
+pub async fn claim_reminders(
+    tx: &mut PgConnection,
+    rs: &[NewReminder],
+    now: DateTime<Utc>,
+) -> sqlx::Result<Vec<Uuid>> {
+    if rs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let members: Vec<Uuid> = rs.iter().map(|r| r.member).collect();
+    let deadlines: Vec<DateTime<Utc>> = rs.iter().map(|r| r.deadline).collect();
+    let days: Vec<NaiveDate> = rs.iter().map(|r| r.day).collect();
+    let hashes: Vec<Option<String>> = rs.iter().map(|r| r.token_hash.clone()).collect();
+    sqlx::query_scalar(
+        "INSERT INTO reminders (id, member_id, deadline_at, local_day, sent, token_hash, created_at)
+         SELECT gen_random_uuid(), r.member_id, r.deadline, r.day, r.hash IS NOT NULL, r.hash, $5
+         FROM unnest($1::uuid[], $2::timestamptz[], $3::date[], $4::text[]) AS r(member_id, deadline, day, hash)
+         ON CONFLICT (member_id, deadline_at) DO NOTHING RETURNING member_id",
+    )
+    .bind(&members)
+    .bind(&deadlines)
+    .bind(&days)
+    .bind(&hashes)
+    .bind(now)
+    .fetch_all(tx)
+    .await
+}
+
+/// The Member and local day a reminder token was sent for.
+pub async fn reminder_by_token(
+    pool: &PgPool,
+    token_hash: &str,
+) -> sqlx::Result<Option<(Uuid, NaiveDate)>> {
+    sqlx::query_as("SELECT member_id, local_day FROM reminders WHERE token_hash = $1")
+        .bind(token_hash)
+        .fetch_optional(pool)
+        .await
+}
+
+/// A person's confirmations choice and how many browsers they have subscribed.
+pub async fn confirm_prefs(pool: &PgPool, user: Uuid) -> sqlx::Result<(bool, Vec<String>, i64)> {
+    sqlx::query_as(
+        "SELECT confirm_every, confirm_channels,
+                (SELECT count(*) FROM push_subscriptions p WHERE p.user_id = u.id)
+         FROM users u WHERE u.id = $1",
+    )
+    .bind(user)
+    .fetch_one(pool)
+    .await
+}
+
+pub async fn set_confirm_prefs(
+    tx: &mut PgConnection,
+    user: Uuid,
+    every: bool,
+    channels: &[String],
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET confirm_every = $2, confirm_channels = $3 WHERE id = $1")
+        .bind(user)
+        .bind(every)
+        .bind(channels)
+        .execute(tx)
+        .await?;
+    Ok(())
 }

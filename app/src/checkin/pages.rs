@@ -243,6 +243,8 @@ fn HomeBody(home: HomeView, check_in: ServerAction<CheckIn>, tick: RwSignal<u32>
                     {if unread > 0 { format!("Notifications ({unread} new)") } else { "Notifications".to_string() }}
                 </a>
                 {home.is_member.then(|| view! { <a class="button secondary" href="/schedule">"Check-in time"</a> })}
+                {(!home.watching.is_empty() || !home.pending.is_empty())
+                    .then(|| view! { <a class="button secondary" href="/settings/alerts">"How you hear from us"</a> })}
                 <a class="button secondary" href="/devices">"Signed-in devices"</a>
                 <SignOutButton/>
             </nav>
@@ -279,12 +281,8 @@ fn MyCheckIn(day: Option<MyDay>, me: String, check_in: ServerAction<CheckIn>) ->
     let announce = {
         let at = checked_in_at.clone();
         move || match query.read().get("checked").as_deref() {
-            Some("now") => {
-                Some("You checked in! Your family can see you\u{2019}re OK.".to_string())
-            }
-            Some("again") => at
-                .as_ref()
-                .map(|t| format!("You already checked in at {t}.")),
+            Some("now") => Some(CHECKED_IN.to_string()),
+            Some("again") => at.as_ref().map(|t| already_words(t)),
             _ => None,
         }
     };

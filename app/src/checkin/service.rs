@@ -413,29 +413,31 @@ impl Accounts {
         if next > s.next_deadline {
             store::set_next_deadline(&mut tx, member, next).await?;
         }
-        // A day already alerted: everyone alerted hears it is all well.
-        self.late_update(
-            &mut tx,
-            member,
-            day,
-            &time::clock(now, zone),
-            time::minutes_late(now, deadline),
-            now,
-        )
-        .await?;
-        // Confirmations to the Contacts: the delivery workers send them by each
-        // Contact's channels; the notification list shows them now.
+        // A day already alerted: everyone alerted hears it is all well, by the
+        // channels that carried the alert.
         let at = time::clock(row.checked_in_at, zone);
         let minutes_late = time::minutes_late(now, deadline);
-        for c in store::contacts_of(&mut tx, member).await? {
-            let body = if late {
-                format!(
-                    "{} checked in at {at} ({minutes_late} min late). All is well.",
-                    c.member_name
-                )
+        let alerted = self
+            .late_update(&mut tx, member, day, &at, minutes_late, now)
+            .await?;
+        let words = |name: &str| {
+            if late {
+                format!("{name} checked in at {at} ({minutes_late} min late). All is well.")
             } else {
-                format!("{} checked in at {at}. All is well.", c.member_name)
-            };
+                format!("{name} checked in at {at}. All is well.")
+            }
+        };
+        // Otherwise a quiet confirmation, by each Contact's choice (the delivery
+        // workers send it); the notification list shows it now. Frozen Contacts
+        // get neither (SPEC §7).
+        if !alerted {
+            self.confirm_check_in(&mut tx, member, &words, late, now)
+                .await?;
+        }
+        for c in crate::alerts::store::recipients(&mut tx, member).await? {
+            if !crate::alerts::rules::may_receive_alerts(&c.account_state) {
+                continue;
+            }
             store::notify(
                 &mut tx,
                 &NewNotification {
@@ -446,7 +448,7 @@ impl Accounts {
                         "checked_in"
                     },
                     about: Some(member),
-                    body: &body,
+                    body: &words(&c.member_name),
                     link: Some(&format!("/people/{member}")),
                 },
                 now,

@@ -118,14 +118,22 @@ pub struct CheckInDone {
     pub already: bool,
 }
 
+/// What a Member is told after a check-in that counted.
+pub const CHECKED_IN: &str = "You checked in! Your family can see you\u{2019}re OK.";
+
 impl CheckInDone {
     pub fn message(&self) -> String {
         if self.already {
-            format!("You already checked in at {}.", self.at)
+            already_words(&self.at)
         } else {
-            "You checked in! Your family can see you\u{2019}re OK.".to_string()
+            CHECKED_IN.to_string()
         }
     }
+}
+
+/// "You already checked in at 9:45 AM."
+pub fn already_words(at: &str) -> String {
+    format!("You already checked in at {at}.")
 }
 
 /// One day of a Member's history.

@@ -650,3 +650,260 @@ async fn drain_all(accounts: &Accounts) {
         }
     }
 }
+
+/// Subscribes a fresh stand-in browser for `who`.
+async fn browser_for(
+    w: &World,
+    service: &pruuf_test_support::push::FakePushService,
+    who: Uuid,
+) -> pruuf_test_support::push::FakeSubscription {
+    let sub = service.subscribe();
+    app::alerts::push::save_subscription(
+        &w.pool,
+        who,
+        &sub.endpoint,
+        &sub.p256dh,
+        &sub.auth,
+        w.accounts.clock.now(),
+    )
+    .await
+    .expect("subscribed");
+    sub
+}
+
+fn message_of(
+    sub: &pruuf_test_support::push::FakeSubscription,
+    got: &pruuf_test_support::push::Received,
+) -> serde_json::Value {
+    serde_json::from_str(&sub.decrypt(&got.body).expect("decrypts")).expect("json")
+}
+
+/// A Member's reminder comes by push at deadline − lead, once, only if they have
+/// not checked in; "I'm OK" on it (the service worker posts the token it carried)
+/// checks them in with no session; a made-up or old token changes nothing.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_reminder_comes_by_push_at_the_lead_and_its_i_am_ok_checks_in(pool: PgPool) {
+    use crate::accounts::path;
+    use app::alerts::pages::ReminderCheckIn;
+    use pruuf_test_support::{browser::Browser, push::FakePushService};
+    let state = common::state(pool.clone(), common::config(true));
+    let w = World {
+        accounts: state.accounts.clone(),
+        pool: pool.clone(),
+    };
+    let app = server::router(state);
+    let (mum, _tom, _ann) = family(&w).await; // 8:00 AM in Honolulu; 10:00 AM deadline, 60 min lead
+    let (gran, dad) = (person(&w, "gran").await, person(&w, "dad").await);
+    w.accounts
+        .set_schedule(&caller(), &gran, &ten_am("Pacific/Honolulu"))
+        .await
+        .expect("schedule");
+    let no_reminders = ScheduleInput {
+        reminder_on: false,
+        ..ten_am("Pacific/Honolulu")
+    };
+    w.accounts
+        .set_schedule(&caller(), &dad, &no_reminders)
+        .await
+        .expect("schedule");
+    let service = FakePushService::start().await.expect("push service");
+    let mum_phone = browser_for(&w, &service, mum.user_id).await;
+    let gran_phone = browser_for(&w, &service, gran.user_id).await;
+    let dad_phone = browser_for(&w, &service, dad.user_id).await;
+    w.accounts
+        .check_in(gran.user_id, Source::Web)
+        .await
+        .expect("gran checks in early");
+
+    w.accounts
+        .clock
+        .set(at("2026-11-26T18:59:59Z"))
+        .expect("clock");
+    assert_eq!(w.accounts.detect().await.expect("pass").reminders, 0);
+    w.accounts
+        .clock
+        .set(at("2026-11-26T19:00:00Z"))
+        .expect("clock"); // 9:00 AM: the lead has come
+    let pass = w.accounts.detect().await.expect("pass");
+    assert_eq!(
+        (pass.reminders, pass.reminders_sent),
+        (1, 1),
+        "Mum only: Gran checked in (her deadline moved on), Dad turned reminders off"
+    );
+    assert_eq!(
+        w.accounts.detect().await.expect("pass").reminders,
+        0,
+        "once"
+    );
+    drain_all(&w.accounts).await;
+    assert!(service.received(&gran_phone).is_empty());
+    assert!(service.received(&dad_phone).is_empty());
+    let got = service.received(&mum_phone);
+    assert_eq!(got.len(), 1);
+    let message = message_of(&mum_phone, &got[0]);
+    assert_eq!(message["kind"], "reminder");
+    assert_eq!(message["title"], "Time to check in");
+    assert!(
+        message["body"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("before 10:00 AM"),
+        "{message}"
+    );
+    assert_eq!(message["checkin"], path::<ReminderCheckIn>());
+    let token = message["token"].as_str().expect("token").to_string();
+
+    // The service worker's post: no session cookie, only the token.
+    let mut sw = Browser::new(&app);
+    let made_up = "A".repeat(43);
+    for bad in ["", "short", made_up.as_str(), "../../etc/passwd"] {
+        let r = sw.post(path::<ReminderCheckIn>(), &[("token", bad)]).await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.body);
+    }
+    let checkins = || {
+        sqlx::query_scalar::<_, String>("SELECT source FROM checkins WHERE member_id = $1")
+            .bind(mum.user_id)
+            .fetch_all(&pool)
+    };
+    assert!(
+        checkins().await.expect("rows").is_empty(),
+        "nothing changed"
+    );
+    w.accounts
+        .clock
+        .set(at("2026-11-26T19:10:00Z"))
+        .expect("clock");
+    let r = sw
+        .post(path::<ReminderCheckIn>(), &[("token", &token)])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("You checked in!"), "{}", r.body);
+    assert_eq!(checkins().await.expect("rows"), ["push"]);
+    let r = sw
+        .post(path::<ReminderCheckIn>(), &[("token", &token)])
+        .await;
+    assert!(
+        r.body.contains("You already checked in at 9:10 AM"),
+        "{}",
+        r.body
+    );
+
+    // The next day the old reminder's button does nothing.
+    w.accounts
+        .clock
+        .set(at("2026-11-27T19:10:00Z"))
+        .expect("clock");
+    let r = sw
+        .post(path::<ReminderCheckIn>(), &[("token", &token)])
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("another day"), "{}", r.body);
+    assert_eq!(checkins().await.expect("rows").len(), 1);
+}
+
+/// Confirmations follow each Contact's choice: by default a quiet push to a
+/// Contact with a device (none without one), email when asked for, nothing for
+/// "only when something is wrong" or a frozen Contact; a late check-in after an
+/// alert sends the update instead, by the alert's channels.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn confirmations_follow_each_contacts_choice(pool: PgPool) {
+    use app::alerts::rules::ConfirmPrefs;
+    use pruuf_test_support::push::FakePushService;
+    let w = world(pool);
+    let (mum, tom, ann) = family(&w).await;
+    let (kay, fred) = (person(&w, "kay").await, person(&w, "fred").await);
+    connect(&w.pool, mum.user_id, kay.user_id, "Mum").await;
+    connect(&w.pool, mum.user_id, fred.user_id, "Mum").await;
+    let service = FakePushService::start().await.expect("push service");
+    let tom_phone = browser_for(&w, &service, tom.user_id).await;
+    let kay_phone = browser_for(&w, &service, kay.user_id).await;
+    let fred_phone = browser_for(&w, &service, fred.user_id).await;
+    // Tom keeps the default (push); Ann has no device and asks for email too;
+    // Kay only wants to hear when something is wrong; Fred's account is frozen.
+    let both = ConfirmPrefs {
+        every: true,
+        push: true,
+        email: true,
+    };
+    w.accounts
+        .set_confirm_prefs(&caller(), ann.user_id, &both)
+        .await
+        .expect("prefs");
+    let problems = ConfirmPrefs::parse("problems", None, None).expect("prefs");
+    w.accounts
+        .set_confirm_prefs(&caller(), kay.user_id, &problems)
+        .await
+        .expect("prefs");
+    sqlx::query("UPDATE users SET account_state = 'frozen' WHERE id = $1")
+        .bind(fred.user_id)
+        .execute(&w.pool)
+        .await
+        .expect("frozen");
+
+    w.accounts
+        .clock
+        .set(at("2026-11-26T19:45:00Z"))
+        .expect("clock"); // 9:45 AM, on time
+    w.accounts
+        .check_in(mum.user_id, Source::Web)
+        .await
+        .expect("checked in");
+    let rows: Vec<(Uuid, String, String)> = sqlx::query_as(
+        "SELECT recipient_id, channel, kind FROM deliveries ORDER BY channel, recipient_id",
+    )
+    .fetch_all(&w.pool)
+    .await
+    .expect("rows");
+    let mut expected = vec![
+        (ann.user_id, "email".to_string(), "checked_in".to_string()),
+        (tom.user_id, "push".to_string(), "checked_in".to_string()),
+    ];
+    expected.sort();
+    let mut rows = rows;
+    rows.sort();
+    assert_eq!(rows, expected);
+    drain_all(&w.accounts).await;
+    let got = service.received(&tom_phone);
+    assert_eq!(got.len(), 1);
+    let message = message_of(&tom_phone, &got[0]);
+    assert_eq!(message["title"], "Mum checked in");
+    assert_eq!(message["body"], "Mum checked in at 9:45 AM. All is well.");
+    assert!(service.received(&kay_phone).is_empty());
+    assert!(service.received(&fred_phone).is_empty());
+    let mails = mailbox::to(&ann.email).await;
+    let mail = mails
+        .iter()
+        .find(|m| m["subject"] == "Mother checked in")
+        .expect("Ann's confirmation mail");
+    assert!(
+        mail["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("/settings/alerts"),
+        "says how to change it"
+    );
+
+    // The next day Mum misses; the alert goes out; then she checks in late:
+    // an update by the alert's channels, and no confirmation on top.
+    w.accounts
+        .clock
+        .set(at("2026-11-27T20:16:00Z"))
+        .expect("clock");
+    let pass = w.accounts.detect().await.expect("pass");
+    assert_eq!(pass.missed, 1);
+    w.accounts
+        .check_in(mum.user_id, Source::Web)
+        .await
+        .expect("late check-in");
+    let kinds: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT kind, count(*) FROM deliveries WHERE created_at >= '2026-11-27' GROUP BY kind ORDER BY kind",
+    )
+    .fetch_all(&w.pool)
+    .await
+    .expect("kinds");
+    // Alerts: Tom (email, push), Ann (email), Kay (email, push); Fred is frozen.
+    assert_eq!(
+        kinds,
+        [("late_update".to_string(), 5), ("missed".to_string(), 5)]
+    );
+}

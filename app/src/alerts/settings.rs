@@ -1,0 +1,124 @@
+//! `/settings/alerts`: how a Contact hears about check-ins. Missed check-ins always
+//! reach them (email and every device with alerts on); the quiet confirmation of
+//! a check-in is theirs to choose: every check-in or only when something is
+//! wrong, and by alerts on their devices and/or email (SPEC §5).
+use super::rules::ConfirmPrefs;
+use crate::accounts::forms::{error_of, FormAlert};
+use crate::error::{AppError, ErrorPage};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertSettingsView {
+    pub prefs: ConfirmPrefs,
+    /// Browsers of this person with alerts on.
+    pub devices: i64,
+}
+
+#[server]
+pub async fn alert_settings() -> Result<AlertSettingsView, AppError> {
+    use crate::accounts::session::{accounts, require_member};
+    let me = require_member().await?;
+    let (prefs, devices) = accounts()?.confirm_prefs(me.user_id).await?;
+    Ok(AlertSettingsView { prefs, devices })
+}
+
+#[server]
+pub async fn save_alert_settings(
+    confirm: String,
+    push: Option<String>,
+    email: Option<String>,
+) -> Result<(), AppError> {
+    use crate::accounts::session::{accounts, caller, require_member};
+    let me = require_member().await?;
+    let prefs = ConfirmPrefs::parse(&confirm, push.as_deref(), email.as_deref())
+        .map_err(AppError::invalid)?;
+    accounts()?
+        .set_confirm_prefs(&caller(), me.user_id, &prefs)
+        .await?;
+    leptos_axum::redirect("/settings/alerts?saved=1");
+    Ok(())
+}
+
+#[component]
+pub fn AlertSettingsPage() -> impl IntoView {
+    let action = ServerAction::<SaveAlertSettings>::new();
+    let query = use_query_map();
+    let data = Resource::new(move || action.version().get(), |_| alert_settings());
+    let saved = move || query.read().get("saved").is_some();
+    view! {
+        <Title text="How you hear from us"/>
+        <section class="page narrow" aria-labelledby="alert-settings-title">
+            <h1 id="alert-settings-title">"How you hear from us"</h1>
+            <Show when=move || saved() && action.value().with(|v| !matches!(v, Some(Err(_))))>
+                <p class="notice-text" role="status">"Saved. This is how we\u{2019}ll tell you from now on."</p>
+            </Show>
+            <section class="card" aria-labelledby="missed-title">
+                <h2 id="missed-title">"If someone misses a check-in"</h2>
+                <p>
+                    "We always tell you by email and on every device where you turned alerts on. "
+                    "This can\u{2019}t be turned off, so you never miss one."
+                </p>
+            </section>
+            <Suspense fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(v) => view! { <ConfirmForm v action/> }.into_any(),
+                        Err(AppError::SignInNeeded) => view! { <Redirect path="/login"/> }.into_any(),
+                        Err(error) => view! { <ErrorPage error/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <a class="button secondary" href="/home">"Back to today"</a>
+        </section>
+    }
+}
+
+#[component]
+fn ConfirmForm(v: AlertSettingsView, action: ServerAction<SaveAlertSettings>) -> impl IntoView {
+    let error = error_of(action);
+    let p = v.prefs;
+    let no_device = (v.devices == 0).then(|| {
+        view! {
+            <p class="hint" id="push-hint">
+                "No device has alerts on yet: turn them on from \u{201c}Today\u{201d} on each phone or computer you use."
+            </p>
+        }
+    });
+    view! {
+        <section class="card" aria-labelledby="confirm-title">
+            <h2 id="confirm-title">"When someone checks in"</h2>
+            <ActionForm action=action attr:class="stack" attr:novalidate=true>
+                <fieldset class="choice-group">
+                    <legend>"Tell me"</legend>
+                    <div class="check">
+                        <input id="confirm-every" type="radio" name="confirm" value="every" checked=p.every/>
+                        <label for="confirm-every">"Every time they check in (a quiet note)"</label>
+                    </div>
+                    <div class="check">
+                        <input id="confirm-problems" type="radio" name="confirm" value="problems" checked=!p.every/>
+                        <label for="confirm-problems">"Only when something is wrong"</label>
+                    </div>
+                </fieldset>
+                <fieldset class="choice-group">
+                    <legend>"Send the quiet notes by"</legend>
+                    <div class="check">
+                        <input id="confirm-push" type="checkbox" name="push" value="on" checked=p.push
+                            aria-describedby=(v.devices == 0).then_some("push-hint")/>
+                        <label for="confirm-push">"Alerts on my devices"</label>
+                    </div>
+                    {no_device}
+                    <div class="check">
+                        <input id="confirm-email" type="checkbox" name="email" value="on" checked=p.email/>
+                        <label for="confirm-email">"Email"</label>
+                    </div>
+                </fieldset>
+                <FormAlert id="confirm-error" message=error/>
+                <button type="submit" class="button primary">"Save how I hear"</button>
+            </ActionForm>
+        </section>
+    }
+}
