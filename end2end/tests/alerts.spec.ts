@@ -94,3 +94,61 @@ test('a missed check-in: the Contacts see "Missed", an email arrives, and "I’m
   await expect.poll(() => mailCount('Update: Mum checked in', tomEmail), { timeout: 30_000 }).toBe(1);
   expect(tomErrors).toEqual([]);
 });
+
+test('a Contact chooses how they hear about check-ins, and the next check-in arrives by email', async ({
+  browser,
+  baseURL,
+}) => {
+  test.setTimeout(150_000);
+  const tomEmail = freshEmail('tom');
+  const mumEmail = freshEmail('mum');
+  const tom = await (await browser.newContext()).newPage();
+  const tomErrors = consoleErrors(tom);
+  await signUp(tom, tomEmail, '2580');
+  await invite(tom, 'Mum', mumEmail);
+  const mum = await joinFromInvite(browser, mumEmail, 'Pacific/Honolulu');
+
+  // Mum's deadline is later today (so no alert comes first): 11:55 PM in a zone
+  // where it is not yet 10 PM.
+  const { zone } = await zoneAwayFromMidnight(baseURL!);
+  await mum.goto('/schedule');
+  await hydrated(mum);
+  await mum.getByLabel('Check in by').fill('23:55');
+  await mum.getByLabel('Your time zone').fill(zone);
+  await mum.getByRole('button', { name: 'Save my check-in time' }).click();
+  await expect(mum.locator('.notice-text')).toContainText('Your check-in time is saved');
+
+  // Tom's settings: the default is every check-in, by alerts on his devices.
+  await tom.goto('/home');
+  await hydrated(tom);
+  await tom.getByRole('link', { name: 'How you hear from us' }).click();
+  await expect(tom.getByRole('heading', { name: 'How you hear from us', level: 1 })).toBeVisible();
+  await hydrated(tom);
+  await expect(tom.getByLabel('Every time they check in (a quiet note)')).toBeChecked();
+  await expect(tom.getByLabel('Alerts on my devices')).toBeChecked();
+  await expect(tom.getByLabel('Email')).not.toBeChecked();
+  await expectNoAxeViolations(tom);
+
+  // "Every time" with no way ticked: a clear message, and nothing is saved.
+  await tom.getByLabel('Alerts on my devices').uncheck();
+  await tom.getByRole('button', { name: 'Save how I hear' }).click();
+  await expect(tom.locator('#confirm-error')).toContainText('Please tick at least one way');
+  await tom.reload();
+  await hydrated(tom);
+  await expect(tom.getByLabel('Alerts on my devices')).toBeChecked();
+
+  // By email as well.
+  await tom.getByLabel('Email').check();
+  await tom.getByRole('button', { name: 'Save how I hear' }).click();
+  await expect(tom.locator('.notice-text')).toContainText('Saved');
+  await tom.reload();
+  await expect(tom.getByLabel('Email')).toBeChecked();
+
+  // Mum checks in; Tom gets the quiet note by email.
+  await mum.goto('/home');
+  await hydrated(mum);
+  await mum.getByRole('button', { name: 'I’m OK' }).click();
+  await expect(mum.getByRole('status')).toHaveText('You checked in! Your family can see you’re OK.');
+  await expect.poll(() => mailCount('Mum checked in', tomEmail), { timeout: 30_000 }).toBe(1);
+  expect(tomErrors).toEqual([]);
+});

@@ -91,8 +91,10 @@ pub fn AlertPage() -> impl IntoView {
 
 /// "I'm OK" on a reminder notification, posted by the service worker with the
 /// token the reminder carried (so it works without opening the app, and without
-/// a session). Answers the words the worker shows.
-#[server]
+/// a session). Answers the words the worker shows. Its address is fixed
+/// (`/api/reminder_check_in`, no build hash): a reminder sent before a deploy
+/// still reaches it after.
+#[server(endpoint = "reminder_check_in")]
 pub async fn reminder_check_in(token: String) -> Result<String, AppError> {
     use crate::accounts::session::accounts;
     // 32 bytes in base64url: 43 characters of [A-Za-z0-9_-].

@@ -174,6 +174,8 @@ pub fn HomePage() -> impl IntoView {
         move || (tick.get(), check_in.version().get()),
         |_| load_home(),
     );
+    // The browser's zone is offered once per page, even if the server refuses it.
+    let zone_asked = StoredValue::new(false);
     let notice = move || {
         let q = query.read();
         if q.get("pin").as_deref() == Some("changed") {
@@ -196,7 +198,7 @@ pub fn HomePage() -> impl IntoView {
             <Transition fallback=loading>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(home) => view! { <HomeBody home check_in tick/> }.into_any(),
+                        Ok(home) => view! { <HomeBody home check_in tick zone_asked/> }.into_any(),
                         Err(error) => failed(error),
                     }
                 })}
@@ -206,11 +208,20 @@ pub fn HomePage() -> impl IntoView {
 }
 
 #[component]
-fn HomeBody(home: HomeView, check_in: ServerAction<CheckIn>, tick: RwSignal<u32>) -> impl IntoView {
+fn HomeBody(
+    home: HomeView,
+    check_in: ServerAction<CheckIn>,
+    tick: RwSignal<u32>,
+    zone_asked: StoredValue<bool>,
+) -> impl IntoView {
     // The browser tells the server its zone once, so a Contact's times read "your time".
     let known_zone = home.time_zone.clone();
     Effect::new(move |_| {
+        if zone_asked.get_value() {
+            return;
+        }
         if let Some(zone) = browser_zone().filter(|z| *z != known_zone) {
+            zone_asked.set_value(true);
             leptos::task::spawn_local(async move {
                 if remember_zone(zone).await.is_ok() {
                     tick.update(|t| *t += 1);
@@ -502,7 +513,7 @@ fn MemberBody(
 ) -> impl IntoView {
     let pause_error = error_of(pause);
     let end_error = error_of(end);
-    let title = if detail.name == "You" {
+    let title = if detail.is_self {
         "Your check-ins".to_string()
     } else {
         format!("{}\u{2019}s check-ins", detail.name)

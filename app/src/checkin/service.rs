@@ -529,6 +529,7 @@ impl Accounts {
         Ok(MemberDetail {
             member_id: member.to_string(),
             name,
+            is_self: member == me.user_id,
             headline,
             days,
             pauses: upcoming

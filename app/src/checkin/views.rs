@@ -156,7 +156,10 @@ pub struct PauseView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberDetail {
     pub member_id: String,
+    /// What the viewer calls the Member.
     pub name: String,
+    /// The Member looks at their own page.
+    pub is_self: bool,
     pub headline: String,
     /// Newest first.
     pub days: Vec<DayView>,

@@ -750,7 +750,8 @@ async fn a_reminder_comes_by_push_at_the_lead_and_its_i_am_ok_checks_in(pool: Pg
             .contains("before 10:00 AM"),
         "{message}"
     );
-    assert_eq!(message["checkin"], path::<ReminderCheckIn>());
+    assert_eq!(message["checkin"], "/api/reminder_check_in");
+    assert_eq!(path::<ReminderCheckIn>(), "/api/reminder_check_in");
     let token = message["token"].as_str().expect("token").to_string();
 
     // The service worker's post: no session cookie, only the token.

@@ -494,3 +494,34 @@ async fn bad_schedule_and_pause_input_is_refused_over_http(pool: PgPool) {
         .expect("count");
     assert_eq!(pauses, 0, "nothing paused");
 }
+
+/// The database itself keeps one check-in per Member per local day, whatever the
+/// code above it does (the row lock in `check_in` only makes the race rare).
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn the_database_keeps_one_check_in_per_member_per_day(pool: PgPool) {
+    use app::checkin::store::{insert_checkin, NewCheckin};
+    let w = world(pool);
+    let mum = person(&w, "mum").await;
+    let first = at("2026-11-26T19:45:00Z");
+    let tap = |at| NewCheckin {
+        member: mum.user_id,
+        local_day: first.date_naive(),
+        at,
+        deadline: first,
+        late: false,
+        source: "web",
+    };
+    let mut tx = w.pool.begin().await.expect("tx");
+    let kept = insert_checkin(&mut tx, &tap(first)).await.expect("first");
+    assert_eq!(kept.map(|r| r.checked_in_at), Some(first));
+    let second = insert_checkin(&mut tx, &tap(at("2026-11-26T19:46:00Z")))
+        .await
+        .expect("second");
+    assert!(second.is_none(), "the second tap of the day is refused");
+    tx.commit().await.expect("commit");
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM checkins")
+        .fetch_one(&w.pool)
+        .await
+        .expect("count");
+    assert_eq!(rows, 1);
+}
