@@ -46,20 +46,19 @@ pub fn content_security_policy(nonce: Option<&str>, live_reload_port: Option<u32
     .join("; ")
 }
 
-/// Sets this page's policy, with the nonce that Leptos puts on its inline scripts.
-pub fn apply_page_policy() {
-    use leptos::nonce::{provide_nonce, use_nonce};
-    let nonce = use_nonce().or_else(|| {
-        provide_nonce();
-        use_nonce()
-    });
-    let reload = use_context::<Site>().and_then(|s| s.live_reload_port);
-    let policy = content_security_policy(nonce.as_deref(), reload);
-    if let (Some(response), Ok(value)) = (
-        use_context::<leptos_axum::ResponseOptions>(),
-        http::HeaderValue::from_str(&policy),
-    ) {
-        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+/// This response's nonce, made by the server's middleware (a request extension),
+/// which also writes the response's Content-Security-Policy with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PageNonce(pub String);
+
+/// Gives Leptos the middleware's nonce for this page's inline scripts (the
+/// hydration script and the resources streamed with the page), in place of the
+/// one Leptos made itself.
+pub fn use_page_nonce() {
+    let nonce = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<PageNonce>().cloned());
+    if let Some(PageNonce(n)) = nonce {
+        provide_context(leptos::nonce::Nonce::from_value(n));
     }
 }
 

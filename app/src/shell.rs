@@ -20,7 +20,7 @@ use leptos_router::{
 /// The document the server sends; the browser hydrates `<App/>` inside it.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    crate::security::apply_page_policy();
+    crate::security::use_page_nonce();
     let size = initial_text_size();
     view! {
         <!DOCTYPE html>

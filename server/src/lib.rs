@@ -133,7 +133,8 @@ pub fn router(state: AppState) -> Router {
         app = app.merge(test_api::routes());
     }
 
-    let headers = security::SecurityHeaders::new(state.config.secure_cookies);
+    let headers =
+        security::SecurityHeaders::new(state.config.secure_cookies, state.site().live_reload_port);
     app.layer(middleware::from_fn_with_state(
         headers,
         security::security_headers,

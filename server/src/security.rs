@@ -70,22 +70,34 @@ pub async fn check_origin(
     }
 }
 
-/// Headers for every response, built once. Pages set their own CSP with a nonce;
-/// anything without one gets the same policy with no inline scripts allowed.
+/// Headers for every response. The Content-Security-Policy is set here for every
+/// response, pages included: each request gets a fresh nonce (a request extension
+/// the page's shell hands to Leptos for its inline scripts), and an HTML response
+/// is sent with a policy naming that nonce. Setting it here, rather than from
+/// inside the render, means a page's policy never depends on the render reaching
+/// the response options; anything that is not HTML gets the policy with no
+/// inline scripts at all.
 #[derive(Clone)]
 pub struct SecurityHeaders {
     default_csp: HeaderValue,
+    live_reload_port: Option<u32>,
     hsts: bool,
 }
 
 impl SecurityHeaders {
-    pub fn new(hsts: bool) -> Self {
-        let policy = app::security::content_security_policy(None, None);
+    pub fn new(hsts: bool, live_reload_port: Option<u32>) -> Self {
+        let policy = app::security::content_security_policy(None, live_reload_port);
         SecurityHeaders {
             default_csp: HeaderValue::from_str(&policy)
                 .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'")),
+            live_reload_port,
             hsts,
         }
+    }
+
+    fn page_csp(&self, nonce: &str) -> HeaderValue {
+        let policy = app::security::content_security_policy(Some(nonce), self.live_reload_port);
+        HeaderValue::from_str(&policy).unwrap_or_else(|_| self.default_csp.clone())
     }
 }
 
@@ -129,14 +141,25 @@ pub async fn client_ip(
 
 pub async fn security_headers(
     State(config): State<SecurityHeaders>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
+    let nonce = leptos::nonce::Nonce::new().to_string();
+    request
+        .extensions_mut()
+        .insert(app::security::PageNonce(nonce.clone()));
     let mut response = next.run(request).await;
     let h = response.headers_mut();
-    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
-        h.insert(header::CONTENT_SECURITY_POLICY, config.default_csp.clone());
-    }
+    let html = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html"));
+    let csp = if html {
+        config.page_csp(&nonce)
+    } else {
+        config.default_csp.clone()
+    };
+    h.insert(header::CONTENT_SECURITY_POLICY, csp);
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

@@ -79,6 +79,14 @@ async fn unknown_page_is_a_friendly_404(pool: PgPool) {
         page.body
     );
     assert!(page.body.contains("Go to the start page"));
+    // Its scripts carry the nonce its policy names, so it hydrates like any page.
+    let csp = page.header("content-security-policy").expect("csp");
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("an HTML page's policy carries a nonce");
+    assert!(page.body.contains(&format!("nonce=\"{nonce}\"")));
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
