@@ -12,6 +12,7 @@ pub mod error;
 mod legal;
 #[cfg(feature = "ssr")]
 pub mod mail;
+pub mod phones;
 #[cfg(feature = "ssr")]
 pub mod security;
 mod shell;

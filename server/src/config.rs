@@ -31,6 +31,10 @@ pub struct Config {
     /// The VAPID private key (base64url, raw 32 bytes); without it the server
     /// makes one once and keeps it in the database.
     pub vapid_private_key: Option<String>,
+    /// Twilio (SMS): all four of PRUUF_TWILIO_ACCOUNT_SID, PRUUF_TWILIO_AUTH_TOKEN,
+    /// PRUUF_TWILIO_FROM and (optionally) PRUUF_TWILIO_API_URL; without the first
+    /// three, texts are off and alerts go by email and push only.
+    pub twilio: Option<app::phones::twilio::TwilioSettings>,
     /// Under `cargo leptos watch` (which sets LEPTOS_WATCH): pages may open the
     /// live-reload socket. Never in production.
     pub live_reload: bool,
@@ -196,6 +200,41 @@ impl Config {
         )?;
         let trust_proxy = flag("PRUUF_TRUST_PROXY")?;
         let vapid_private_key = var("PRUUF_VAPID_PRIVATE_KEY");
+        let twilio = match (
+            var("PRUUF_TWILIO_ACCOUNT_SID"),
+            var("PRUUF_TWILIO_AUTH_TOKEN"),
+            var("PRUUF_TWILIO_FROM"),
+        ) {
+            (Some(account_sid), Some(auth_token), Some(from)) => {
+                let from = app::phones::rules::normalise_phone(&from).map_err(|_| {
+                    ConfigError::Invalid {
+                        name: "PRUUF_TWILIO_FROM",
+                        why: "expected a phone number, e.g. +15005550006".into(),
+                    }
+                })?;
+                let api_url =
+                    var("PRUUF_TWILIO_API_URL").unwrap_or_else(|| "https://api.twilio.com".into());
+                if production && !api_url.starts_with("https://") {
+                    return Err(ConfigError::Invalid {
+                        name: "PRUUF_TWILIO_API_URL",
+                        why: "production talks to Twilio over https".into(),
+                    });
+                }
+                Some(app::phones::twilio::TwilioSettings {
+                    account_sid,
+                    auth_token,
+                    from,
+                    api_url,
+                })
+            }
+            (None, None, None) => None,
+            _ => {
+                return Err(ConfigError::Invalid {
+                    name: "PRUUF_TWILIO_ACCOUNT_SID",
+                    why: "set all of PRUUF_TWILIO_ACCOUNT_SID, PRUUF_TWILIO_AUTH_TOKEN and PRUUF_TWILIO_FROM, or none".into(),
+                })
+            }
+        };
 
         Ok(Config {
             environment,
@@ -208,6 +247,7 @@ impl Config {
             smtp_url,
             mail_from,
             vapid_private_key,
+            twilio,
             live_reload,
             secret_key,
             terms_version,

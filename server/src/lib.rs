@@ -7,6 +7,7 @@ pub mod health;
 pub mod security;
 pub mod sessions;
 pub mod test_api;
+mod twilio;
 
 use app::accounts::secrets::CodeKey;
 use app::accounts::service::{AccountSettings, Accounts};
@@ -70,6 +71,10 @@ impl AppState {
                 vapid_contact: format!("mailto:{}", mail_address(&config.mail_from)),
             }),
             push: Default::default(),
+            sms: config
+                .twilio
+                .clone()
+                .map(|t| Arc::new(app::phones::twilio::TwilioClient::new(t))),
         };
         Ok(AppState {
             leptos_options,
@@ -132,6 +137,8 @@ pub fn router(state: AppState) -> Router {
     if state.config.test_clock {
         app = app.merge(test_api::routes());
     }
+    // Twilio's webhooks: signed by Twilio (checked in the handlers), never by a page.
+    app = app.merge(twilio::routes());
 
     let headers =
         security::SecurityHeaders::new(state.config.secure_cookies, state.site().live_reload_port);

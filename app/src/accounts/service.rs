@@ -46,6 +46,8 @@ pub struct Accounts {
     pub settings: Arc<AccountSettings>,
     /// The web push sender, made on first use (it may need the database for its key).
     pub push: Arc<tokio::sync::OnceCell<crate::alerts::push::PushSender>>,
+    /// The Twilio sender; `None` when SMS is not configured.
+    pub sms: Option<Arc<crate::phones::twilio::TwilioClient>>,
 }
 
 /// A signed-in person, as the pages see them.

@@ -19,8 +19,8 @@ use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-/// Channels with a sender in this build. SMS joins with its sender.
-pub const CHANNELS: &[&str] = &["email", "push"];
+/// Channels with a sender: each is one arm of `send_one` and one worker.
+pub const CHANNELS: &[&str] = &["email", "push", "sms"];
 
 /// What one detector pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -173,6 +173,7 @@ impl Accounts {
         let (claimed, sent) = self.remind().await?;
         pass.reminders = claimed;
         pass.reminders_sent = sent;
+        pass.deliveries += self.verify_reminders().await?;
         Ok(pass)
     }
 
@@ -200,24 +201,43 @@ impl Accounts {
             let mut rows = Vec::new();
             let mut tokens = Vec::new();
             for ((d, day), (_, checked_in, paused)) in due.iter().zip(&days).zip(&facts) {
-                let send = !checked_in && !paused && d.push_devices > 0;
-                let token = send.then(new_reminder_token);
+                let due_now = !checked_in && !paused;
+                let send = due_now && (d.push_devices > 0 || d.sms);
+                let token = (due_now && d.push_devices > 0).then(new_reminder_token);
                 rows.push(store::NewReminder {
                     member: d.member_id,
                     deadline: d.next_deadline,
                     day: *day,
                     token_hash: token.as_deref().map(token_hash),
+                    sent: send,
                 });
                 tokens.push(token);
             }
             let claimed = store::claim_reminders(&mut tx, &rows, now).await?;
             claimed_total += claimed.len();
             let mut deliveries = Vec::new();
-            for ((d, zone), token) in due.iter().zip(&zones).zip(&tokens) {
-                let Some(token) = token.as_ref().filter(|_| claimed.contains(&d.member_id)) else {
+            for (((d, zone), token), row) in due.iter().zip(&zones).zip(&tokens).zip(&rows) {
+                if !row.sent || !claimed.contains(&d.member_id) {
+                    continue;
+                }
+                let by = time::clock(d.next_deadline, *zone);
+                if d.sms {
+                    deliveries.push(NewDelivery {
+                        recipient: d.member_id,
+                        member: d.member_id,
+                        miss: None,
+                        kind: "reminder",
+                        channel: "sms",
+                        payload: payload(
+                            "Time to check in",
+                            &format!("Pruuf: time to check in. Reply OK to this text (or tap I'm OK in the app) before {by}."),
+                            "",
+                        ),
+                    });
+                }
+                let Some(token) = token.as_ref() else {
                     continue;
                 };
-                let by = time::clock(d.next_deadline, *zone);
                 let mut message = payload(
                     "Time to check in",
                     &format!("Tap \u{201c}I\u{2019}m OK\u{201d} before {by} so your family knows you\u{2019}re well."),
@@ -381,10 +401,11 @@ impl Accounts {
             };
             let link = format!("/alerts/{}", a.miss);
             // Missed alerts go by every channel the Contact has; email always.
-            for channel in CHANNELS
-                .iter()
-                .filter(|c| **c != "push" || r.push_devices > 0)
-            {
+            for channel in CHANNELS.iter().filter(|c| match **c {
+                "push" => r.push_devices > 0,
+                "sms" => r.sms_ok,
+                _ => true,
+            }) {
                 deliveries.push(NewDelivery {
                     recipient: r.contact_id,
                     member,
@@ -516,6 +537,7 @@ impl Accounts {
         match d.channel.as_str() {
             "email" => self.send_email(d).await,
             "push" => self.send_push(d).await,
+            "sms" => self.send_sms(d).await,
             other => Err(SendError::Permanent(format!(
                 "no sender for channel {other}"
             ))),
@@ -630,10 +652,17 @@ impl Accounts {
         let now = self.clock.now();
         let mut tx = self.pool.begin().await?;
         let devices = super::push::subscriptions_of(&mut tx, user).await?.len();
+        let texts = crate::phones::store::phone_of(&mut tx, user)
+            .await?
+            .is_some_and(|p| p.status == "verified");
         let body = "This is a test alert from Pruuf. If you can read this, alerts about the people you look out for reach you here.";
         let deliveries: Vec<NewDelivery> = CHANNELS
             .iter()
-            .filter(|c| **c != "push" || devices > 0)
+            .filter(|c| match **c {
+                "push" => devices > 0,
+                "sms" => texts,
+                _ => true,
+            })
             .map(|channel| NewDelivery {
                 recipient: user,
                 member: user,
@@ -717,7 +746,12 @@ impl Accounts {
                     "failed" => "could not be sent".into(),
                     _ => "sending".into(),
                 };
-                format!("{what} by {}: {how}", t.channel)
+                let by = match t.channel.as_str() {
+                    "sms" => "text message",
+                    "push" => "alert on your devices",
+                    other => other,
+                };
+                format!("{what} by {by}: {how}")
             })
             .collect();
         Ok(super::pages::AlertView {

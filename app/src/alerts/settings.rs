@@ -72,6 +72,7 @@ pub fn AlertSettingsPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
+            <crate::phones::pages::PhoneCard/>
             <a class="button secondary" href="/home">"Back to today"</a>
         </section>
     }

@@ -121,6 +121,8 @@ pub struct RecipientRow {
     /// The Contact's confirmations choice (`rules::ConfirmPrefs`).
     pub confirm_every: bool,
     pub confirm_channels: Vec<String>,
+    /// They have a confirmed mobile number.
+    pub sms_ok: bool,
 }
 
 pub async fn recipients(tx: &mut PgConnection, member: Uuid) -> sqlx::Result<Vec<RecipientRow>> {
@@ -145,7 +147,8 @@ pub async fn recipients_of(
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT c.member_id, c.contact_id, c.member_name, u.account_state, u.time_zone,
                 (SELECT count(*) FROM push_subscriptions p WHERE p.user_id = c.contact_id) AS push_devices,
-                u.confirm_every, u.confirm_channels
+                u.confirm_every, u.confirm_channels,
+                EXISTS (SELECT 1 FROM phones p WHERE p.user_id = c.contact_id AND p.status = 'verified') AS sms_ok
          FROM connections c
          JOIN users u ON u.id = c.contact_id
          WHERE c.member_id = ANY($1) AND c.ended_at IS NULL ORDER BY c.member_id, c.started_at",
@@ -217,6 +220,9 @@ pub struct ClaimedRow {
     pub attempts: i32,
     pub payload: serde_json::Value,
     pub address: String,
+    /// For texts: the recipient's confirmed number (or, for the text asking to
+    /// confirm it, the number waiting for YES).
+    pub phone: Option<String>,
 }
 
 /// Claims up to `limit` deliveries of `channels` that are due, or whose worker's
@@ -238,7 +244,9 @@ pub async fn claim_deliveries(
          UPDATE deliveries d SET status = 'sending', lease_until = $3, attempts = d.attempts + 1
          FROM picked WHERE d.id = picked.id
          RETURNING d.id, d.recipient_id, d.channel, d.kind, d.attempts, d.payload,
-                   (SELECT u.email::text FROM users u WHERE u.id = d.recipient_id) AS address",
+                   (SELECT u.email::text FROM users u WHERE u.id = d.recipient_id) AS address,
+                   (SELECT p.number FROM phones p WHERE p.user_id = d.recipient_id
+                      AND (p.status = 'verified' OR (d.kind = 'sms_verify' AND p.status = 'pending'))) AS phone",
     )
     .bind(&channels)
     .bind(now)
@@ -450,6 +458,8 @@ pub struct DueReminder {
     pub time_zone: String,
     pub next_deadline: DateTime<Utc>,
     pub push_devices: i64,
+    /// A confirmed number and text reminders chosen.
+    pub sms: bool,
 }
 
 /// Locks up to `limit` Members due a reminder at `now` and not yet reminded for
@@ -462,7 +472,9 @@ pub async fn lock_due_reminders(
 ) -> sqlx::Result<Vec<DueReminder>> {
     sqlx::query_as(
         "SELECT s.member_id, s.time_zone, s.next_deadline,
-                (SELECT count(*) FROM push_subscriptions p WHERE p.user_id = s.member_id) AS push_devices
+                (SELECT count(*) FROM push_subscriptions p WHERE p.user_id = s.member_id) AS push_devices,
+                EXISTS (SELECT 1 FROM phones p WHERE p.user_id = s.member_id AND p.status = 'verified'
+                        AND p.sms_reminders) AS sms
          FROM schedules s
          WHERE s.next_deadline > $1 AND s.next_deadline <= $1 + interval '60 minutes'
            AND s.reminder_on AND s.next_deadline - s.reminder_lead_min * interval '1 minute' <= $1
@@ -481,6 +493,8 @@ pub struct NewReminder {
     pub deadline: DateTime<Utc>,
     pub day: NaiveDate,
     pub token_hash: Option<String>,
+    /// Something goes out (a push, a text); false when nothing is to be sent.
+    pub sent: bool,
 }
 
 /// Records a batch of reminders; returns the Members whose row this call wrote
@@ -497,10 +511,12 @@ pub async fn claim_reminders(
     let deadlines: Vec<DateTime<Utc>> = rs.iter().map(|r| r.deadline).collect();
     let days: Vec<NaiveDate> = rs.iter().map(|r| r.day).collect();
     let hashes: Vec<Option<String>> = rs.iter().map(|r| r.token_hash.clone()).collect();
+    let sent: Vec<bool> = rs.iter().map(|r| r.sent).collect();
     sqlx::query_scalar(
         "INSERT INTO reminders (id, member_id, deadline_at, local_day, sent, token_hash, created_at)
-         SELECT gen_random_uuid(), r.member_id, r.deadline, r.day, r.hash IS NOT NULL, r.hash, $5
-         FROM unnest($1::uuid[], $2::timestamptz[], $3::date[], $4::text[]) AS r(member_id, deadline, day, hash)
+         SELECT gen_random_uuid(), r.member_id, r.deadline, r.day, r.sent, r.hash, $5
+         FROM unnest($1::uuid[], $2::timestamptz[], $3::date[], $4::text[], $6::bool[])
+              AS r(member_id, deadline, day, hash, sent)
          ON CONFLICT (member_id, deadline_at) DO NOTHING RETURNING member_id",
     )
     .bind(&members)
@@ -508,6 +524,7 @@ pub async fn claim_reminders(
     .bind(&days)
     .bind(&hashes)
     .bind(now)
+    .bind(&sent)
     .fetch_all(tx)
     .await
 }

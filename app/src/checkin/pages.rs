@@ -254,8 +254,7 @@ fn HomeBody(
                     {if unread > 0 { format!("Notifications ({unread} new)") } else { "Notifications".to_string() }}
                 </a>
                 {home.is_member.then(|| view! { <a class="button secondary" href="/schedule">"Check-in time"</a> })}
-                {(!home.watching.is_empty() || !home.pending.is_empty())
-                    .then(|| view! { <a class="button secondary" href="/settings/alerts">"How you hear from us"</a> })}
+                <a class="button secondary" href="/settings/alerts">"How you hear from us"</a>
                 <a class="button secondary" href="/devices">"Signed-in devices"</a>
                 <SignOutButton/>
             </nav>

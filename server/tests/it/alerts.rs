@@ -12,13 +12,13 @@ use pruuf_test_support::proxy::CuttableProxy;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-fn at(s: &str) -> DateTime<Utc> {
+pub(crate) fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s)
         .expect("instant")
         .with_timezone(&Utc)
 }
 
-fn ten_am(zone: &str) -> ScheduleInput {
+pub(crate) fn ten_am(zone: &str) -> ScheduleInput {
     ScheduleInput {
         deadline: NaiveTime::from_hms_opt(10, 0, 0).expect("time"),
         zone: zone.parse().expect("zone"),
@@ -28,7 +28,7 @@ fn ten_am(zone: &str) -> ScheduleInput {
     }
 }
 
-async fn connect(pool: &PgPool, member: Uuid, contact: Uuid, called: &str) {
+pub(crate) async fn connect(pool: &PgPool, member: Uuid, contact: Uuid, called: &str) {
     sqlx::query(
         "INSERT INTO connections (id, member_id, contact_id, member_name, contact_name, started_at)
          VALUES ($1, $2, $3, $4, 'Tom', now())",
@@ -42,12 +42,12 @@ async fn connect(pool: &PgPool, member: Uuid, contact: Uuid, called: &str) {
     .expect("connection");
 }
 
-async fn count(pool: &PgPool, sql: &str) -> i64 {
+pub(crate) async fn count(pool: &PgPool, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(pool).await.expect(sql)
 }
 
 /// Mum in Honolulu (10:00 AM, 15 minutes' grace), with Tom and Ann looking out for her.
-async fn family(w: &World) -> (Member, Member, Member) {
+pub(crate) async fn family(w: &World) -> (Member, Member, Member) {
     let (mum, tom, ann) = (
         person(w, "mum").await,
         person(w, "tom").await,
@@ -639,10 +639,10 @@ async fn a_browser_subscribes_and_a_test_alert_proves_the_path(pool: PgPool) {
         .any(|m| m["subject"] == "A test alert from Pruuf"));
 }
 
-async fn drain_all(accounts: &Accounts) {
+pub(crate) async fn drain_all(accounts: &Accounts) {
     loop {
         let pass = accounts
-            .deliver(&["email", "push"])
+            .deliver(&["email", "push", "sms"])
             .await
             .expect("worker pass");
         if pass.claimed == 0 {

@@ -12,3 +12,4 @@ mod database_outage;
 mod http;
 mod leptos_config;
 mod mail;
+mod sms;

@@ -1,0 +1,15 @@
+//! Mobile numbers and text messages (SPEC §3, §6): a number confirmed by replying
+//! YES, STOP / START / HELP, checking in by replying OK, and the SMS sender of the
+//! delivery outbox.
+//! - `rules`: pure (replies, SMS wording and segments, Twilio's errors; on the
+//!   server also E.164 numbers and Twilio's request signature);
+//! - `store`, `service`, `twilio` (server only): the SQL, the actions, the client;
+//! - `pages`: the "Text messages" card and its server functions.
+pub mod pages;
+pub mod rules;
+#[cfg(feature = "ssr")]
+pub mod service;
+#[cfg(feature = "ssr")]
+pub mod store;
+#[cfg(feature = "ssr")]
+pub mod twilio;

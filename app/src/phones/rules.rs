@@ -1,0 +1,397 @@
+//! The pure rules of text messages (SPEC §3, §6): what a reply means, how a
+//! message is written for SMS, how Twilio's answers are read, and (server only)
+//! phone numbers in E.164 and Twilio's request signature. No I/O.
+use serde::{Deserialize, Serialize};
+
+/// Where a person's mobile number stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PhoneStatus {
+    /// Waiting for "YES" from the number.
+    Pending,
+    /// Confirmed: alerts and reminders may go there.
+    Verified,
+    /// The person replied STOP (or Twilio says they did): nothing is sent.
+    OptedOut,
+    /// Twilio says the number cannot take texts (invalid, not a mobile).
+    Unusable,
+}
+
+impl PhoneStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhoneStatus::Pending => "pending",
+            PhoneStatus::Verified => "verified",
+            PhoneStatus::OptedOut => "opted_out",
+            PhoneStatus::Unusable => "unusable",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => PhoneStatus::Pending,
+            "verified" => PhoneStatus::Verified,
+            "opted_out" => PhoneStatus::OptedOut,
+            "unusable" => PhoneStatus::Unusable,
+            _ => return None,
+        })
+    }
+
+    /// What the settings page says about it.
+    pub fn words(self) -> &'static str {
+        match self {
+            PhoneStatus::Pending => "Waiting for you to reply YES to our text.",
+            PhoneStatus::Verified => "Confirmed. Texts come to this number.",
+            PhoneStatus::OptedOut => {
+                "Texts are stopped (you replied STOP). Reply START to that text to have them again."
+            }
+            PhoneStatus::Unusable => {
+                "This number can\u{2019}t receive our texts. Please check it, or add another."
+            }
+        }
+    }
+}
+
+pub const NO_SMS: &str = "Text messages aren\u{2019}t available on this Pruuf yet. Alerts still come by email and on your devices.";
+
+pub const PHONE_MESSAGE: &str =
+    "Please enter a mobile number, like (415) 555-2671 or +44 7911 123456.";
+
+/// The browser's first check of a typed number (the server checks it fully):
+/// digits with the usual separators, 7 to 15 digits, an optional leading +.
+pub fn phone_shape(raw: &str) -> Result<String, &'static str> {
+    let t = raw.trim();
+    let ok_chars = t
+        .chars()
+        .enumerate()
+        .all(|(i, c)| c.is_ascii_digit() || " -().".contains(c) || (c == '+' && i == 0));
+    let digits = t.chars().filter(char::is_ascii_digit).count();
+    if t.is_empty() || !ok_chars || !(7..=15).contains(&digits) {
+        return Err(PHONE_MESSAGE);
+    }
+    Ok(t.to_string())
+}
+
+/// What a text from a person means, read loosely ("ok", "I'm OK!", " Yes ").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply {
+    Yes,
+    CheckIn,
+    Stop,
+    Start,
+    Help,
+    Other,
+}
+
+/// The most of an inbound body that is read (Twilio allows 1,600 characters).
+pub const MAX_INBOUND: usize = 1600;
+
+pub fn read_reply(body: &str) -> Reply {
+    let words: String = body
+        .chars()
+        .take(MAX_INBOUND)
+        .map(|c| match c {
+            '\u{2019}' | '\u{2018}' | '`' => '\'',
+            c => c.to_ascii_uppercase(),
+        })
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '\'' || c.is_whitespace())
+        .collect();
+    let words = words.split_whitespace().collect::<Vec<_>>().join(" ");
+    match words.as_str() {
+        "YES" | "Y" | "YES PLEASE" => Reply::Yes,
+        "OK" | "OKAY" | "K" | "I'M OK" | "IM OK" | "I AM OK" | "I'M OKAY" | "ALL OK" => {
+            Reply::CheckIn
+        }
+        "STOP" | "STOPALL" | "UNSUBSCRIBE" | "CANCEL" | "END" | "QUIT" | "REVOKE" | "OPTOUT" => {
+            Reply::Stop
+        }
+        "START" | "UNSTOP" => Reply::Start,
+        "HELP" | "INFO" => Reply::Help,
+        _ => Reply::Other,
+    }
+}
+
+/// A message written for SMS: plain ASCII where the text allows it (curly quotes,
+/// dashes and the ellipsis become their plain forms, so one segment holds 160
+/// characters, not 70); names keep their letters (José stays José).
+pub fn sms_text(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\u{2018}' | '\u{2019}' => "'".to_string(),
+            '\u{201c}' | '\u{201d}' => "\"".to_string(),
+            '\u{2013}' | '\u{2014}' => "-".to_string(),
+            '\u{2026}' => "...".to_string(),
+            '\u{a0}' => " ".to_string(),
+            '\u{b7}' => "-".to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// How many SMS segments a text takes: GSM-7 (160, or 153 each when split) when
+/// every character is in its basic set, else UCS-2 (70, or 67).
+pub fn segments(text: &str) -> usize {
+    const GSM: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+    let gsm = text.chars().all(|c| GSM.contains(c));
+    let n = text.chars().count();
+    let (one, each) = if gsm { (160, 153) } else { (70, 67) };
+    if n <= one {
+        1
+    } else {
+        n.div_ceil(each)
+    }
+}
+
+/// What a failed send means for the number as well as for the delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumberFate {
+    /// Nothing to say about the number.
+    Unchanged,
+    /// 21610: the person replied STOP to us.
+    OptedOut,
+    /// 21211 (invalid), 21614 (not a mobile), 21612 (cannot be reached from our number).
+    Unusable,
+}
+
+/// Reads Twilio's answer to a send: its HTTP status and, for errors, its error code.
+/// Returns whether to retry, and what it means for the number.
+pub fn read_twilio_error(status: u16, code: Option<i64>) -> (bool, NumberFate) {
+    match code {
+        Some(21610) => (false, NumberFate::OptedOut),
+        Some(21211) | Some(21614) | Some(21612) => (false, NumberFate::Unusable),
+        _ => {
+            let retry = matches!(status, 408 | 425 | 429 | 500..=599) || status == 0;
+            (retry, NumberFate::Unchanged)
+        }
+    }
+}
+
+/// A number as Twilio and our table keep it (E.164), from what a person typed;
+/// numbers without a country code are read as US numbers.
+#[cfg(feature = "ssr")]
+pub fn normalise_phone(raw: &str) -> Result<String, &'static str> {
+    let shaped = phone_shape(raw)?;
+    let number = phonenumber::parse(Some(phonenumber::country::Id::US), &shaped)
+        .map_err(|_| PHONE_MESSAGE)?;
+    if !phonenumber::is_valid(&number) {
+        return Err(PHONE_MESSAGE);
+    }
+    Ok(number.format().mode(phonenumber::Mode::E164).to_string())
+}
+
+/// Twilio's request signature (`X-Twilio-Signature`): base64 of HMAC-SHA1, keyed
+/// with the auth token, over the full URL followed by every form parameter's
+/// name and value, sorted by name.
+#[cfg(feature = "ssr")]
+pub fn twilio_signature(auth_token: &str, url: &str, params: &[(String, String)]) -> String {
+    use base64::Engine;
+    use hmac::Mac;
+    base64::engine::general_purpose::STANDARD.encode(
+        signature_mac(auth_token, url, params)
+            .finalize()
+            .into_bytes(),
+    )
+}
+
+#[cfg(feature = "ssr")]
+fn signature_mac(
+    auth_token: &str,
+    url: &str,
+    params: &[(String, String)],
+) -> hmac::Hmac<sha1::Sha1> {
+    use hmac::Mac;
+    let mut sorted: Vec<&(String, String)> = params.iter().collect();
+    sorted.sort();
+    // HMAC takes a key of any length.
+    let mut mac = match hmac::Hmac::<sha1::Sha1>::new_from_slice(auth_token.as_bytes()) {
+        Ok(m) => m,
+        Err(_) => unreachable!("HMAC takes any key length"),
+    };
+    mac.update(url.as_bytes());
+    for (k, v) in sorted {
+        mac.update(k.as_bytes());
+        mac.update(v.as_bytes());
+    }
+    mac
+}
+
+/// Checks a request's `X-Twilio-Signature` in constant time.
+#[cfg(feature = "ssr")]
+pub fn signature_ok(
+    auth_token: &str,
+    url: &str,
+    params: &[(String, String)],
+    header: &str,
+) -> bool {
+    use base64::Engine;
+    use hmac::Mac;
+    let Ok(given) = base64::engine::general_purpose::STANDARD.decode(header.trim()) else {
+        return false;
+    };
+    signature_mac(auth_token, url, params)
+        .verify_slice(&given)
+        .is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_are_read_loosely() {
+        for (body, reply) in [
+            ("ok", Reply::CheckIn),
+            (" OK ", Reply::CheckIn),
+            ("I\u{2019}m OK!", Reply::CheckIn),
+            ("im ok", Reply::CheckIn),
+            ("Okay.", Reply::CheckIn),
+            ("yes", Reply::Yes),
+            ("Y", Reply::Yes),
+            ("Yes!", Reply::Yes),
+            ("STOP", Reply::Stop),
+            ("unsubscribe", Reply::Stop),
+            ("start", Reply::Start),
+            ("Help", Reply::Help),
+            ("I'm fine thanks, ok?", Reply::Other),
+            ("", Reply::Other),
+            ("\u{1f600}\u{1f600}", Reply::Other),
+        ] {
+            assert_eq!(read_reply(body), reply, "{body:?}");
+        }
+        let long = "O".repeat(5000);
+        assert_eq!(read_reply(&long), Reply::Other);
+        let padded = format!("ok{}", " ".repeat(3000));
+        assert_eq!(read_reply(&padded), Reply::CheckIn);
+    }
+
+    #[test]
+    fn messages_are_plain_ascii_where_they_can_be() {
+        assert_eq!(
+            sms_text(
+                "O\u{2019}Brien hasn\u{2019}t checked in \u{2014} call \u{201c}now\u{201d}\u{2026}"
+            ),
+            "O'Brien hasn't checked in - call \"now\"..."
+        );
+        assert_eq!(sms_text("José"), "José");
+        assert_eq!(segments(&"a".repeat(160)), 1);
+        assert_eq!(segments(&"a".repeat(161)), 2);
+        assert_eq!(segments("José is OK"), 1, "é is in GSM-7");
+        assert_eq!(
+            segments(&format!("{}\u{1f600}", "a".repeat(70))),
+            2,
+            "emoji: UCS-2"
+        );
+    }
+
+    #[test]
+    fn typed_numbers_are_shaped_before_the_server_reads_them() {
+        assert!(phone_shape("(415) 555-2671").is_ok());
+        assert!(phone_shape("+44 7911 123456").is_ok());
+        for bad in [
+            "",
+            "12345",
+            "call me",
+            "+1 415 555 2671 ext 9",
+            "4155+552671",
+            &"9".repeat(16),
+        ] {
+            assert_eq!(phone_shape(bad), Err(PHONE_MESSAGE), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn twilio_errors_say_whether_to_retry_and_what_became_of_the_number() {
+        assert_eq!(
+            read_twilio_error(400, Some(21211)),
+            (false, NumberFate::Unusable)
+        );
+        assert_eq!(
+            read_twilio_error(400, Some(21614)),
+            (false, NumberFate::Unusable)
+        );
+        assert_eq!(
+            read_twilio_error(400, Some(21610)),
+            (false, NumberFate::OptedOut)
+        );
+        assert_eq!(
+            read_twilio_error(429, Some(20429)),
+            (true, NumberFate::Unchanged)
+        );
+        assert_eq!(read_twilio_error(503, None), (true, NumberFate::Unchanged));
+        assert_eq!(
+            read_twilio_error(401, Some(20003)),
+            (false, NumberFate::Unchanged)
+        );
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn numbers_are_kept_in_e164() {
+        assert_eq!(normalise_phone("(415) 555-2671"), Ok("+14155552671".into()));
+        assert_eq!(
+            normalise_phone("+44 7911 123456"),
+            Ok("+447911123456".into())
+        );
+        assert_eq!(normalise_phone("+1 555 0100 000"), Err(PHONE_MESSAGE));
+        assert_eq!(normalise_phone("not a number"), Err(PHONE_MESSAGE));
+    }
+
+    /// The vector from Twilio's documentation of request validation, and one more
+    /// for an inbound SMS; both computed outside this code, with Python's hmac:
+    /// `base64(hmac.new(token, url + "".join(k + v for k, v in sorted(params)), sha1))`.
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn the_signature_matches_known_vectors() {
+        let p = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let docs = p(&[
+            ("CallSid", "CA1234567890ABCDE"),
+            ("Caller", "+12349013030"),
+            ("Digits", "1234"),
+            ("From", "+12349013030"),
+            ("To", "+18005551212"),
+        ]);
+        let url = "https://mycompany.com/myapp.php?foo=1&bar=2";
+        assert_eq!(
+            twilio_signature("12345", url, &docs),
+            "0/KCTR6DLpKmkAf8muzZqo1nDgQ="
+        );
+        assert!(signature_ok(
+            "12345",
+            url,
+            &docs,
+            "0/KCTR6DLpKmkAf8muzZqo1nDgQ="
+        ));
+        assert!(!signature_ok(
+            "12346",
+            url,
+            &docs,
+            "0/KCTR6DLpKmkAf8muzZqo1nDgQ="
+        ));
+        assert!(!signature_ok("12345", url, &docs, "not base64!"));
+
+        let inbound = p(&[
+            ("MessageSid", "SM0123456789abcdef0123456789abcdef"),
+            ("From", "+15005550006"),
+            ("To", "+15005550001"),
+            ("Body", "OK"),
+        ]);
+        let url = "https://pruuf.example/webhooks/twilio/inbound";
+        let token = "test-auth-token-0123456789abcdef";
+        assert_eq!(
+            twilio_signature(token, url, &inbound),
+            "BPkPKDEjHrwUBYZPHFGwmukY4dE="
+        );
+        let mut changed = inbound.clone();
+        changed[3].1 = "STOP".into();
+        assert!(!signature_ok(
+            token,
+            url,
+            &changed,
+            "BPkPKDEjHrwUBYZPHFGwmukY4dE="
+        ));
+    }
+}

@@ -1,0 +1,344 @@
+//! Mobile numbers and text messages (server only): adding a number and
+//! confirming it by "YES", STOP / START / HELP, checking in by "OK", Twilio's
+//! status callbacks, and the one reminder to reply YES.
+use super::rules::{self, NumberFate, PhoneStatus, Reply};
+use super::store;
+use crate::accounts::service::{Accounts, Caller, Member};
+use crate::alerts::rules::SendError;
+use crate::alerts::store::{self as alert_store, ClaimedRow, NewDelivery};
+use crate::checkin::service::Source;
+use crate::checkin::store as checkin_store;
+use crate::error::AppError;
+use chrono::Duration;
+use serde_json::json;
+use uuid::Uuid;
+
+pub const TAKEN: &str =
+    "That number is already used by another Pruuf account. Please use a different one.";
+pub const HELP: &str = "Pruuf: daily check-ins for family. Reply OK to check in, STOP to stop texts, START to have them again.";
+const VERIFY: &str = "Pruuf: reply YES to confirm this number for Pruuf. Reply STOP to opt out.";
+const VERIFY_AGAIN: &str =
+    "Pruuf: we still need your YES to confirm this number. Reply YES to confirm, or STOP to opt out.";
+const CONFIRMED: &str = "Thanks! This number is confirmed for Pruuf.";
+const CHECKED_IN: &str = "Thanks - your family has been told you're OK.";
+const YES_FIRST: &str = "Please reply YES first to confirm this number for Pruuf.";
+const NO_CHECKIN: &str = "You don't have a daily check-in with Pruuf. Reply HELP for help.";
+const NOT_UNDERSTOOD: &str = "Sorry, we didn't understand. Reply OK to check in, or HELP for help.";
+const STARTED: &str = "You'll get texts from Pruuf again. Reply STOP to stop them.";
+
+/// The last two digits: enough for a person to recognise their number in a log
+/// line or a message, and no more.
+pub fn masked(number: &str) -> String {
+    let tail: String = number
+        .chars()
+        .rev()
+        .take(2)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("\u{2022}\u{2022}\u{2022}{tail}")
+}
+
+impl Accounts {
+    /// Writes one text to `user` into the outbox (the SMS worker sends it).
+    async fn text(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        user: Uuid,
+        kind: &str,
+        body: &str,
+    ) -> Result<(), sqlx::Error> {
+        alert_store::insert_delivery(
+            tx,
+            &NewDelivery {
+                recipient: user,
+                member: user,
+                miss: None,
+                kind,
+                channel: "sms",
+                payload: json!({ "title": "", "body": body, "link": "" }),
+            },
+            self.clock.now(),
+        )
+        .await
+    }
+
+    /// Sets `me`'s mobile number and texts it for a YES.
+    pub async fn add_phone(
+        &self,
+        caller: &Caller,
+        me: &Member,
+        raw: &str,
+        sms_reminders: bool,
+    ) -> Result<(), AppError> {
+        if self.sms.is_none() {
+            return Err(AppError::invalid(rules::NO_SMS));
+        }
+        let number = rules::normalise_phone(raw).map_err(AppError::invalid)?;
+        let now = self.clock.now();
+        let mut tx = self.pool.begin().await?;
+        if !store::set_phone(&mut tx, me.user_id, &number, sms_reminders, now).await? {
+            return Err(AppError::invalid(TAKEN));
+        }
+        self.text(&mut tx, me.user_id, "sms_verify", VERIFY).await?;
+        crate::accounts::store::audit(
+            &mut tx,
+            now,
+            Some(me.user_id),
+            "phone.added",
+            &caller.ip,
+            json!({ "number": masked(&number) }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn remove_phone(&self, caller: &Caller, me: &Member) -> Result<(), AppError> {
+        let now = self.clock.now();
+        let mut tx = self.pool.begin().await?;
+        store::remove_phone(&mut tx, me.user_id).await?;
+        crate::accounts::store::audit(
+            &mut tx,
+            now,
+            Some(me.user_id),
+            "phone.removed",
+            &caller.ip,
+            json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn set_sms_reminders(&self, me: &Member, on: bool) -> Result<(), AppError> {
+        let mut conn = self.pool.acquire().await?;
+        store::set_reminders(&mut conn, me.user_id, on).await?;
+        Ok(())
+    }
+
+    pub async fn phone_view(&self, me: &Member) -> Result<super::pages::PhoneView, AppError> {
+        let mut conn = self.pool.acquire().await?;
+        let phone = store::phone_of(&mut conn, me.user_id).await?;
+        let is_member = checkin_store::schedule(&mut conn, me.user_id)
+            .await?
+            .is_some();
+        Ok(super::pages::PhoneView {
+            available: self.sms.is_some(),
+            number: phone.as_ref().map(|p| p.number.clone()),
+            status: phone.as_ref().and_then(|p| PhoneStatus::parse(&p.status)),
+            sms_reminders: phone.as_ref().is_some_and(|p| p.sms_reminders),
+            is_member,
+        })
+    }
+
+    /// A text to our number (Twilio's inbound webhook, signature already checked).
+    /// Returns the reply to send, if any. A message id seen before changes nothing.
+    pub async fn sms_inbound(
+        &self,
+        from: &str,
+        body: &str,
+        message_sid: &str,
+    ) -> Result<Option<String>, AppError> {
+        let Ok(number) = rules::normalise_phone(from) else {
+            tracing::info!("a text from a number that could not be read was ignored");
+            return Ok(None);
+        };
+        let now = self.clock.now();
+        let mut tx = self.pool.begin().await?;
+        if message_sid.is_empty() || !store::first_time(&mut tx, message_sid, now).await? {
+            return Ok(None);
+        }
+        let Some(phone) = store::phone_by_number(&mut tx, &number).await? else {
+            tracing::info!(number = %masked(&number), "a text from a number no one has was ignored");
+            tx.commit().await?;
+            return Ok(None);
+        };
+        let user = phone.user_id;
+        let status = PhoneStatus::parse(&phone.status);
+        let reply = rules::read_reply(body);
+        let answer = match (reply, status) {
+            (Reply::Stop, _) => {
+                store::set_status(&mut tx, user, PhoneStatus::OptedOut.as_str(), now).await?;
+                self.tell_stopped(&mut tx, user, &number).await?;
+                // Twilio answers STOP itself; we add nothing.
+                None
+            }
+            (_, Some(PhoneStatus::OptedOut)) if reply != Reply::Start => None,
+            (Reply::Start, _) => {
+                store::restart(&mut tx, user).await?;
+                Some(STARTED.to_string())
+            }
+            (Reply::Help, _) => Some(HELP.to_string()),
+            (Reply::Yes, Some(PhoneStatus::Pending)) => {
+                store::set_status(&mut tx, user, PhoneStatus::Verified.as_str(), now).await?;
+                checkin_store::notify(
+                    &mut tx,
+                    &checkin_store::NewNotification {
+                        user,
+                        kind: "phone_verified",
+                        about: None,
+                        body: "Your mobile number is confirmed. Texts from Pruuf come to it now.",
+                        link: Some("/settings/alerts"),
+                    },
+                    now,
+                )
+                .await?;
+                Some(CONFIRMED.to_string())
+            }
+            (Reply::CheckIn, Some(PhoneStatus::Pending)) => Some(YES_FIRST.to_string()),
+            (Reply::CheckIn | Reply::Yes, Some(PhoneStatus::Verified)) => {
+                tx.commit().await?;
+                return Ok(Some(match self.check_in(user, Source::Sms).await {
+                    Ok(done) if done.already => format!(
+                        "You already checked in today at {}. Your family knows you're OK.",
+                        done.at
+                    ),
+                    Ok(_) => CHECKED_IN.to_string(),
+                    Err(AppError::Invalid(_)) => NO_CHECKIN.to_string(),
+                    Err(e) => return Err(e),
+                }));
+            }
+            _ => Some(NOT_UNDERSTOOD.to_string()),
+        };
+        tx.commit().await?;
+        Ok(answer)
+    }
+
+    /// The person is told, in the app and by email, that texts have stopped.
+    async fn tell_stopped(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        user: Uuid,
+        number: &str,
+    ) -> Result<(), sqlx::Error> {
+        let body = format!(
+            "You replied STOP, so Pruuf won\u{2019}t text your number ending {} any more. \
+             Alerts still reach you by email and on your devices. To have texts again, reply START.",
+            masked(number)
+        );
+        let now = self.clock.now();
+        checkin_store::notify(
+            tx,
+            &checkin_store::NewNotification {
+                user,
+                kind: "sms_stopped",
+                about: None,
+                body: &body,
+                link: Some("/settings/alerts"),
+            },
+            now,
+        )
+        .await?;
+        alert_store::insert_delivery(
+            tx,
+            &NewDelivery {
+                recipient: user,
+                member: user,
+                miss: None,
+                kind: "sms_stopped",
+                channel: "email",
+                payload: json!({ "title": "Texts from Pruuf are stopped", "body": body, "link": "/settings/alerts" }),
+            },
+            now,
+        )
+        .await
+    }
+
+    /// Twilio's status callback (signature already checked): records delivered or
+    /// failed on the delivery. An id we never sent is logged and ignored.
+    pub async fn sms_status(
+        &self,
+        message_sid: &str,
+        status: &str,
+        error_code: Option<&str>,
+    ) -> Result<(), AppError> {
+        let status: String = status
+            .chars()
+            .filter(|c| c.is_ascii_alphabetic())
+            .take(20)
+            .collect();
+        let error = error_code
+            .filter(|c| !c.is_empty() && c.chars().all(|d| d.is_ascii_digit()) && c.len() <= 6)
+            .map(|c| format!("Twilio reported {status} (error {c})"));
+        let found =
+            store::record_provider_status(&self.pool, message_sid, &status, error.as_deref())
+                .await?;
+        if found.is_none() {
+            tracing::info!("a Twilio status for a message we do not know was ignored");
+        }
+        Ok(())
+    }
+
+    /// The one reminder to reply YES, a day after the first text.
+    pub async fn verify_reminders(&self) -> Result<usize, sqlx::Error> {
+        let now = self.clock.now();
+        let mut tx = self.pool.begin().await?;
+        let due =
+            store::claim_verify_reminders(&mut tx, now - Duration::hours(24), now, 200).await?;
+        for (user, _) in &due {
+            self.text(&mut tx, *user, "sms_verify", VERIFY_AGAIN)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(due.len())
+    }
+
+    /// The SMS sender: the outbox's "sms" arm. Permanent Twilio errors about the
+    /// number mark it opted out or unusable (and the person is told).
+    pub async fn send_sms(&self, d: &ClaimedRow) -> Result<Option<String>, SendError> {
+        let Some(client) = self.sms.as_ref() else {
+            return Err(SendError::Permanent(
+                "SMS is not set up on this server".into(),
+            ));
+        };
+        let Some(number) = d.phone.as_deref() else {
+            return Err(SendError::Permanent("no confirmed mobile number".into()));
+        };
+        let text = |k: &str| d.payload[k].as_str().unwrap_or_default().to_string();
+        let link = text("link");
+        let body = if link.is_empty() {
+            text("body")
+        } else {
+            format!(
+                "Pruuf: {} {}{}",
+                text("body"),
+                self.settings.public_url.trim_end_matches('/'),
+                link
+            )
+        };
+        let callback = format!(
+            "{}/webhooks/twilio/status",
+            self.settings.public_url.trim_end_matches('/')
+        );
+        match client
+            .send(number, &rules::sms_text(&body), &callback)
+            .await
+        {
+            Ok(sid) => Ok(Some(sid)),
+            Err(not_sent) => {
+                let status = match not_sent.fate {
+                    NumberFate::OptedOut => Some(PhoneStatus::OptedOut),
+                    NumberFate::Unusable => Some(PhoneStatus::Unusable),
+                    NumberFate::Unchanged => None,
+                };
+                if let Some(status) = status {
+                    let marked = store::mark_number(&self.pool, number, status.as_str())
+                        .await
+                        .map_err(|_| SendError::Transient("the database did not answer".into()))?;
+                    if let (Some(user), PhoneStatus::OptedOut) = (marked, status) {
+                        let mut tx = self.pool.begin().await.map_err(|_| {
+                            SendError::Transient("the database did not answer".into())
+                        })?;
+                        let told = self.tell_stopped(&mut tx, user, number).await;
+                        if told.is_ok() {
+                            let _ = tx.commit().await;
+                        }
+                    }
+                }
+                Err(not_sent.error)
+            }
+        }
+    }
+}

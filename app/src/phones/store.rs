@@ -1,0 +1,184 @@
+//! Every SQL statement about mobile numbers and inbound texts (server only).
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PhoneRow {
+    pub user_id: Uuid,
+    pub number: String,
+    pub status: String,
+    pub sms_reminders: bool,
+    pub added_at: DateTime<Utc>,
+}
+
+pub async fn phone_of(conn: &mut PgConnection, user: Uuid) -> sqlx::Result<Option<PhoneRow>> {
+    sqlx::query_as(
+        "SELECT user_id, number, status, sms_reminders, added_at FROM phones WHERE user_id = $1",
+    )
+    .bind(user)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn phone_by_number(
+    conn: &mut PgConnection,
+    number: &str,
+) -> sqlx::Result<Option<PhoneRow>> {
+    sqlx::query_as(
+        "SELECT user_id, number, status, sms_reminders, added_at FROM phones WHERE number = $1 FOR UPDATE",
+    )
+    .bind(number)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Sets `user`'s number (pending until they reply YES). `false` when another
+/// person already has that number.
+pub async fn set_phone(
+    tx: &mut PgConnection,
+    user: Uuid,
+    number: &str,
+    sms_reminders: bool,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let taken: Option<Uuid> = sqlx::query_scalar("SELECT user_id FROM phones WHERE number = $1")
+        .bind(number)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if taken.is_some_and(|owner| owner != user) {
+        return Ok(false);
+    }
+    let done = sqlx::query(
+        "INSERT INTO phones (user_id, number, status, sms_reminders, added_at)
+         VALUES ($1, $2, 'pending', $3, $4)
+         ON CONFLICT (user_id) DO UPDATE SET number = $2, status = 'pending', sms_reminders = $3,
+             added_at = $4, verify_reminded_at = NULL, verified_at = NULL",
+    )
+    .bind(user)
+    .bind(number)
+    .bind(sms_reminders)
+    .bind(now)
+    .execute(&mut *tx)
+    .await;
+    match done {
+        Ok(_) => Ok(true),
+        // Someone else took the number in the meantime.
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn set_reminders(conn: &mut PgConnection, user: Uuid, on: bool) -> sqlx::Result<()> {
+    sqlx::query("UPDATE phones SET sms_reminders = $2 WHERE user_id = $1")
+        .bind(user)
+        .bind(on)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn remove_phone(conn: &mut PgConnection, user: Uuid) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM phones WHERE user_id = $1")
+        .bind(user)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_status(
+    conn: &mut PgConnection,
+    user: Uuid,
+    status: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE phones SET status = $2,
+             verified_at = CASE WHEN $2 = 'verified' THEN coalesce(verified_at, $3) ELSE verified_at END
+         WHERE user_id = $1",
+    )
+    .bind(user)
+    .bind(status)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// START after STOP: back to confirmed if it was confirmed, else waiting for YES.
+pub async fn restart(conn: &mut PgConnection, user: Uuid) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE phones SET status = CASE WHEN verified_at IS NULL THEN 'pending' ELSE 'verified' END
+         WHERE user_id = $1",
+    )
+    .bind(user)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks the number a delivery went to as opted out or unusable (Twilio said so).
+pub async fn mark_number(pool: &PgPool, number: &str, status: &str) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar("UPDATE phones SET status = $2 WHERE number = $1 RETURNING user_id")
+        .bind(number)
+        .bind(status)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Records an inbound text by Twilio's id; `false` when it was handled before.
+pub async fn first_time(
+    tx: &mut PgConnection,
+    message_sid: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO sms_inbound (message_sid, received_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(message_sid)
+    .bind(now)
+    .execute(tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Numbers still waiting for YES a day after the first text, not yet reminded;
+/// marks them reminded. Returns (user, number).
+pub async fn claim_verify_reminders(
+    tx: &mut PgConnection,
+    before: DateTime<Utc>,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> sqlx::Result<Vec<(Uuid, String)>> {
+    sqlx::query_as(
+        "UPDATE phones SET verify_reminded_at = $2
+         WHERE user_id IN (SELECT user_id FROM phones
+                           WHERE status = 'pending' AND verify_reminded_at IS NULL AND added_at <= $1
+                           ORDER BY added_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+         RETURNING user_id, number",
+    )
+    .bind(before)
+    .bind(now)
+    .bind(limit)
+    .fetch_all(tx)
+    .await
+}
+
+/// Records what Twilio's status callback said about a sent text. Returns the
+/// delivery's recipient when the id is ours.
+pub async fn record_provider_status(
+    pool: &PgPool,
+    provider_id: &str,
+    status: &str,
+    error: Option<&str>,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar(
+        "UPDATE deliveries SET provider_status = $2, last_error = coalesce($3, last_error)
+         WHERE provider_id = $1 AND channel = 'sms' RETURNING recipient_id",
+    )
+    .bind(provider_id)
+    .bind(status)
+    .bind(error)
+    .fetch_optional(pool)
+    .await
+}

@@ -1,0 +1,376 @@
+//! Text messages against the real database and the Twilio stand-in: alerts by
+//! text to confirmed numbers only, Twilio's permanent errors, signed webhooks,
+//! YES / STOP / START / HELP, and checking in by replying OK.
+use crate::alerts::{at, count, drain_all, family};
+use crate::common::{self, caller, World};
+use app::accounts::service::Member;
+use axum::Router;
+use pruuf_test_support::twilio::{FakeTwilio, Signed};
+use pruuf_test_support::{mailbox, Call, Reply};
+use sqlx::PgPool;
+
+const INBOUND: &str = "/webhooks/twilio/inbound";
+const STATUS: &str = "/webhooks/twilio/status";
+
+struct Sms {
+    w: World,
+    app: Router,
+    twilio: FakeTwilio,
+    origin: String,
+}
+
+async fn sms_world(pool: PgPool) -> Sms {
+    let twilio = FakeTwilio::start().await.expect("the Twilio stand-in");
+    let vars = twilio.vars();
+    let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let state = common::state(pool.clone(), common::config_with(true, &pairs));
+    let origin = state.config.public_origin.clone();
+    Sms {
+        w: World {
+            accounts: state.accounts.clone(),
+            pool,
+        },
+        app: server::router(state),
+        twilio,
+        origin,
+    }
+}
+
+impl Sms {
+    async fn post(&self, path: &str, signed: &Signed) -> Reply {
+        Call::new(http::Method::POST, path)
+            .header("x-twilio-signature", &signed.signature)
+            .form(&signed.pairs())
+            .send(&self.app)
+            .await
+    }
+
+    /// `from` texts `body` to our number; Twilio's webhook is signed for our URL.
+    async fn text(&self, from: &str, body: &str) -> Reply {
+        let signed = self
+            .twilio
+            .inbound(&format!("{}{INBOUND}", self.origin), from, body);
+        let r = self.post(INBOUND, &signed).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.header("content-type"), Some("text/xml; charset=utf-8"));
+        r
+    }
+
+    /// Adds `number` for `who` and replies YES to the text asking for it.
+    async fn confirmed(&self, who: &Member, number: &str) {
+        self.w
+            .accounts
+            .add_phone(&caller(), who, number, false)
+            .await
+            .expect("number added");
+        drain_all(&self.w.accounts).await;
+        let asked = self.twilio.sent_to(number);
+        assert_eq!(asked.len(), 1);
+        assert!(asked[0].body.contains("reply YES"), "{}", asked[0].body);
+        let r = self.text(number, "Yes").await;
+        assert!(r.body.contains("confirmed"), "{}", r.body);
+    }
+
+    async fn phone_status(&self, who: &Member) -> String {
+        sqlx::query_scalar("SELECT status FROM phones WHERE user_id = $1")
+            .bind(who.user_id)
+            .fetch_one(&self.w.pool)
+            .await
+            .expect("status")
+    }
+}
+
+const TOM: &str = "+14155552671";
+const ANN: &str = "+14155552672";
+const MUM: &str = "+14155552673";
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_missed_alert_goes_by_text_to_a_confirmed_contact_and_not_to_an_unconfirmed_one(
+    pool: PgPool,
+) {
+    let s = sms_world(pool).await;
+    let (_mum, tom, ann) = family(&s.w).await;
+    s.confirmed(&tom, TOM).await;
+    s.w.accounts
+        .add_phone(&caller(), &ann, ANN, false)
+        .await
+        .expect("Ann adds hers, and never replies");
+    s.w.accounts
+        .clock
+        .set(at("2026-11-26T20:16:00Z"))
+        .expect("clock");
+    let pass = s.w.accounts.detect().await.expect("pass");
+    assert_eq!(pass.deliveries, 3, "Tom: email and text; Ann: email");
+    drain_all(&s.w.accounts).await;
+    let to_tom = s.twilio.sent_to(TOM);
+    assert_eq!(to_tom.len(), 2, "the YES request, then the alert");
+    let alert = &to_tom[1];
+    assert!(
+        alert
+            .body
+            .starts_with("Pruuf: Mum hasn't checked in by 10:00 AM HST"),
+        "{}",
+        alert.body
+    );
+    assert!(alert.body.contains("/alerts/"), "{}", alert.body);
+    assert!(alert.body.is_ascii(), "plain ASCII: {}", alert.body);
+    assert_eq!(alert.from, FakeTwilio::FROM);
+    assert!(alert.status_callback.ends_with(STATUS));
+    assert_eq!(s.twilio.sent_to(ANN).len(), 1, "only the YES request");
+
+    // Twilio's status callback records the outcome on the delivery.
+    let signed = s.twilio.status(
+        &format!("{}{STATUS}", s.origin),
+        &alert.sid,
+        "delivered",
+        None,
+    );
+    assert_eq!(s.post(STATUS, &signed).await.status, 200);
+    let status: Option<String> =
+        sqlx::query_scalar("SELECT provider_status FROM deliveries WHERE provider_id = $1")
+            .bind(&alert.sid)
+            .fetch_one(&s.w.pool)
+            .await
+            .expect("row");
+    assert_eq!(status.as_deref(), Some("delivered"));
+    // A callback about a message we never sent changes nothing and is not an error.
+    let signed = s.twilio.status(
+        &format!("{}{STATUS}", s.origin),
+        "SMnotours",
+        "failed",
+        Some("30003"),
+    );
+    assert_eq!(s.post(STATUS, &signed).await.status, 200);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_permanent_twilio_error_ends_failed_and_visible_while_the_email_still_goes(pool: PgPool) {
+    let s = sms_world(pool).await;
+    let (_mum, tom, _ann) = family(&s.w).await;
+    s.confirmed(&tom, TOM).await;
+    s.twilio.script(TOM, &[(400, Some(21614))]); // not a mobile number
+    s.w.accounts
+        .clock
+        .set(at("2026-11-26T20:16:00Z"))
+        .expect("clock");
+    s.w.accounts.detect().await.expect("pass");
+    drain_all(&s.w.accounts).await;
+    let (status, error): (String, Option<String>) = sqlx::query_as(
+        "SELECT status, last_error FROM deliveries WHERE channel = 'sms' AND kind = 'missed'",
+    )
+    .fetch_one(&s.w.pool)
+    .await
+    .expect("row");
+    assert_eq!(status, "failed");
+    assert!(
+        error.as_deref().unwrap_or_default().contains("21614"),
+        "{error:?}"
+    );
+    assert_eq!(s.phone_status(&tom).await, "unusable");
+    let mails = mailbox::to(&tom.email).await;
+    assert!(mails
+        .iter()
+        .any(|m| m["subject"] == "Mum hasn\u{2019}t checked in today"));
+    // The alert page shows Tom the failed text beside the sent email.
+    let miss: uuid::Uuid = sqlx::query_scalar("SELECT id FROM misses")
+        .fetch_one(&s.w.pool)
+        .await
+        .expect("miss");
+    let view = s.w.accounts.alert_view(&tom, miss).await.expect("view");
+    let trail = view.trail.join(" | ");
+    assert!(
+        trail.contains("by text message: could not be sent"),
+        "{trail}"
+    );
+    assert!(trail.contains("by email: sent"), "{trail}");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_forged_or_missing_signature_is_refused_on_both_webhooks(pool: PgPool) {
+    let s = sms_world(pool).await;
+    let (mum, _tom, _ann) = family(&s.w).await;
+    s.confirmed(&mum, MUM).await;
+    let url = format!("{}{INBOUND}", s.origin);
+    let good = s.twilio.inbound(&url, MUM, "OK");
+    let elsewhere = s
+        .twilio
+        .inbound("https://evil.example/hook", MUM, "OK")
+        .signature;
+    for (what, signature) in [
+        ("no signature", None),
+        ("a made-up one", Some("bm90IGEgc2lnbmF0dXJl")),
+        ("not base64", Some("%%%")),
+        ("signed for another URL", Some(elsewhere.as_str())),
+    ] {
+        let mut call = Call::new(http::Method::POST, INBOUND).form(&good.pairs());
+        if let Some(sig) = &signature {
+            call = call.header("x-twilio-signature", sig);
+        }
+        let r = call.send(&s.app).await;
+        assert_eq!(r.status, 403, "{what}");
+    }
+    // A signed form whose body was changed on the way.
+    let mut tampered = s.twilio.inbound(&url, MUM, "HELP");
+    tampered.form[4].1 = "OK".into();
+    assert_eq!(s.post(INBOUND, &tampered).await.status, 403);
+    let status = s
+        .twilio
+        .status(&format!("{}{STATUS}", s.origin), "SM1", "failed", None);
+    let forged = Call::new(http::Method::POST, STATUS)
+        .header("x-twilio-signature", "AAAA")
+        .form(&status.pairs())
+        .send(&s.app)
+        .await;
+    assert_eq!(forged.status, 403);
+    assert_eq!(count(&s.w.pool, "SELECT count(*) FROM checkins").await, 0);
+    // Twilio posts without our Origin and is not refused for that; the signed one works.
+    let r = s.post(INBOUND, &good).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(count(&s.w.pool, "SELECT count(*) FROM checkins").await, 1);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn yes_confirms_stop_opts_out_start_resumes_and_help_answers(pool: PgPool) {
+    let s = sms_world(pool).await;
+    let (_mum, tom, _ann) = family(&s.w).await;
+    s.w.accounts
+        .add_phone(&caller(), &tom, TOM, false)
+        .await
+        .expect("added");
+    assert_eq!(s.phone_status(&tom).await, "pending");
+    let r = s.text(TOM, "ok").await;
+    assert!(r.body.contains("reply YES first"), "{}", r.body);
+    let r = s.text(TOM, " YES! ").await;
+    assert!(r.body.contains("confirmed"), "{}", r.body);
+    assert_eq!(s.phone_status(&tom).await, "verified");
+    let r = s.text(TOM, "help").await;
+    assert!(r.body.contains("Reply OK to check in"), "{}", r.body);
+
+    let r = s.text(TOM, "STOP").await;
+    assert!(!r.body.contains("<Message>"), "Twilio answers STOP itself");
+    assert_eq!(s.phone_status(&tom).await, "opted_out");
+    drain_all(&s.w.accounts).await;
+    let mails = mailbox::to(&tom.email).await;
+    assert!(mails
+        .iter()
+        .any(|m| m["subject"] == "Texts from Pruuf are stopped"));
+    let notes = s.w.accounts.notifications(&tom).await.expect("notes");
+    assert!(notes.iter().any(|n| n.body.contains("You replied STOP")));
+    // No alert text while opted out.
+    s.w.accounts
+        .clock
+        .set(at("2026-11-26T20:16:00Z"))
+        .expect("clock");
+    s.w.accounts.detect().await.expect("pass");
+    drain_all(&s.w.accounts).await;
+    assert_eq!(
+        count(
+            &s.w.pool,
+            "SELECT count(*) FROM deliveries WHERE channel = 'sms' AND kind = 'missed'"
+        )
+        .await,
+        0
+    );
+    let r = s.text(TOM, "START").await;
+    assert!(r.body.contains("texts from Pruuf again"), "{}", r.body);
+    assert_eq!(s.phone_status(&tom).await, "verified");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn ok_from_a_members_confirmed_phone_checks_in_once_even_sent_three_times(pool: PgPool) {
+    let s = sms_world(pool).await;
+    let (mum, _tom, _ann) = family(&s.w).await; // 8:00 AM in Honolulu
+    s.confirmed(&mum, MUM).await;
+    let first = s.text(MUM, "I\u{2019}m OK").await;
+    assert!(
+        first.body.contains("your family has been told you're OK"),
+        "{}",
+        first.body
+    );
+    let again = s.text(MUM, "OK").await;
+    assert!(
+        again
+            .body
+            .contains("You already checked in today at 8:00 AM"),
+        "{}",
+        again.body
+    );
+    s.text(MUM, "ok").await;
+    // Twilio delivering the same message twice: handled once.
+    let url = format!("{}{INBOUND}", s.origin);
+    let repeat = s.twilio.inbound_with_id(&url, MUM, "OK", "SMrepeat");
+    assert!(s.post(INBOUND, &repeat).await.body.contains("<Message>"));
+    assert!(!s.post(INBOUND, &repeat).await.body.contains("<Message>"));
+    let sources: Vec<String> = sqlx::query_scalar("SELECT source FROM checkins")
+        .fetch_all(&s.w.pool)
+        .await
+        .expect("rows");
+    assert_eq!(sources, ["sms"]);
+
+    // Odd input is answered, not a crash; an unknown number is ignored.
+    let long = "x".repeat(1600);
+    assert!(s.text(MUM, &long).await.body.contains("didn't understand"));
+    assert!(s
+        .text(MUM, "\u{1f44d}\u{1f3fd} okay?? \u{202e}")
+        .await
+        .body
+        .contains("<Response>"));
+    let stranger = s.text("+14155550000", "OK").await;
+    assert!(!stranger.body.contains("<Message>"));
+    assert_eq!(count(&s.w.pool, "SELECT count(*) FROM checkins").await, 1);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn numbers_are_checked_kept_in_e164_and_have_one_owner(pool: PgPool) {
+    let s = sms_world(pool).await;
+    let (mum, tom, _ann) = family(&s.w).await;
+    for bad in ["12", "call me", "+1 555 0100 000"] {
+        let e = s.w.accounts.add_phone(&caller(), &tom, bad, false).await;
+        assert!(matches!(e, Err(app::error::AppError::Invalid(_))), "{bad}");
+    }
+    s.w.accounts
+        .add_phone(&caller(), &tom, "(415) 555-2671", false)
+        .await
+        .expect("added");
+    let number: String = sqlx::query_scalar("SELECT number FROM phones")
+        .fetch_one(&s.w.pool)
+        .await
+        .expect("row");
+    assert_eq!(number, TOM);
+    let taken = s.w.accounts.add_phone(&caller(), &mum, TOM, false).await;
+    assert!(matches!(taken, Err(app::error::AppError::Invalid(m)) if m.contains("already used")));
+
+    // A Member's text reminder, when chosen, comes at deadline - lead.
+    s.w.accounts
+        .add_phone(&caller(), &mum, MUM, true)
+        .await
+        .expect("added");
+    drain_all(&s.w.accounts).await;
+    s.text(MUM, "yes").await;
+    s.w.accounts
+        .clock
+        .set(at("2026-11-26T19:00:00Z"))
+        .expect("clock");
+    let pass = s.w.accounts.detect().await.expect("pass");
+    assert_eq!(pass.reminders_sent, 1);
+    drain_all(&s.w.accounts).await;
+    let texts = s.twilio.sent_to(MUM);
+    assert!(
+        texts
+            .last()
+            .is_some_and(|t| t.body.contains("Reply OK to this text")),
+        "{texts:?}"
+    );
+    // The one reminder to reply YES, a day on, for a number still waiting.
+    s.w.accounts
+        .clock
+        .set(at("2026-11-27T18:30:00Z"))
+        .expect("clock");
+    s.w.accounts.detect().await.expect("pass");
+    drain_all(&s.w.accounts).await;
+    s.w.accounts.detect().await.expect("pass");
+    drain_all(&s.w.accounts).await;
+    let to_tom = s.twilio.sent_to(TOM);
+    assert_eq!(to_tom.len(), 2, "{to_tom:?}");
+    assert!(to_tom[1].body.contains("still need your YES"));
+}

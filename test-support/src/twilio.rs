@@ -1,0 +1,272 @@
+//! A stand-in for Twilio on 127.0.0.1 that speaks its Messages API the way the
+//! real one does: `POST /2010-04-01/Accounts/{sid}/Messages.json`, form-encoded,
+//! HTTP basic auth with the account SID and auth token; it answers 201 with the
+//! message's JSON (`sid` "SM…", `status` "queued"), or Twilio's error JSON
+//! (`code`, `message`, `status`) when a test scripts one for a number. It also
+//! makes the signed requests Twilio sends to our webhooks (an inbound text, a
+//! status callback), signed as Twilio signs them (HMAC-SHA1 with the auth token
+//! over the URL and the sorted parameters); this is its own implementation, not
+//! the app's.
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use serde_json::json;
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// One text the stand-in took.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub sid: String,
+    pub to: String,
+    pub from: String,
+    pub body: String,
+    pub status_callback: String,
+}
+
+#[derive(Default)]
+struct Inner {
+    sent: Vec<Sent>,
+    /// (HTTP status, Twilio error code) to answer next, per number (then 201).
+    scripted: HashMap<String, VecDeque<(u16, Option<i64>)>>,
+}
+
+#[derive(Clone)]
+pub struct FakeTwilio {
+    pub addr: SocketAddr,
+    pub account_sid: String,
+    pub auth_token: String,
+    inner: Arc<Mutex<Inner>>,
+    counter: Arc<AtomicU64>,
+}
+
+/// A signed webhook request: the form and its `X-Twilio-Signature`.
+pub struct Signed {
+    pub form: Vec<(String, String)>,
+    pub signature: String,
+}
+
+impl Signed {
+    pub fn pairs(&self) -> Vec<(&str, &str)> {
+        self.form
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+}
+
+impl FakeTwilio {
+    pub const ACCOUNT_SID: &'static str = "ACtest0000000000000000000000000000";
+    pub const AUTH_TOKEN: &'static str = "test-auth-token-0123456789abcdef";
+    /// Our number at the stand-in (Twilio's own test number).
+    pub const FROM: &'static str = "+15005550006";
+
+    pub async fn start() -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let fake = FakeTwilio {
+            addr: listener.local_addr()?,
+            account_sid: Self::ACCOUNT_SID.into(),
+            auth_token: Self::AUTH_TOKEN.into(),
+            inner: Arc::default(),
+            counter: Arc::default(),
+        };
+        let app = Router::new()
+            .route("/2010-04-01/Accounts/{sid}/Messages.json", post(messages))
+            .with_state(fake.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(fake)
+    }
+
+    /// The base URL to configure as PRUUF_TWILIO_API_URL.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The variables that point the app at this stand-in.
+    pub fn vars(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("PRUUF_TWILIO_ACCOUNT_SID", self.account_sid.clone()),
+            ("PRUUF_TWILIO_AUTH_TOKEN", self.auth_token.clone()),
+            ("PRUUF_TWILIO_FROM", Self::FROM.to_string()),
+            ("PRUUF_TWILIO_API_URL", self.url()),
+        ]
+    }
+
+    pub fn sent(&self) -> Vec<Sent> {
+        self.inner
+            .lock()
+            .map(|i| i.sent.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn sent_to(&self, number: &str) -> Vec<Sent> {
+        self.sent().into_iter().filter(|s| s.to == number).collect()
+    }
+
+    /// The next answers for texts to `number`, e.g. `[(400, Some(21211))]`.
+    pub fn script(&self, number: &str, answers: &[(u16, Option<i64>)]) {
+        if let Ok(mut i) = self.inner.lock() {
+            i.scripted
+                .entry(number.to_string())
+                .or_default()
+                .extend(answers.iter().copied());
+        }
+    }
+
+    fn next_sid(&self, prefix: &str) -> String {
+        let n = self.counter.fetch_add(1, Ordering::SeqCst);
+        format!("{prefix}{n:032x}")
+    }
+
+    /// Twilio's signature, computed here independently of the app.
+    pub fn sign(&self, url: &str, form: &[(String, String)]) -> String {
+        let mut pairs: Vec<&(String, String)> = form.iter().collect();
+        pairs.sort();
+        let mut data = url.to_string();
+        for (k, v) in pairs {
+            data.push_str(k);
+            data.push_str(v);
+        }
+        let mut mac = Hmac::<sha1::Sha1>::new_from_slice(self.auth_token.as_bytes())
+            .expect("HMAC takes any key");
+        mac.update(data.as_bytes());
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    }
+
+    /// An inbound text from `from` to our number, as Twilio posts it to `url`.
+    pub fn inbound(&self, url: &str, from: &str, body: &str) -> Signed {
+        self.inbound_with_id(url, from, body, &self.next_sid("SM"))
+    }
+
+    /// The same, with a given message id (Twilio retrying a webhook).
+    pub fn inbound_with_id(&self, url: &str, from: &str, body: &str, sid: &str) -> Signed {
+        let form: Vec<(String, String)> = [
+            ("MessageSid", sid),
+            ("AccountSid", self.account_sid.as_str()),
+            ("From", from),
+            ("To", Self::FROM),
+            ("Body", body),
+            ("NumMedia", "0"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let signature = self.sign(url, &form);
+        Signed { form, signature }
+    }
+
+    /// A status callback for a text we sent.
+    pub fn status(&self, url: &str, sid: &str, status: &str, error_code: Option<&str>) -> Signed {
+        let mut form: Vec<(String, String)> = [
+            ("MessageSid", sid),
+            ("AccountSid", self.account_sid.as_str()),
+            ("MessageStatus", status),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        if let Some(code) = error_code {
+            form.push(("ErrorCode".into(), code.into()));
+        }
+        let signature = self.sign(url, &form);
+        Signed { form, signature }
+    }
+}
+
+async fn messages(
+    State(fake): State<FakeTwilio>,
+    Path(sid): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{}", fake.account_sid, fake.auth_token))
+    );
+    let authorised = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == expected);
+    if sid != fake.account_sid || !authorised {
+        return error(401, 20003, "Authenticate");
+    }
+    let form: HashMap<String, String> = url_decode(&body);
+    let get = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let to = get("To");
+    if to.is_empty() || get("Body").is_empty() {
+        return error(400, 21602, "Message body is required.");
+    }
+    let scripted = fake
+        .inner
+        .lock()
+        .ok()
+        .and_then(|mut i| i.scripted.get_mut(&to).and_then(VecDeque::pop_front));
+    if let Some((status, code)) = scripted {
+        return error(status, code.unwrap_or(20500), "scripted failure");
+    }
+    let message = Sent {
+        sid: fake.next_sid("SM"),
+        to: to.clone(),
+        from: get("From"),
+        body: get("Body"),
+        status_callback: get("StatusCallback"),
+    };
+    let answer = json!({
+        "sid": message.sid, "status": "queued", "to": message.to, "from": message.from,
+        "body": message.body, "num_segments": "1", "account_sid": fake.account_sid,
+    });
+    if let Ok(mut i) = fake.inner.lock() {
+        i.sent.push(message);
+    }
+    (StatusCode::CREATED, Json(answer)).into_response()
+}
+
+fn error(status: u16, code: i64, message: &str) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    (
+        status,
+        Json(json!({ "code": code, "message": message, "more_info": format!("https://www.twilio.com/docs/errors/{code}"), "status": status.as_u16() })),
+    )
+        .into_response()
+}
+
+fn url_decode(body: &[u8]) -> HashMap<String, String> {
+    let text = String::from_utf8_lossy(body);
+    text.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                Ok(b) => {
+                    out.push(b);
+                    i += 2;
+                }
+                Err(_) => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
