@@ -57,6 +57,15 @@ export default defineConfig({
       // Every browser of the suite shares 127.0.0.1; the real limit (20) is
       // covered by the integration tests.
       PRUUF_IP_LIMIT_PER_HOUR: '100000',
+      // Texts go to the Twilio stand-in when scripts/test.sh started one.
+      ...(process.env.PRUUF_TWILIO_API_URL
+        ? {
+            PRUUF_TWILIO_ACCOUNT_SID: process.env.PRUUF_TWILIO_ACCOUNT_SID!,
+            PRUUF_TWILIO_AUTH_TOKEN: process.env.PRUUF_TWILIO_AUTH_TOKEN!,
+            PRUUF_TWILIO_FROM: process.env.PRUUF_TWILIO_FROM!,
+            PRUUF_TWILIO_API_URL: process.env.PRUUF_TWILIO_API_URL,
+          }
+        : {}),
     },
   },
 });

@@ -184,7 +184,26 @@ throwaway_services() {
   maildev_start "$(free_port)" "$(free_port)" "$MAIL_DIR"
 }
 
+# start_fake_twilio APP_URL: builds and starts the Twilio stand-in (test-support)
+# on a free port, posting webhooks to APP_URL; exports the PRUUF_TWILIO_* variables
+# that point Pruuf at it, and PRUUF_FAKE_TWILIO (its base URL). Stopped on exit.
+start_fake_twilio() {
+  local app_url=$1
+  env CARGO_TARGET_DIR="$ROOT/target/native" cargo build --locked -q -p pruuf-test-support --bin fake-twilio
+  local port; port="$(free_port)"
+  FAKE_TWILIO_ADDR="127.0.0.1:$port" FAKE_TWILIO_APP_URL="$app_url" \
+    "$ROOT/target/native/debug/fake-twilio" > "$ROOT/target/fake-twilio.log" 2>&1 &
+  FAKE_TWILIO_PID=$!
+  while IFS='=' read -r key value; do
+    case "$key" in PRUUF_TWILIO_*) export "$key=$value" ;; esac
+  done < <(for _ in $(seq 1 100); do grep -q "texts it took" "$ROOT/target/fake-twilio.log" 2>/dev/null && break; sleep 0.1; done; cat "$ROOT/target/fake-twilio.log")
+  [ -n "${PRUUF_TWILIO_API_URL:-}" ] || die "the Twilio stand-in did not start (see target/fake-twilio.log)"
+  export PRUUF_FAKE_TWILIO="$PRUUF_TWILIO_API_URL"
+  note "Twilio stand-in at $PRUUF_FAKE_TWILIO"
+}
+
 throwaway_cleanup() {
+  [ -n "${FAKE_TWILIO_PID:-}" ] && kill "$FAKE_TWILIO_PID" 2>/dev/null || true
   [ -n "${MAILDEV_PID:-}" ] && kill "$MAILDEV_PID" 2>/dev/null || true
   pg_stop "$PG_DATA"
   rm -rf "$PG_DATA" "$MAIL_DIR"

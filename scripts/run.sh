@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs Pruuf locally: installs what is missing, starts a local PostgreSQL (data kept
-# in .data/) and a mail catcher (http://127.0.0.1:1080), applies the migrations,
+# in .data/), a mail catcher (http://127.0.0.1:1080) and a Twilio stand-in, applies the migrations,
 # builds, and serves http://127.0.0.1:3000.
 #   scripts/run.sh           release build, served by the server binary
 #   scripts/run.sh --watch   `cargo leptos watch` (rebuilds on change) on the same database
@@ -20,6 +20,11 @@ note "stop it with: scripts/dev-db.sh stop"
 say "Local mail catcher (every mail the app sends lands here)"
 maildev_start 1025 1080 "$ROOT/.data/mail"
 note "read the mail at http://127.0.0.1:1080"
+
+say "Local Twilio stand-in (every text the app sends lands here)"
+start_fake_twilio "http://127.0.0.1:3000"
+note "texts sent: $PRUUF_FAKE_TWILIO/__fake/messages"
+note "reply as a phone: curl -X POST $PRUUF_FAKE_TWILIO/__fake/inbound -H 'content-type: application/json' -d '{\"from\":\"+14155552671\",\"body\":\"YES\"}'"
 
 if [ "${1:-}" = "--watch" ]; then
   say "cargo leptos watch (Ctrl-C to stop)"

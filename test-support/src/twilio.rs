@@ -68,7 +68,15 @@ impl FakeTwilio {
     pub const FROM: &'static str = "+15005550006";
 
     pub async fn start() -> std::io::Result<Self> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        Self::start_on("127.0.0.1:0", None).await
+    }
+
+    /// Listens on `addr`. With `app_url` (the app's public URL) it also answers
+    /// `GET /__fake/messages` (what it took, as JSON) and `POST /__fake/inbound`
+    /// (`{"from": …, "body": …}`: posts a signed inbound text to the app), for
+    /// the local run and the end-to-end tests.
+    pub async fn start_on(addr: &str, app_url: Option<String>) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
         let fake = FakeTwilio {
             addr: listener.local_addr()?,
             account_sid: Self::ACCOUNT_SID.into(),
@@ -76,9 +84,12 @@ impl FakeTwilio {
             inner: Arc::default(),
             counter: Arc::default(),
         };
-        let app = Router::new()
+        let mut app = Router::new()
             .route("/2010-04-01/Accounts/{sid}/Messages.json", post(messages))
             .with_state(fake.clone());
+        if let Some(url) = app_url {
+            app = app.merge(control::routes(fake.clone(), url));
+        }
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
@@ -269,4 +280,80 @@ fn percent_decode(s: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The stand-in's own controls, for the local run and the end-to-end tests.
+mod control {
+    use super::FakeTwilio;
+    use axum::extract::State;
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    use axum::routing::{get, post};
+    use axum::{Json, Router};
+    use serde_json::{json, Value};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    pub fn routes(fake: FakeTwilio, app_url: String) -> Router {
+        Router::new()
+            .route("/__fake/messages", get(messages))
+            .route("/__fake/inbound", post(inbound))
+            .with_state((fake, app_url))
+    }
+
+    async fn messages(State((fake, _)): State<(FakeTwilio, String)>) -> Json<Value> {
+        Json(Value::Array(
+            fake.sent()
+                .into_iter()
+                .map(|s| json!({ "sid": s.sid, "to": s.to, "from": s.from, "body": s.body }))
+                .collect(),
+        ))
+    }
+
+    /// Posts a signed inbound text to the app, as Twilio would; answers the app's
+    /// status and TwiML.
+    async fn inbound(
+        State((fake, app_url)): State<(FakeTwilio, String)>,
+        Json(text): Json<Value>,
+    ) -> impl IntoResponse {
+        let from = text["from"].as_str().unwrap_or_default();
+        let body = text["body"].as_str().unwrap_or_default();
+        let url = format!("{}/webhooks/twilio/inbound", app_url.trim_end_matches('/'));
+        let signed = fake.inbound(&url, from, body);
+        match post_form(&url, &signed.form, &signed.signature).await {
+            Ok((status, reply)) => (StatusCode::OK, Json(json!({ "status": status, "reply": reply }))),
+            Err(e) => (StatusCode::BAD_GATEWAY, Json(json!({ "error": e.to_string() }))),
+        }
+    }
+
+    /// A plain HTTP/1.1 POST to a local `http://host:port/path`.
+    async fn post_form(
+        url: &str,
+        form: &[(String, String)],
+        signature: &str,
+    ) -> std::io::Result<(u16, String)> {
+        let rest = url.strip_prefix("http://").ok_or_else(|| std::io::Error::other("http only"))?;
+        let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", crate::encode(k), crate::encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let request = format!(
+            "POST /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+             X-Twilio-Signature: {signature}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let mut stream = tokio::net::TcpStream::connect(host).await?;
+        stream.write_all(request.as_bytes()).await?;
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await?;
+        let answer = String::from_utf8_lossy(&answer).into_owned();
+        let status = answer
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let reply = answer.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+        Ok((status, reply))
+    }
 }

@@ -1,0 +1,65 @@
+import { test, expect } from '@playwright/test';
+import { expectNoAxeViolations, freshEmail, hydrated, invite, joinFromInvite, signUp } from './support';
+
+// scripts/test.sh starts the Twilio stand-in (test-support's fake-twilio) and
+// points the server at it.
+const fake = process.env.PRUUF_FAKE_TWILIO;
+
+async function textsTo(number: string): Promise<string[]> {
+  const sent = (await (await fetch(`${fake}/__fake/messages`)).json()) as Array<{ to: string; body: string }>;
+  return sent.filter((m) => m.to === number).map((m) => m.body);
+}
+
+/** A text from `from` to Pruuf, through the stand-in (signed as Twilio signs). */
+async function reply(from: string, body: string): Promise<string> {
+  const answer = await fetch(`${fake}/__fake/inbound`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ from, body }),
+  });
+  const json = (await answer.json()) as { status: number; reply: string };
+  expect(json.status).toBe(200);
+  return json.reply;
+}
+
+test('a Member adds a mobile number, confirms it by replying YES, and checks in by replying OK', async ({
+  browser,
+}) => {
+  test.setTimeout(150_000);
+  expect(fake, 'PRUUF_FAKE_TWILIO: run through scripts/test.sh').toBeTruthy();
+  const tom = await (await browser.newContext()).newPage();
+  await signUp(tom, freshEmail('tom'), '2580');
+  const mumEmail = freshEmail('mum');
+  await invite(tom, 'Mum', mumEmail);
+  const mum = await joinFromInvite(browser, mumEmail, 'Pacific/Honolulu');
+  await mum.goto('/schedule');
+  await hydrated(mum);
+  await mum.getByRole('button', { name: 'Save my check-in time' }).click();
+  await expect(mum.locator('.notice-text')).toContainText('Your check-in time is saved');
+
+  // A number no one else has, typed the way people type them.
+  const local = `415555${2000 + Math.floor(Math.random() * 7000)}`;
+  const e164 = `+1${local}`;
+  await mum.goto('/settings/alerts');
+  await hydrated(mum);
+  await expect(mum.getByRole('heading', { name: 'Text messages' })).toBeVisible();
+  await mum.getByLabel('Your mobile number').fill('12');
+  await mum.getByRole('button', { name: 'Text me to confirm' }).click();
+  await expect(mum.locator('#phone-error')).toContainText('Please enter a mobile number');
+  await mum.getByLabel('Your mobile number').fill(`(${local.slice(0, 3)}) ${local.slice(3, 6)}-${local.slice(6)}`);
+  await mum.getByRole('button', { name: 'Text me to confirm' }).click();
+  await expect(mum.getByText('Waiting for you to reply YES to our text.')).toBeVisible();
+  await expect(mum.getByText(e164)).toBeVisible();
+  await expect.poll(() => textsTo(e164), { timeout: 30_000 }).toEqual([
+    'Pruuf: reply YES to confirm this number for Pruuf. Reply STOP to opt out.',
+  ]);
+
+  expect(await reply(e164, 'yes')).toContain('This number is confirmed for Pruuf');
+  await mum.reload();
+  await expect(mum.getByText('Confirmed. Texts come to this number.')).toBeVisible();
+  await expectNoAxeViolations(mum);
+
+  expect(await reply(e164, 'OK')).toContain('your family has been told you');
+  await tom.goto('/home');
+  await expect(tom.locator('li.watched .badge')).toHaveText('Checked in');
+});
