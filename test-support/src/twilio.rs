@@ -320,8 +320,14 @@ mod control {
         let url = format!("{}/webhooks/twilio/inbound", app_url.trim_end_matches('/'));
         let signed = fake.inbound(&url, from, body);
         match post_form(&url, &signed.form, &signed.signature).await {
-            Ok((status, reply)) => (StatusCode::OK, Json(json!({ "status": status, "reply": reply }))),
-            Err(e) => (StatusCode::BAD_GATEWAY, Json(json!({ "error": e.to_string() }))),
+            Ok((status, reply)) => (
+                StatusCode::OK,
+                Json(json!({ "status": status, "reply": reply })),
+            ),
+            Err(e) => (
+                StatusCode::BAD_GATEWAY,
+                Json(json!({ "error": e.to_string() })),
+            ),
         }
     }
 
@@ -331,7 +337,9 @@ mod control {
         form: &[(String, String)],
         signature: &str,
     ) -> std::io::Result<(u16, String)> {
-        let rest = url.strip_prefix("http://").ok_or_else(|| std::io::Error::other("http only"))?;
+        let rest = url
+            .strip_prefix("http://")
+            .ok_or_else(|| std::io::Error::other("http only"))?;
         let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
         let body = form
             .iter()
@@ -353,7 +361,10 @@ mod control {
             .nth(1)
             .and_then(|s| s.parse().ok())
             .unwrap_or(0);
-        let reply = answer.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+        let reply = answer
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
         Ok((status, reply))
     }
 }

@@ -76,6 +76,24 @@ fn token_hash(token: &str) -> String {
         .collect()
 }
 
+/// For a batch of (Member, zone, deadline): each zone, the Members, each
+/// deadline's local day, and whether they checked in or paused that day (one
+/// statement for the batch).
+async fn day_facts_of<'a>(
+    tx: &mut PgConnection,
+    due: impl Iterator<Item = (Uuid, &'a str, DateTime<Utc>)>,
+) -> Result<(Vec<Tz>, Vec<Uuid>, Vec<NaiveDate>, Vec<(Uuid, bool, bool)>), sqlx::Error> {
+    let (mut zones, mut members, mut days) = (Vec::new(), Vec::new(), Vec::new());
+    for (member, zone, deadline) in due {
+        let zone = zone_of(zone);
+        zones.push(zone);
+        members.push(member);
+        days.push(time::local_day(deadline, zone));
+    }
+    let facts = store::day_facts(tx, &members, &days).await?;
+    Ok((zones, members, days, facts))
+}
+
 /// The words of one message, the same for every channel; each sender lays them out.
 fn payload(title: &str, body: &str, link: &str) -> serde_json::Value {
     json!({ "title": title, "body": body, "link": link })
@@ -96,14 +114,12 @@ impl Accounts {
                 break;
             }
             pass.looked_at += due.len();
-            let zones: Vec<Tz> = due.iter().map(|d| zone_of(&d.time_zone)).collect();
-            let members: Vec<Uuid> = due.iter().map(|d| d.member_id).collect();
-            let days: Vec<NaiveDate> = due
-                .iter()
-                .zip(&zones)
-                .map(|(d, z)| time::local_day(d.next_deadline, *z))
-                .collect();
-            let facts = store::day_facts(&mut tx, &members, &days).await?;
+            let (zones, members, days, facts) = day_facts_of(
+                &mut tx,
+                due.iter()
+                    .map(|d| (d.member_id, d.time_zone.as_str(), d.next_deadline)),
+            )
+            .await?;
             let (mut miss_members, mut miss_days, mut miss_deadlines) =
                 (Vec::new(), Vec::new(), Vec::new());
             for ((d, day), (_, checked_in, paused)) in due.iter().zip(&days).zip(&facts) {
@@ -190,14 +206,12 @@ impl Accounts {
                 tx.commit().await?;
                 break;
             }
-            let zones: Vec<Tz> = due.iter().map(|d| zone_of(&d.time_zone)).collect();
-            let members: Vec<Uuid> = due.iter().map(|d| d.member_id).collect();
-            let days: Vec<NaiveDate> = due
-                .iter()
-                .zip(&zones)
-                .map(|(d, z)| time::local_day(d.next_deadline, *z))
-                .collect();
-            let facts = store::day_facts(&mut tx, &members, &days).await?;
+            let (zones, _, days, facts) = day_facts_of(
+                &mut tx,
+                due.iter()
+                    .map(|d| (d.member_id, d.time_zone.as_str(), d.next_deadline)),
+            )
+            .await?;
             let mut rows = Vec::new();
             let mut tokens = Vec::new();
             for ((d, day), (_, checked_in, paused)) in due.iter().zip(&days).zip(&facts) {

@@ -7,7 +7,8 @@ use pruuf_test_support::twilio::FakeTwilio;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> std::io::Result<()> {
     let addr = std::env::var("FAKE_TWILIO_ADDR").unwrap_or_else(|_| "127.0.0.1:1090".into());
-    let app = std::env::var("FAKE_TWILIO_APP_URL").unwrap_or_else(|_| "http://127.0.0.1:3000".into());
+    let app =
+        std::env::var("FAKE_TWILIO_APP_URL").unwrap_or_else(|_| "http://127.0.0.1:3000".into());
     let fake = FakeTwilio::start_on(&addr, Some(app)).await?;
     for (k, v) in fake.vars() {
         println!("{k}={v}");
