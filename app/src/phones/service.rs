@@ -20,7 +20,14 @@ const VERIFY: &str = "Pruuf: reply YES to confirm this number for Pruuf. Reply S
 const VERIFY_AGAIN: &str =
     "Pruuf: we still need your YES to confirm this number. Reply YES to confirm, or STOP to opt out.";
 const CONFIRMED: &str = "Thanks! This number is confirmed for Pruuf.";
-const CHECKED_IN: &str = "Thanks - your family has been told you're OK.";
+/// "Thanks, Mum - your family has been told you're OK." (the name their family
+/// uses for them, as typed: O'Brien, José).
+fn checked_in_words(name: Option<&str>) -> String {
+    match name {
+        Some(n) => format!("Thanks, {n} - your family has been told you're OK."),
+        None => "Thanks - your family has been told you're OK.".to_string(),
+    }
+}
 const YES_FIRST: &str = "Please reply YES first to confirm this number for Pruuf.";
 const NO_CHECKIN: &str = "You don't have a daily check-in with Pruuf. Reply HELP for help.";
 const NOT_UNDERSTOOD: &str = "Sorry, we didn't understand. Reply OK to check in, or HELP for help.";
@@ -195,7 +202,11 @@ impl Accounts {
                         "You already checked in today at {}. Your family knows you're OK.",
                         done.at
                     ),
-                    Ok(_) => CHECKED_IN.to_string(),
+                    Ok(_) => {
+                        let mut conn = self.pool.acquire().await?;
+                        let family = checkin_store::contacts_of(&mut conn, user).await?;
+                        checked_in_words(family.first().map(|c| c.member_name.as_str()))
+                    }
                     Err(AppError::Invalid(_)) => NO_CHECKIN.to_string(),
                     Err(e) => return Err(e),
                 }));

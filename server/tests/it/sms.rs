@@ -283,7 +283,9 @@ async fn ok_from_a_members_confirmed_phone_checks_in_once_even_sent_three_times(
     s.confirmed(&mum, MUM).await;
     let first = s.text(MUM, "I\u{2019}m OK").await;
     assert!(
-        first.body.contains("your family has been told you're OK"),
+        first
+            .body
+            .contains("Thanks, Mum - your family has been told you're OK."),
         "{}",
         first.body
     );
