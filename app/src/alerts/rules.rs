@@ -119,6 +119,8 @@ pub struct ConfirmPrefs {
     pub every: bool,
     pub push: bool,
     pub email: bool,
+    /// By text, to their confirmed mobile number.
+    pub sms: bool,
 }
 
 impl Default for ConfirmPrefs {
@@ -127,6 +129,7 @@ impl Default for ConfirmPrefs {
             every: true,
             push: true,
             email: false,
+            sms: false,
         }
     }
 }
@@ -142,6 +145,7 @@ impl ConfirmPrefs {
         confirm: &str,
         push: Option<&str>,
         email: Option<&str>,
+        sms: Option<&str>,
     ) -> Result<Self, &'static str> {
         let every = match confirm.trim() {
             "every" => true,
@@ -152,8 +156,9 @@ impl ConfirmPrefs {
             every,
             push: push.is_some(),
             email: email.is_some(),
+            sms: sms.is_some(),
         };
-        if every && !prefs.push && !prefs.email {
+        if every && !prefs.push && !prefs.email && !prefs.sms {
             return Err(CONFIRM_CHANNEL_MESSAGE);
         }
         Ok(prefs)
@@ -161,11 +166,15 @@ impl ConfirmPrefs {
 
     /// As stored: the channel names, in a fixed order.
     pub fn channel_names(&self) -> Vec<String> {
-        [("push", self.push), ("email", self.email)]
-            .iter()
-            .filter(|(_, on)| *on)
-            .map(|(c, _)| c.to_string())
-            .collect()
+        [
+            ("push", self.push),
+            ("email", self.email),
+            ("sms", self.sms),
+        ]
+        .iter()
+        .filter(|(_, on)| *on)
+        .map(|(c, _)| c.to_string())
+        .collect()
     }
 
     pub fn from_stored(every: bool, channels: &[String]) -> Self {
@@ -174,17 +183,20 @@ impl ConfirmPrefs {
             every,
             push: has("push"),
             email: has("email"),
+            sms: has("sms"),
         }
     }
 }
 
 /// The channels that carry one Contact's confirmation of an on-time (or not yet
 /// alerted) check-in: none when they asked only for problems; push only when
-/// they have a browser subscribed; only channels with a sender (`available`).
+/// they have a browser subscribed, a text only to a confirmed number; only
+/// channels with a sender (`available`).
 pub fn confirmation_channels<'a>(
     every: bool,
     chosen: &[String],
     push_devices: i64,
+    sms_ok: bool,
     available: &[&'a str],
 ) -> Vec<&'a str> {
     if !every {
@@ -194,7 +206,11 @@ pub fn confirmation_channels<'a>(
         .iter()
         .copied()
         .filter(|c| chosen.iter().any(|x| x == c))
-        .filter(|c| *c != "push" || push_devices > 0)
+        .filter(|c| match *c {
+            "push" => push_devices > 0,
+            "sms" => sms_ok,
+            _ => true,
+        })
         .collect()
 }
 
@@ -300,27 +316,34 @@ mod tests {
     #[test]
     fn confirmation_preferences_are_read_from_the_form() {
         assert_eq!(
-            ConfirmPrefs::parse("every", Some("on"), None),
+            ConfirmPrefs::parse("every", Some("on"), None, None),
             Ok(ConfirmPrefs::default())
         );
         assert_eq!(
-            ConfirmPrefs::parse("problems", None, None),
+            ConfirmPrefs::parse("problems", None, None, None),
             Ok(ConfirmPrefs {
                 every: false,
                 push: false,
-                email: false
+                email: false,
+                sms: false
             })
         );
         assert_eq!(
-            ConfirmPrefs::parse("every", None, None),
+            ConfirmPrefs::parse("every", None, None, None),
             Err(CONFIRM_CHANNEL_MESSAGE)
         );
         assert_eq!(
-            ConfirmPrefs::parse("always!", Some("on"), None),
+            ConfirmPrefs::parse("always!", Some("on"), None, None),
             Err(CONFIRM_CHOICE_MESSAGE)
         );
-        let both = ConfirmPrefs::parse(" every ", Some("on"), Some("on")).unwrap();
+        let both = ConfirmPrefs::parse(" every ", Some("on"), Some("on"), None).unwrap();
         assert_eq!(both.channel_names(), vec!["push", "email"]);
+        let texts = ConfirmPrefs::parse("every", None, None, Some("on")).unwrap();
+        assert_eq!(texts.channel_names(), vec!["sms"]);
+        assert_eq!(
+            ConfirmPrefs::from_stored(true, &texts.channel_names()),
+            texts
+        );
         assert_eq!(ConfirmPrefs::from_stored(true, &both.channel_names()), both);
     }
 
@@ -328,19 +351,28 @@ mod tests {
     fn confirmations_follow_the_choice_and_the_devices() {
         let push = vec!["push".to_string()];
         let both = vec!["push".to_string(), "email".to_string()];
-        let senders = ["email", "push"];
+        let senders = ["email", "push", "sms"];
         assert_eq!(
-            confirmation_channels(true, &push, 1, &senders),
+            confirmation_channels(true, &push, 1, false, &senders),
             vec!["push"]
         );
-        assert!(confirmation_channels(true, &push, 0, &senders).is_empty());
-        assert!(confirmation_channels(false, &both, 2, &senders).is_empty());
+        assert!(confirmation_channels(true, &push, 0, false, &senders).is_empty());
+        assert!(confirmation_channels(false, &both, 2, true, &senders).is_empty());
         assert_eq!(
-            confirmation_channels(true, &both, 0, &senders),
+            confirmation_channels(true, &both, 0, false, &senders),
             vec!["email"]
         );
         assert_eq!(
-            confirmation_channels(true, &["sms".to_string()], 0, &senders),
+            confirmation_channels(true, &["sms".to_string()], 0, false, &senders),
+            Vec::<&str>::new(),
+            "no confirmed number, no text"
+        );
+        assert_eq!(
+            confirmation_channels(true, &["sms".to_string()], 0, true, &senders),
+            vec!["sms"]
+        );
+        assert_eq!(
+            confirmation_channels(true, &["sms".to_string()], 0, true, &["email", "push"]),
             Vec::<&str>::new(),
             "no sender, no delivery"
         );

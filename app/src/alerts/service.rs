@@ -354,6 +354,7 @@ impl Accounts {
                 r.confirm_every,
                 &r.confirm_channels,
                 r.push_devices,
+                r.sms_ok,
                 CHANNELS,
             ) {
                 deliveries.push(NewDelivery {

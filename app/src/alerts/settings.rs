@@ -31,10 +31,11 @@ pub async fn save_alert_settings(
     confirm: String,
     push: Option<String>,
     email: Option<String>,
+    sms: Option<String>,
 ) -> Result<(), AppError> {
     use crate::accounts::session::{accounts, caller, require_member};
     let me = require_member().await?;
-    let prefs = ConfirmPrefs::parse(&confirm, push.as_deref(), email.as_deref())
+    let prefs = ConfirmPrefs::parse(&confirm, push.as_deref(), email.as_deref(), sms.as_deref())
         .map_err(AppError::invalid)?;
     accounts()?
         .set_confirm_prefs(&caller(), me.user_id, &prefs)
@@ -115,6 +116,10 @@ fn ConfirmForm(v: AlertSettingsView, action: ServerAction<SaveAlertSettings>) ->
                     <div class="check">
                         <input id="confirm-email" type="checkbox" name="email" value="on" checked=p.email/>
                         <label for="confirm-email">"Email"</label>
+                    </div>
+                    <div class="check">
+                        <input id="confirm-sms" type="checkbox" name="sms" value="on" checked=p.sms/>
+                        <label for="confirm-sms">"Text messages (to your confirmed mobile number, below)"</label>
                     </div>
                 </fieldset>
                 <FormAlert id="confirm-error" message=error/>

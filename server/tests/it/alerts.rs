@@ -825,12 +825,13 @@ async fn confirmations_follow_each_contacts_choice(pool: PgPool) {
         every: true,
         push: true,
         email: true,
+        sms: false,
     };
     w.accounts
         .set_confirm_prefs(&caller(), ann.user_id, &both)
         .await
         .expect("prefs");
-    let problems = ConfirmPrefs::parse("problems", None, None).expect("prefs");
+    let problems = ConfirmPrefs::parse("problems", None, None, None).expect("prefs");
     w.accounts
         .set_confirm_prefs(&caller(), kay.user_id, &problems)
         .await

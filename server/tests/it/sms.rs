@@ -376,3 +376,48 @@ async fn numbers_are_checked_kept_in_e164_and_have_one_owner(pool: PgPool) {
     assert_eq!(to_tom.len(), 2, "{to_tom:?}");
     assert!(to_tom[1].body.contains("still need your YES"));
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_contact_who_chose_texts_gets_the_quiet_confirmation_by_text(pool: PgPool) {
+    use app::alerts::rules::ConfirmPrefs;
+    use app::checkin::service::Source;
+    let s = sms_world(pool).await;
+    let (mum, tom, ann) = family(&s.w).await;
+    s.confirmed(&tom, TOM).await;
+    let texts = ConfirmPrefs::parse("every", None, None, Some("on")).expect("prefs");
+    s.w.accounts
+        .set_confirm_prefs(&caller(), tom.user_id, &texts)
+        .await
+        .expect("prefs");
+    // Ann chose texts too, but has no confirmed number: nothing is sent to her.
+    s.w.accounts
+        .set_confirm_prefs(&caller(), ann.user_id, &texts)
+        .await
+        .expect("prefs");
+    s.w.accounts
+        .clock
+        .set(at("2026-11-26T19:45:00Z"))
+        .expect("clock");
+    s.w.accounts
+        .check_in(mum.user_id, Source::Web)
+        .await
+        .expect("checked in");
+    drain_all(&s.w.accounts).await;
+    let to_tom = s.twilio.sent_to(TOM);
+    assert_eq!(to_tom.len(), 2, "{to_tom:?}");
+    assert!(
+        to_tom[1]
+            .body
+            .starts_with("Pruuf: Mum checked in at 9:45 AM. All is well."),
+        "{}",
+        to_tom[1].body
+    );
+    assert_eq!(
+        count(
+            &s.w.pool,
+            "SELECT count(*) FROM deliveries WHERE kind = 'checked_in'"
+        )
+        .await,
+        1
+    );
+}
