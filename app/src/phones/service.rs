@@ -48,13 +48,14 @@ pub fn masked(number: &str) -> String {
 }
 
 impl Accounts {
-    /// Writes one text to `user` into the outbox (the SMS worker sends it).
-    async fn text(
+    /// Writes one message about `user`'s own number to them into the outbox.
+    async fn to_self(
         &self,
         tx: &mut sqlx::PgConnection,
         user: Uuid,
         kind: &str,
-        body: &str,
+        channel: &str,
+        payload: serde_json::Value,
     ) -> Result<(), sqlx::Error> {
         alert_store::insert_delivery(
             tx,
@@ -63,12 +64,24 @@ impl Accounts {
                 member: user,
                 miss: None,
                 kind,
-                channel: "sms",
-                payload: json!({ "title": "", "body": body, "link": "" }),
+                channel,
+                payload,
             },
             self.clock.now(),
         )
         .await
+    }
+
+    /// Writes one text to `user` into the outbox (the SMS worker sends it).
+    async fn text(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        user: Uuid,
+        kind: &str,
+        body: &str,
+    ) -> Result<(), sqlx::Error> {
+        let payload = json!({ "title": "", "body": body, "link": "" });
+        self.to_self(tx, user, kind, "sms", payload).await
     }
 
     /// Sets `me`'s mobile number and texts it for a YES.
@@ -242,19 +255,9 @@ impl Accounts {
             now,
         )
         .await?;
-        alert_store::insert_delivery(
-            tx,
-            &NewDelivery {
-                recipient: user,
-                member: user,
-                miss: None,
-                kind: "sms_stopped",
-                channel: "email",
-                payload: json!({ "title": "Texts from Pruuf are stopped", "body": body, "link": "/settings/alerts" }),
-            },
-            now,
-        )
-        .await
+        let payload = json!({ "title": "Texts from Pruuf are stopped", "body": body, "link": "/settings/alerts" });
+        self.to_self(tx, user, "sms_stopped", "email", payload)
+            .await
     }
 
     /// Twilio's status callback (signature already checked): records delivered or
@@ -296,6 +299,17 @@ impl Accounts {
         Ok(due.len())
     }
 
+    /// Twilio said the number cannot take texts, or was opted out: marks it, and
+    /// tells its owner of an opt-out.
+    async fn mark_number(&self, number: &str, status: PhoneStatus) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let owner = store::mark_number(&mut tx, number, status.as_str()).await?;
+        if let (Some(user), PhoneStatus::OptedOut) = (owner, status) {
+            self.tell_stopped(&mut tx, user, number).await?;
+        }
+        tx.commit().await
+    }
+
     /// The SMS sender: the outbox's "sms" arm. Permanent Twilio errors about the
     /// number mark it opted out or unusable (and the person is told).
     pub async fn send_sms(&self, d: &ClaimedRow) -> Result<Option<String>, SendError> {
@@ -335,18 +349,12 @@ impl Accounts {
                     NumberFate::Unchanged => None,
                 };
                 if let Some(status) = status {
-                    let marked = store::mark_number(&self.pool, number, status.as_str())
+                    // The number is marked, and the person told of a STOP, in one
+                    // transaction; if it fails the delivery is tried again (and
+                    // Twilio answers the same), so neither is lost.
+                    self.mark_number(number, status)
                         .await
                         .map_err(|_| SendError::Transient("the database did not answer".into()))?;
-                    if let (Some(user), PhoneStatus::OptedOut) = (marked, status) {
-                        let mut tx = self.pool.begin().await.map_err(|_| {
-                            SendError::Transient("the database did not answer".into())
-                        })?;
-                        let told = self.tell_stopped(&mut tx, user, number).await;
-                        if told.is_ok() {
-                            let _ = tx.commit().await;
-                        }
-                    }
                 }
                 Err(not_sent.error)
             }

@@ -118,11 +118,15 @@ pub async fn restart(conn: &mut PgConnection, user: Uuid) -> sqlx::Result<()> {
 }
 
 /// Marks the number a delivery went to as opted out or unusable (Twilio said so).
-pub async fn mark_number(pool: &PgPool, number: &str, status: &str) -> sqlx::Result<Option<Uuid>> {
+pub async fn mark_number(
+    conn: &mut PgConnection,
+    number: &str,
+    status: &str,
+) -> sqlx::Result<Option<Uuid>> {
     sqlx::query_scalar("UPDATE phones SET status = $2 WHERE number = $1 RETURNING user_id")
         .bind(number)
         .bind(status)
-        .fetch_optional(pool)
+        .fetch_optional(conn)
         .await
 }
 

@@ -421,3 +421,26 @@ async fn a_contact_who_chose_texts_gets_the_quiet_confirmation_by_text(pool: PgP
         1
     );
 }
+
+/// Twilio refusing a text because the person opted out (21610) marks the number
+/// opted out and tells them, in the app and by email, like a STOP to us does.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn twilio_saying_the_number_opted_out_marks_it_and_tells_the_person(pool: PgPool) {
+    let s = sms_world(pool).await;
+    let (_mum, tom, _ann) = family(&s.w).await;
+    s.confirmed(&tom, TOM).await;
+    s.twilio.script(TOM, &[(400, Some(21610))]);
+    s.w.accounts
+        .clock
+        .set(at("2026-11-26T20:16:00Z"))
+        .expect("clock");
+    s.w.accounts.detect().await.expect("pass");
+    drain_all(&s.w.accounts).await;
+    assert_eq!(s.phone_status(&tom).await, "opted_out");
+    let notes = s.w.accounts.notifications(&tom).await.expect("notes");
+    assert!(notes.iter().any(|n| n.body.contains("You replied STOP")));
+    let mails = mailbox::to(&tom.email).await;
+    assert!(mails
+        .iter()
+        .any(|m| m["subject"] == "Texts from Pruuf are stopped"));
+}
