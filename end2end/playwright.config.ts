@@ -66,6 +66,16 @@ export default defineConfig({
             PRUUF_TWILIO_API_URL: process.env.PRUUF_TWILIO_API_URL,
           }
         : {}),
+      // Payments go to the Stripe stand-in when scripts/test.sh started one.
+      ...(process.env.PRUUF_STRIPE_API_URL
+        ? {
+            PRUUF_STRIPE_SECRET_KEY: process.env.PRUUF_STRIPE_SECRET_KEY!,
+            PRUUF_STRIPE_WEBHOOK_SECRET: process.env.PRUUF_STRIPE_WEBHOOK_SECRET!,
+            PRUUF_STRIPE_PRICE_MONTHLY: process.env.PRUUF_STRIPE_PRICE_MONTHLY!,
+            PRUUF_STRIPE_PRICE_ANNUAL: process.env.PRUUF_STRIPE_PRICE_ANNUAL!,
+            PRUUF_STRIPE_API_URL: process.env.PRUUF_STRIPE_API_URL,
+          }
+        : {}),
     },
   },
 });

@@ -202,7 +202,27 @@ start_fake_twilio() {
   note "Twilio stand-in at $PRUUF_FAKE_TWILIO"
 }
 
+# start_fake_stripe APP_URL: builds and starts the Stripe stand-in (test-support)
+# on a free port, posting signed webhooks to APP_URL/webhooks/stripe; exports the
+# PRUUF_STRIPE_* variables that point Pruuf at it, and PRUUF_FAKE_STRIPE (its base
+# URL, for its /__fake/ controls). Stopped on exit.
+start_fake_stripe() {
+  local app_url=$1
+  env CARGO_TARGET_DIR="$ROOT/target/native" cargo build --locked -q -p pruuf-test-support --bin fake-stripe
+  local port; port="$(free_port)"
+  FAKE_STRIPE_ADDR="127.0.0.1:$port" FAKE_STRIPE_WEBHOOK_URL="$app_url/webhooks/stripe" \
+    "$ROOT/target/native/debug/fake-stripe" > "$ROOT/target/fake-stripe.log" 2>&1 &
+  FAKE_STRIPE_PID=$!
+  while IFS='=' read -r key value; do
+    case "$key" in PRUUF_STRIPE_*) export "$key=$value" ;; esac
+  done < <(for _ in $(seq 1 100); do grep -q "stripe stand-in ready" "$ROOT/target/fake-stripe.log" 2>/dev/null && break; sleep 0.1; done; cat "$ROOT/target/fake-stripe.log")
+  [ -n "${PRUUF_STRIPE_API_URL:-}" ] || die "the Stripe stand-in did not start (see target/fake-stripe.log)"
+  export PRUUF_FAKE_STRIPE="${PRUUF_STRIPE_API_URL%/}"
+  note "Stripe stand-in at $PRUUF_FAKE_STRIPE"
+}
+
 throwaway_cleanup() {
+  [ -n "${FAKE_STRIPE_PID:-}" ] && kill "$FAKE_STRIPE_PID" 2>/dev/null || true
   [ -n "${FAKE_TWILIO_PID:-}" ] && kill "$FAKE_TWILIO_PID" 2>/dev/null || true
   [ -n "${MAILDEV_PID:-}" ] && kill "$MAILDEV_PID" 2>/dev/null || true
   pg_stop "$PG_DATA"

@@ -26,6 +26,11 @@ start_fake_twilio "http://127.0.0.1:3000"
 note "texts sent: $PRUUF_FAKE_TWILIO/__fake/messages"
 note "reply as a phone: curl -X POST $PRUUF_FAKE_TWILIO/__fake/inbound -H 'content-type: application/json' -d '{\"from\":\"+14155552671\",\"body\":\"YES\"}'"
 
+say "Local Stripe stand-in (Checkout and the Customer Portal with test cards)"
+start_fake_stripe "http://127.0.0.1:3000"
+note "pay with 4242 4242 4242 4242; 4000 0000 0000 0002 is declined"
+note "move its time: curl -X POST $PRUUF_FAKE_STRIPE/__fake/subscriptions/SUB_ID/fail_renewal (or end_trial, renew, dispute)"
+
 if [ "${1:-}" = "--watch" ]; then
   say "cargo leptos watch (Ctrl-C to stop)"
   exec cargo leptos watch

@@ -49,5 +49,6 @@ E2E_PORT="$(free_port)"
 export PRUUF_E2E_BASE_URL="http://127.0.0.1:$E2E_PORT"
 export PRUUF_E2E_DATABASE_URL="$DATABASE_URL"
 start_fake_twilio "$PRUUF_E2E_BASE_URL"
+start_fake_stripe "$PRUUF_E2E_BASE_URL"
 cd end2end
 npx playwright test

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod alerts;
+pub mod billing;
 pub mod checkin;
 #[cfg(feature = "ssr")]
 pub mod clock;

@@ -19,8 +19,14 @@ pub struct Site {
 pub struct ClientIp(pub String);
 
 /// The Content-Security-Policy for a response. Scripts run only from our origin or
-/// with this response's nonce; WASM may compile; nothing may frame us.
-pub fn content_security_policy(nonce: Option<&str>, live_reload_port: Option<u32>) -> String {
+/// with this response's nonce; WASM may compile; nothing may frame us. Forms post
+/// to our origin only, and may be redirected on to `form_targets` (the payment
+/// pages' origins: a plan chosen without JavaScript goes on to Stripe Checkout).
+pub fn content_security_policy(
+    nonce: Option<&str>,
+    live_reload_port: Option<u32>,
+    form_targets: &str,
+) -> String {
     let script = match nonce {
         Some(n) => format!("script-src 'self' 'nonce-{n}' 'wasm-unsafe-eval'"),
         None => "script-src 'self' 'wasm-unsafe-eval'".to_string(),
@@ -29,6 +35,7 @@ pub fn content_security_policy(nonce: Option<&str>, live_reload_port: Option<u32
         Some(port) => format!("connect-src 'self' ws://127.0.0.1:{port} ws://localhost:{port}"),
         None => "connect-src 'self'".to_string(),
     };
+    let form = format!("form-action 'self' {form_targets}");
     [
         "default-src 'self'",
         &script,
@@ -40,7 +47,7 @@ pub fn content_security_policy(nonce: Option<&str>, live_reload_port: Option<u32
         "worker-src 'self'",
         "object-src 'none'",
         "base-uri 'none'",
-        "form-action 'self'",
+        form.trim_end(),
         "frame-ancestors 'none'",
     ]
     .join("; ")
@@ -68,17 +75,30 @@ mod tests {
 
     #[test]
     fn pages_allow_their_nonce_and_wasm_only() {
-        let p = content_security_policy(Some("abc123"), None);
+        let p = content_security_policy(Some("abc123"), None, "");
         assert!(p.contains("script-src 'self' 'nonce-abc123' 'wasm-unsafe-eval'"));
         assert!(!p.contains("unsafe-inline"));
         assert!(p.contains("frame-ancestors 'none'"));
         assert!(p.contains("connect-src 'self'"));
         assert!(!p.contains("ws://"));
+        assert!(p.contains("form-action 'self';"));
+    }
+
+    #[test]
+    fn forms_may_go_on_to_the_payment_pages_only_when_named() {
+        let p = content_security_policy(
+            None,
+            None,
+            "https://checkout.stripe.com https://billing.stripe.com",
+        );
+        assert!(p.contains(
+            "form-action 'self' https://checkout.stripe.com https://billing.stripe.com;"
+        ));
     }
 
     #[test]
     fn live_reload_opens_only_its_socket() {
-        let p = content_security_policy(None, Some(3001));
+        let p = content_security_policy(None, Some(3001), "https://checkout.stripe.com");
         assert!(p.contains("connect-src 'self' ws://127.0.0.1:3001 ws://localhost:3001"));
         assert!(p.contains("script-src 'self' 'wasm-unsafe-eval'"));
     }

@@ -4,6 +4,7 @@ use crate::accounts::login::{ForgotPage, LoginPage, NewPinPage};
 use crate::accounts::signup::{ChooseSizePage, CreatePinPage, SignupPage, VerifyPage};
 use crate::alerts::pages::AlertPage;
 use crate::alerts::settings::AlertSettingsPage;
+use crate::billing::pages::BillingPage;
 use crate::checkin::pages::{HomePage, MemberPage, NotificationsPage, SchedulePage};
 use crate::connections::pages::{ConnectionsPage, JoinPage};
 use crate::error::{AppError, ErrorPage};
@@ -76,6 +77,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("notifications") view=NotificationsPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("settings"), StaticSegment("alerts")) view=AlertSettingsPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("devices") view=DevicesPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("billing") view=BillingPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("connections") view=ConnectionsPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("join") view=JoinPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("terms") view=TermsPage/>

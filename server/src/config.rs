@@ -35,6 +35,11 @@ pub struct Config {
     /// PRUUF_TWILIO_FROM and (optionally) PRUUF_TWILIO_API_URL; without the first
     /// three, texts are off and alerts go by email and push only.
     pub twilio: Option<app::phones::twilio::TwilioSettings>,
+    /// Stripe (billing): PRUUF_STRIPE_SECRET_KEY, PRUUF_STRIPE_WEBHOOK_SECRET,
+    /// PRUUF_STRIPE_PRICE_MONTHLY, PRUUF_STRIPE_PRICE_ANNUAL (all or none) and,
+    /// for the local stand-in only, PRUUF_STRIPE_API_URL. Without them, paying
+    /// is off, and trials and grace periods are not ended (nobody can pay).
+    pub stripe: Option<app::billing::stripe::StripeSettings>,
     /// Under `cargo leptos watch` (which sets LEPTOS_WATCH): pages may open the
     /// live-reload socket. Never in production.
     pub live_reload: bool,
@@ -235,6 +240,36 @@ impl Config {
                 })
             }
         };
+        let stripe = match (
+            var("PRUUF_STRIPE_SECRET_KEY"),
+            var("PRUUF_STRIPE_WEBHOOK_SECRET"),
+            var("PRUUF_STRIPE_PRICE_MONTHLY"),
+            var("PRUUF_STRIPE_PRICE_ANNUAL"),
+        ) {
+            (Some(secret_key), Some(webhook_secret), Some(price_monthly), Some(price_annual)) => {
+                let api_url = var("PRUUF_STRIPE_API_URL");
+                if production && api_url.is_some() {
+                    return Err(ConfigError::Invalid {
+                        name: "PRUUF_STRIPE_API_URL",
+                        why: "production talks to Stripe's own API; unset it".into(),
+                    });
+                }
+                Some(app::billing::stripe::StripeSettings {
+                    secret_key,
+                    webhook_secret,
+                    price_monthly,
+                    price_annual,
+                    api_url,
+                })
+            }
+            (None, None, None, None) => None,
+            _ => {
+                return Err(ConfigError::Invalid {
+                    name: "PRUUF_STRIPE_SECRET_KEY",
+                    why: "set all of PRUUF_STRIPE_SECRET_KEY, PRUUF_STRIPE_WEBHOOK_SECRET, PRUUF_STRIPE_PRICE_MONTHLY and PRUUF_STRIPE_PRICE_ANNUAL, or none".into(),
+                })
+            }
+        };
 
         Ok(Config {
             environment,
@@ -248,6 +283,7 @@ impl Config {
             mail_from,
             vapid_private_key,
             twilio,
+            stripe,
             live_reload,
             secret_key,
             terms_version,

@@ -1,6 +1,7 @@
 //! The Pruuf server: configuration, the database, the HTTP stack around the Leptos
 //! app, and (in later issues) the background workers.
 pub mod alerts;
+mod billing;
 pub mod config;
 pub mod db;
 pub mod health;
@@ -75,6 +76,17 @@ impl AppState {
                 .twilio
                 .clone()
                 .map(|t| Arc::new(app::phones::twilio::TwilioClient::new(t))),
+            stripe: match config.stripe.clone() {
+                Some(s) => Some(Arc::new(app::billing::stripe::StripeApi::new(s).map_err(
+                    |e| {
+                        StartError::Config(config::ConfigError::Invalid {
+                            name: "PRUUF_STRIPE_SECRET_KEY",
+                            why: e.to_string(),
+                        })
+                    },
+                )?)),
+                None => None,
+            },
         };
         Ok(AppState {
             leptos_options,
@@ -94,6 +106,18 @@ impl AppState {
                 .live_reload
                 .then_some(self.leptos_options.reload_port),
         }
+    }
+}
+
+/// Where a form may be redirected on to: Stripe's hosted pages (or the local
+/// stand-in's), when payments are on.
+fn payment_origins(config: &Config) -> String {
+    match &config.stripe {
+        None => String::new(),
+        Some(s) => match s.api_url.as_deref().and_then(|u| url::Url::parse(u).ok()) {
+            Some(u) => u.origin().ascii_serialization(),
+            None => "https://checkout.stripe.com https://billing.stripe.com".into(),
+        },
     }
 }
 
@@ -140,8 +164,14 @@ pub fn router(state: AppState) -> Router {
     // Twilio's webhooks: signed by Twilio (checked in the handlers), never by a page.
     app = app.merge(twilio::routes());
 
-    let headers =
-        security::SecurityHeaders::new(state.config.secure_cookies, state.site().live_reload_port);
+    // Stripe's webhook: signed by Stripe (checked in the handler), never by a page.
+    app = app.merge(billing::routes());
+
+    let headers = security::SecurityHeaders::new(
+        state.config.secure_cookies,
+        state.site().live_reload_port,
+        payment_origins(&state.config),
+    );
     app.layer(middleware::from_fn_with_state(
         headers,
         security::security_headers,
@@ -242,6 +272,7 @@ pub async fn serve() -> Result<(), StartError> {
     let state = AppState::new(leptos_options, pool, config)?;
     sessions::spawn_housekeeping(state.pool.clone(), state.clock.clone());
     alerts::spawn(state.accounts.clone());
+    billing::spawn(state.accounts.clone());
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let listen_error = |e: std::io::Error| StartError::Listen {
         addr: addr.to_string(),

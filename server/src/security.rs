@@ -81,22 +81,29 @@ pub async fn check_origin(
 pub struct SecurityHeaders {
     default_csp: HeaderValue,
     live_reload_port: Option<u32>,
+    form_targets: String,
     hsts: bool,
 }
 
 impl SecurityHeaders {
-    pub fn new(hsts: bool, live_reload_port: Option<u32>) -> Self {
-        let policy = app::security::content_security_policy(None, live_reload_port);
+    /// `form_targets`: origins a form may be redirected on to (Stripe's pages).
+    pub fn new(hsts: bool, live_reload_port: Option<u32>, form_targets: String) -> Self {
+        let policy = app::security::content_security_policy(None, live_reload_port, &form_targets);
         SecurityHeaders {
             default_csp: HeaderValue::from_str(&policy)
                 .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'")),
             live_reload_port,
+            form_targets,
             hsts,
         }
     }
 
     fn page_csp(&self, nonce: &str) -> HeaderValue {
-        let policy = app::security::content_security_policy(Some(nonce), self.live_reload_port);
+        let policy = app::security::content_security_policy(
+            Some(nonce),
+            self.live_reload_port,
+            &self.form_targets,
+        );
         HeaderValue::from_str(&policy).unwrap_or_else(|_| self.default_csp.clone())
     }
 }

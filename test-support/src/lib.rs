@@ -1,10 +1,11 @@
 //! Test support: drives an in-process `axum::Router` the way a browser would, and
-//! local stand-ins for web push and Twilio (and, later, Stripe) that speak their
-//! real wire formats on 127.0.0.1.
+//! local stand-ins for web push, Twilio and Stripe that speak their real wire
+//! formats on 127.0.0.1.
 pub mod browser;
 pub mod mailbox;
 pub mod proxy;
 pub mod push;
+pub mod stripe;
 pub mod twilio;
 use axum::{body::Body, Router};
 use http::{header, Method, Request, StatusCode};

@@ -48,6 +48,8 @@ pub struct Accounts {
     pub push: Arc<tokio::sync::OnceCell<crate::alerts::push::PushSender>>,
     /// The Twilio sender; `None` when SMS is not configured.
     pub sms: Option<Arc<crate::phones::twilio::TwilioClient>>,
+    /// The Stripe client; `None` when payments are not configured.
+    pub stripe: Option<Arc<crate::billing::stripe::StripeApi>>,
 }
 
 /// A signed-in person, as the pages see them.

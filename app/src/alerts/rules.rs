@@ -55,14 +55,9 @@ pub fn judge_due(
     }
 }
 
-/// Whether a Contact in this account state receives alerts (SPEC §6, §7): frozen
-/// and deleted accounts do not; the billing issue refines the time-bound states.
-pub fn may_receive_alerts(account_state: &str) -> bool {
-    matches!(
-        account_state,
-        "trial_pending" | "trial" | "active" | "active_free" | "past_due" | "canceled"
-    )
-}
+/// Whether a Contact in this account state receives alerts (SPEC §6, §7): the
+/// billing state machine decides.
+pub use crate::billing::rules::may_receive_alerts;
 
 /// A provider's answer to one attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -231,8 +231,20 @@ fn HomeBody(
     });
     let nothing_yet = !home.is_member && home.watching.is_empty() && home.pending.is_empty();
     let unread = home.unread;
+    let billing = home.billing.clone();
+    let banner = billing.banner.clone().map(|words| {
+        let paused = billing.alerts_paused;
+        view! {
+            <section class="banner-warning" role="status" aria-labelledby="billing-banner-title">
+                <h2 id="billing-banner-title">{if paused { "Alerts are paused" } else { "Alerts will stop soon" }}</h2>
+                <p>{words}</p>
+                <a class="button primary" href="/billing">{if paused { "Add payment" } else { "Plan and payment" }}</a>
+            </section>
+        }
+    });
     view! {
         <div class="home">
+            {banner}
             {home.needs_consent.then(|| view! { <ConsentCard/> })}
             {home.is_member.then(|| view! { <MyCheckIn day=home.my_day.clone() me=home.user_id.clone() check_in/> })}
             {(!home.watching.is_empty() || !home.pending.is_empty())
@@ -255,6 +267,7 @@ fn HomeBody(
                 </a>
                 {home.is_member.then(|| view! { <a class="button secondary" href="/schedule">"Check-in time"</a> })}
                 <a class="button secondary" href="/settings/alerts">"How you hear from us"</a>
+                {billing.shows_billing.then(|| view! { <a class="button secondary" href="/billing">"Plan and payment"</a> })}
                 <a class="button secondary" href="/devices">"Signed-in devices"</a>
                 <SignOutButton/>
             </nav>

@@ -138,6 +138,7 @@ impl Accounts {
             watching,
             pending: store::pending_members_of(&mut conn, me.user_id, now).await?,
             unread: store::unread_count(&mut conn, me.user_id).await?,
+            billing: self.home_billing(&mut conn, me.user_id, now).await?,
         })
     }
 

@@ -34,10 +34,7 @@ impl Invitee {
     }
 }
 
-/// The account states in which a Contact may not invite (SPEC §4, §7).
-fn may_invite(state: &str) -> bool {
-    !matches!(state, "frozen" | "deleted")
-}
+use crate::billing::rules::may_invite;
 
 const NOT_YOURS: &str = "That invitation isn't in your list any more.";
 const NOT_YOUR_CONNECTION: &str = "That connection isn't in your list any more.";
@@ -247,6 +244,8 @@ impl Accounts {
             now,
         )
         .await?;
+        // The Member is free from now on; the Contact's trial may start.
+        let billing_calls = self.billing_on_connection(&mut tx, member, contact).await?;
         store::grandfather(&mut tx, member).await?;
         store::mark_accepted(&mut tx, invite.id, me.user_id, now).await?;
         account_store::audit(
@@ -259,6 +258,9 @@ impl Accounts {
         )
         .await?;
         tx.commit().await?;
+        for (action, subscription) in billing_calls {
+            self.run_stripe_action(action, &subscription).await;
+        }
 
         // "Mum joined Pruuf!" to the one who invited. The connection stands even if
         // this mail cannot go now; the failure is logged.

@@ -20,7 +20,13 @@ fn email(m: &Member) -> Email {
 }
 
 /// Sends an invite and returns its code, read from the mail catcher.
-async fn invite(w: &World, from: &Member, to: &Member, who: Invitee, called: &str) -> InviteCode {
+pub(crate) async fn invite(
+    w: &World,
+    from: &Member,
+    to: &Member,
+    who: Invitee,
+    called: &str,
+) -> InviteCode {
     let before = invite_mails(&to.email).await.len();
     w.accounts
         .invite(&caller(), from, who, &name(called), &email(to))

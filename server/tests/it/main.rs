@@ -5,6 +5,7 @@
 
 mod accounts;
 mod alerts;
+mod billing;
 mod checkin;
 mod common;
 mod connections;
