@@ -1,12 +1,189 @@
-// Pruuf's service worker: shows the alerts the server pushes (RFC 8030 web push,
-// decrypted by the browser) and opens the right page when one is tapped. A
-// Member's reminder carries an "I'm OK" button that checks in from the
-// notification itself, with the one-day token the reminder brought.
-// The PWA issue adds offline caching here.
+// Pruuf's service worker.
+// - Offline start: the pages, the CSS and the WASM/JS are kept in a cache named
+//   after the build (the server writes BUILD below when it serves this file, so
+//   a deploy installs a new worker and drops the old cache). Pages and /pkg/ are
+//   network-first: online, a page and its WASM always come from the same build
+//   (a cached WASM with newer HTML would break hydration); offline, the last
+//   ones seen are used.
+// - Offline check-in: a tap on "I'm OK" that cannot reach the server is kept
+//   (IndexedDB) and sent when the network is back (Background Sync where the
+//   browser has it; otherwise the page asks on `online`). The server decides the
+//   time it received it. A tap kept for over 24 hours is dropped, and the
+//   Member told.
+// - Web push: shows the alerts the server pushes and opens the right page when
+//   one is tapped. A Member's reminder carries an "I'm OK" button that checks in
+//   from the notification itself, with the one-day token the reminder brought.
 'use strict';
 
-self.addEventListener('install', () => self.skipWaiting());
-self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+const BUILD = '__PRUUF_BUILD__';
+const CACHE = `pruuf-${BUILD}`;
+const SHELL = ['/offline', '/pkg/pruuf.css', '/pkg/pruuf.js', '/pkg/pruuf.wasm', '/favicon.svg', '/manifest.webmanifest', '/icons/icon-192.png'];
+const CHECK_IN = '/api/check_in';
+const QUEUE_DB = 'pruuf-offline';
+const MAX_AGE_MS = 24 * 60 * 60 * 1000;
+const QUEUED_WORDS = 'You\u2019re offline \u2014 we\u2019ll send it as soon as you\u2019re back.';
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(
+    caches
+      .open(CACHE)
+      .then((cache) => cache.addAll(SHELL))
+      .catch(() => undefined)
+      .then(() => self.skipWaiting()),
+  );
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil(
+    caches
+      .keys()
+      .then((keys) => Promise.all(keys.filter((k) => k.startsWith('pruuf-') && k !== CACHE).map((k) => caches.delete(k))))
+      .then(() => self.clients.claim()),
+  );
+});
+
+function isPage(request) {
+  return request.mode === 'navigate' || (request.headers.get('accept') || '').includes('text/html');
+}
+
+// Network first; a good answer refreshes the cache; offline, the cached copy.
+function networkFirst(request, fallback) {
+  return fetch(request)
+    .then((response) => {
+      if (response.ok && response.type === 'basic') {
+        const copy = response.clone();
+        caches.open(CACHE).then((cache) => cache.put(request, copy));
+      }
+      return response;
+    })
+    .catch(() =>
+      caches.match(request, { ignoreSearch: isPage(request) }).then((hit) => hit || (fallback ? caches.match(fallback) : undefined)).then(
+        (hit) => hit || Response.error(),
+      ),
+    );
+}
+
+function cacheFirst(request) {
+  return caches.match(request).then(
+    (hit) =>
+      hit ||
+      fetch(request).then((response) => {
+        if (response.ok && response.type === 'basic') {
+          const copy = response.clone();
+          caches.open(CACHE).then((cache) => cache.put(request, copy));
+        }
+        return response;
+      }),
+  );
+}
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (request.method === 'POST' && url.pathname === CHECK_IN) {
+    event.respondWith(checkInOrQueue(request));
+    return;
+  }
+  if (request.method !== 'GET' || url.pathname.startsWith('/api/') || url.pathname.startsWith('/__test/')) return;
+  if (isPage(request)) {
+    event.respondWith(networkFirst(request, '/offline'));
+  } else if (url.pathname.startsWith('/pkg/')) {
+    event.respondWith(networkFirst(request));
+  } else if (url.pathname.startsWith('/icons/') || url.pathname === '/favicon.svg' || url.pathname === '/manifest.webmanifest') {
+    event.respondWith(cacheFirst(request));
+  }
+});
+
+// ---- The offline check-in queue (IndexedDB) ---------------------------------
+
+function db() {
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open(QUEUE_DB, 1);
+    open.onupgradeneeded = () => open.result.createObjectStore('taps', { keyPath: 'id', autoIncrement: true });
+    open.onsuccess = () => resolve(open.result);
+    open.onerror = () => reject(open.error);
+  });
+}
+
+function store(mode, work) {
+  return db().then(
+    (d) =>
+      new Promise((resolve, reject) => {
+        const tx = d.transaction('taps', mode);
+        const result = work(tx.objectStore('taps'));
+        tx.oncomplete = () => resolve(result && 'result' in result ? result.result : undefined);
+        tx.onerror = () => reject(tx.error);
+      }),
+  );
+}
+
+const queued = () => store('readonly', (s) => s.getAll());
+
+function tell(message) {
+  return self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((windows) => windows.forEach((w) => w.postMessage(message)));
+}
+
+// Sends the tap; if the network is down, keeps it and answers with the words
+// the page shows (as the server function's own error, so the page shows it).
+function checkInOrQueue(request) {
+  const keep = request.clone();
+  return fetch(request).catch(() =>
+    keep
+      .text()
+      .then((body) =>
+        store('readwrite', (s) =>
+          s.add({ body, type: keep.headers.get('content-type') || 'application/x-www-form-urlencoded', at: Date.now() }),
+        ),
+      )
+      .then(() => (self.registration.sync ? self.registration.sync.register('pruuf-check-in').catch(() => undefined) : undefined))
+      .then(() => tell({ type: 'pruuf-check-in-queued' }))
+      .then(
+        () =>
+          new Response(JSON.stringify({ Limited: QUEUED_WORDS }), {
+            status: 503,
+            headers: { 'Content-Type': 'application/json' },
+          }),
+      ),
+  );
+}
+
+// Sends every kept tap, oldest first. One older than 24 hours is dropped, and
+// the Member told; one the network still refuses stays for the next try.
+function flush() {
+  return queued().then((taps) =>
+    taps.reduce(
+      (chain, tap) =>
+        chain.then(() => {
+          if (Date.now() - tap.at > MAX_AGE_MS) {
+            return store('readwrite', (s) => s.delete(tap.id)).then(() =>
+              tell({ type: 'pruuf-check-in-dropped' }),
+            );
+          }
+          return fetch(CHECK_IN, {
+            method: 'POST',
+            credentials: 'same-origin',
+            headers: { 'Content-Type': tap.type, Accept: 'application/json' },
+            body: tap.body,
+          }).then(
+            // Any answer from the server settles it (a check-in, or a reason it
+            // couldn't be, like a signed-out browser): only no answer keeps it.
+            () => store('readwrite', (s) => s.delete(tap.id)).then(() => tell({ type: 'pruuf-check-in-sent' })),
+            () => undefined,
+          );
+        }),
+      Promise.resolve(),
+    ),
+  );
+}
+
+self.addEventListener('sync', (event) => {
+  if (event.tag === 'pruuf-check-in') event.waitUntil(flush());
+});
+
+self.addEventListener('message', (event) => {
+  if (event.data && event.data.type === 'pruuf-flush') event.waitUntil(flush());
+});
 
 self.addEventListener('push', (event) => {
   let data = {};

@@ -14,6 +14,7 @@ mod legal;
 #[cfg(feature = "ssr")]
 pub mod mail;
 pub mod phones;
+pub mod pwa;
 #[cfg(feature = "ssr")]
 pub mod security;
 mod shell;

@@ -32,6 +32,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light"/>
                 <meta name="theme-color" content="#1b5e20"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <link rel="manifest" href="/manifest.webmanifest"/>
+                <link rel="apple-touch-icon" href="/icons/apple-touch-icon.png"/>
+                <meta name="apple-mobile-web-app-capable" content="yes"/>
+                <meta name="apple-mobile-web-app-title" content="Pruuf"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -49,6 +53,9 @@ pub fn App() -> impl IntoView {
     let size = RwSignal::new(initial_text_size());
     provide_context(CurrentTextSize(size));
     reflect_on_page(size);
+    let pwa = crate::pwa::PwaEvents::new();
+    provide_context(pwa);
+    Effect::new(move |_| crate::pwa::start(pwa));
 
     view! {
         <Stylesheet id="leptos" href="/pkg/pruuf.css"/>
@@ -80,6 +87,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("billing") view=BillingPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("connections") view=ConnectionsPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("join") view=JoinPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("offline") view=crate::pwa::OfflinePage/>
                     <Route path=StaticSegment("terms") view=TermsPage/>
                     <Route path=StaticSegment("privacy") view=PrivacyPage/>
                 </Routes>

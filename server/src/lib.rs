@@ -5,6 +5,7 @@ mod billing;
 pub mod config;
 pub mod db;
 pub mod health;
+mod pwa;
 pub mod security;
 pub mod sessions;
 pub mod test_api;
@@ -140,8 +141,10 @@ pub fn router(state: AppState) -> Router {
         move || shell(options.clone())
     };
     let allowed = Arc::new(state.config.allowed_origins.clone());
+    let worker = Arc::new(pwa::service_worker(&state.leptos_options.site_root));
 
     let mut app = Router::new()
+        .route("/sw.js", get(move || async move { pwa::response(&worker) }))
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
         .leptos_routes_with_context(&state, routes, context, page)
@@ -222,6 +225,8 @@ pub enum StartError {
     Mail(#[from] mail::MailError),
     #[error("cannot listen on {addr}: {reason}")]
     Listen { addr: String, reason: String },
+    #[error("{0}")]
+    Command(String),
 }
 
 pub fn init_tracing() {
@@ -250,6 +255,50 @@ pub async fn migrate_only() -> Result<(), StartError> {
         db::describe(&config.database_url)
     );
     Ok(())
+}
+
+/// `server dead-letters`: the Stripe events kept after a failure (oldest first);
+/// `server dead-letters replay ID`: handles one again, now.
+pub async fn dead_letters(args: &[String]) -> Result<(), StartError> {
+    let config = Config::from_env()?;
+    let pool = db::connect(&config.database_url, 2).await?;
+    let state = AppState::new(leptos_options()?, pool.clone(), config)?;
+    match args {
+        [] => {
+            let letters = app::billing::store::dead_letters(&pool, 200)
+                .await
+                .map_err(|e| StartError::Command(format!("cannot read the dead letters: {e}")))?;
+            if letters.is_empty() {
+                println!("no Stripe events waiting");
+            }
+            for l in letters {
+                println!(
+                    "{}  {}  {}  attempts={}  since={}  error={}",
+                    l.id,
+                    l.event_id,
+                    l.type_,
+                    l.attempts,
+                    l.first_failed_at.format("%Y-%m-%d %H:%M UTC"),
+                    l.error
+                );
+            }
+            Ok(())
+        }
+        [verb, id] if verb == "replay" => {
+            let id = uuid::Uuid::parse_str(id)
+                .map_err(|_| StartError::Command(format!("not a dead letter id: {id}")))?;
+            let outcome = state
+                .accounts
+                .replay_dead_letter(id)
+                .await
+                .map_err(|e| StartError::Command(format!("replay failed: {}", e.message())))?;
+            println!("replayed: {outcome}");
+            Ok(())
+        }
+        _ => Err(StartError::Command(
+            "usage: server dead-letters [replay ID]".into(),
+        )),
+    }
 }
 
 /// Starts the server and runs until SIGINT/SIGTERM, then finishes the requests in

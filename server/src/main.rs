@@ -12,13 +12,17 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let command = std::env::args().nth(1);
+    let args: Vec<String> = std::env::args().collect();
+    let command = args.get(1).cloned();
     let outcome = runtime.block_on(async {
         match command.as_deref() {
             None | Some("serve") => server::serve().await,
             Some("migrate") => server::migrate_only().await,
+            Some("dead-letters") => server::dead_letters(&args[2..]).await,
             Some(other) => {
-                eprintln!("pruuf: unknown command `{other}`; use `serve` (default) or `migrate`");
+                eprintln!(
+                    "pruuf: unknown command `{other}`; use `serve` (default), `migrate` or `dead-letters`"
+                );
                 std::process::exit(2);
             }
         }

@@ -2562,6 +2562,7 @@ mod pages {
         Html(format!(
             "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <link rel=\"icon\" href=\"data:,\">\
              <title>{title}</title><style>\
              body{{font-family:system-ui,sans-serif;max-width:34rem;margin:2rem auto;padding:0 1rem;font-size:1.15rem;line-height:1.5;color:#111}}\
              h1{{font-size:1.6rem}} .test{{background:#fff3cd;border:1px solid #e0c060;padding:.4rem .7rem;border-radius:.4rem;font-size:1rem}}\

@@ -23,7 +23,9 @@ pub async fn load_home() -> Result<HomeView, AppError> {
     accounts()?.home(&me).await
 }
 
-#[server]
+/// At a fixed path (`/api/check_in`): the service worker keeps a tap made
+/// offline and sends it here when the network is back.
+#[server(endpoint = "check_in")]
 pub async fn check_in() -> Result<CheckInDone, AppError> {
     use super::service::Source;
     use crate::accounts::session::{accounts, require_member};
@@ -170,12 +172,15 @@ pub fn HomePage() -> impl IntoView {
     // reloading the page) and the countdown moves on.
     let tick = RwSignal::new(0u32);
     Effect::new(move |_| every(60, move || tick.update(|t| *t += 1)));
+    // A check-in kept offline and sent later reloads the day too.
+    let pwa = use_context::<crate::pwa::PwaEvents>().unwrap_or_default();
     let data = Resource::new(
-        move || (tick.get(), check_in.version().get()),
+        move || (tick.get(), check_in.version().get(), pwa.sent.get()),
         |_| load_home(),
     );
     // The browser's zone is offered once per page, even if the server refuses it.
     let zone_asked = StoredValue::new(false);
+    let last_seen = StoredValue::new(None::<HomeView>);
     let notice = move || {
         let q = query.read();
         if q.get("pin").as_deref() == Some("changed") {
@@ -198,7 +203,21 @@ pub fn HomePage() -> impl IntoView {
             <Transition fallback=loading>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(home) => view! { <HomeBody home check_in tick zone_asked/> }.into_any(),
+                        Ok(home) => {
+                            last_seen.set_value(Some(home.clone()));
+                            view! { <HomeBody home check_in tick zone_asked/> }.into_any()
+                        }
+                        // Offline: what was last seen stays, said to be so.
+                        Err(AppError::Network) => match last_seen.get_value() {
+                            Some(home) => view! {
+                                <p class="notice-text" role="status">
+                                    "You\u{2019}re offline. This is how things were when you were last online."
+                                </p>
+                                <HomeBody home check_in tick zone_asked/>
+                            }
+                            .into_any(),
+                            None => failed(AppError::Network),
+                        },
                         Err(error) => failed(error),
                     }
                 })}
@@ -271,6 +290,7 @@ fn HomeBody(
                 <a class="button secondary" href="/devices">"Signed-in devices"</a>
                 <SignOutButton/>
             </nav>
+            <crate::pwa::InstallCard/>
         </div>
     }
 }
@@ -309,7 +329,13 @@ fn MyCheckIn(day: Option<MyDay>, me: String, check_in: ServerAction<CheckIn>) ->
             _ => None,
         }
     };
-    let error = error_of(check_in);
+    let pwa = use_context::<crate::pwa::PwaEvents>().unwrap_or_default();
+    let offline_note = move || pwa.note.get();
+    // Kept offline: the words are in the status line, not an error.
+    let error = {
+        let raw = error_of(check_in);
+        Signal::derive(move || raw.get().filter(|e| e != crate::pwa::QUEUED))
+    };
     let pending = check_in.pending();
     let label = {
         let at = checked_in_at.clone();
@@ -341,7 +367,7 @@ fn MyCheckIn(day: Option<MyDay>, me: String, check_in: ServerAction<CheckIn>) ->
                     {label}
                 </button>
             </ActionForm>
-            <p class="checkin-status" role="status" aria-live="polite">{announce}</p>
+            <p class="checkin-status" role="status" aria-live="polite">{announce} {offline_note}</p>
             <FormAlert id="checkin-error" message=error/>
             <h3>"Who sees your check-in"</h3>
             {if day.contacts.is_empty() {

@@ -1,0 +1,56 @@
+import { test, expect, chromium } from '@playwright/test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freshEmail, hydrated, invite, joinFromInvite, signUp } from '../tests/support';
+
+const categories = ['performance', 'accessibility', 'best-practices', 'seo'];
+
+/** Lighthouse on `url` in a Chromium of its own (Debian's) that carries `cookies`. */
+async function score(url: string, cookies: Awaited<ReturnType<import('@playwright/test').BrowserContext['cookies']>>) {
+  const port = 9300 + Math.floor(Math.random() * 500);
+  const profile = mkdtempSync(join(tmpdir(), 'pruuf-lh-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      `--remote-debugging-port=${port}`,
+    ],
+  });
+  try {
+    await context.addCookies(cookies);
+    const { default: lighthouse } = await import('lighthouse');
+    const result = await lighthouse(url, { port, output: 'json', logLevel: 'error', onlyCategories: categories });
+    const lhr = result!.lhr;
+    return Object.fromEntries(categories.map((c) => [c, Math.round((lhr.categories[c]?.score ?? 0) * 100)]));
+  } finally {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+test('Lighthouse: the Member home and the Contact home', async ({ browser, baseURL }) => {
+  test.setTimeout(300_000);
+  const tom = await (await browser.newContext()).newPage();
+  await signUp(tom, freshEmail('tom'), '2580');
+  const mumEmail = freshEmail('mum');
+  await invite(tom, 'Mum', mumEmail);
+  const mum = await joinFromInvite(browser, mumEmail);
+  await mum.goto('/schedule');
+  await hydrated(mum);
+  await mum.getByRole('button', { name: 'Save my check-in time' }).click();
+  await expect(mum.locator('.notice-text')).toContainText('Your check-in time is saved');
+
+  const member = await score(`${baseURL}/home`, await mum.context().cookies());
+  const contact = await score(`${baseURL}/home`, await tom.context().cookies());
+  console.log('Lighthouse scores (mobile emulation, default throttling):');
+  console.table({ 'Member home': member, 'Contact home': contact });
+  expect(member.accessibility).toBe(100);
+  expect(contact.accessibility).toBe(100);
+});

@@ -1,0 +1,164 @@
+import { test, expect, chromium, type Page } from '@playwright/test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expectNoAxeViolations, freshEmail, hydrated, invite, joinFromInvite, signUp } from './support';
+
+const LAUNCH_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+/** Every page at 1.0× and 1.5× text and at 360 px wide: no axe violation (AAA
+ *  rules included), nothing scrolls sideways. */
+async function checkEverywhere(page: Page, paths: string[]) {
+  const base = page.viewportSize() ?? { width: 1280, height: 800 };
+  const configs = [
+    { size: 'standard', width: base.width },
+    { size: 'extra-large', width: base.width },
+    { size: 'standard', width: 360 },
+  ];
+  for (const c of configs) {
+    // As the server sets it (HttpOnly, so only a cookie like it may replace it).
+    const host = new URL(page.url()).hostname;
+    await page.context().addCookies([
+      { name: 'pruuf_text_size', value: c.size, domain: host, path: '/', httpOnly: true, sameSite: 'Lax' },
+    ]);
+    await page.setViewportSize({ width: c.width, height: base.height });
+    for (const path of paths) {
+      await page.goto(path);
+      await hydrated(page);
+      await expect(page.locator('html'), path).toHaveAttribute('data-text-size', c.size);
+      await test.step(`${path} at ${c.size}, ${c.width}px`, async () => {
+        await expectNoAxeViolations(page);
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        expect(overflow, `${path} scrolls sideways at ${c.width}px`).toBeLessThanOrEqual(0);
+      });
+    }
+  }
+  await page.setViewportSize(base);
+}
+
+test('every signed-out page passes axe at 1.0× and 1.5× text and at 360 px', async ({ page }) => {
+  test.setTimeout(120_000);
+  await page.goto('/');
+  await checkEverywhere(page, ['/', '/signup', '/login', '/forgot', '/terms', '/privacy', '/offline']);
+});
+
+test('every Member and Contact page passes axe at 1.0× and 1.5× text and at 360 px', async ({ browser }) => {
+  test.setTimeout(240_000);
+  const tom = await (await browser.newContext()).newPage();
+  await signUp(tom, freshEmail('tom'), '2580');
+  const mumEmail = freshEmail('mum');
+  await invite(tom, 'Mum', mumEmail);
+  const mum = await joinFromInvite(browser, mumEmail);
+  await mum.goto('/schedule');
+  await hydrated(mum);
+  await mum.getByRole('button', { name: 'Save my check-in time' }).click();
+  await expect(mum.locator('.notice-text')).toContainText('Your check-in time is saved');
+  await tom.goto('/home');
+  await hydrated(tom);
+  const mumPage = await tom.getByRole('link', { name: 'Mum: last 30 days' }).getAttribute('href');
+  expect(mumPage).toMatch(/^\/people\//);
+
+  await checkEverywhere(mum, ['/home', '/schedule', '/notifications', '/settings/alerts', '/devices', '/connections', '/billing']);
+  await checkEverywhere(tom, ['/home', mumPage!, '/connections', '/billing', '/settings/alerts']);
+});
+
+test('the keyboard reaches "I’m OK" on the Member home, in a sensible order', async ({ browser }) => {
+  test.setTimeout(120_000);
+  const tom = await (await browser.newContext()).newPage();
+  await signUp(tom, freshEmail('tom'), '2580');
+  const mumEmail = freshEmail('mum');
+  await invite(tom, 'Mum', mumEmail);
+  const mum = await joinFromInvite(browser, mumEmail);
+  await mum.goto('/schedule');
+  await hydrated(mum);
+  await mum.getByRole('button', { name: 'Save my check-in time' }).click();
+  await expect(mum.locator('.notice-text')).toContainText('Your check-in time is saved');
+  await mum.goto('/home');
+  await hydrated(mum);
+  const button = mum.getByRole('button', { name: 'I’m OK' });
+  const seen: string[] = [];
+  for (let i = 0; i < 12; i++) {
+    await mum.keyboard.press('Tab');
+    seen.push(await mum.evaluate(() => (document.activeElement as HTMLElement | null)?.innerText?.trim() ?? ''));
+    if (await button.evaluate((b) => b === document.activeElement)) break;
+  }
+  await expect(button).toBeFocused();
+  expect(seen[0]).toBe('Skip to the main content');
+  // The focus is visible: an outline of at least 3 px.
+  const outline = await button.evaluate((b) => parseFloat(getComputedStyle(b).outlineWidth));
+  expect(outline).toBeGreaterThanOrEqual(3);
+  await mum.keyboard.press('Enter');
+  await expect(mum.getByRole('button', { name: /Checked in at/ })).toBeVisible();
+  const box = await mum.getByRole('button', { name: /Checked in at/ }).boundingBox();
+  expect(box?.height ?? 0).toBeGreaterThanOrEqual(120);
+});
+
+test('Chromium finds the app installable', async ({ baseURL }) => {
+  // Installability is never reported in an incognito-like context: a profile of its own.
+  const profile = mkdtempSync(join(tmpdir(), 'pruuf-install-'));
+  const context = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', args: LAUNCH_ARGS });
+  try {
+    const page = await context.newPage();
+    await page.goto(`${baseURL}/`);
+    await hydrated(page);
+    const cdp = await context.newCDPSession(page);
+    await expect
+      .poll(async () => (await cdp.send('Page.getInstallabilityErrors')).installabilityErrors, { timeout: 20_000 })
+      .toEqual([]);
+    const manifest = await (await page.request.get('/manifest.webmanifest')).json();
+    expect(manifest.display).toBe('standalone');
+    expect(manifest.icons.map((i: { sizes: string }) => i.sizes)).toEqual(expect.arrayContaining(['192x192', '512x512']));
+  } finally {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+});
+
+test('offline after the first load: the app starts from cache, and a check-in is kept, then sent', async ({
+  browser,
+}) => {
+  test.setTimeout(150_000);
+  const tom = await (await browser.newContext()).newPage();
+  await signUp(tom, freshEmail('tom'), '2580');
+  const mumEmail = freshEmail('mum');
+  await invite(tom, 'Mum', mumEmail);
+  const mum = await joinFromInvite(browser, mumEmail);
+  await mum.goto('/schedule');
+  await hydrated(mum);
+  await mum.getByRole('button', { name: 'Save my check-in time' }).click();
+  await expect(mum.locator('.notice-text')).toContainText('Your check-in time is saved');
+
+  // The first load: the service worker takes over and keeps the pages and WASM.
+  await mum.goto('/home');
+  await hydrated(mum);
+  await mum.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+  await mum.reload();
+  await hydrated(mum);
+  await expect.poll(() => mum.evaluate(() => !!navigator.serviceWorker.controller)).toBe(true);
+
+  await mum.context().setOffline(true);
+  await mum.reload();
+  await hydrated(mum);
+  await expect(mum.getByRole('heading', { name: 'Your check-in', exact: true })).toBeVisible();
+  await mum.getByRole('button', { name: 'I’m OK' }).click();
+  await expect(mum.locator('.checkin-status')).toContainText('You’re offline — we’ll send it as soon as you’re back.');
+  await expect(mum.locator('#checkin-error')).toBeEmpty();
+
+  // Tom sees nothing yet: it hasn't reached the server.
+  await tom.goto('/home');
+  await expect(tom.locator('.watched').first()).toContainText('Not yet');
+
+  await mum.context().setOffline(false);
+  await expect(mum.locator('.checkin-status')).toContainText('your check-in was sent', { timeout: 30_000 });
+  await expect(mum.getByRole('button', { name: /Checked in at/ })).toBeVisible();
+  await tom.reload();
+  await expect(tom.locator('.watched').first()).toContainText('Checked in');
+});
