@@ -28,6 +28,12 @@ async function score(url: string, cookies: Awaited<ReturnType<import('@playwrigh
     const { default: lighthouse } = await import('lighthouse');
     const result = await lighthouse(url, { port, output: 'json', logLevel: 'error', onlyCategories: categories });
     const lhr = result!.lhr;
+    // Signed in: the home itself was measured, not the login page it would redirect to.
+    expect(new URL(lhr.finalDisplayedUrl).pathname).toBe('/home');
+    const low = Object.values(lhr.audits)
+      .filter((a) => a.score !== null && a.score < 1 && a.scoreDisplayMode === 'binary')
+      .map((a) => a.id);
+    console.log(`${url}: audits not passed: ${low.join(', ') || 'none'}`);
     return Object.fromEntries(categories.map((c) => [c, Math.round((lhr.categories[c]?.score ?? 0) * 100)]));
   } finally {
     await context.close();
