@@ -1,23 +1,10 @@
 import { defineConfig, devices } from '@playwright/test';
+import { launchOptions } from './chromium';
 
 // scripts/test.sh sets these; the defaults suit a hand run after scripts/run.sh's build.
 const baseURL = process.env.PRUUF_E2E_BASE_URL ?? 'http://127.0.0.1:3100';
 const databaseURL = process.env.PRUUF_E2E_DATABASE_URL ?? 'postgres://pruuf@127.0.0.1:55432/pruuf';
 const port = new URL(baseURL).port;
-
-// Debian's Chromium: Playwright cannot download its own browser here.
-const launchOptions = {
-  executablePath: '/usr/bin/chromium',
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-dev-shm-usage',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-  ],
-};
 
 export default defineConfig({
   testDir: './tests',

@@ -2,7 +2,8 @@ import { test, expect, chromium } from '@playwright/test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freshEmail, hydrated, invite, joinFromInvite, signUp } from '../tests/support';
+import { chromiumArgs } from '../chromium';
+import { memberWithSchedule } from '../tests/support';
 
 const categories = ['performance', 'accessibility', 'best-practices', 'seo'];
 
@@ -12,16 +13,7 @@ async function score(url: string, cookies: Awaited<ReturnType<import('@playwrigh
   const profile = mkdtempSync(join(tmpdir(), 'pruuf-lh-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-dev-shm-usage',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      `--remote-debugging-port=${port}`,
-    ],
+    args: [...chromiumArgs, `--remote-debugging-port=${port}`],
   });
   try {
     await context.addCookies(cookies);
@@ -43,15 +35,7 @@ async function score(url: string, cookies: Awaited<ReturnType<import('@playwrigh
 
 test('Lighthouse: the Member home and the Contact home', async ({ browser, baseURL }) => {
   test.setTimeout(300_000);
-  const tom = await (await browser.newContext()).newPage();
-  await signUp(tom, freshEmail('tom'), '2580');
-  const mumEmail = freshEmail('mum');
-  await invite(tom, 'Mum', mumEmail);
-  const mum = await joinFromInvite(browser, mumEmail);
-  await mum.goto('/schedule');
-  await hydrated(mum);
-  await mum.getByRole('button', { name: 'Save my check-in time' }).click();
-  await expect(mum.locator('.notice-text')).toContainText('Your check-in time is saved');
+  const { tom, mum } = await memberWithSchedule(browser);
 
   const member = await score(`${baseURL}/home`, await mum.context().cookies());
   const contact = await score(`${baseURL}/home`, await tom.context().cookies());

@@ -2,17 +2,8 @@ import { test, expect, chromium, type Page } from '@playwright/test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expectNoAxeViolations, freshEmail, hydrated, invite, joinFromInvite, signUp } from './support';
-
-const LAUNCH_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+import { chromiumArgs } from '../chromium';
+import { expectNoAxeViolations, hydrated, memberWithSchedule } from './support';
 
 /** Every page at 1.0× and 1.5× text and at 360 px wide: no axe violation (AAA
  *  rules included), nothing scrolls sideways. */
@@ -52,15 +43,7 @@ test('every signed-out page passes axe at 1.0× and 1.5× text and at 360 px', a
 
 test('every Member and Contact page passes axe at 1.0× and 1.5× text and at 360 px', async ({ browser }) => {
   test.setTimeout(240_000);
-  const tom = await (await browser.newContext()).newPage();
-  await signUp(tom, freshEmail('tom'), '2580');
-  const mumEmail = freshEmail('mum');
-  await invite(tom, 'Mum', mumEmail);
-  const mum = await joinFromInvite(browser, mumEmail);
-  await mum.goto('/schedule');
-  await hydrated(mum);
-  await mum.getByRole('button', { name: 'Save my check-in time' }).click();
-  await expect(mum.locator('.notice-text')).toContainText('Your check-in time is saved');
+  const { tom, mum } = await memberWithSchedule(browser);
   await tom.goto('/home');
   await hydrated(tom);
   const mumPage = await tom.getByRole('link', { name: 'Mum: last 30 days' }).getAttribute('href');
@@ -72,15 +55,7 @@ test('every Member and Contact page passes axe at 1.0× and 1.5× text and at 36
 
 test('the keyboard reaches "I’m OK" on the Member home, in a sensible order', async ({ browser }) => {
   test.setTimeout(120_000);
-  const tom = await (await browser.newContext()).newPage();
-  await signUp(tom, freshEmail('tom'), '2580');
-  const mumEmail = freshEmail('mum');
-  await invite(tom, 'Mum', mumEmail);
-  const mum = await joinFromInvite(browser, mumEmail);
-  await mum.goto('/schedule');
-  await hydrated(mum);
-  await mum.getByRole('button', { name: 'Save my check-in time' }).click();
-  await expect(mum.locator('.notice-text')).toContainText('Your check-in time is saved');
+  const { mum } = await memberWithSchedule(browser);
   await mum.goto('/home');
   await hydrated(mum);
   const button = mum.getByRole('button', { name: 'I’m OK' });
@@ -104,7 +79,7 @@ test('the keyboard reaches "I’m OK" on the Member home, in a sensible order', 
 test('Chromium finds the app installable', async ({ baseURL }) => {
   // Installability is never reported in an incognito-like context: a profile of its own.
   const profile = mkdtempSync(join(tmpdir(), 'pruuf-install-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', args: LAUNCH_ARGS });
+  const context = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', args: chromiumArgs });
   try {
     const page = await context.newPage();
     await page.goto(`${baseURL}/`);
@@ -126,15 +101,7 @@ test('offline after the first load: the app starts from cache, and a check-in is
   browser,
 }) => {
   test.setTimeout(150_000);
-  const tom = await (await browser.newContext()).newPage();
-  await signUp(tom, freshEmail('tom'), '2580');
-  const mumEmail = freshEmail('mum');
-  await invite(tom, 'Mum', mumEmail);
-  const mum = await joinFromInvite(browser, mumEmail);
-  await mum.goto('/schedule');
-  await hydrated(mum);
-  await mum.getByRole('button', { name: 'Save my check-in time' }).click();
-  await expect(mum.locator('.notice-text')).toContainText('Your check-in time is saved');
+  const { tom, mum } = await memberWithSchedule(browser);
 
   // The first load: the service worker takes over and keeps the pages and WASM.
   await mum.goto('/home');

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { expectNoAxeViolations, freshEmail, hydrated, invite, joinFromInvite, signUp } from './support';
+import { expectNoAxeViolations, hydrated, memberWithSchedule } from './support';
 
 // scripts/test.sh starts the Twilio stand-in (test-support's fake-twilio) and
 // points the server at it.
@@ -27,15 +27,7 @@ test('a Member adds a mobile number, confirms it by replying YES, and checks in 
 }) => {
   test.setTimeout(150_000);
   expect(fake, 'PRUUF_FAKE_TWILIO: run through scripts/test.sh').toBeTruthy();
-  const tom = await (await browser.newContext()).newPage();
-  await signUp(tom, freshEmail('tom'), '2580');
-  const mumEmail = freshEmail('mum');
-  await invite(tom, 'Mum', mumEmail);
-  const mum = await joinFromInvite(browser, mumEmail, 'Pacific/Honolulu');
-  await mum.goto('/schedule');
-  await hydrated(mum);
-  await mum.getByRole('button', { name: 'Save my check-in time' }).click();
-  await expect(mum.locator('.notice-text')).toContainText('Your check-in time is saved');
+  const { tom, mum } = await memberWithSchedule(browser, 'Pacific/Honolulu');
 
   // A number no one else has, typed the way people type them.
   const local = `415555${2000 + Math.floor(Math.random() * 7000)}`;

@@ -147,3 +147,18 @@ export async function joinFromInvite(browser: Browser, email: string, zone?: str
   await expect(page.locator('.notice-text')).toHaveText('You’re connected!');
   return page;
 }
+
+/** Tom signs up and invites Mum, who joins (in time zone `zone`, if given) and
+ *  saves the default check-in time: Mum is Tom's Member, Tom her Contact. */
+export async function memberWithSchedule(browser: Browser, zone?: string): Promise<{ tom: Page; mum: Page }> {
+  const tom = await (await browser.newContext()).newPage();
+  await signUp(tom, freshEmail('tom'), '2580');
+  const mumEmail = freshEmail('mum');
+  await invite(tom, 'Mum', mumEmail);
+  const mum = await joinFromInvite(browser, mumEmail, zone);
+  await mum.goto('/schedule');
+  await hydrated(mum);
+  await mum.getByRole('button', { name: 'Save my check-in time' }).click();
+  await expect(mum.locator('.notice-text')).toContainText('Your check-in time is saved');
+  return { tom, mum };
+}

@@ -12,6 +12,16 @@ use http::{header, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
+/// Nanoseconds since 1970, only to make a stand-in's ids differ between runs:
+/// a database kept across runs (the local one) has seen the last run's ids.
+#[allow(clippy::disallowed_methods)]
+pub(crate) fn wall_clock_nanos() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
+
 /// The origin tests pretend the site is served from.
 pub const ORIGIN: &str = "http://127.0.0.1:3000";
 

@@ -272,7 +272,7 @@ impl FakeStripe {
         let addr = listener.local_addr()?;
         let inner = Inner {
             base: format!("http://{addr}/"),
-            nonce: format!("{}:{}", wall_clock_nanos(), addr.port()),
+            nonce: format!("{}:{}", crate::wall_clock_nanos(), addr.port()),
             ..Inner::default()
         };
         let fake = FakeStripe {
@@ -2042,14 +2042,6 @@ fn wall_clock() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
-#[allow(clippy::disallowed_methods)] // only to make ids differ between runs
-fn wall_clock_nanos() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
         .unwrap_or(0)
 }
 

@@ -82,7 +82,9 @@ impl FakeTwilio {
             account_sid: Self::ACCOUNT_SID.into(),
             auth_token: Self::AUTH_TOKEN.into(),
             inner: Arc::default(),
-            counter: Arc::default(),
+            // Message SIDs differ between runs, as Twilio's do: the app ignores
+            // an inbound SID it has seen (a retry).
+            counter: Arc::new(AtomicU64::new(crate::wall_clock_nanos() as u64)),
         };
         let mut app = Router::new()
             .route("/2010-04-01/Accounts/{sid}/Messages.json", post(messages))
