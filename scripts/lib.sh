@@ -11,6 +11,97 @@ say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 note() { printf '    %s\n' "$*"; }
 die() { printf '\033[31merror:\033[0m %s\n' "$*" >&2; exit 1; }
 
+# Everything a script must do on exit (stop services, print the step table) is
+# registered here, so one EXIT trap runs it all, in order, even after a failure.
+EXIT_HOOKS=()
+on_exit() { EXIT_HOOKS+=("$1"); }
+run_exit_hooks() {
+  local rc=$?
+  local hook
+  for hook in "${EXIT_HOOKS[@]}"; do "$hook" "$rc" || true; done
+  exit "$rc"
+}
+trap run_exit_hooks EXIT
+
+# Step timing. `step NAME` ends the step before it and starts NAME; `bg_step NAME
+# CMD...` runs CMD in the background (its output in target/logs/), timed on its
+# own; `bg_wait NAME` waits for it and fails if it failed. `step_table` prints each
+# step's wall time; scripts register it with on_exit so a failing run prints it too.
+STEP_NAMES=(); STEP_SECS=(); STEP_RESULT=()
+CURRENT_STEP=""; CURRENT_STEP_START=0
+RUN_START=$(date +%s)
+declare -A BG_PID=() BG_START=() BG_LOG=()
+
+step_close() {
+  local result=${1:-ok}
+  [ -n "$CURRENT_STEP" ] || return 0
+  STEP_NAMES+=("$CURRENT_STEP"); STEP_SECS+=($(( $(date +%s) - CURRENT_STEP_START ))); STEP_RESULT+=("$result")
+  CURRENT_STEP=""
+}
+
+step() {
+  step_close ok
+  CURRENT_STEP="$1"; CURRENT_STEP_START=$(date +%s)
+  say "$1"
+}
+
+bg_step() {
+  local name=$1; shift
+  mkdir -p "$ROOT/target/logs"
+  local log="$ROOT/target/logs/$(echo "$name" | tr -c 'A-Za-z0-9\n' '-' | tr -s '-').log"
+  say "$name (in the background; output in ${log#"$ROOT"/})"
+  BG_START[$name]=$(date +%s); BG_LOG[$name]=$log
+  ( set -euo pipefail; "$@"; date +%s > "$log.end" ) > "$log" 2>&1 &
+  BG_PID[$name]=$!
+}
+
+bg_wait() {
+  local name=$1 rc=0
+  step_close ok
+  say "Waiting for: $name"
+  wait "${BG_PID[$name]}" || rc=$?
+  local end; end=$(cat "${BG_LOG[$name]}.end" 2>/dev/null || date +%s)
+  STEP_NAMES+=("$name (background)"); STEP_SECS+=($(( end - BG_START[$name] )))
+  unset "BG_PID[$name]"
+  if [ "$rc" -ne 0 ]; then
+    STEP_RESULT+=("FAILED")
+    tail -n 80 "${BG_LOG[$name]}" >&2
+    die "$name failed (the whole log: ${BG_LOG[$name]})"
+  fi
+  STEP_RESULT+=("ok")
+  grep -E 'Installed|Replaced|already installed|Finished|installing|wasm-opt|error' "${BG_LOG[$name]}" | tail -n 12 | sed 's/^/    /' || true
+}
+
+kill_tree() {
+  local child
+  for child in $(pgrep -P "$1" 2>/dev/null); do kill_tree "$child"; done
+  kill "$1" 2>/dev/null || true
+}
+
+# Stops background steps still running (a foreground step failed first).
+bg_kill_all() {
+  local name
+  for name in "${!BG_PID[@]}"; do
+    kill_tree "${BG_PID[$name]}"
+    STEP_NAMES+=("$name (background)"); STEP_SECS+=($(( $(date +%s) - BG_START[$name] ))); STEP_RESULT+=("stopped")
+  done
+}
+
+fmt_secs() { printf '%d:%02d' $(( $1 / 60 )) $(( $1 % 60 )); }
+
+step_table() {
+  local rc=${1:-0}
+  step_close "$([ "$rc" = 0 ] && echo ok || echo FAILED)"
+  bg_kill_all
+  [ ${#STEP_NAMES[@]} -gt 0 ] || return 0
+  say "Where the time went (wall clock, m:ss; background steps overlap the others)"
+  local i
+  for i in "${!STEP_NAMES[@]}"; do
+    printf '    %-62s %7s  %s\n' "${STEP_NAMES[$i]}" "$(fmt_secs "${STEP_SECS[$i]}")" "${STEP_RESULT[$i]}"
+  done
+  printf '    %-62s %7s\n' "total" "$(fmt_secs $(( $(date +%s) - RUN_START )))"
+}
+
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 PG_BIN=""
@@ -54,9 +145,17 @@ ensure_rust() {
   fi
 }
 
-# ensure_cargo_tool BINARY CRATE VERSION_OR_EMPTY LOCKED(yes|no)
+# ensure_cargo_tool BINARY CRATE VERSION_OR_EMPTY LOCKED(yes|no) [EXTRA_ARGS...]
+#
+# Build tools are compiled without their own costly release profiles: cargo's
+# configuration (these CARGO_PROFILE_RELEASE_* variables) takes precedence over a
+# manifest's [profile.release], so cargo-leptos's fat LTO with one codegen unit
+# becomes no LTO with 16 units. Measured on this 2-core machine kind (issue 15):
+# cargo-leptos 19 min 28 s -> see README "How long it takes". The tools only run
+# other programs and read a few small files, so the lost optimisation is invisible.
 ensure_cargo_tool() {
   local bin=$1 crate=$2 version=$3 locked=$4
+  shift 4
   if command -v "$bin" >/dev/null && { [ -z "$version" ] || "$bin" --version 2>/dev/null | grep -q "$version"; }; then
     note "$crate ${version:-} already installed"
     return
@@ -65,19 +164,38 @@ ensure_cargo_tool() {
   local args=(install "$crate")
   [ -n "$version" ] && args+=(--version "$version")
   [ "$locked" = yes ] && args+=(--locked)
-  # Build the tools with the machine's default toolchain where it is new enough.
-  cargo "${args[@]}"
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_INCREMENTAL=false \
+    cargo "${args[@]}" "$@"
+}
+
+# wasm-opt comes from the npm package `binaryen` (pinned in tools/package.json):
+# Binaryen's own build of wasm-opt as WebAssembly, run by Node.js. Compiling
+# binaryen's C++ through the `wasm-opt` crate took 9 min 41 s on a new machine.
+# cargo-leptos finds wasm-opt (and wasm-bindgen) on PATH and, installed with the
+# `no_downloads` feature, never tries to download either.
+CARGO_LEPTOS_VERSION=0.3.11
+TOOLS_BIN="$ROOT/tools/node_modules/.bin"
+export PATH="$TOOLS_BIN:$PATH"
+
+ensure_wasm_opt() {
+  if [ -x "$TOOLS_BIN/wasm-opt" ] && [ tools/node_modules/.package-lock.json -nt tools/package-lock.json ]; then
+    note "wasm-opt $("$TOOLS_BIN/wasm-opt" --version | sed 's/^wasm-opt //') already installed (npm binaryen)"
+  else
+    note "installing wasm-opt (npm package binaryen, pinned in tools/package-lock.json)"
+    (cd tools && npm ci --no-audit --no-fund --loglevel=error)
+  fi
 }
 
 ensure_cargo_tools() {
-  say "Build tools: cargo-leptos, wasm-bindgen-cli (same version as Cargo.lock), wasm-opt"
+  say "Build tools: cargo-leptos, wasm-bindgen-cli (same version as Cargo.lock), wasm-opt (npm binaryen)"
   local wb_version
   wb_version="$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')"
   [ -n "$wb_version" ] || die "wasm-bindgen not found in Cargo.lock"
-  ensure_cargo_tool cargo-leptos cargo-leptos "" yes
+  ensure_wasm_opt
+  ensure_cargo_tool cargo-leptos cargo-leptos "$CARGO_LEPTOS_VERSION" yes --features no_downloads
   # Without --locked: one locked dependency of wasm-bindgen-cli is missing from the registry mirror.
   ensure_cargo_tool wasm-bindgen wasm-bindgen-cli "$wb_version" no
-  ensure_cargo_tool wasm-opt wasm-opt "" yes
 }
 
 ensure_npm_packages() {
@@ -178,7 +296,7 @@ throwaway_services() {
   PG_DATA="$(mktemp -d "/tmp/pruuf-$name-pg.XXXXXX")"
   MAIL_DIR="$(mktemp -d "/tmp/pruuf-$name-mail.XXXXXX")"
   MAILDEV_PID=""
-  trap throwaway_cleanup EXIT
+  on_exit throwaway_cleanup
   pg_start "$PG_DATA" "$(free_port)"
   note "DATABASE_URL=$DATABASE_URL"
   maildev_start "$(free_port)" "$(free_port)" "$MAIL_DIR"
