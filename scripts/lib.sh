@@ -51,7 +51,8 @@ bg_step() {
   local log="$ROOT/target/logs/$(echo "$name" | tr -c 'A-Za-z0-9\n' '-' | tr -s '-').log"
   say "$name (in the background; output in ${log#"$ROOT"/})"
   BG_START[$name]=$(date +%s); BG_LOG[$name]=$log
-  ( set -euo pipefail; "$@"; date +%s > "$log.end" ) > "$log" 2>&1 &
+  rm -f "$log.end" "$log.parts"
+  ( set -euo pipefail; BG_PARTS="$log.parts"; "$@"; date +%s > "$log.end" ) > "$log" 2>&1 &
   BG_PID[$name]=$!
 }
 
@@ -69,7 +70,20 @@ bg_wait() {
     die "$name failed (the whole log: ${BG_LOG[$name]})"
   fi
   STEP_RESULT+=("ok")
+  local part secs
+  while IFS=$'\t' read -r part secs; do
+    STEP_NAMES+=("  of which: $part"); STEP_SECS+=("$secs"); STEP_RESULT+=("ok")
+  done < <(cat "${BG_LOG[$name]}.parts" 2>/dev/null)
   grep -E 'Installed|Replaced|already installed|Finished|installing|wasm-opt|error' "${BG_LOG[$name]}" | tail -n 12 | sed 's/^/    /' || true
+}
+
+# bg_part NAME CMD...: inside a background step, runs CMD and records its time as
+# a line of that step in the table.
+bg_part() {
+  local name=$1 start; shift
+  start=$(date +%s)
+  "$@"
+  printf '%s\t%s\n' "$name" $(( $(date +%s) - start )) >> "${BG_PARTS:-/dev/null}"
 }
 
 kill_tree() {
@@ -145,17 +159,16 @@ ensure_rust() {
   fi
 }
 
-# ensure_cargo_tool BINARY CRATE VERSION_OR_EMPTY LOCKED(yes|no) [EXTRA_ARGS...]
+# ensure_cargo_tool BINARY CRATE VERSION_OR_EMPTY LOCKED(yes|no) OPT_LEVEL [EXTRA_ARGS...]
 #
 # Build tools are compiled without their own costly release profiles: cargo's
 # configuration (these CARGO_PROFILE_RELEASE_* variables) takes precedence over a
 # manifest's [profile.release], so cargo-leptos's fat LTO with one codegen unit
-# becomes no LTO with 16 units. Measured on this 2-core machine kind (issue 15):
-# cargo-leptos 19 min 28 s -> see README "How long it takes". The tools only run
-# other programs and read a few small files, so the lost optimisation is invisible.
+# becomes no LTO with 16 units, and each tool gets the optimisation level its work
+# needs (README, "How long it takes", has the measurements).
 ensure_cargo_tool() {
-  local bin=$1 crate=$2 version=$3 locked=$4
-  shift 4
+  local bin=$1 crate=$2 version=$3 locked=$4 opt=$5
+  shift 5
   if command -v "$bin" >/dev/null && { [ -z "$version" ] || "$bin" --version 2>/dev/null | grep -q "$version"; }; then
     note "$crate ${version:-} already installed"
     return
@@ -164,7 +177,7 @@ ensure_cargo_tool() {
   local args=(install "$crate")
   [ -n "$version" ] && args+=(--version "$version")
   [ "$locked" = yes ] && args+=(--locked)
-  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL="$opt" \
     CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_INCREMENTAL=false \
     cargo "${args[@]}" "$@"
 }
@@ -193,9 +206,13 @@ ensure_cargo_tools() {
   wb_version="$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')"
   [ -n "$wb_version" ] || die "wasm-bindgen not found in Cargo.lock"
   ensure_wasm_opt
-  ensure_cargo_tool cargo-leptos cargo-leptos "$CARGO_LEPTOS_VERSION" yes --features no_downloads
+  # cargo-leptos only starts other programs and reads a few small files (one CSS
+  # file, 30 kB of JS to minify): unoptimised, it is no slower to use, and far
+  # quicker to compile (its ~600 crates include the swc JS compiler).
+  ensure_cargo_tool cargo-leptos cargo-leptos "$CARGO_LEPTOS_VERSION" yes 0 --features no_downloads
+  # wasm-bindgen rewrites the whole WASM on every build: kept optimised.
   # Without --locked: one locked dependency of wasm-bindgen-cli is missing from the registry mirror.
-  ensure_cargo_tool wasm-bindgen wasm-bindgen-cli "$wb_version" no
+  ensure_cargo_tool wasm-bindgen wasm-bindgen-cli "$wb_version" no 3
 }
 
 ensure_npm_packages() {
@@ -345,4 +362,24 @@ throwaway_cleanup() {
   [ -n "${MAILDEV_PID:-}" ] && kill "$MAILDEV_PID" 2>/dev/null || true
   pg_stop "$PG_DATA"
   rm -rf "$PG_DATA" "$MAIL_DIR"
+}
+
+# e2e_run [PLAYWRIGHT ARGS...]: the Playwright suite against the site in
+# target/site and the server binary PRUUF_E2E_SERVER (default: the one the
+# integration tests build, target/native/debug/server), with the Twilio and Stripe
+# stand-ins on free ports. Needs DATABASE_URL and the mail catcher (throwaway_services).
+# Its output is kept in target/logs/playwright.log.
+E2E_LOG="$ROOT/target/logs/playwright.log"
+e2e_run() {
+  export PRUUF_E2E_SERVER="${PRUUF_E2E_SERVER:-$ROOT/target/native/debug/server}"
+  [ -x "$PRUUF_E2E_SERVER" ] || die "no server binary at $PRUUF_E2E_SERVER (bash scripts/test.sh builds it; or cargo test --no-run -p app -p server -p pruuf-test-support with CARGO_TARGET_DIR=target/native)"
+  [ -f "$ROOT/target/site/pkg/pruuf.wasm" ] || die "no browser bundle in target/site (cargo leptos build --release --frontend-only)"
+  note "server: ${PRUUF_E2E_SERVER#"$ROOT"/}; site: target/site"
+  local port; port="$(free_port)"
+  export PRUUF_E2E_BASE_URL="http://127.0.0.1:$port"
+  export PRUUF_E2E_DATABASE_URL="$DATABASE_URL"
+  start_fake_twilio "$PRUUF_E2E_BASE_URL"
+  start_fake_stripe "$PRUUF_E2E_BASE_URL"
+  mkdir -p "$(dirname "$E2E_LOG")"
+  (cd "$ROOT/end2end" && npx playwright test "$@") 2>&1 | tee "$E2E_LOG"
 }

@@ -29,11 +29,11 @@ ensure_npm_packages
 ensure_wasm_opt
 
 release_frontend() {
-  ensure_cargo_tools
+  bg_part "build tools (installed once)" ensure_cargo_tools
   if [ -n "${PRUUF_E2E_RELEASE:-}" ]; then
-    cargo leptos build --release
+    bg_part "cargo leptos build --release (WASM and server)" cargo leptos build --release
   else
-    cargo leptos build --release --frontend-only
+    bg_part "cargo leptos build --release --frontend-only" cargo leptos build --release --frontend-only
   fi
   ls -l "$ROOT"/target/site/pkg/
 }
@@ -67,24 +67,15 @@ report_disk
 step "End-to-end tests (Playwright, Chromium, desktop and phone)"
 if [ -n "${PRUUF_E2E_RELEASE:-}" ]; then
   export PRUUF_E2E_SERVER="$ROOT/target/release/server"
-else
-  # Built by `cargo test` above (Cargo builds a package's binaries for its
-  # integration tests): the same source, with debug assertions on.
-  export PRUUF_E2E_SERVER="$ROOT/target/native/debug/server"
 fi
-[ -x "$PRUUF_E2E_SERVER" ] || die "no server binary at $PRUUF_E2E_SERVER"
-note "server: ${PRUUF_E2E_SERVER#"$ROOT"/}; site: target/site"
-E2E_PORT="$(free_port)"
-export PRUUF_E2E_BASE_URL="http://127.0.0.1:$E2E_PORT"
-export PRUUF_E2E_DATABASE_URL="$DATABASE_URL"
-start_fake_twilio "$PRUUF_E2E_BASE_URL"
-start_fake_stripe "$PRUUF_E2E_BASE_URL"
-E2E_LOG="$ROOT/target/logs/playwright.log"
-(cd end2end && npx playwright test) 2>&1 | tee "$E2E_LOG"
+# Otherwise e2e_run takes the server binary that `cargo test` built above (Cargo
+# builds a package's binaries for its integration tests): the same source, with
+# debug assertions on.
+e2e_run
 step_close ok
 
-# The table above is the last thing the EXIT hook prints; the runner's own summary
-# is repeated after it so that a log's closing lines still carry it.
+# The table is the last thing the EXIT hooks print before this; the runner's own
+# summary is repeated after it so that a log's closing lines still carry it.
 print_e2e_summary() {
   [ "${1:-1}" = 0 ] || return 0
   say "Playwright's summary (from ${E2E_LOG#"$ROOT"/})"
