@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { advanceClock, codeFor, consoleErrors, expectNoAxeViolations, freshEmail, hydrated, logIn, signUp } from './support';
+import { advanceClock, codeFor, consoleErrors, expectNoAxeViolations, freshEmail, hydrated, logIn, quickSignUp, signUp } from './support';
 
 test('a new person signs up with the emailed code, signs out, and logs in again', async ({ page }) => {
   const errors = consoleErrors(page);
@@ -50,7 +50,7 @@ test('pasting the code fills all six boxes', async ({ page }) => {
 
 test('five wrong PINs pause log-in and say until when', async ({ page }) => {
   const email = freshEmail('lock');
-  await signUp(page, email, '2580');
+  await quickSignUp(page, email, '2580');
   await page.context().clearCookies();
   for (let i = 1; i <= 4; i++) {
     await logIn(page, email, '1111');
@@ -69,7 +69,7 @@ test('five wrong PINs pause log-in and say until when', async ({ page }) => {
 test('forgot PIN: a code, a new PIN, and the other device is signed out', async ({ browser, baseURL }) => {
   const email = freshEmail('forgot');
   const phone = await (await browser.newContext()).newPage();
-  await signUp(phone, email, '2580');
+  await quickSignUp(phone, email, '2580');
   await phone.goto('/home');
   await expect(phone.getByText(`You’re signed in as ${email}.`)).toBeVisible();
   // A new code may be asked for a minute after the last one.

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { consoleErrors, expectNoAxeViolations, freshEmail, hydrated, invite, joinFromInvite, signUp } from './support';
+import { consoleErrors, expectNoAxeViolations, freshEmail, hydrated, quickInvite, quickJoin, quickSchedule, quickSignUp } from './support';
 
 const mailApi = `http://${process.env.PRUUF_TEST_MAIL_API ?? '127.0.0.1:1080'}`;
 
@@ -36,31 +36,22 @@ test('a missed check-in: the Contacts see "Missed", an email arrives, and "I’m
   const annEmail = freshEmail('ann');
   const tom = await (await browser.newContext()).newPage();
   const tomErrors = consoleErrors(tom);
-  await signUp(tom, tomEmail, '2580');
-  await invite(tom, 'Mum', mumEmail);
-  const mum = await joinFromInvite(browser, mumEmail, 'Pacific/Honolulu');
+  await quickSignUp(tom, tomEmail, '2580');
+  await quickInvite(tom, 'Mum', mumEmail);
+  const mum = await quickJoin(browser, mumEmail, 'Pacific/Honolulu');
 
   // Mum asks Ann to look out for her too.
-  await invite(mum, 'Ann', annEmail, 'contact');
-  const ann = await joinFromInvite(browser, annEmail, 'Europe/London');
+  await quickInvite(mum, 'Ann', annEmail, 'contact');
+  const ann = await quickJoin(browser, annEmail, 'Europe/London');
 
   // Mum's schedule: first the default, then moved to half an hour ago with 15
   // minutes' grace. Today's deadline and grace have both passed, so the detector
   // alerts (SPEC §5) without anyone moving the clock.
   const { zone, hour, minute } = await zoneAwayFromMidnight(baseURL!);
-  await mum.goto('/schedule');
-  await hydrated(mum);
-  await mum.getByRole('button', { name: 'Save my check-in time' }).click();
-  await expect(mum.locator('.notice-text')).toContainText('Your check-in time is saved');
+  await quickSchedule(mum, 'Pacific/Honolulu');
   const past = (hour * 60 + minute - 30 + 24 * 60) % (24 * 60);
   const hhmm = `${String(Math.floor(past / 60)).padStart(2, '0')}:${String(past % 60).padStart(2, '0')}`;
-  await mum.goto('/schedule');
-  await hydrated(mum);
-  await mum.getByLabel('Check in by').fill(hhmm);
-  await mum.getByLabel('Your time zone').fill(zone);
-  await mum.getByLabel('If I haven’t checked in, tell my family after').selectOption('15');
-  await mum.getByRole('button', { name: 'Save my check-in time' }).click();
-  await expect(mum.locator('.notice-text')).toContainText('Your check-in time is saved');
+  await quickSchedule(mum, zone, hhmm);
 
   // The alert email reaches Tom.
   await expect.poll(() => mailCount('Mum hasn’t checked in today', tomEmail), { timeout: 30_000 }).toBe(1);
@@ -104,9 +95,9 @@ test('a Contact chooses how they hear about check-ins, and the next check-in arr
   const mumEmail = freshEmail('mum');
   const tom = await (await browser.newContext()).newPage();
   const tomErrors = consoleErrors(tom);
-  await signUp(tom, tomEmail, '2580');
-  await invite(tom, 'Mum', mumEmail);
-  const mum = await joinFromInvite(browser, mumEmail, 'Pacific/Honolulu');
+  await quickSignUp(tom, tomEmail, '2580');
+  await quickInvite(tom, 'Mum', mumEmail);
+  const mum = await quickJoin(browser, mumEmail, 'Pacific/Honolulu');
 
   // Mum's deadline is later today (so no alert comes first): 11:55 PM in a zone
   // where it is not yet 10 PM.

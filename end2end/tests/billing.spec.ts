@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { consoleErrors, expectNoAxeViolations, freshEmail, hydrated, invite, joinFromInvite, signUp } from './support';
+import { consoleErrors, expectNoAxeViolations, freshEmail, hydrated, quickInvite, quickJoin, quickSignUp } from './support';
 
 // scripts/test.sh starts the Stripe stand-in (test-support's fake-stripe), which
 // serves Checkout and the Customer Portal and posts signed webhooks to the app.
@@ -12,10 +12,10 @@ test('a Contact in trial pays through Checkout, sees the plan and next charge, c
   expect(fake, 'PRUUF_FAKE_STRIPE: run through scripts/test.sh').toBeTruthy();
   const tom = await (await browser.newContext()).newPage();
   const errors = consoleErrors(tom);
-  await signUp(tom, freshEmail('tom'), '2580');
+  await quickSignUp(tom, freshEmail('tom'), '2580');
   const mumEmail = freshEmail('mum');
-  await invite(tom, 'Mum', mumEmail);
-  const mum = await joinFromInvite(browser, mumEmail);
+  await quickInvite(tom, 'Mum', mumEmail);
+  const mum = await quickJoin(browser, mumEmail);
 
   // Mum is a Member: no prices, no link to them.
   await mum.goto('/home');
@@ -72,14 +72,10 @@ test('choosing a plan works before the page has loaded its scripts', async ({ br
   test.setTimeout(120_000);
   const context = await browser.newContext({ javaScriptEnabled: false });
   const tom = await context.newPage();
-  const js = await (await browser.newContext()).newPage();
-  const email = freshEmail('tom');
-  await signUp(js, email, '2580');
+  await quickSignUp(tom, freshEmail('tom'), '2580');
   const mumEmail = freshEmail('mum');
-  await invite(js, 'Mum', mumEmail);
-  await joinFromInvite(browser, mumEmail);
-  // The same account, in a browser without JavaScript.
-  await js.context().storageState().then((s) => context.addCookies(s.cookies));
+  await quickInvite(tom, 'Mum', mumEmail);
+  await quickJoin(browser, mumEmail);
   await tom.goto('/billing');
   await expect(tom.getByTestId('billing-state')).toContainText('Free trial');
   await tom.getByLabel('$29 a year (save 39%)').check();

@@ -1,5 +1,5 @@
 import { test, expect, type Browser, type Page } from '@playwright/test';
-import { consoleErrors, expectNoAxeViolations, freshEmail, hydrated, invite, joinFromInvite, signUp } from './support';
+import { consoleErrors, expectNoAxeViolations, freshEmail, hydrated, quickInvite, quickJoin, quickSignUp } from './support';
 
 /** Tom (a Contact in New York) and Mum (his Member in Honolulu), connected, Mum with a schedule. */
 async function family(browser: Browser) {
@@ -7,9 +7,9 @@ async function family(browser: Browser) {
   const mumEmail = freshEmail('mum');
   const tomContext = await browser.newContext({ timezoneId: 'America/New_York' });
   const tom = await tomContext.newPage();
-  await signUp(tom, tomEmail, '2580');
-  await invite(tom, 'Mum', mumEmail);
-  const mum = await joinFromInvite(browser, mumEmail, 'Pacific/Honolulu');
+  await quickSignUp(tom, tomEmail, '2580');
+  await quickInvite(tom, 'Mum', mumEmail);
+  const mum = await quickJoin(browser, mumEmail, 'Pacific/Honolulu');
   const mumContext = mum.context();
 
   // Mum chooses her time: the zone comes from her browser.

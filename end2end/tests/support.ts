@@ -1,4 +1,4 @@
-import { expect, type Browser, type Page } from '@playwright/test';
+import { expect, type APIRequestContext, type Browser, type Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 
 /**
@@ -136,29 +136,106 @@ export async function invite(page: Page, name: string, email: string, who: 'memb
   await expect(page.getByRole('status')).toContainText('Invitation sent');
 }
 
-/** The invited person opens the link in their mail, in a browser of their own
- *  (in time zone `zone`), signs up, and lands connected. */
-export async function joinFromInvite(browser: Browser, email: string, zone?: string): Promise<Page> {
+/** Tom signs up and invites Mum, who joins (in time zone `zone`, if given) and
+ *  saves the default check-in time: Mum is Tom's Member, Tom her Contact. Set up
+ *  through the server functions (see quickSignUp); both end on their home page. */
+export async function memberWithSchedule(browser: Browser, zone?: string): Promise<{ tom: Page; mum: Page }> {
+  const tom = await (await browser.newContext()).newPage();
+  await quickSignUp(tom, freshEmail('tom'), '2580');
+  const mumEmail = freshEmail('mum');
+  await quickInvite(tom, 'Mum', mumEmail);
+  const mum = await quickJoin(browser, mumEmail, zone);
+  await quickSchedule(mum, zone);
+  await Promise.all([tom.goto('/home'), mum.goto('/home')]);
+  return { tom, mum };
+}
+
+// ---------------------------------------------------------------------------
+// Quick set-up: the same server functions the forms post to, called over HTTP
+// from the browser context (so the session cookie lands in that browser). A
+// full sign-up through the screens is ~10 s of a test on this machine; these
+// take well under one. The journeys themselves keep their own tests: a Contact
+// signing up (accounts.spec), a Member joining from an invitation
+// (connections.spec), choosing a schedule (checkin.spec).
+// ---------------------------------------------------------------------------
+
+const actionUrls = new Map<string, string>();
+
+/** The URL the page at `pagePath` posts `serverFn`'s form to (the server names it;
+ *  read once, from the page itself, so no hash is copied into the tests). */
+async function actionOf(request: APIRequestContext, pagePath: string, serverFn: string): Promise<string> {
+  const known = actionUrls.get(serverFn);
+  if (known) return known;
+  const response = await request.get(pagePath);
+  expect(response.status(), `GET ${pagePath}`).toBe(200);
+  const html = await response.text();
+  const match = new RegExp(`action="(/api/${serverFn}[^"_]*)"`).exec(html);
+  expect(match, `a form posting to ${serverFn} on ${pagePath}`).not.toBeNull();
+  actionUrls.set(serverFn, match![1]);
+  return match![1];
+}
+
+/** Posts a form as a browser without JavaScript would, and checks the server
+ *  answered with a redirect to `expected` (an error returns to the form instead). */
+async function postForm(
+  page: Page,
+  pagePath: string,
+  serverFn: string,
+  fields: Record<string, string>,
+  expected: RegExp,
+) {
+  const request = page.context().request;
+  const url = await actionOf(request, pagePath, serverFn);
+  const origin = new URL(process.env.PRUUF_E2E_BASE_URL ?? 'http://127.0.0.1:3100').origin;
+  const response = await request.post(url, {
+    form: fields,
+    headers: { origin, referer: `${origin}${pagePath}`, accept: 'text/html,application/xhtml+xml' },
+    maxRedirects: 0,
+  });
+  const location = response.headers()['location'] ?? '';
+  expect(`${response.status()} ${location}`, `${serverFn} ${JSON.stringify(fields)}`).toMatch(
+    new RegExp(`^30[23] ${expected.source}`),
+  );
+}
+
+/** Signs `email` up with `pin` in `page`'s browser, through the sign-up server
+ *  functions. `next` is where sign-up carries on to (an invitation's /join link). */
+export async function quickSignUp(page: Page, email: string, pin: string, next?: string) {
+  const withNext = next ? { next } : {};
+  await postForm(page, '/signup', 'request_code', { email, intent: 'signup', ...withNext }, /\/verify\?/);
+  const code = await codeFor(email);
+  await postForm(page, `/verify?email=${encodeURIComponent(email)}`, 'verify_code', { email, code, ...withNext }, /\/signup\/pin/);
+  await postForm(
+    page,
+    '/signup/pin',
+    'create_account',
+    { pin, pin_again: pin, accept: 'on', ...withNext },
+    next ? /\/connections\?joined=1/ : /\/signup\/size/,
+  );
+}
+
+/** Invites `email` from `page`'s account, as the "Your people" form does. */
+export async function quickInvite(page: Page, name: string, email: string, who: 'member' | 'contact' = 'member') {
+  await postForm(page, '/connections', 'send_invite', { who, name, email }, /\/connections\?sent=1/);
+}
+
+/** The invited person signs up from the link in their mail, in a browser of
+ *  their own (in time zone `zone`), and is connected. */
+export async function quickJoin(browser: Browser, email: string, zone?: string): Promise<Page> {
   const page = await (await browser.newContext(zone ? { timezoneId: zone } : {})).newPage();
-  await page.goto(await inviteLinkFor(email));
-  await hydrated(page);
-  await page.getByRole('link', { name: 'Create my account' }).click();
-  await completeSignUp(page, email, '1357');
-  await expect(page.locator('.notice-text')).toHaveText('You’re connected!');
+  await quickSignUp(page, email, '1357', await inviteLinkFor(email));
   return page;
 }
 
-/** Tom signs up and invites Mum, who joins (in time zone `zone`, if given) and
- *  saves the default check-in time: Mum is Tom's Member, Tom her Contact. */
-export async function memberWithSchedule(browser: Browser, zone?: string): Promise<{ tom: Page; mum: Page }> {
-  const tom = await (await browser.newContext()).newPage();
-  await signUp(tom, freshEmail('tom'), '2580');
-  const mumEmail = freshEmail('mum');
-  await invite(tom, 'Mum', mumEmail);
-  const mum = await joinFromInvite(browser, mumEmail, zone);
-  await mum.goto('/schedule');
-  await hydrated(mum);
-  await mum.getByRole('button', { name: 'Save my check-in time' }).click();
-  await expect(mum.locator('.notice-text')).toContainText('Your check-in time is saved');
-  return { tom, mum };
+/** Saves the signed-in Member's schedule: the defaults (10:00, reminder an hour
+ *  before, 15 minutes' grace) in `zone`, or this machine's zone. */
+export async function quickSchedule(page: Page, zone?: string, deadline = '10:00') {
+  const timeZone = zone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+  await postForm(
+    page,
+    '/schedule',
+    'save_schedule',
+    { deadline, time_zone: timeZone, reminder_on: 'on', lead: '60', grace: '15' },
+    /\/home\?schedule=saved/,
+  );
 }
