@@ -2,19 +2,20 @@
 //! server process (no external cron). Any number of processes may run them
 //! against one database: claims use row locks, so each miss and each delivery is
 //! taken by one of them.
+use crate::background::every;
 use app::accounts::service::Accounts;
 use app::alerts::rules::POLL_EVERY_SECONDS;
 use app::alerts::service::CHANNELS;
 use std::time::Duration;
 
-/// Starts the detector and one worker per channel.
+/// Starts the detector and one worker per channel, each in [`every`] (a pass
+/// that panics is logged and the job goes on).
 pub fn spawn(accounts: Accounts) {
+    let poll = Duration::from_secs(POLL_EVERY_SECONDS);
     let detector = accounts.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(POLL_EVERY_SECONDS));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
+    every("detector", poll, move || {
+        let detector = detector.clone();
+        async move {
             match detector.detect().await {
                 Ok(pass) if pass.missed > 0 || pass.realerts > 0 => tracing::info!(
                     missed = pass.missed,
@@ -29,10 +30,9 @@ pub fn spawn(accounts: Accounts) {
     });
     // Once a minute, a line operations can graph: detector lag and delivery backlog.
     let watcher = accounts.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(60));
-        loop {
-            tick.tick().await;
+    every("watcher", Duration::from_secs(60), move || {
+        let watcher = watcher.clone();
+        async move {
             match (
                 watcher.detector_lag().await,
                 watcher.delivery_backlog().await,
@@ -48,11 +48,9 @@ pub fn spawn(accounts: Accounts) {
     });
     for channel in CHANNELS {
         let worker = accounts.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(POLL_EVERY_SECONDS));
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
+        every("delivery worker", poll, move || {
+            let worker = worker.clone();
+            async move {
                 // Drain what is due, then wait for the next tick.
                 loop {
                     match worker.deliver(&[channel]).await {

@@ -56,11 +56,9 @@ pub fn spawn(accounts: app::accounts::service::Accounts) {
         tracing::info!("payments are not configured: billing jobs are off");
         return;
     }
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
+    crate::background::every("billing", std::time::Duration::from_secs(60), move || {
+        let accounts = accounts.clone();
+        async move {
             match accounts.billing_pass().await {
                 Ok(p) if p.changed > 0 || p.warned > 0 => {
                     tracing::info!(changed = p.changed, warned = p.warned, "billing pass")

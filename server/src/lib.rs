@@ -1,6 +1,7 @@
 //! The Pruuf server: configuration, the database, the HTTP stack around the Leptos
 //! app, and (in later issues) the background workers.
 pub mod alerts;
+mod background;
 mod billing;
 pub mod config;
 pub mod db;

@@ -55,6 +55,17 @@ pub fn judge_due(
     }
 }
 
+/// How late a check-in was, for the "all is well" update: "40 min late",
+/// "2 h 5 min late", "1 h late".
+pub fn lateness_words(minutes: i64) -> String {
+    let minutes = minutes.max(0);
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m} min late"),
+        (h, 0) => format!("{h} h late"),
+        (h, m) => format!("{h} h {m} min late"),
+    }
+}
+
 /// Whether a Contact in this account state receives alerts (SPEC §6, §7): the
 /// billing state machine decides.
 pub use crate::billing::rules::may_receive_alerts;
@@ -220,6 +231,16 @@ pub fn action_words(kind: &str) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn lateness_reads_in_minutes_then_hours() {
+        assert_eq!(lateness_words(0), "0 min late");
+        assert_eq!(lateness_words(40), "40 min late");
+        assert_eq!(lateness_words(60), "1 h late");
+        assert_eq!(lateness_words(125), "2 h 5 min late");
+        assert_eq!(lateness_words(-3), "0 min late");
+    }
+
     use super::*;
 
     fn t(s: &str) -> DateTime<Utc> {

@@ -449,49 +449,55 @@ impl Accounts {
         Ok(deliveries.len())
     }
 
-    /// After a check-in on a day already alerted: "Update: Mum checked in at
-    /// 10:40 (40 min late). All is well." to everyone alerted, by the same channels.
-    /// Runs in the check-in's transaction.
+    /// After a check-in, for every miss of the last day it answers (today's, or
+    /// yesterday's after local midnight): the alerts still waiting are canceled,
+    /// the miss is resolved (no repeat, no "I'm on it"), and everyone an alert
+    /// may have reached hears "Update: Mum checked in at 10:40 AM (40 min late).
+    /// All is well." by the same channels. Runs in the check-in's transaction;
+    /// `true` if there was such a miss.
     pub async fn late_update(
         &self,
         tx: &mut PgConnection,
         member: Uuid,
-        day: NaiveDate,
         at_words: &str,
-        minutes_late: i64,
         now: DateTime<Utc>,
     ) -> Result<bool, sqlx::Error> {
-        let Some(miss) = store::miss_on(tx, member, day).await? else {
+        let open = store::open_misses(tx, member, now - rules::CATCH_UP).await?;
+        if open.is_empty() {
             return Ok(false);
-        };
+        }
         let names: Vec<(Uuid, String)> = store::recipients(tx, member)
             .await?
             .into_iter()
             .map(|r| (r.contact_id, r.member_name))
             .collect();
-        for (recipient, channel) in store::alerted(tx, miss.id).await? {
-            let name = names
-                .iter()
-                .find(|(id, _)| *id == recipient)
-                .map(|(_, n)| n.as_str())
-                .unwrap_or("They");
-            let title = format!("Update: {name} checked in");
-            let body = format!(
-                "Update: {name} checked in at {at_words} ({minutes_late} min late). All is well."
-            );
-            store::insert_delivery(
-                tx,
-                &NewDelivery {
-                    recipient,
-                    member,
-                    miss: Some(miss.id),
-                    kind: "late_update",
-                    channel: &channel,
-                    payload: payload(&title, &body, &format!("/alerts/{}", miss.id)),
-                },
-                now,
-            )
-            .await?;
+        for miss in open.iter().filter(|m| m.deadline_at <= now) {
+            store::cancel_waiting_alerts(tx, miss.id).await?;
+            store::resolve_miss(tx, miss.id, now).await?;
+            let late = rules::lateness_words(time::minutes_late(now, miss.deadline_at));
+            for (recipient, channel) in store::alerted(tx, miss.id).await? {
+                let name = names
+                    .iter()
+                    .find(|(id, _)| *id == recipient)
+                    .map(|(_, n)| n.as_str())
+                    .unwrap_or("They");
+                let title = format!("Update: {name} checked in");
+                let body =
+                    format!("Update: {name} checked in at {at_words} ({late}). All is well.");
+                store::insert_delivery(
+                    tx,
+                    &NewDelivery {
+                        recipient,
+                        member,
+                        miss: Some(miss.id),
+                        kind: "late_update",
+                        channel: &channel,
+                        payload: payload(&title, &body, &format!("/alerts/{}", miss.id)),
+                    },
+                    now,
+                )
+                .await?;
+            }
         }
         Ok(true)
     }
@@ -726,7 +732,13 @@ impl Accounts {
         };
         let my_zone = zone_of(&checkin_store::user_time_zone(&mut conn, me.user_id).await?);
         let due = crate::checkin::service::deadline_both_zones(m.deadline_at, zone, my_zone);
-        let checkin = checkin_store::checkin_on(&mut conn, m.member_id, m.local_day).await?;
+        // Resolved by a check-in: that day's, or a later one (after midnight).
+        let checked_in_at = match m.resolved_at {
+            Some(at) => Some(at),
+            None => checkin_store::checkin_on(&mut conn, m.member_id, m.local_day)
+                .await?
+                .map(|c| c.checked_in_at),
+        };
         let acknowledged = match (m.acknowledged_by, m.acknowledged_at) {
             (Some(by), Some(at)) if by == me.user_id => Some(format!(
                 "You said you\u{2019}re on it at {}.",
@@ -759,6 +771,7 @@ impl Accounts {
                         .map(|s| format!("sent at {}", time::clock(s, my_zone)))
                         .unwrap_or_else(|| "sent".into()),
                     "failed" => "could not be sent".into(),
+                    "canceled" => "not sent: they checked in first".into(),
                     _ => "sending".into(),
                 };
                 let by = match t.channel.as_str() {
@@ -771,15 +784,15 @@ impl Accounts {
             .collect();
         Ok(super::pages::AlertView {
             id: miss.to_string(),
-            headline: match &checkin {
-                Some(c) => format!(
+            headline: match checked_in_at {
+                Some(at) => format!(
                     "{name} checked in at {} (late). All is well.",
-                    time::clock(c.checked_in_at, zone)
+                    time::clock(at, zone)
                 ),
                 None => format!("{name} hasn\u{2019}t checked in today. It was due {due}."),
             },
             acknowledged,
-            may_acknowledge: m.acknowledged_at.is_none() && checkin.is_none(),
+            may_acknowledge: m.acknowledged_at.is_none() && checked_in_at.is_none(),
             trail,
         })
     }

@@ -12,6 +12,12 @@ pub struct DueRow {
     pub next_deadline: DateTime<Utc>,
 }
 
+/// When a Member is due: the grace has passed, and so has the deadline's own
+/// minute (a check-in counts as on time until 10:00:59, so with no grace the
+/// alert waits for 10:01:00, never alerting someone who is on time).
+const DUE: &str =
+    "next_deadline <= $1 AND next_deadline + greatest(grace_min, 1) * interval '1 minute' <= $1";
+
 /// Locks up to `limit` due Members for this transaction, skipping any another
 /// detector (or a check-in) holds. Uses the `next_deadline` index: only rows
 /// already past their deadline are looked at.
@@ -20,11 +26,10 @@ pub async fn lock_due(
     now: DateTime<Utc>,
     limit: i64,
 ) -> sqlx::Result<Vec<DueRow>> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT member_id, deadline, time_zone, next_deadline FROM schedules
-         WHERE next_deadline <= $1 AND next_deadline + grace_min * interval '1 minute' <= $1
-         ORDER BY next_deadline LIMIT $2 FOR UPDATE SKIP LOCKED",
-    )
+         WHERE {DUE} ORDER BY next_deadline LIMIT $2 FOR UPDATE SKIP LOCKED"
+    ))
     .bind(now)
     .bind(limit)
     .fetch_all(tx)
@@ -36,10 +41,9 @@ pub async fn oldest_unhandled(
     pool: &PgPool,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Option<DateTime<Utc>>> {
-    sqlx::query_scalar(
-        "SELECT min(next_deadline + grace_min * interval '1 minute') FROM schedules
-         WHERE next_deadline <= $1 AND next_deadline + grace_min * interval '1 minute' <= $1",
-    )
+    sqlx::query_scalar(&format!(
+        "SELECT min(next_deadline + greatest(grace_min, 1) * interval '1 minute') FROM schedules WHERE {DUE}"
+    ))
     .bind(now)
     .fetch_one(pool)
     .await
@@ -240,7 +244,7 @@ pub async fn claim_deliveries(
              SELECT id FROM deliveries
              WHERE channel = ANY($1)
                AND ((status = 'pending' AND next_attempt_at <= $2) OR (status = 'sending' AND lease_until <= $2))
-             ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED)
+             ORDER BY priority, next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED)
          UPDATE deliveries d SET status = 'sending', lease_until = $3, attempts = d.attempts + 1
          FROM picked WHERE d.id = picked.id
          RETURNING d.id, d.recipient_id, d.channel, d.kind, d.attempts, d.payload,
@@ -320,10 +324,12 @@ pub struct MissRow {
     pub detected_at: DateTime<Utc>,
     pub acknowledged_by: Option<Uuid>,
     pub acknowledged_at: Option<DateTime<Utc>>,
+    /// When a check-in resolved it (that day's, or a later one).
+    pub resolved_at: Option<DateTime<Utc>>,
 }
 
 const MISS_COLUMNS: &str =
-    "id, member_id, local_day, deadline_at, detected_at, acknowledged_by, acknowledged_at";
+    "id, member_id, local_day, deadline_at, detected_at, acknowledged_by, acknowledged_at, resolved_at";
 
 pub async fn miss(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<MissRow>> {
     sqlx::query_as(&format!("SELECT {MISS_COLUMNS} FROM misses WHERE id = $1"))
@@ -344,6 +350,51 @@ pub async fn miss_on(
     .bind(day)
     .fetch_optional(conn)
     .await
+}
+
+/// A Member's misses not yet resolved by a check-in, whose deadline is after
+/// `since`, oldest first; locked for the check-in's transaction.
+pub async fn open_misses(
+    tx: &mut PgConnection,
+    member: Uuid,
+    since: DateTime<Utc>,
+) -> sqlx::Result<Vec<MissRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {MISS_COLUMNS} FROM misses
+         WHERE member_id = $1 AND resolved_at IS NULL AND deadline_at >= $2
+         ORDER BY deadline_at LIMIT 10 FOR UPDATE"
+    ))
+    .bind(member)
+    .bind(since)
+    .fetch_all(tx)
+    .await
+}
+
+pub async fn resolve_miss(
+    tx: &mut PgConnection,
+    miss: Uuid,
+    at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE misses SET resolved_at = $2 WHERE id = $1 AND resolved_at IS NULL")
+        .bind(miss)
+        .bind(at)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// Cancels a miss's alerts still waiting in the queue (never handed to a
+/// provider, or waiting to be tried again); one being sent right now is left to
+/// finish. Returns how many were canceled.
+pub async fn cancel_waiting_alerts(tx: &mut PgConnection, miss: Uuid) -> sqlx::Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE deliveries SET status = 'canceled', lease_until = NULL
+         WHERE miss_id = $1 AND kind IN ('missed', 'missed_again') AND status = 'pending'",
+    )
+    .bind(miss)
+    .execute(tx)
+    .await?
+    .rows_affected())
 }
 
 /// Records the first "I'm on it"; `false` if someone was first.
@@ -376,6 +427,7 @@ pub async fn claim_unacknowledged(
         "UPDATE misses SET realerted_at = $2 WHERE id IN (
              SELECT m.id FROM misses m
              WHERE m.acknowledged_at IS NULL AND m.realerted_at IS NULL AND m.detected_at <= $1
+               AND m.resolved_at IS NULL
                AND NOT EXISTS (SELECT 1 FROM checkins c WHERE c.member_id = m.member_id AND c.local_day = m.local_day)
              ORDER BY m.detected_at LIMIT $3 FOR UPDATE SKIP LOCKED)
          RETURNING {MISS_COLUMNS}"
@@ -387,11 +439,14 @@ pub async fn claim_unacknowledged(
     .await
 }
 
-/// Who was alerted about a miss, and by which channels.
+/// Who may have been alerted about a miss, and by which channels: every alert
+/// handed to a provider at least once (sent, being sent, or tried before it was
+/// canceled or failed). An alert canceled before any try reached nobody.
 pub async fn alerted(tx: &mut PgConnection, miss: Uuid) -> sqlx::Result<Vec<(Uuid, String)>> {
     sqlx::query_as(
         "SELECT DISTINCT recipient_id, channel FROM deliveries
-         WHERE miss_id = $1 AND kind IN ('missed', 'missed_again') ORDER BY recipient_id, channel",
+         WHERE miss_id = $1 AND kind IN ('missed', 'missed_again') AND attempts > 0
+         ORDER BY recipient_id, channel",
     )
     .bind(miss)
     .fetch_all(tx)
@@ -537,6 +592,14 @@ pub async fn reminder_by_token(
     sqlx::query_as("SELECT member_id, local_day FROM reminders WHERE token_hash = $1")
         .bind(token_hash)
         .fetch_optional(pool)
+        .await
+}
+
+/// How many browsers `user` has subscribed to push.
+pub async fn push_device_count(conn: &mut PgConnection, user: Uuid) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT count(*) FROM push_subscriptions WHERE user_id = $1")
+        .bind(user)
+        .fetch_one(conn)
         .await
 }
 

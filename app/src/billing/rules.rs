@@ -493,6 +493,10 @@ fn paid_or_canceled(a: Account, sub: Subscription) -> Transition {
 /// warning is the `Frozen` notice of the transition itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Warning {
+    /// The mark this warning is for (15, 7 or 1): each is sent once.
+    pub mark: i64,
+    /// Whole days left, rounded up: what the words say. Fewer than the mark
+    /// when the stretch is shorter (a 3-day grace period's first warning).
     pub days_left: i64,
     pub ends_at: DateTime<Utc>,
 }
@@ -524,7 +528,8 @@ pub fn warning_due(
         .filter(|m| left <= Duration::days(*m))
         .min()?;
     Some(Warning {
-        days_left: mark,
+        mark,
+        days_left: days_left(ends_at, now),
         ends_at,
     })
 }
@@ -536,7 +541,7 @@ impl Warning {
         format!(
             "warn:{}:{}:{}",
             state.as_str(),
-            self.days_left,
+            self.mark,
             self.ends_at.format("%Y-%m-%d")
         )
     }
@@ -1056,21 +1061,19 @@ mod tests {
         let end = t0() + Duration::days(30);
         assert_eq!(warning_due(&a, None, end - Duration::days(16)), None);
         let w = warning_due(&a, None, end - Duration::days(15)).unwrap();
-        assert_eq!((w.days_left, w.ends_at), (15, end));
+        assert_eq!((w.mark, w.days_left, w.ends_at), (15, 15, end));
         // Every pass in the same stretch names the same warning: sent once.
         let later = warning_due(&a, None, end - Duration::days(8)).unwrap();
         assert_eq!(later.key(a.state), w.key(a.state));
         assert_eq!(
-            warning_due(&a, None, end - Duration::days(6))
-                .unwrap()
-                .days_left,
+            warning_due(&a, None, end - Duration::days(6)).unwrap().mark,
             7
         );
         // A late pass sends only the nearest mark.
         assert_eq!(
             warning_due(&a, None, end - Duration::hours(2))
                 .unwrap()
-                .days_left,
+                .mark,
             1
         );
         assert_eq!(
@@ -1085,7 +1088,7 @@ mod tests {
         };
         let w1 = warning_due(&a, None, end - Duration::days(14)).unwrap();
         let w2 = warning_due(&moved, None, end - Duration::days(14)).unwrap();
-        assert_eq!((w1.days_left, w2.days_left), (15, 15));
+        assert_eq!((w1.mark, w2.mark), (15, 15));
         assert_ne!(w2.key(a.state), w1.key(a.state));
     }
 
@@ -1097,7 +1100,7 @@ mod tests {
         assert_eq!(
             warning_due(&c, Some(end), end - Duration::days(7))
                 .unwrap()
-                .days_left,
+                .mark,
             7
         );
         let free = Account {
@@ -1114,7 +1117,17 @@ mod tests {
             ..acct(S::PastDue)
         };
         let w = warning_due(&p, None, t0() + Duration::days(2) + Duration::hours(1)).unwrap();
-        assert_eq!((w.days_left, w.ends_at), (1, t0() + Duration::days(3)));
+        assert_eq!(
+            (w.mark, w.days_left, w.ends_at),
+            (1, 1, t0() + Duration::days(3))
+        );
+        // The grace period is 3 days: its first warning is the 7-day mark, and
+        // its words say 3 days, not 7.
+        let first = warning_due(&p, None, t0() + Duration::minutes(5)).unwrap();
+        assert_eq!((first.mark, first.days_left), (7, 3));
+        let (title, body) = warning_words(&first, S::PastDue, "4 December");
+        assert_eq!(title, "Alerts stop in 3 days");
+        assert!(body.contains("before 4 December"), "{body}");
         assert_eq!(
             warning_due(&acct(S::Active), Some(end), end - Duration::hours(1)),
             None

@@ -228,7 +228,14 @@ impl Accounts {
         )
         .await?;
         let payload = json!({ "title": title, "body": body, "link": "/billing" });
-        let deliveries: Vec<NewDelivery> = ["email", "push"]
+        // Only the channels the person has: every account has an email address;
+        // push only for someone with a subscribed browser (else the row could
+        // only ever fail, and clutter every view of failures).
+        let mut channels = vec!["email"];
+        if alert_store::push_device_count(tx, user).await? > 0 {
+            channels.push("push");
+        }
+        let deliveries: Vec<NewDelivery> = channels
             .into_iter()
             .map(|channel| NewDelivery {
                 recipient: user,

@@ -418,9 +418,7 @@ impl Accounts {
         // channels that carried the alert.
         let at = time::clock(row.checked_in_at, zone);
         let minutes_late = time::minutes_late(now, deadline);
-        let alerted = self
-            .late_update(&mut tx, member, day, &at, minutes_late, now)
-            .await?;
+        let alerted = self.late_update(&mut tx, member, &at, now).await?;
         let words = |name: &str| {
             if late {
                 format!("{name} checked in at {at} ({minutes_late} min late). All is well.")

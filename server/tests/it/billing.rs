@@ -112,6 +112,31 @@ impl Billing {
             .expect("count")
     }
 
+    /// How many deliveries on `channel` were written for `who`.
+    async fn deliveries(&self, who: &Member, channel: &str) -> i64 {
+        sqlx::query_scalar(
+            "SELECT count(*) FROM deliveries WHERE recipient_id = $1 AND channel = $2",
+        )
+        .bind(who.user_id)
+        .bind(channel)
+        .fetch_one(&self.w.pool)
+        .await
+        .expect("count")
+    }
+
+    /// The title of the newest `kind` email to `who`.
+    async fn last_title(&self, who: &Member, kind: &str) -> String {
+        sqlx::query_scalar(
+            "SELECT payload->>'title' FROM deliveries WHERE recipient_id = $1 AND kind = $2 AND channel = 'email'
+             ORDER BY created_at DESC, id LIMIT 1",
+        )
+        .bind(who.user_id)
+        .bind(kind)
+        .fetch_one(&self.w.pool)
+        .await
+        .expect("a mail")
+    }
+
     /// Tom looks out for Mum (a real invitation and acceptance): Tom's trial runs.
     async fn family(&self) -> (Member, Member) {
         let (mum, tom) = (person(&self.w, "mum").await, person(&self.w, "tom").await);
@@ -168,6 +193,17 @@ async fn the_trial_starts_with_the_first_member_warns_and_ends_on_day_31(pool: P
     // Days 23 and 29: 7 days, then 1 day left.
     clock.set(ends - Duration::days(7)).expect("clock");
     assert_eq!(b.w.accounts.billing_pass().await.expect("pass").warned, 1);
+    // Tom turns on push in a browser before the last warning.
+    app::alerts::push::save_subscription(
+        &b.w.pool,
+        tom.user_id,
+        "https://push.example.test/tom",
+        "BPk1c2lnbmVkLWtleS1ub3QtdXNlZC1pbi10aGlzLXRlc3Q",
+        "YXV0aC1zZWNyZXQ",
+        clock.now(),
+    )
+    .await
+    .expect("subscribed");
     clock.set(ends - Duration::hours(20)).expect("clock");
     assert_eq!(b.w.accounts.billing_pass().await.expect("pass").warned, 1);
     assert_eq!(b.notices(&tom, "billing_warning").await, 3);
@@ -181,6 +217,18 @@ async fn the_trial_starts_with_the_first_member_warns_and_ends_on_day_31(pool: P
     .expect("warning mail");
     let date = app::billing::service::long_date(ends, "UTC");
     assert!(last.contains(&date), "names the exact date: {last}");
+    // Until Tom subscribed a browser his notices went by email only (no push
+    // delivery that could only fail); the last warning goes to both.
+    assert_eq!(b.deliveries(&tom, "push").await, 1);
+    assert_eq!(
+        b.deliveries(&tom, "email").await,
+        4,
+        "trial started, 3 warnings"
+    );
+    assert_eq!(
+        b.deliveries(&tom, "email").await,
+        b.notices(&tom, "billing_trial_started").await + b.notices(&tom, "billing_warning").await
+    );
 
     // Not a second early; then frozen, and told at that moment.
     clock.set(ends - Duration::seconds(1)).expect("clock");
@@ -324,6 +372,14 @@ async fn past_due_freezes_after_three_days_of_grace_and_not_before(pool: PgPool)
     assert_eq!(b.notices(&tom, "billing_payment_failed").await, 1);
     let clock = &b.w.accounts.clock;
     let failed_at = clock.now();
+    // The first pass of the grace period warns with the days actually left.
+    clock.set(failed_at + Duration::minutes(5)).expect("clock");
+    assert_eq!(b.w.accounts.billing_pass().await.expect("pass").warned, 1);
+    assert_eq!(
+        b.last_title(&tom, "billing_warning").await,
+        "Alerts stop in 3 days",
+        "a 3-day grace period, not the 7-day mark"
+    );
     clock
         .set(failed_at + Duration::days(3) - Duration::minutes(1))
         .expect("clock");
@@ -331,8 +387,12 @@ async fn past_due_freezes_after_three_days_of_grace_and_not_before(pool: PgPool)
     assert_eq!(b.state(&tom).await, "past_due", "still in the grace period");
     assert_eq!(
         b.notices(&tom, "billing_warning").await,
-        1,
-        "told: 1 day left"
+        2,
+        "told: 3 days, then 1 day left"
+    );
+    assert_eq!(
+        b.last_title(&tom, "billing_warning").await,
+        "Alerts stop in 1 day"
     );
     clock.set(failed_at + Duration::days(3)).expect("clock");
     b.w.accounts.billing_pass().await.expect("pass");
