@@ -38,6 +38,8 @@ pub struct DetectorPass {
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct WorkerPass {
     pub claimed: usize,
+    /// Claimed, but another worker took them first (this one's claim had run out).
+    pub skipped: usize,
     pub sent: usize,
     pub retried: usize,
     pub failed: usize,
@@ -513,10 +515,28 @@ impl Accounts {
             ..WorkerPass::default()
         };
         for d in claimed {
-            let result = self.send_one(&d).await;
-            self.record(&d, result, &mut pass).await?;
+            self.send_claimed(d, &mut pass).await?;
         }
         Ok(pass)
+    }
+
+    /// Takes one claimed delivery (the lease starts again, the try is counted),
+    /// sends it and records the answer; skips it if another worker took it since.
+    pub async fn send_claimed(
+        &self,
+        d: ClaimedRow,
+        pass: &mut WorkerPass,
+    ) -> Result<(), sqlx::Error> {
+        let now = self.clock.now();
+        let Some(attempts) =
+            store::take_delivery(&self.pool, d.id, d.attempts, now + rules::LEASE).await?
+        else {
+            pass.skipped += 1;
+            return Ok(());
+        };
+        let d = ClaimedRow { attempts, ..d };
+        let result = self.send_one(&d).await;
+        self.record(&d, result, pass).await
     }
 
     /// Records a provider's answer to one attempt.

@@ -220,7 +220,8 @@ pub struct ClaimedRow {
     pub recipient_id: Uuid,
     pub channel: String,
     pub kind: String,
-    /// Tries so far, this one included; also the fence a worker's answer must match.
+    /// Tries so far. At claim time, the fence [`take_delivery`] must match; once
+    /// taken, this try included, and the fence the worker's answer must match.
     pub attempts: i32,
     pub payload: serde_json::Value,
     pub address: String,
@@ -245,7 +246,7 @@ pub async fn claim_deliveries(
              WHERE channel = ANY($1)
                AND ((status = 'pending' AND next_attempt_at <= $2) OR (status = 'sending' AND lease_until <= $2))
              ORDER BY priority, next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED)
-         UPDATE deliveries d SET status = 'sending', lease_until = $3, attempts = d.attempts + 1
+         UPDATE deliveries d SET status = 'sending', lease_until = $3
          FROM picked WHERE d.id = picked.id
          RETURNING d.id, d.recipient_id, d.channel, d.kind, d.attempts, d.payload,
                    (SELECT u.email::text FROM users u WHERE u.id = d.recipient_id) AS address,
@@ -257,6 +258,28 @@ pub async fn claim_deliveries(
     .bind(lease_until)
     .bind(limit)
     .fetch_all(pool)
+    .await
+}
+
+/// Takes one claimed delivery right before it is sent: counts the try and
+/// renews the lease, if nobody else took it since this worker claimed it (a
+/// slow worker's claim can run out and the row be claimed again). Returns the
+/// try's number, the fence for recording the answer; `None`: leave it alone.
+pub async fn take_delivery(
+    pool: &PgPool,
+    id: Uuid,
+    claimed_attempts: i32,
+    lease_until: DateTime<Utc>,
+) -> sqlx::Result<Option<i32>> {
+    sqlx::query_scalar(
+        "UPDATE deliveries SET attempts = attempts + 1, lease_until = $3
+         WHERE id = $1 AND attempts = $2 AND status = 'sending'
+         RETURNING attempts",
+    )
+    .bind(id)
+    .bind(claimed_attempts)
+    .bind(lease_until)
+    .fetch_optional(pool)
     .await
 }
 

@@ -514,6 +514,12 @@ async fn a_worker_that_dies_mid_send_is_taken_over_after_its_lease(pool: PgPool)
         .iter()
         .find(|d| d.address == tom.email)
         .expect("Tom's");
+    let attempt =
+        alert_store::take_delivery(&w.pool, toms.id, toms.attempts, now + Duration::seconds(60))
+            .await
+            .expect("take")
+            .expect("nobody else has it");
+    assert_eq!(attempt, 1);
     w.accounts.send_one(toms).await.expect("the relay took it");
     drop(claimed);
     // Within the lease nobody else takes them.
@@ -543,6 +549,50 @@ async fn a_worker_that_dies_mid_send_is_taken_over_after_its_lease(pool: PgPool)
     // The price of never losing one: Tom may get that alert twice.
     let toms_mails = mailbox::to(&tom.email).await.len();
     assert!((1..=2).contains(&toms_mails));
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_slow_worker_whose_claim_ran_out_sends_nothing_twice(pool: PgPool) {
+    let w = world(pool);
+    let (_mum, tom, ann) = family(&w).await;
+    w.accounts
+        .clock
+        .set(at("2026-11-26T20:16:00Z"))
+        .expect("clock");
+    w.accounts.detect().await.expect("pass");
+    let now = w.accounts.clock.now();
+    // Worker A claims both alerts, then is slow (a relay taking 20 s a mail, a
+    // long batch ahead of them): its claim runs out before it reaches them.
+    let slow =
+        alert_store::claim_deliveries(&w.pool, &["email"], now, now + Duration::seconds(60), 50)
+            .await
+            .expect("claim");
+    assert_eq!(slow.len(), 2);
+    w.accounts
+        .clock
+        .advance(Duration::seconds(61))
+        .expect("clock");
+    // Worker B claims them again and sends them.
+    let b = w.accounts.deliver(&["email"]).await.expect("pass");
+    assert_eq!((b.claimed, b.sent), (2, 2));
+    // A reaches them at last: both were taken by B, so A sends nothing.
+    let mut a = app::alerts::service::WorkerPass::default();
+    for d in slow {
+        w.accounts.send_claimed(d, &mut a).await.expect("pass");
+    }
+    assert_eq!((a.skipped, a.sent), (2, 0));
+    for who in [&tom, &ann] {
+        assert_eq!(mailbox::to(&who.email).await.len(), 1, "exactly one alert");
+    }
+    // Attempts count real tries: one each (claims are not tries).
+    assert_eq!(
+        count(
+            &w.pool,
+            "SELECT count(*) FROM deliveries WHERE attempts = 1 AND status = 'sent'"
+        )
+        .await,
+        2
+    );
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
