@@ -35,9 +35,14 @@ server_rps() { # PROFILE PATH -> requests/s
   port="$(free_port)"
   DATABASE_URL="$DATABASE_URL" PRUUF_ENV=test PRUUF_PUBLIC_URL="http://127.0.0.1:$port" \
     LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site LEPTOS_ENV=PROD RUST_LOG=error \
-    PRUUF_IP_LIMIT_PER_HOUR=100000000 "$CARGO_TARGET_DIR/$p/server" >/dev/null 2>&1 &
+    PRUUF_IP_LIMIT_PER_HOUR=1000000 "$CARGO_TARGET_DIR/$p/server" >/dev/null 2>"$ROOT/target/bench-server.log" &
   pid=$!
+  # Polls the server's own readiness (not a sleep standing in for it).
   for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && break; sleep 0.1; done
+  if ! curl -sf "http://127.0.0.1:$port/ready" >/dev/null; then
+    echo "the $p server did not start:" >&2; tail -5 "$ROOT/target/bench-server.log" >&2
+    kill "$pid" 2>/dev/null; exit 1
+  fi
   rps=$(wrk -t2 -c16 -d"${SECONDS_PER_PAGE}s" "http://127.0.0.1:$port$path" | sed -n 's/^Requests\/sec: *//p')
   kill "$pid"; wait "$pid" 2>/dev/null || true
   echo "${rps:-0}"
@@ -46,7 +51,10 @@ server_rps() { # PROFILE PATH -> requests/s
 for round in 1 2; do
   for p in "${PROFILES[@]}"; do
     say "Round $round, profile $p: detector benchmark ($MEMBERS Members)"
-    out=$(BENCH_MEMBERS=$MEMBERS "$CARGO_TARGET_DIR/$p/examples/bench_detector" | tee /dev/stderr)
+    # (Not `tee /dev/stderr`: with stderr sent to a file, opening /dev/stderr
+    # again truncates that file.)
+    out=$(BENCH_MEMBERS=$MEMBERS "$CARGO_TARGET_DIR/$p/examples/bench_detector")
+    echo "$out" >&2
     DETECT[$p]+="$(echo "$out" | sed -n 's/.*wrote their deliveries in \([0-9.]*\) s.*/\1/p') "
     SEND[$p]+="$(echo "$out" | sed -n 's/.*to the mail relay in \([0-9.]*\) s.*/\1/p') "
     for path in / /login; do
