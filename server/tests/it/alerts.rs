@@ -493,23 +493,31 @@ async fn two_detectors_racing_over_a_thousand_due_members_claim_each_miss_once(p
     );
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
-async fn a_worker_that_dies_mid_send_is_taken_over_after_its_lease(pool: PgPool) {
-    let w = world(pool);
-    let (_mum, tom, _ann) = family(&w).await;
+/// Mum misses (10:16 AM HST) and one worker claims both email alerts, with a
+/// 60-second lease, without sending them.
+async fn missed_and_claimed(w: &World) -> Vec<alert_store::ClaimedRow> {
     w.accounts
         .clock
         .set(at("2026-11-26T20:16:00Z"))
         .expect("clock");
     w.accounts.detect().await.expect("pass");
     let now = w.accounts.clock.now();
-    // A worker claims everything, hands one to the provider, and dies before
-    // recording it.
     let claimed =
         alert_store::claim_deliveries(&w.pool, &["email"], now, now + Duration::seconds(60), 50)
             .await
             .expect("claim");
     assert_eq!(claimed.len(), 2);
+    claimed
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_worker_that_dies_mid_send_is_taken_over_after_its_lease(pool: PgPool) {
+    let w = world(pool);
+    let (_mum, tom, _ann) = family(&w).await;
+    // A worker claims everything, hands one to the provider, and dies before
+    // recording it.
+    let claimed = missed_and_claimed(&w).await;
+    let now = w.accounts.clock.now();
     let toms = claimed
         .iter()
         .find(|d| d.address == tom.email)
@@ -555,19 +563,9 @@ async fn a_worker_that_dies_mid_send_is_taken_over_after_its_lease(pool: PgPool)
 async fn a_slow_worker_whose_claim_ran_out_sends_nothing_twice(pool: PgPool) {
     let w = world(pool);
     let (_mum, tom, ann) = family(&w).await;
-    w.accounts
-        .clock
-        .set(at("2026-11-26T20:16:00Z"))
-        .expect("clock");
-    w.accounts.detect().await.expect("pass");
-    let now = w.accounts.clock.now();
     // Worker A claims both alerts, then is slow (a relay taking 20 s a mail, a
     // long batch ahead of them): its claim runs out before it reaches them.
-    let slow =
-        alert_store::claim_deliveries(&w.pool, &["email"], now, now + Duration::seconds(60), 50)
-            .await
-            .expect("claim");
-    assert_eq!(slow.len(), 2);
+    let slow = missed_and_claimed(&w).await;
     w.accounts
         .clock
         .advance(Duration::seconds(61))
