@@ -244,9 +244,10 @@ pub async fn claim_deliveries(
         "WITH picked AS (
              SELECT id FROM deliveries
              WHERE channel = ANY($1)
-               AND ((status = 'pending' AND next_attempt_at <= $2) OR (status = 'sending' AND lease_until <= $2))
+               AND ((status = 'pending' AND next_attempt_at <= $2)
+                    OR (status IN ('claimed', 'sending') AND lease_until <= $2))
              ORDER BY priority, next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED)
-         UPDATE deliveries d SET status = 'sending', lease_until = $3
+         UPDATE deliveries d SET status = 'claimed', lease_until = $3
          FROM picked WHERE d.id = picked.id
          RETURNING d.id, d.recipient_id, d.channel, d.kind, d.attempts, d.payload,
                    (SELECT u.email::text FROM users u WHERE u.id = d.recipient_id) AS address,
@@ -263,8 +264,10 @@ pub async fn claim_deliveries(
 
 /// Takes one claimed delivery right before it is sent: counts the try and
 /// renews the lease, if nobody else took it since this worker claimed it (a
-/// slow worker's claim can run out and the row be claimed again). Returns the
-/// try's number, the fence for recording the answer; `None`: leave it alone.
+/// slow worker's claim can run out and the row be claimed again) and no
+/// check-in canceled it. Returns the try's number, the fence for recording the
+/// answer; `None`: leave it alone. The row lock orders a take and a check-in's
+/// cancel: whichever comes second sees what the first did.
 pub async fn take_delivery(
     pool: &PgPool,
     id: Uuid,
@@ -272,8 +275,8 @@ pub async fn take_delivery(
     lease_until: DateTime<Utc>,
 ) -> sqlx::Result<Option<i32>> {
     sqlx::query_scalar(
-        "UPDATE deliveries SET attempts = attempts + 1, lease_until = $3
-         WHERE id = $1 AND attempts = $2 AND status = 'sending'
+        "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_until = $3
+         WHERE id = $1 AND attempts = $2 AND status = 'claimed'
          RETURNING attempts",
     )
     .bind(id)
@@ -406,13 +409,13 @@ pub async fn resolve_miss(
     Ok(())
 }
 
-/// Cancels a miss's alerts still waiting in the queue (never handed to a
-/// provider, or waiting to be tried again); one being sent right now is left to
-/// finish. Returns how many were canceled.
+/// Cancels a miss's alerts not yet being handed over: waiting in the queue
+/// (first try or a retry) or in a worker's batch but not taken; one being sent
+/// right now is left to finish (and gets the update). Returns how many.
 pub async fn cancel_waiting_alerts(tx: &mut PgConnection, miss: Uuid) -> sqlx::Result<u64> {
     Ok(sqlx::query(
         "UPDATE deliveries SET status = 'canceled', lease_until = NULL
-         WHERE miss_id = $1 AND kind IN ('missed', 'missed_again') AND status = 'pending'",
+         WHERE miss_id = $1 AND kind IN ('missed', 'missed_again') AND status IN ('pending', 'claimed')",
     )
     .bind(miss)
     .execute(tx)
@@ -524,9 +527,11 @@ pub async fn latest_miss(conn: &mut PgConnection, member: Uuid) -> sqlx::Result<
 
 /// Deliveries waiting to be sent (pending or leased), for the operations log.
 pub async fn backlog(pool: &PgPool) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT count(*) FROM deliveries WHERE status IN ('pending', 'sending')")
-        .fetch_one(pool)
-        .await
+    sqlx::query_scalar(
+        "SELECT count(*) FROM deliveries WHERE status IN ('pending', 'claimed', 'sending')",
+    )
+    .fetch_one(pool)
+    .await
 }
 
 /// A Member whose reminder time has come and whose deadline has not yet passed.

@@ -182,6 +182,37 @@ async fn a_check_in_before_the_alarm_went_out_cancels_it_and_sends_no_update(poo
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_check_in_cancels_alerts_already_in_a_workers_batch(pool: PgPool) {
+    let w = world(pool);
+    let (mum, tom, ann) = family(&w).await;
+    // A worker has both alerts in its batch but has not started on them.
+    let batch = missed_and_claimed(&w).await;
+    w.accounts
+        .check_in(mum.user_id, Source::Web)
+        .await
+        .expect("checked in");
+    let mut pass = app::alerts::service::WorkerPass::default();
+    for d in batch {
+        w.accounts.send_claimed(d, &mut pass).await.expect("pass");
+    }
+    assert_eq!((pass.skipped, pass.sent), (2, 0));
+    for who in [&tom, &ann] {
+        assert!(
+            mailbox::to(&who.email).await.is_empty(),
+            "no alarm after the check-in, and no update"
+        );
+    }
+    assert_eq!(
+        count(
+            &w.pool,
+            "SELECT count(*) FROM deliveries WHERE status = 'canceled'"
+        )
+        .await,
+        2
+    );
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_check_in_after_local_midnight_resolves_the_evening_miss(pool: PgPool) {
     let w = world(pool);
     let (mum, tom, ann) = family(&w).await;
