@@ -57,6 +57,7 @@ pub fn spawn(accounts: Accounts) {
                         Ok(pass) if pass.claimed > 0 => tracing::debug!(
                             channel,
                             sent = pass.sent,
+                            skipped = pass.skipped,
                             retried = pass.retried,
                             failed = pass.failed,
                             "deliveries handled"

@@ -464,7 +464,7 @@ impl Accounts {
         at_words: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, sqlx::Error> {
-        let open = store::open_misses(tx, member, now - rules::CATCH_UP).await?;
+        let open = store::open_misses(tx, member, now - rules::CATCH_UP, now).await?;
         if open.is_empty() {
             return Ok(false);
         }
@@ -473,7 +473,7 @@ impl Accounts {
             .into_iter()
             .map(|r| (r.contact_id, r.member_name))
             .collect();
-        for miss in open.iter().filter(|m| m.deadline_at <= now) {
+        for miss in &open {
             store::cancel_waiting_alerts(tx, miss.id).await?;
             store::resolve_miss(tx, miss.id, now).await?;
             let late = rules::lateness_words(time::minutes_late(now, miss.deadline_at));

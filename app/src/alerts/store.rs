@@ -378,20 +378,22 @@ pub async fn miss_on(
     .await
 }
 
-/// A Member's misses not yet resolved by a check-in, whose deadline is after
-/// `since`, oldest first; locked for the check-in's transaction.
+/// A Member's misses not yet resolved by a check-in, whose deadline lies in
+/// `since..=until`, oldest first; locked for the check-in's transaction.
 pub async fn open_misses(
     tx: &mut PgConnection,
     member: Uuid,
     since: DateTime<Utc>,
+    until: DateTime<Utc>,
 ) -> sqlx::Result<Vec<MissRow>> {
     sqlx::query_as(&format!(
         "SELECT {MISS_COLUMNS} FROM misses
-         WHERE member_id = $1 AND resolved_at IS NULL AND deadline_at >= $2
+         WHERE member_id = $1 AND resolved_at IS NULL AND deadline_at >= $2 AND deadline_at <= $3
          ORDER BY deadline_at LIMIT 10 FOR UPDATE"
     ))
     .bind(member)
     .bind(since)
+    .bind(until)
     .fetch_all(tx)
     .await
 }
@@ -411,16 +413,16 @@ pub async fn resolve_miss(
 
 /// Cancels a miss's alerts not yet being handed over: waiting in the queue
 /// (first try or a retry) or in a worker's batch but not taken; one being sent
-/// right now is left to finish (and gets the update). Returns how many.
-pub async fn cancel_waiting_alerts(tx: &mut PgConnection, miss: Uuid) -> sqlx::Result<u64> {
-    Ok(sqlx::query(
+/// right now is left to finish (and gets the update).
+pub async fn cancel_waiting_alerts(tx: &mut PgConnection, miss: Uuid) -> sqlx::Result<()> {
+    sqlx::query(
         "UPDATE deliveries SET status = 'canceled', lease_until = NULL
          WHERE miss_id = $1 AND kind IN ('missed', 'missed_again') AND status IN ('pending', 'claimed')",
     )
     .bind(miss)
     .execute(tx)
-    .await?
-    .rows_affected())
+    .await?;
+    Ok(())
 }
 
 /// Records the first "I'm on it"; `false` if someone was first.
