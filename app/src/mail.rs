@@ -4,8 +4,13 @@
 //! Recipients never appear in logs.
 use crate::accounts::validation::Email;
 use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::time::Duration;
+
+/// Open connections to the relay per process: the email channel's `at_once`
+/// (alerts) plus a few for sign-in codes and notices sent from requests.
+const POOLED_CONNECTIONS: u32 = 40;
 
 #[derive(Debug, Clone)]
 pub struct OutgoingMail {
@@ -37,10 +42,13 @@ pub struct Mailer {
 impl Mailer {
     pub fn new(smtp_url: &str, from: &str) -> Result<Self, MailError> {
         let from = from.parse::<Mailbox>().map_err(|_| MailError::BadSender)?;
-        // Pooled connections (lettre's `pool`): built inside the Tokio runtime.
+        // Pooled connections (lettre's `pool`): built inside the Tokio runtime. As
+        // many as the workers send at once, so no send waits for a connection.
+        let pool = PoolConfig::new().max_size(POOLED_CONNECTIONS);
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url)
             .map_err(|_| MailError::BadUrl)?
             .timeout(Some(Duration::from_secs(10)))
+            .pool_config(pool)
             .build();
         Ok(Mailer { transport, from })
     }

@@ -5,6 +5,7 @@ pub mod browser;
 pub mod mailbox;
 pub mod proxy;
 pub mod push;
+pub mod smtp;
 pub mod stripe;
 pub mod twilio;
 use axum::{body::Body, Router};

@@ -24,6 +24,34 @@ pub const BACKOFF: [Duration; 5] = [
 /// Most rows one detector or worker pass takes.
 pub const BATCH: i64 = 200;
 
+/// A worker pass claims at most this many deliveries (a few at a time, as slots
+/// free up); the worker then starts the next pass at once.
+pub const PASS_CLAIMS: usize = 256;
+
+/// How one channel's sends run in one process: how many at once, and how long one
+/// may take before it counts as a passing failure. Every deadline is well inside
+/// [`LEASE`], so a send that hangs can never outlive its claim and be sent twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendLimits {
+    pub at_once: usize,
+    pub deadline: std::time::Duration,
+}
+
+/// The limits of `channel`: a slow or hostile endpoint holds one of its slots for
+/// at most the deadline, never the queue.
+pub fn send_limits(channel: &str) -> SendLimits {
+    let (at_once, secs) = match channel {
+        "email" => (32, 15),
+        "push" => (32, 5),
+        "sms" => (8, 10),
+        _ => (4, 10),
+    };
+    SendLimits {
+        at_once,
+        deadline: std::time::Duration::from_secs(secs),
+    }
+}
+
 /// What the detector does with a Member whose deadline and grace have passed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Due {
@@ -394,5 +422,17 @@ mod tests {
         );
         assert_eq!(action_words("missed"), "I\u{2019}m on it");
         assert_eq!(action_words("checked_in"), "See the details");
+    }
+
+    #[test]
+    fn every_send_deadline_ends_well_inside_the_lease() {
+        for channel in ["email", "push", "sms", "voice"] {
+            let limits = send_limits(channel);
+            assert!(limits.at_once >= 1, "{channel}");
+            let deadline = Duration::from_std(limits.deadline).expect("deadline");
+            assert!(deadline * 2 < LEASE, "{channel}: {deadline} vs {LEASE}");
+        }
+        // A missed alert fans out: dozens of mails at once, not one after another.
+        assert!(send_limits("email").at_once >= 16);
     }
 }

@@ -45,6 +45,27 @@ pub struct WorkerPass {
     pub failed: usize,
 }
 
+/// What became of one claimed delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Another worker took it first (this one's claim had run out).
+    Skipped,
+    Sent,
+    Retried,
+    Failed,
+}
+
+impl WorkerPass {
+    fn count(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Skipped => self.skipped += 1,
+            Outcome::Sent => self.sent += 1,
+            Outcome::Retried => self.retried += 1,
+            Outcome::Failed => self.failed += 1,
+        }
+    }
+}
+
 /// A claimed miss about to be alerted.
 struct Alerting {
     member: Uuid,
@@ -504,20 +525,67 @@ impl Accounts {
         Ok(true)
     }
 
-    /// One worker pass over `channels`: claims due deliveries with a lease, sends
-    /// each, and records the provider's answer.
+    /// One worker pass over `channels`: sends what is due, up to
+    /// [`rules::PASS_CLAIMS`] rows (the caller runs passes until one claims none). Up to the channel's
+    /// `at_once` sends run together (a mail waiting on its relay does not hold the
+    /// next one), each under its deadline; a fresh claim is made as slots free up.
     pub async fn deliver(&self, channels: &[&str]) -> Result<WorkerPass, sqlx::Error> {
-        let now = self.clock.now();
-        let claimed =
-            store::claim_deliveries(&self.pool, channels, now, now + rules::LEASE, 50).await?;
-        let mut pass = WorkerPass {
-            claimed: claimed.len(),
-            ..WorkerPass::default()
-        };
-        for d in claimed {
-            self.send_claimed(d, &mut pass).await?;
+        let at_once = channels
+            .iter()
+            .map(|c| rules::send_limits(c).at_once)
+            .min()
+            .unwrap_or(1);
+        let mut pass = WorkerPass::default();
+        let mut waiting = std::collections::VecDeque::new();
+        // Each send is its own task: it goes on (and gives its database connection
+        // back) while this loop waits for a claim.
+        let mut sending = tokio::task::JoinSet::new();
+        let mut drained = false;
+        let mut failure = None;
+        loop {
+            if waiting.is_empty()
+                && !drained
+                && failure.is_none()
+                && sending.len() < at_once
+                && pass.claimed < rules::PASS_CLAIMS
+            {
+                let now = self.clock.now();
+                match store::claim_deliveries(
+                    &self.pool,
+                    channels,
+                    now,
+                    now + rules::LEASE,
+                    at_once as i64,
+                )
+                .await
+                {
+                    Ok(claimed) => {
+                        drained = claimed.is_empty();
+                        pass.claimed += claimed.len();
+                        waiting.extend(claimed);
+                    }
+                    Err(e) => failure = Some(e),
+                }
+            }
+            while sending.len() < at_once {
+                let Some(d) = waiting.pop_front() else { break };
+                let me = self.clone();
+                sending.spawn(async move { me.handle_claimed(d).await });
+            }
+            match sending.join_next().await {
+                Some(Ok(Ok(outcome))) => pass.count(outcome),
+                // The row stays claimed; its lease runs out and it is sent then.
+                Some(Ok(Err(e))) => failure = Some(e),
+                Some(Err(panicked)) => {
+                    tracing::error!(error = %panicked, "a send panicked; its claim runs out and it is tried again")
+                }
+                None => break,
+            }
         }
-        Ok(pass)
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(pass),
+        }
     }
 
     /// Takes one claimed delivery (the lease starts again, the try is counted),
@@ -527,16 +595,29 @@ impl Accounts {
         d: ClaimedRow,
         pass: &mut WorkerPass,
     ) -> Result<(), sqlx::Error> {
+        pass.count(self.handle_claimed(d).await?);
+        Ok(())
+    }
+
+    async fn handle_claimed(&self, d: ClaimedRow) -> Result<Outcome, sqlx::Error> {
         let now = self.clock.now();
         let Some(attempts) =
             store::take_delivery(&self.pool, d.id, d.attempts, now + rules::LEASE).await?
         else {
-            pass.skipped += 1;
-            return Ok(());
+            return Ok(Outcome::Skipped);
         };
         let d = ClaimedRow { attempts, ..d };
-        let result = self.send_one(&d).await;
-        self.record(&d, result, pass).await
+        let limits = rules::send_limits(&d.channel);
+        // Safe to drop at the deadline: a sender opens no transaction.
+        let result = tokio::time::timeout(limits.deadline, self.send_one(&d))
+            .await
+            .unwrap_or_else(|_| {
+                Err(SendError::Transient(format!(
+                    "no answer within {} s",
+                    limits.deadline.as_secs()
+                )))
+            });
+        self.record(&d, result).await
     }
 
     /// Records a provider's answer to one attempt.
@@ -544,13 +625,12 @@ impl Accounts {
         &self,
         d: &ClaimedRow,
         result: Result<Option<String>, SendError>,
-        pass: &mut WorkerPass,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<Outcome, sqlx::Error> {
         let now = self.clock.now();
         match result {
             Ok(provider_id) => {
                 store::mark_sent(&self.pool, d.id, d.attempts, provider_id.as_deref(), now).await?;
-                pass.sent += 1;
+                Ok(Outcome::Sent)
             }
             Err(error) => {
                 let words = match &error {
@@ -560,17 +640,16 @@ impl Accounts {
                     AfterFailure::RetryAt(at) => {
                         tracing::warn!(delivery = %d.id, channel = %d.channel, attempt = d.attempts, error = %words, "delivery failed; will try again");
                         store::mark_retry(&self.pool, d.id, d.attempts, at, &words).await?;
-                        pass.retried += 1;
+                        Ok(Outcome::Retried)
                     }
                     AfterFailure::GiveUp => {
                         tracing::error!(delivery = %d.id, channel = %d.channel, attempt = d.attempts, error = %words, "delivery failed for good");
                         store::mark_failed(&self.pool, d.id, d.attempts, &words).await?;
-                        pass.failed += 1;
+                        Ok(Outcome::Failed)
                     }
                 }
             }
         }
-        Ok(())
     }
 
     /// Sends one delivery by its channel. Adding a channel is one arm here.

@@ -6,10 +6,12 @@
 mod accounts;
 mod alerts;
 mod billing;
+mod cancel;
 mod checkin;
 mod common;
 mod connections;
 mod database_outage;
+mod fanout;
 mod http;
 mod leptos_config;
 mod mail;
