@@ -15,6 +15,9 @@ pub struct Config {
     pub environment: Environment,
     pub database_url: String,
     pub database_max_connections: u32,
+    /// The detector's, the delivery workers' and billing's own pool, so a burst
+    /// of requests cannot starve them (and they cannot starve requests).
+    pub database_background_connections: u32,
     /// The site's own origin, e.g. `https://pruuf.example`, used by the Origin check.
     pub public_origin: String,
     /// Every origin a state-changing request may come from (the public one, and on
@@ -145,6 +148,8 @@ impl Config {
         };
 
         let database_max_connections = number("PRUUF_DB_MAX_CONNECTIONS", 10, 1..=500)?;
+        let database_background_connections =
+            number("PRUUF_DB_BACKGROUND_CONNECTIONS", 8, 2..=100)?;
 
         let public_url = required_in_production("PRUUF_PUBLIC_URL", DEFAULT_PUBLIC_URL)?;
         let (public_origin, https, loopback) = parse_origin(&public_url)?;
@@ -275,6 +280,7 @@ impl Config {
             environment,
             database_url,
             database_max_connections,
+            database_background_connections,
             public_origin,
             allowed_origins,
             secure_cookies: https,

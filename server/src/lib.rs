@@ -5,6 +5,7 @@ mod background;
 mod billing;
 pub mod config;
 pub mod db;
+mod detach;
 pub mod health;
 mod pwa;
 pub mod security;
@@ -182,6 +183,9 @@ pub fn router(state: AppState) -> Router {
     ))
     .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
     .layer(CatchPanicLayer::custom(panic_page))
+    // Outside the panic catcher, inside the request's span: a request runs to its
+    // end in its own task even if its client hangs up (see `detach`).
+    .layer(middleware::from_fn(detach::run_to_completion))
     .layer(PropagateRequestIdLayer::x_request_id())
     .layer(
         TraceLayer::new_for_http().make_span_with(|req: &http::Request<_>| {
@@ -321,8 +325,17 @@ pub async fn serve() -> Result<(), StartError> {
     let addr = leptos_options.site_addr;
     let state = AppState::new(leptos_options, pool, config)?;
     sessions::spawn_housekeeping(state.pool.clone(), state.clock.clone());
-    alerts::spawn(state.accounts.clone());
-    billing::spawn(state.accounts.clone());
+    // The background loops get their own connections (item 9 of issue 16).
+    let background = Accounts {
+        pool: db::connect(
+            &state.config.database_url,
+            state.config.database_background_connections,
+        )
+        .await?,
+        ..state.accounts.clone()
+    };
+    alerts::spawn(background.clone());
+    billing::spawn(background);
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let listen_error = |e: std::io::Error| StartError::Listen {
         addr: addr.to_string(),
