@@ -11,8 +11,7 @@ pub mod clock;
 pub mod connections;
 pub mod error;
 mod legal;
-#[cfg(feature = "ssr")]
-pub mod mail;
+pub mod notify;
 pub mod phones;
 pub mod pwa;
 #[cfg(feature = "ssr")]

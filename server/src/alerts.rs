@@ -5,7 +5,7 @@
 use crate::background::every;
 use app::accounts::service::Accounts;
 use app::alerts::rules::POLL_EVERY_SECONDS;
-use app::alerts::service::CHANNELS;
+use app::notify::worker::CHANNELS;
 use std::time::Duration;
 
 /// Starts the detector and one worker per channel, each in [`every`] (a pass

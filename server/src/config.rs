@@ -176,7 +176,7 @@ impl Config {
         }
 
         let smtp_url = required_in_production("PRUUF_SMTP_URL", DEFAULT_SMTP_URL)?;
-        if production && !app::mail::url_requires_tls(&smtp_url) {
+        if production && !app::notify::email::url_requires_tls(&smtp_url) {
             return Err(ConfigError::Invalid {
                 name: "PRUUF_SMTP_URL",
                 why: "production mail goes over TLS (smtps://, or ?tls=required)".into(),

@@ -15,7 +15,7 @@ mod twilio;
 
 use app::accounts::secrets::CodeKey;
 use app::accounts::service::{AccountSettings, Accounts};
-use app::{clock::Clock, mail, security::Site, shell, App};
+use app::{clock::Clock, notify::email as mail, security::Site, shell, App};
 use axum::{extract::FromRef, middleware, routing::get, Router};
 use config::Config;
 use leptos::config::LeptosOptions;

@@ -8,7 +8,7 @@ use super::store;
 use super::validation::{Email, EmailCode, Pin};
 use crate::clock::Clock;
 use crate::error::AppError;
-use crate::mail::{Mailer, OutgoingMail};
+use crate::notify::email::{html_button, html_page, Mailer, OutgoingMail};
 use crate::text_size::TextSize;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
@@ -45,7 +45,7 @@ pub struct Accounts {
     pub mailer: Mailer,
     pub settings: Arc<AccountSettings>,
     /// The web push sender, made on first use (it may need the database for its key).
-    pub push: Arc<tokio::sync::OnceCell<crate::alerts::push::PushSender>>,
+    pub push: Arc<tokio::sync::OnceCell<crate::notify::push::PushSender>>,
     /// The Twilio sender; `None` when SMS is not configured.
     pub sms: Option<Arc<crate::phones::twilio::TwilioClient>>,
     /// The Stripe client; `None` when payments are not configured.
@@ -512,17 +512,17 @@ pub fn code_mail(
          If you didn't ask for this, you can ignore this email: nothing will change.\n\n\
          Pruuf\n"
     );
-    let html = format!(
-        "<!DOCTYPE html><html lang=\"en\"><body style=\"font-family:sans-serif;font-size:18px;line-height:1.6;color:#1c1b19\">\
-         <p>Hello,</p>\
+    let html = html_page(&format!(
+        "<p>Hello,</p>\
          <p>Your Pruuf code is</p>\
          <p style=\"font-size:36px;font-weight:bold;letter-spacing:8px\">{code}</p>\
          <p>Enter it {purpose}. Or use this button, which fills the code in for you:</p>\
-         <p><a href=\"{link}\" style=\"display:inline-block;background:#1b5e20;color:#ffffff;padding:16px 24px;border-radius:12px;text-decoration:none;font-weight:bold\">Use my code</a></p>\
+         {}\
          <p>The code works once, for 10 minutes.</p>\
          <p>If you didn't ask for this, you can ignore this email: nothing will change.</p>\
-         <p>Pruuf</p></body></html>"
-    );
+         <p>Pruuf</p>",
+        html_button(&link, "Use my code")
+    ));
     OutgoingMail {
         to: email.clone(),
         subject: "Your Pruuf code".to_string(),

@@ -21,12 +21,12 @@ pub async fn save_push(endpoint: String, p256dh: String, auth: String) -> Result
     let accounts = accounts()?;
     // Plain http only to a stand-in on this machine, and only when Pruuf itself runs there.
     let local = accounts.settings.public_url.starts_with("http://127.0.0.1");
-    if !super::push::valid_subscription(&endpoint, &p256dh, &auth, local) {
+    if !crate::notify::push::valid_subscription(&endpoint, &p256dh, &auth, local) {
         return Err(AppError::invalid(
             "This browser\u{2019}s alert settings could not be read. Please try again.",
         ));
     }
-    super::push::save_subscription(
+    crate::notify::push::save_subscription(
         &accounts.pool,
         me.user_id,
         &endpoint,

@@ -9,8 +9,6 @@
 //! - `device`: alerts on this browser (web push) and the test alert.
 pub mod device;
 pub mod pages;
-#[cfg(feature = "ssr")]
-pub mod push;
 pub mod rules;
 #[cfg(feature = "ssr")]
 pub mod service;

@@ -163,183 +163,6 @@ pub async fn recipients_of(
     Ok(rows.into_iter().map(|row| (row.member_id, row.r)).collect())
 }
 
-pub struct NewDelivery<'a> {
-    pub recipient: Uuid,
-    pub member: Uuid,
-    pub miss: Option<Uuid>,
-    pub kind: &'a str,
-    pub channel: &'a str,
-    pub payload: serde_json::Value,
-}
-
-pub async fn insert_delivery(
-    tx: &mut PgConnection,
-    d: &NewDelivery<'_>,
-    now: DateTime<Utc>,
-) -> sqlx::Result<()> {
-    insert_deliveries(tx, std::slice::from_ref(d), now).await
-}
-
-/// Writes many deliveries in one statement.
-pub async fn insert_deliveries(
-    tx: &mut PgConnection,
-    ds: &[NewDelivery<'_>],
-    now: DateTime<Utc>,
-) -> sqlx::Result<()> {
-    if ds.is_empty() {
-        return Ok(());
-    }
-    let recipients: Vec<Uuid> = ds.iter().map(|d| d.recipient).collect();
-    let members: Vec<Uuid> = ds.iter().map(|d| d.member).collect();
-    let misses: Vec<Option<Uuid>> = ds.iter().map(|d| d.miss).collect();
-    let kinds: Vec<&str> = ds.iter().map(|d| d.kind).collect();
-    let channels: Vec<&str> = ds.iter().map(|d| d.channel).collect();
-    let payloads: Vec<serde_json::Value> = ds.iter().map(|d| d.payload.clone()).collect();
-    sqlx::query(
-        "INSERT INTO deliveries (id, recipient_id, member_id, miss_id, kind, channel, payload, next_attempt_at, created_at)
-         SELECT gen_random_uuid(), d.recipient, d.member, d.miss, d.kind, d.channel, d.payload, $7, $7
-         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::jsonb[])
-              AS d(recipient, member, miss, kind, channel, payload)",
-    )
-    .bind(&recipients)
-    .bind(&members)
-    .bind(&misses)
-    .bind(&kinds)
-    .bind(&channels)
-    .bind(&payloads)
-    .bind(now)
-    .execute(tx)
-    .await?;
-    Ok(())
-}
-
-/// A delivery a worker holds.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ClaimedRow {
-    pub id: Uuid,
-    pub recipient_id: Uuid,
-    pub channel: String,
-    pub kind: String,
-    /// Tries so far. At claim time, the fence [`take_delivery`] must match; once
-    /// taken, this try included, and the fence the worker's answer must match.
-    pub attempts: i32,
-    pub payload: serde_json::Value,
-    pub address: String,
-    /// For texts: the recipient's confirmed number (or, for the text asking to
-    /// confirm it, the number waiting for YES).
-    pub phone: Option<String>,
-}
-
-/// Claims up to `limit` deliveries of `channels` that are due, or whose worker's
-/// lease ran out (a crash mid-send), for `lease_until`.
-pub async fn claim_deliveries(
-    pool: &PgPool,
-    channels: &[&str],
-    now: DateTime<Utc>,
-    lease_until: DateTime<Utc>,
-    limit: i64,
-) -> sqlx::Result<Vec<ClaimedRow>> {
-    let channels: Vec<String> = channels.iter().map(|c| c.to_string()).collect();
-    sqlx::query_as(
-        "WITH picked AS (
-             SELECT id FROM deliveries
-             WHERE channel = ANY($1)
-               AND ((status = 'pending' AND next_attempt_at <= $2)
-                    OR (status IN ('claimed', 'sending') AND lease_until <= $2))
-             ORDER BY priority, next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED)
-         UPDATE deliveries d SET status = 'claimed', lease_until = $3
-         FROM picked WHERE d.id = picked.id
-         RETURNING d.id, d.recipient_id, d.channel, d.kind, d.attempts, d.payload,
-                   (SELECT u.email::text FROM users u WHERE u.id = d.recipient_id) AS address,
-                   (SELECT p.number FROM phones p WHERE p.user_id = d.recipient_id
-                      AND (p.status = 'verified' OR (d.kind = 'sms_verify' AND p.status = 'pending'))) AS phone",
-    )
-    .bind(&channels)
-    .bind(now)
-    .bind(lease_until)
-    .bind(limit)
-    .fetch_all(pool)
-    .await
-}
-
-/// Takes one claimed delivery right before it is sent: counts the try and
-/// renews the lease, if nobody else took it since this worker claimed it (a
-/// slow worker's claim can run out and the row be claimed again) and no
-/// check-in canceled it. Returns the try's number, the fence for recording the
-/// answer; `None`: leave it alone. The row lock orders a take and a check-in's
-/// cancel: whichever comes second sees what the first did.
-pub async fn take_delivery(
-    pool: &PgPool,
-    id: Uuid,
-    claimed_attempts: i32,
-    lease_until: DateTime<Utc>,
-) -> sqlx::Result<Option<i32>> {
-    sqlx::query_scalar(
-        "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_until = $3
-         WHERE id = $1 AND attempts = $2 AND status = 'claimed'
-         RETURNING attempts",
-    )
-    .bind(id)
-    .bind(claimed_attempts)
-    .bind(lease_until)
-    .fetch_optional(pool)
-    .await
-}
-
-/// Marks a delivery sent, if this worker still holds it (same attempt).
-pub async fn mark_sent(
-    pool: &PgPool,
-    id: Uuid,
-    attempt: i32,
-    provider_id: Option<&str>,
-    now: DateTime<Utc>,
-) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE deliveries SET status = 'sent', provider_id = $3, sent_at = $4, lease_until = NULL, last_error = NULL
-         WHERE id = $1 AND attempts = $2 AND status = 'sending'",
-    )
-    .bind(id)
-    .bind(attempt)
-    .bind(provider_id)
-    .bind(now)
-    .execute(pool)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-pub async fn mark_retry(
-    pool: &PgPool,
-    id: Uuid,
-    attempt: i32,
-    at: DateTime<Utc>,
-    error: &str,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE deliveries SET status = 'pending', next_attempt_at = $3, lease_until = NULL, last_error = $4
-         WHERE id = $1 AND attempts = $2 AND status = 'sending'",
-    )
-    .bind(id)
-    .bind(attempt)
-    .bind(at)
-    .bind(error)
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-pub async fn mark_failed(pool: &PgPool, id: Uuid, attempt: i32, error: &str) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE deliveries SET status = 'failed', lease_until = NULL, last_error = $3
-         WHERE id = $1 AND attempts = $2 AND status = 'sending'",
-    )
-    .bind(id)
-    .bind(attempt)
-    .bind(error)
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
 /// A miss, as the alert page shows it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MissRow {
@@ -411,20 +234,6 @@ pub async fn resolve_miss(
     Ok(())
 }
 
-/// Cancels a miss's alerts not yet being handed over: waiting in the queue
-/// (first try or a retry) or in a worker's batch but not taken; one being sent
-/// right now is left to finish (and gets the update).
-pub async fn cancel_waiting_alerts(tx: &mut PgConnection, miss: Uuid) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE deliveries SET status = 'canceled', lease_until = NULL
-         WHERE miss_id = $1 AND kind IN ('missed', 'missed_again') AND status IN ('pending', 'claimed')",
-    )
-    .bind(miss)
-    .execute(tx)
-    .await?;
-    Ok(())
-}
-
 /// Records the first "I'm on it"; `false` if someone was first.
 pub async fn acknowledge(
     tx: &mut PgConnection,
@@ -467,40 +276,6 @@ pub async fn claim_unacknowledged(
     .await
 }
 
-/// Who may have been alerted about a miss, and by which channels: every alert
-/// handed to a provider at least once (sent, being sent, or tried before it was
-/// canceled or failed). An alert canceled before any try reached nobody.
-pub async fn alerted(tx: &mut PgConnection, miss: Uuid) -> sqlx::Result<Vec<(Uuid, String)>> {
-    sqlx::query_as(
-        "SELECT DISTINCT recipient_id, channel FROM deliveries
-         WHERE miss_id = $1 AND kind IN ('missed', 'missed_again') AND attempts > 0
-         ORDER BY recipient_id, channel",
-    )
-    .bind(miss)
-    .fetch_all(tx)
-    .await
-}
-
-/// Each channel's deliveries for a miss, for the alert's trail.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct TrailRow {
-    pub recipient_id: Uuid,
-    pub kind: String,
-    pub channel: String,
-    pub status: String,
-    pub sent_at: Option<DateTime<Utc>>,
-}
-
-pub async fn trail(conn: &mut PgConnection, miss: Uuid) -> sqlx::Result<Vec<TrailRow>> {
-    sqlx::query_as(
-        "SELECT recipient_id, kind, channel, status, sent_at FROM deliveries WHERE miss_id = $1
-         ORDER BY created_at, channel LIMIT 200",
-    )
-    .bind(miss)
-    .fetch_all(conn)
-    .await
-}
-
 /// The name the Contact `who` gave themselves on a Member's side (what the
 /// Member calls them), for "Tom is on it".
 pub async fn contact_name(
@@ -524,15 +299,6 @@ pub async fn latest_miss(conn: &mut PgConnection, member: Uuid) -> sqlx::Result<
     ))
     .bind(member)
     .fetch_optional(conn)
-    .await
-}
-
-/// Deliveries waiting to be sent (pending or leased), for the operations log.
-pub async fn backlog(pool: &PgPool) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
-        "SELECT count(*) FROM deliveries WHERE status IN ('pending', 'claimed', 'sending')",
-    )
-    .fetch_one(pool)
     .await
 }
 

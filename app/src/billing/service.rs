@@ -10,9 +10,10 @@ use super::store::{self, BillingRow, SubscriptionFacts};
 use super::stripe::{InvoiceView, StripeApi, StripeFailure, SubView};
 use crate::accounts::service::{Accounts, Caller, Member};
 use crate::accounts::store as account_store;
-use crate::alerts::store::{self as alert_store, NewDelivery};
-use crate::checkin::store::{self as checkin_store, NewNotification};
+use crate::alerts::store as alert_store;
 use crate::error::AppError;
+use crate::notify::inbox::{self, NewNotification};
+use crate::notify::outbox::{self, NewDelivery};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::PgConnection;
@@ -215,7 +216,7 @@ impl Accounts {
         body: &str,
     ) -> sqlx::Result<()> {
         let now = self.clock.now();
-        checkin_store::notify(
+        inbox::add(
             tx,
             &NewNotification {
                 user,
@@ -246,7 +247,7 @@ impl Accounts {
                 payload: payload.clone(),
             })
             .collect();
-        alert_store::insert_deliveries(tx, &deliveries, now).await
+        outbox::insert_deliveries(tx, &deliveries, now).await
     }
 
     /// Asks Stripe for what a transition needs; a failure is logged and asked

@@ -2,12 +2,13 @@
 //! Member's schedule row locked while their day changes, and every Member id a
 //! caller names checked to be theirs or one they look out for.
 use super::rules::{self, DayOutcome, PauseRange, HISTORY_DAYS};
-use super::store::{self, CheckinRow, NewCheckin, NewNotification, NewSchedule, ScheduleRow};
+use super::store::{self, CheckinRow, NewCheckin, NewSchedule, ScheduleRow};
 use super::time;
 use super::views::*;
 use crate::accounts::service::{Accounts, Caller, Member};
 use crate::accounts::store as account_store;
 use crate::error::AppError;
+use crate::notify::inbox::{self, NewNotification};
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use serde_json::json;
@@ -137,7 +138,7 @@ impl Accounts {
             my_day,
             watching,
             pending: store::pending_members_of(&mut conn, me.user_id, now).await?,
-            unread: store::unread_count(&mut conn, me.user_id).await?,
+            unread: inbox::unread_count(&mut conn, me.user_id).await?,
             billing: self.home_billing(&mut conn, me.user_id, now).await?,
         })
     }
@@ -331,7 +332,7 @@ impl Accounts {
                     "{}\u{2019}s daily check-in time is now {at}. You\u{2019}ll hear from us if {} hasn\u{2019}t checked in {} minutes after it.",
                     c.member_name, c.member_name, input.grace_min
                 );
-                store::notify(
+                inbox::add(
                     &mut tx,
                     &NewNotification {
                         user: c.contact_id,
@@ -437,7 +438,7 @@ impl Accounts {
             if !crate::alerts::rules::may_receive_alerts(&c.account_state) {
                 continue;
             }
-            store::notify(
+            inbox::add(
                 &mut tx,
                 &NewNotification {
                     user: c.contact_id,
@@ -636,7 +637,7 @@ impl Accounts {
         recipients.push((member, None));
         for (user, name) in recipients.into_iter().filter(|(u, _)| *u != me.user_id) {
             let text = body(name.as_deref());
-            store::notify(
+            inbox::add(
                 tx,
                 &NewNotification {
                     user,
@@ -658,9 +659,9 @@ impl Accounts {
         let mut conn = self.pool.acquire().await?;
         let zone = zone_of(&store::user_time_zone(&mut conn, me.user_id).await?);
         let today = time::local_day(now, zone);
-        let rows = store::notifications_of(&mut conn, me.user_id, 50).await?;
+        let rows = inbox::notifications_of(&mut conn, me.user_id, 50).await?;
         drop(conn);
-        store::mark_all_read(&self.pool, me.user_id, now).await?;
+        inbox::mark_all_read(&self.pool, me.user_id, now).await?;
         Ok(rows
             .into_iter()
             .map(|n| NotificationView {

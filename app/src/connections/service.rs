@@ -6,7 +6,7 @@ use crate::accounts::service::{Accounts, Caller, Member};
 use crate::accounts::store as account_store;
 use crate::accounts::validation::Email;
 use crate::error::AppError;
-use crate::mail::{escape_html, OutgoingMail};
+use crate::notify::email::{escape_html, html_button, html_page, OutgoingMail};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -381,13 +381,12 @@ pub fn invite_mail(
             "Hello {name},\n\n{inviter_email} {why}\n\nOpen this link to join:\n{link}\n\n\
              Or enter this invite code in Pruuf: {code}\n\nThe invitation lasts 14 days.\n\nPruuf\n"
         ),
-        html: format!(
-            "<!DOCTYPE html><html lang=\"en\"><body style=\"font-family:sans-serif;font-size:18px;line-height:1.6;color:#1c1b19\">\
-             <p>Hello {name_html},</p><p>{inviter_html} {why}</p>\
-             <p><a href=\"{link}\" style=\"display:inline-block;background:#1b5e20;color:#ffffff;padding:16px 24px;border-radius:12px;text-decoration:none;font-weight:bold\">Join Pruuf</a></p>\
+        html: html_page(&format!(
+            "<p>Hello {name_html},</p><p>{inviter_html} {why}</p>{}\
              <p>Or enter this invite code in Pruuf:</p><p style=\"font-size:32px;font-weight:bold;letter-spacing:6px\">{code}</p>\
-             <p>The invitation lasts 14 days.</p><p>Pruuf</p></body></html>"
-        ),
+             <p>The invitation lasts 14 days.</p><p>Pruuf</p>",
+            html_button(&link, "Join Pruuf")
+        )),
     }
 }
 
@@ -398,10 +397,10 @@ fn joined_mail(public_url: &str, to: &Email, name: &str) -> OutgoingMail {
         to: to.clone(),
         subject: format!("{name} joined Pruuf!"),
         text: format!("Good news: {name} joined Pruuf and you are now connected.\n\nSee them here: {home}\n\nPruuf\n"),
-        html: format!(
-            "<!DOCTYPE html><html lang=\"en\"><body style=\"font-family:sans-serif;font-size:18px;line-height:1.6\">\
-             <p>Good news: {name_html} joined Pruuf and you are now connected.</p><p><a href=\"{home}\">See them in Pruuf</a></p><p>Pruuf</p></body></html>"
-        ),
+        html: html_page(&format!(
+            "<p>Good news: {name_html} joined Pruuf and you are now connected.</p>{}<p>Pruuf</p>",
+            html_button(&home, "See them in Pruuf")
+        )),
     }
 }
 
@@ -411,10 +410,9 @@ fn removed_mail(to: &Email, by: &str) -> OutgoingMail {
         to: to.clone(),
         subject: "A Pruuf connection has ended".to_string(),
         text: format!("{by} ended your connection in Pruuf. You will no longer see each other's check-ins.\n\nPruuf\n"),
-        html: format!(
-            "<!DOCTYPE html><html lang=\"en\"><body style=\"font-family:sans-serif;font-size:18px;line-height:1.6\">\
-             <p>{by_html} ended your connection in Pruuf. You will no longer see each other\u{2019}s check-ins.</p><p>Pruuf</p></body></html>"
-        ),
+        html: html_page(&format!(
+            "<p>{by_html} ended your connection in Pruuf. You will no longer see each other\u{2019}s check-ins.</p><p>Pruuf</p>"
+        )),
     }
 }
 

@@ -4,11 +4,12 @@
 use super::rules::{self, NumberFate, PhoneStatus, Reply};
 use super::store;
 use crate::accounts::service::{Accounts, Caller, Member};
-use crate::alerts::rules::SendError;
-use crate::alerts::store::{self as alert_store, ClaimedRow, NewDelivery};
 use crate::checkin::service::Source;
 use crate::checkin::store as checkin_store;
 use crate::error::AppError;
+use crate::notify::inbox;
+use crate::notify::outbox::{self, ClaimedRow, NewDelivery};
+use crate::notify::rules::SendError;
 use chrono::Duration;
 use serde_json::json;
 use uuid::Uuid;
@@ -57,7 +58,7 @@ impl Accounts {
         channel: &str,
         payload: serde_json::Value,
     ) -> Result<(), sqlx::Error> {
-        alert_store::insert_delivery(
+        outbox::insert_delivery(
             tx,
             &NewDelivery {
                 recipient: user,
@@ -193,9 +194,9 @@ impl Accounts {
             (Reply::Help, _) => Some(HELP.to_string()),
             (Reply::Yes, Some(PhoneStatus::Pending)) => {
                 store::set_status(&mut tx, user, PhoneStatus::Verified.as_str(), now).await?;
-                checkin_store::notify(
+                inbox::add(
                     &mut tx,
-                    &checkin_store::NewNotification {
+                    &inbox::NewNotification {
                         user,
                         kind: "phone_verified",
                         about: None,
@@ -243,9 +244,9 @@ impl Accounts {
             masked(number)
         );
         let now = self.clock.now();
-        checkin_store::notify(
+        inbox::add(
             tx,
-            &checkin_store::NewNotification {
+            &inbox::NewNotification {
                 user,
                 kind: "sms_stopped",
                 about: None,
@@ -277,7 +278,7 @@ impl Accounts {
             .filter(|c| !c.is_empty() && c.chars().all(|d| d.is_ascii_digit()) && c.len() <= 6)
             .map(|c| format!("Twilio reported {status} (error {c})"));
         let found =
-            store::record_provider_status(&self.pool, message_sid, &status, error.as_deref())
+            outbox::record_provider_status(&self.pool, message_sid, &status, error.as_deref())
                 .await?;
         if found.is_none() {
             tracing::info!("a Twilio status for a message we do not know was ignored");

@@ -1,6 +1,6 @@
 //! Every SQL statement about mobile numbers and inbound texts (server only).
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -165,24 +165,5 @@ pub async fn claim_verify_reminders(
     .bind(now)
     .bind(limit)
     .fetch_all(tx)
-    .await
-}
-
-/// Records what Twilio's status callback said about a sent text. Returns the
-/// delivery's recipient when the id is ours.
-pub async fn record_provider_status(
-    pool: &PgPool,
-    provider_id: &str,
-    status: &str,
-    error: Option<&str>,
-) -> sqlx::Result<Option<Uuid>> {
-    sqlx::query_scalar(
-        "UPDATE deliveries SET provider_status = $2, last_error = coalesce($3, last_error)
-         WHERE provider_id = $1 AND channel = 'sms' RETURNING recipient_id",
-    )
-    .bind(provider_id)
-    .bind(status)
-    .bind(error)
-    .fetch_optional(pool)
     .await
 }

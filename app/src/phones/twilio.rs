@@ -5,7 +5,7 @@
 //! configurable: tests and local runs point it at the stand-in in the
 //! test-support crate, which speaks the same protocol.
 use super::rules::{read_twilio_error, NumberFate};
-use crate::alerts::rules::SendError;
+use crate::notify::rules::SendError;
 use std::time::Duration;
 
 /// Twilio's settings, all from the environment.

@@ -4,7 +4,6 @@
 //! detector.
 use crate::common::{self, caller, person, world, World};
 use app::accounts::service::{Accounts, Member};
-use app::alerts::store as alert_store;
 use app::checkin::service::{ScheduleInput, Source};
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use pruuf_test_support::mailbox;
@@ -191,7 +190,7 @@ async fn a_check_in_cancels_alerts_already_in_a_workers_batch(pool: PgPool) {
         .check_in(mum.user_id, Source::Web)
         .await
         .expect("checked in");
-    let mut pass = app::alerts::service::WorkerPass::default();
+    let mut pass = app::notify::worker::WorkerPass::default();
     for d in batch {
         w.accounts.send_claimed(d, &mut pass).await.expect("pass");
     }
@@ -526,17 +525,22 @@ async fn two_detectors_racing_over_a_thousand_due_members_claim_each_miss_once(p
 
 /// Mum misses (10:16 AM HST) and one worker claims both email alerts, with a
 /// 60-second lease, without sending them.
-async fn missed_and_claimed(w: &World) -> Vec<alert_store::ClaimedRow> {
+async fn missed_and_claimed(w: &World) -> Vec<app::notify::outbox::ClaimedRow> {
     w.accounts
         .clock
         .set(at("2026-11-26T20:16:00Z"))
         .expect("clock");
     w.accounts.detect().await.expect("pass");
     let now = w.accounts.clock.now();
-    let claimed =
-        alert_store::claim_deliveries(&w.pool, &["email"], now, now + Duration::seconds(60), 50)
-            .await
-            .expect("claim");
+    let claimed = app::notify::outbox::claim_deliveries(
+        &w.pool,
+        &["email"],
+        now,
+        now + Duration::seconds(60),
+        50,
+    )
+    .await
+    .expect("claim");
     assert_eq!(claimed.len(), 2);
     claimed
 }
@@ -553,11 +557,15 @@ async fn a_worker_that_dies_mid_send_is_taken_over_after_its_lease(pool: PgPool)
         .iter()
         .find(|d| d.address == tom.email)
         .expect("Tom's");
-    let attempt =
-        alert_store::take_delivery(&w.pool, toms.id, toms.attempts, now + Duration::seconds(60))
-            .await
-            .expect("take")
-            .expect("nobody else has it");
+    let attempt = app::notify::outbox::take_delivery(
+        &w.pool,
+        toms.id,
+        toms.attempts,
+        now + Duration::seconds(60),
+    )
+    .await
+    .expect("take")
+    .expect("nobody else has it");
     assert_eq!(attempt, 1);
     w.accounts.send_one(toms).await.expect("the relay took it");
     drop(claimed);
@@ -605,7 +613,7 @@ async fn a_slow_worker_whose_claim_ran_out_sends_nothing_twice(pool: PgPool) {
     let b = w.accounts.deliver(&["email"]).await.expect("pass");
     assert_eq!((b.claimed, b.sent), (2, 2));
     // A reaches them at last: both were taken by B, so A sends nothing.
-    let mut a = app::alerts::service::WorkerPass::default();
+    let mut a = app::notify::worker::WorkerPass::default();
     for d in slow {
         w.accounts.send_claimed(d, &mut a).await.expect("pass");
     }
@@ -798,7 +806,7 @@ async fn a_check_in_racing_the_detector_leaves_no_alert_to_go_out(pool: PgPool) 
 async fn push_alerts_are_encrypted_signed_and_retried_and_gone_subscriptions_are_dropped(
     pool: PgPool,
 ) {
-    use app::alerts::push::save_subscription;
+    use app::notify::push::save_subscription;
     use pruuf_test_support::push::FakePushService;
     let w = world(pool);
     let (_mum, tom, ann) = family(&w).await;
@@ -963,7 +971,7 @@ async fn browser_for(
     who: Uuid,
 ) -> pruuf_test_support::push::FakeSubscription {
     let sub = service.subscribe();
-    app::alerts::push::save_subscription(
+    app::notify::push::save_subscription(
         &w.pool,
         who,
         &sub.endpoint,

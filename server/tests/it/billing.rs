@@ -194,7 +194,7 @@ async fn the_trial_starts_with_the_first_member_warns_and_ends_on_day_31(pool: P
     clock.set(ends - Duration::days(7)).expect("clock");
     assert_eq!(b.w.accounts.billing_pass().await.expect("pass").warned, 1);
     // Tom turns on push in a browser before the last warning.
-    app::alerts::push::save_subscription(
+    app::notify::push::save_subscription(
         &b.w.pool,
         tom.user_id,
         "https://push.example.test/tom",

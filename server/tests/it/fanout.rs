@@ -60,7 +60,7 @@ async fn a_missed_alerts_mails_are_in_the_relays_hands_side_by_side(pool: PgPool
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_push_service_that_never_answers_holds_one_send_for_its_deadline_only(pool: PgPool) {
-    use app::alerts::push::save_subscription;
+    use app::notify::push::save_subscription;
     use pruuf_test_support::push::FakePushService;
     let w = common::world(pool);
     let (_mum, tom, ann) = family(&w).await;

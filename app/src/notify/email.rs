@@ -90,6 +90,22 @@ impl Mailer {
     }
 }
 
+/// The one HTML shell of every Pruuf mail: large type, near-black on white.
+pub fn html_page(inner: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><body style=\"font-family:sans-serif;font-size:18px;line-height:1.6;color:#1c1b19\">{inner}</body></html>"
+    )
+}
+
+/// A large green button (a link sized for a finger and read at a glance).
+/// `url` is one Pruuf built; `label` is escaped.
+pub fn html_button(url: &str, label: &str) -> String {
+    format!(
+        "<p><a href=\"{url}\" style=\"display:inline-block;padding:16px 24px;background:#1b5e20;color:#ffffff;border-radius:12px;text-decoration:none;font-weight:700\">{}</a></p>",
+        escape_html(label)
+    )
+}
+
 /// Text made safe to put inside an HTML mail body.
 pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

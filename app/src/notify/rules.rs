@@ -1,0 +1,157 @@
+//! The pure rules of the outbox: how long a worker holds a delivery, how many
+//! sends of a channel run at once and for how long, reading a provider's answer,
+//! and when a failed send is tried again. No I/O.
+use chrono::{DateTime, Duration, Utc};
+
+/// How long a worker holds a claimed delivery before another may take it over.
+pub const LEASE: Duration = Duration::seconds(60);
+
+/// Waits after the 1st, 2nd, ... failed attempt; after the last, the delivery fails.
+pub const BACKOFF: [Duration; 5] = [
+    Duration::seconds(30),
+    Duration::minutes(2),
+    Duration::minutes(10),
+    Duration::minutes(30),
+    Duration::hours(2),
+];
+
+/// A worker pass claims at most this many deliveries (a few at a time, as slots
+/// free up); the worker then starts the next pass at once.
+pub const PASS_CLAIMS: usize = 256;
+
+/// How one channel's sends run in one process: how many at once, and how long one
+/// may take before it counts as a passing failure. Every deadline is well inside
+/// [`LEASE`], so a send that hangs can never outlive its claim and be sent twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendLimits {
+    pub at_once: usize,
+    pub deadline: std::time::Duration,
+}
+
+/// The limits of `channel`: a slow or hostile endpoint holds one of its slots for
+/// at most the deadline, never the queue.
+pub fn send_limits(channel: &str) -> SendLimits {
+    let (at_once, secs) = match channel {
+        "email" => (32, 15),
+        "push" => (32, 5),
+        "sms" => (8, 10),
+        _ => (4, 10),
+    };
+    SendLimits {
+        at_once,
+        deadline: std::time::Duration::from_secs(secs),
+    }
+}
+
+/// A provider's answer to one attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendError {
+    /// Worth trying again later (timeouts, 5xx, 429).
+    Transient(String),
+    /// Never going to work (a bad address, a subscription gone).
+    Permanent(String),
+}
+
+/// What becomes of a delivery after an attempt failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterFailure {
+    RetryAt(DateTime<Utc>),
+    GiveUp,
+}
+
+/// `attempts` counts the tries made so far, this one included.
+pub fn after_failure(error: &SendError, attempts: i32, now: DateTime<Utc>) -> AfterFailure {
+    match error {
+        SendError::Permanent(_) => AfterFailure::GiveUp,
+        SendError::Transient(_) => usize::try_from(attempts)
+            .ok()
+            .and_then(|n| n.checked_sub(1))
+            .and_then(|i| BACKOFF.get(i))
+            .map(|wait| AfterFailure::RetryAt(now + *wait))
+            .unwrap_or(AfterFailure::GiveUp),
+    }
+}
+
+/// An HTTP provider's status, read as success, a passing failure or a final one.
+pub fn classify_status(status: u16) -> Result<(), SendError> {
+    match status {
+        200..=299 => Ok(()),
+        408 | 425 | 429 | 500..=599 => {
+            Err(SendError::Transient(format!("provider answered {status}")))
+        }
+        _ => Err(SendError::Permanent(format!("provider answered {status}"))),
+    }
+}
+
+/// The button an email of this kind carries.
+pub fn action_words(kind: &str) -> &'static str {
+    match kind {
+        "missed" | "missed_again" | "test" => "I\u{2019}m on it",
+        "reminder" => "Check in now",
+        _ => "See the details",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn failures_back_off_then_give_up() {
+        let now = t("2026-11-26T20:00:00Z");
+        let passing = SendError::Transient("500".into());
+        let waits: Vec<_> = (1..=5)
+            .map(|n| match after_failure(&passing, n, now) {
+                AfterFailure::RetryAt(at) => (at - now).num_seconds(),
+                AfterFailure::GiveUp => -1,
+            })
+            .collect();
+        assert_eq!(waits, vec![30, 120, 600, 1800, 7200]);
+        assert_eq!(after_failure(&passing, 6, now), AfterFailure::GiveUp);
+        assert_eq!(after_failure(&passing, 0, now), AfterFailure::GiveUp);
+        assert_eq!(
+            after_failure(&SendError::Permanent("gone".into()), 1, now),
+            AfterFailure::GiveUp
+        );
+    }
+
+    #[test]
+    fn provider_statuses_are_read_as_passing_or_final() {
+        assert_eq!(classify_status(201), Ok(()));
+        for s in [429, 500, 503, 408] {
+            assert!(
+                matches!(classify_status(s), Err(SendError::Transient(_))),
+                "{s}"
+            );
+        }
+        for s in [400, 404, 410, 413] {
+            assert!(
+                matches!(classify_status(s), Err(SendError::Permanent(_))),
+                "{s}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_send_deadline_ends_well_inside_the_lease() {
+        for channel in ["email", "push", "sms", "voice"] {
+            let limits = send_limits(channel);
+            assert!(limits.at_once >= 1, "{channel}");
+            let deadline = Duration::from_std(limits.deadline).expect("deadline");
+            assert!(deadline * 2 < LEASE, "{channel}: {deadline} vs {LEASE}");
+        }
+        // A missed alert fans out: dozens of mails at once, not one after another.
+        assert!(send_limits("email").at_once >= 16);
+    }
+
+    #[test]
+    fn each_kind_of_mail_has_its_button() {
+        assert_eq!(action_words("missed"), "I\u{2019}m on it");
+        assert_eq!(action_words("reminder"), "Check in now");
+        assert_eq!(action_words("checked_in"), "See the details");
+    }
+}
