@@ -1,19 +1,51 @@
 #!/usr/bin/env bash
-# Benchmark (not a test): how long the missed-check-in detector and the delivery
-# workers take for BENCH_MEMBERS Members (default 100000) due in the same minute.
-# Starts a throwaway PostgreSQL and the local mail catcher, runs
-# server/examples/bench_detector.rs, prints the figures, and cleans up.
-# Usage: bash scripts/bench-detector.sh [--debug]   (BENCH_MEMBERS=10000 for a quick run)
+# Benchmark (not a test): what one production process does when BENCH_MEMBERS
+# Members (default "10000,100000", comma-separated sizes) pass their grace in the
+# same minute: the detector claims the misses and the email worker hands every
+# alert to a fast local SMTP sink (test-support's, so the relay is not what is
+# measured). Prints, per size, the time to the first alert handed over and to the
+# last. Starts a throwaway PostgreSQL and cleans up.
+#
+# Usage: bash scripts/bench-detector.sh [--debug] [--before REF]
+#   --before REF  first runs the same benchmark against commit REF (a git worktree
+#                 in target/bench-before, with this benchmark copied in), then this
+#                 tree: a before and after in one run on one machine.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+PROFILE=(--release)
+BEFORE=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --debug) PROFILE=() ;;
+    --before) BEFORE="$2"; shift ;;
+    *) die "unknown option $1" ;;
+  esac
+  shift
+done
 
 ensure_apt_packages
 ensure_rust
-ensure_npm_packages
-
-PROFILE=(--release)
-[ "${1:-}" = "--debug" ] && PROFILE=()
 
 throwaway_services bench
+export BENCH_MEMBERS="${BENCH_MEMBERS:-10000,100000}"
 
-say "Detector benchmark: ${BENCH_MEMBERS:-100000} Members due in the same minute"
-CARGO_TARGET_DIR="$ROOT/target/native" cargo run --locked "${PROFILE[@]}" -p server --example bench_detector
+# bench_in DIR LABEL: builds and runs the benchmark in the tree at DIR.
+bench_in() {
+  say "Detector and email worker benchmark ($2): ${BENCH_MEMBERS} Members"
+  (cd "$1" && CARGO_TARGET_DIR="$ROOT/target/native" cargo run --locked -q "${PROFILE[@]}" \
+      -p server --example bench_detector)
+}
+
+if [ -n "$BEFORE" ]; then
+  before_dir="$ROOT/target/bench-before"
+  git -C "$ROOT" worktree remove --force "$before_dir" 2>/dev/null || rm -rf "$before_dir"
+  git -C "$ROOT" worktree add --detach "$before_dir" "$BEFORE" >/dev/null
+  # The same benchmark and sink on the old engine.
+  cp "$ROOT/server/examples/bench_detector.rs" "$before_dir/server/examples/"
+  cp "$ROOT/test-support/src/smtp.rs" "$before_dir/test-support/src/"
+  grep -q '^pub mod smtp;' "$before_dir/test-support/src/lib.rs" \
+    || sed -i 's/^pub mod proxy;/pub mod proxy;\npub mod smtp;/' "$before_dir/test-support/src/lib.rs"
+  bench_in "$before_dir" "before: $(git -C "$ROOT" log --oneline -1 "$BEFORE" | cut -c1-60)"
+  git -C "$ROOT" worktree remove --force "$before_dir"
+fi
+bench_in "$ROOT" "this tree"

@@ -1,35 +1,47 @@
 //! Benchmark (not a test): loads N Members due in the same minute, each watched by
-//! one Contact, then times (1) the detectors claiming every miss and writing its
-//! deliveries and (2) the workers handing every delivery to the mail relay.
-//! Prints the figures. Run through `scripts/bench-detector.sh`, which starts a
-//! throwaway PostgreSQL and the local mail catcher.
+//! one Contact, then runs what one production process runs when their grace ends:
+//! the detector claims every miss and writes its deliveries, and the email worker
+//! (the same loop as `server::alerts`: passes until one claims nothing) hands every
+//! alert to a fast local SMTP sink. Prints the time to the first alert handed over
+//! and to the last. Run through `scripts/bench-detector.sh`.
 //!
-//! Environment: DATABASE_URL, PRUUF_SMTP_URL; BENCH_MEMBERS (default 100000),
-//! BENCH_DETECTORS (default 2), BENCH_WORKERS (default 8).
+//! Environment: DATABASE_URL; BENCH_MEMBERS (default 10000), comma-separated for
+//! several sizes in one run (e.g. `10000,100000`).
 use app::clock::Clock;
 use chrono::{DateTime, Utc};
 use leptos::config::LeptosOptions;
+use pruuf_test_support::smtp::SmtpSink;
 use server::{config::Config, AppState};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-fn number(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+fn seconds(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let members = number("BENCH_MEMBERS", 100_000);
-    let detectors = number("BENCH_DETECTORS", 2);
-    let workers = number("BENCH_WORKERS", 8);
+    let sizes: Vec<usize> = std::env::var("BENCH_MEMBERS")
+        .unwrap_or_else(|_| "10000".into())
+        .split(',')
+        .map(|n| n.trim().parse())
+        .collect::<Result<_, _>>()?;
+    for members in sizes {
+        run(members).await?;
+    }
+    Ok(())
+}
+
+async fn run(members: usize) -> Result<(), Box<dyn std::error::Error>> {
+    let sink = SmtpSink::start().await?;
+    let url = sink.url();
     let config = Config::from_lookup(|name| match name {
         "PRUUF_TEST_CLOCK" => Some("1".into()),
         "PRUUF_ENV" => Some("test".into()),
+        "PRUUF_SMTP_URL" => Some(url.clone()),
         other => std::env::var(other).ok(),
     })?;
-    let pool = server::db::connect(&config.database_url, (detectors + workers + 2) as u32).await?;
+    // A production process's pool size for its background loops.
+    let pool = server::db::connect(&config.database_url, 10).await?;
     server::db::migrate(&pool, &config.database_url).await?;
     sqlx::query("TRUNCATE deliveries, misses, checkins, pauses, notifications, schedules, connections, users CASCADE")
         .execute(&pool)
@@ -42,7 +54,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let state = AppState::new(options, pool.clone(), config)?;
     let due: DateTime<Utc> = "2026-11-26T20:00:00Z".parse()?;
 
-    let started = Instant::now();
+    let loading = Instant::now();
     sqlx::query(
         "WITH k AS (
              INSERT INTO users (id, email, pin_hash, text_size, created_at)
@@ -62,57 +74,69 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     .bind(due)
     .execute(&pool)
     .await?;
+    sqlx::query("VACUUM ANALYZE").execute(&pool).await?;
     println!(
-        "loaded {members} Members due at {due} in {:.1} s",
-        started.elapsed().as_secs_f64()
+        "\n{members} Members due at {due}, one Contact each (loaded in {:.1} s)",
+        loading.elapsed().as_secs_f64()
     );
 
-    let at = due + chrono::Duration::minutes(16);
+    let mut accounts = state.accounts.clone();
+    accounts.clock = Clock::manual(due + chrono::Duration::minutes(16));
     let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..detectors {
-        let mut accounts = state.accounts.clone();
-        accounts.clock = Clock::manual(at);
-        tasks.push(tokio::spawn(async move { accounts.detect().await }));
-    }
-    let mut claimed = 0;
-    for t in tasks {
-        claimed += t.await??.missed;
-    }
-    let detect_secs = started.elapsed().as_secs_f64();
-    println!(
-        "detectors: {detectors}; claimed {claimed} misses and wrote their deliveries in {detect_secs:.1} s ({:.0} misses/s)",
-        claimed as f64 / detect_secs
-    );
-
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..workers {
-        let mut accounts = state.accounts.clone();
-        accounts.clock = Clock::manual(at);
-        tasks.push(tokio::spawn(async move {
-            let mut sent = 0;
+    // The detector and the email worker run side by side, as in the server.
+    let detector = {
+        let accounts = accounts.clone();
+        tokio::spawn(async move {
+            let mut missed = 0;
             loop {
-                let pass = accounts.deliver(&["email"]).await?;
-                if pass.claimed == 0 {
-                    return Ok::<usize, sqlx::Error>(sent);
+                let pass = accounts.detect().await?;
+                missed += pass.missed;
+                if pass.missed == 0 {
+                    return Ok::<(usize, Duration), sqlx::Error>((missed, started.elapsed()));
                 }
-                sent += pass.sent;
             }
-        }));
-    }
-    let mut sent = 0;
-    for t in tasks {
-        sent += t.await??;
-    }
-    let send_secs = started.elapsed().as_secs_f64();
+        })
+    };
+    let worker = tokio::spawn(async move {
+        let mut sent = 0;
+        let mut idle = 0;
+        // Like the server's worker: passes until one claims nothing; here, until
+        // the detector is done too (the server's would wait for its next tick).
+        while idle < 2 {
+            let pass = accounts.deliver(&["email"]).await?;
+            sent += pass.sent;
+            if pass.claimed == 0 {
+                idle += 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            } else {
+                idle = 0;
+            }
+        }
+        Ok::<usize, sqlx::Error>(sent)
+    });
+    let (missed, detected) = detector.await??;
+    let sent = worker.await??;
+    let offset = started.duration_since(sink.started);
+    let taken = sink.taken();
+    let (first, last) = match (taken.first(), taken.last()) {
+        (Some(f), Some(l)) => (f.at.saturating_sub(offset), l.at.saturating_sub(offset)),
+        _ => (Duration::ZERO, Duration::ZERO),
+    };
     println!(
-        "workers: {workers}; handed {sent} deliveries to the mail relay in {send_secs:.1} s ({:.0}/s)",
-        sent as f64 / send_secs
+        "  detector: {missed} misses claimed and their deliveries written in {}",
+        seconds(detected)
     );
     println!(
-        "total from the deadline's grace ending to every alert handed over: {:.1} s",
-        detect_secs + send_secs
+        "  email worker: {sent} handed over; the sink took {} mails on {} connections, at most {} at once",
+        taken.len(),
+        sink.connections(),
+        sink.most_held()
+    );
+    println!("  first alert handed over: {}", seconds(first));
+    println!(
+        "  last alert handed over:  {} ({:.0} mails/s)",
+        seconds(last),
+        taken.len() as f64 / last.as_secs_f64().max(0.001)
     );
     Ok(())
 }
