@@ -9,7 +9,9 @@
 # Usage: bash scripts/bench-detector.sh [--debug] [--before REF]
 #   --before REF  first runs the same benchmark against commit REF (a git worktree
 #                 in target/bench-before, with this benchmark copied in), then this
-#                 tree: a before and after in one run on one machine.
+#                 tree: a before and after in one run on one machine. The old
+#                 engine sends one mail at a time (10,000 took 448 s), so its sizes
+#                 are BENCH_BEFORE_MEMBERS (default 10000).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PROFILE=(--release)
@@ -32,6 +34,7 @@ export BENCH_MEMBERS="${BENCH_MEMBERS:-10000,100000}"
 # bench_in DIR LABEL: builds and runs the benchmark in the tree at DIR.
 bench_in() {
   say "Detector and email worker benchmark ($2): ${BENCH_MEMBERS} Members"
+  note "release build, one process's detector and email worker, the fast SMTP sink"
   (cd "$1" && CARGO_TARGET_DIR="$ROOT/target/native" cargo run --locked -q "${PROFILE[@]}" \
       -p server --example bench_detector)
 }
@@ -45,7 +48,8 @@ if [ -n "$BEFORE" ]; then
   cp "$ROOT/test-support/src/smtp.rs" "$before_dir/test-support/src/"
   grep -q '^pub mod smtp;' "$before_dir/test-support/src/lib.rs" \
     || sed -i 's/^pub mod proxy;/pub mod proxy;\npub mod smtp;/' "$before_dir/test-support/src/lib.rs"
-  bench_in "$before_dir" "before: $(git -C "$ROOT" log --oneline -1 "$BEFORE" | cut -c1-60)"
+  BENCH_MEMBERS="${BENCH_BEFORE_MEMBERS:-10000}" \
+    bench_in "$before_dir" "before: $(git -C "$ROOT" log --oneline -1 "$BEFORE" | cut -c1-60)"
   git -C "$ROOT" worktree remove --force "$before_dir"
 fi
 bench_in "$ROOT" "this tree"

@@ -30,6 +30,8 @@ struct Inner {
     holding: usize,
     most_held: usize,
     connections: usize,
+    /// Addresses answered "550 no such mailbox" (a bounce).
+    bounced: std::collections::HashSet<String>,
 }
 
 /// How the sink answers.
@@ -103,6 +105,11 @@ impl SmtpSink {
         f(&mut inner)
     }
 
+    /// From now on, mail to `address` is refused for good at RCPT (550).
+    pub fn bounce(&self, address: &str) {
+        self.with(|i| i.bounced.insert(address.to_ascii_lowercase()));
+    }
+
     /// Every mail taken so far, in order.
     pub fn taken(&self) -> Vec<Taken> {
         self.with(|i| i.taken.clone())
@@ -155,13 +162,18 @@ impl SmtpSink {
                 to.clear();
                 b"250 OK\r\n"
             } else if command.starts_with("RCPT TO") {
-                to = line
+                let address = line
                     .trim_end()
                     .split_once(':')
                     .map(|(_, a)| a.trim().trim_start_matches('<').trim_end_matches('>'))
                     .unwrap_or_default()
                     .to_string();
-                b"250 OK\r\n"
+                if self.with(|i| i.bounced.contains(&address.to_ascii_lowercase())) {
+                    b"550 5.1.1 mailbox unavailable\r\n"
+                } else {
+                    to = address;
+                    b"250 OK\r\n"
+                }
             } else if command == "DATA" {
                 write.write_all(b"354 go ahead\r\n").await?;
                 let (message_id, subject) = read_data(&mut lines).await?;

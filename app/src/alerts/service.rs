@@ -27,6 +27,9 @@ pub struct DetectorPass {
     pub missed: usize,
     pub deliveries: usize,
     pub realerts: usize,
+    /// Contacts nobody could reach about a miss (every alert failed for good),
+    /// reported to the Member's other Contacts.
+    pub unreachable: usize,
     /// Member reminders claimed (sent or not) and those sent by push.
     pub reminders: usize,
     pub reminders_sent: usize,
@@ -81,6 +84,15 @@ async fn day_facts_of<'a>(
     }
     let facts = store::day_facts(tx, &members, &days).await?;
     Ok((zones, members, days, facts))
+}
+
+/// Alerts about a miss go by every channel the Contact has; email always.
+fn alert_channels(r: &store::RecipientRow) -> impl Iterator<Item = &'static str> + '_ {
+    CHANNELS.iter().copied().filter(|c| match *c {
+        "push" => r.push_devices > 0,
+        "sms" => r.sms_ok,
+        _ => true,
+    })
 }
 
 /// The words of one message, the same for every channel; each sender lays them out.
@@ -175,11 +187,73 @@ impl Accounts {
             .alert_contacts(&mut tx, &again, "missed_again", now)
             .await?;
         tx.commit().await?;
+        let (unreachable, told) = self.tell_unreachable(now).await?;
+        pass.unreachable = unreachable;
+        pass.deliveries += told;
         let (claimed, sent) = self.remind().await?;
         pass.reminders = claimed;
         pass.reminders_sent = sent;
         pass.deliveries += self.verify_reminders().await?;
         Ok(pass)
+    }
+
+    /// "We could not reach Tom": for each Contact whose every alert about an
+    /// open miss failed for good (a bounced address, a number that cannot take
+    /// texts), the Member's other Contacts are told once, by every channel they
+    /// have. Returns (such Contacts, deliveries written).
+    async fn tell_unreachable(&self, now: DateTime<Utc>) -> Result<(usize, usize), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let lost =
+            outbox::claim_unreachable(&mut tx, now - rules::CATCH_UP, now, rules::BATCH).await?;
+        let mut deliveries = Vec::new();
+        let mut notes = Vec::new();
+        for l in &lost {
+            let who = store::contact_name(&mut tx, l.member_id, l.recipient_id)
+                .await?
+                .unwrap_or_else(|| "one of their Contacts".to_string());
+            for r in store::recipients(&mut tx, l.member_id).await? {
+                if r.contact_id == l.recipient_id || !rules::may_receive_alerts(&r.account_state) {
+                    continue;
+                }
+                let name = &r.member_name;
+                let title = format!("We could not reach {who}");
+                let body = format!(
+                    "{name} hasn\u{2019}t checked in, and we could not reach {who} to tell them. Please make sure someone checks on {name}."
+                );
+                let link = format!("/alerts/{}", l.miss_id);
+                for channel in alert_channels(&r) {
+                    deliveries.push(NewDelivery {
+                        recipient: r.contact_id,
+                        member: l.member_id,
+                        miss: Some(l.miss_id),
+                        kind: "unreachable",
+                        channel,
+                        payload: payload(&title, &body, &link),
+                    });
+                }
+                notes.push((r.contact_id, l.member_id, body, link));
+            }
+        }
+        outbox::insert_deliveries(&mut tx, &deliveries, now).await?;
+        let notes: Vec<NewNotification> = notes
+            .iter()
+            .map(|(user, member, body, link)| NewNotification {
+                user: *user,
+                kind: "unreachable",
+                about: Some(*member),
+                body,
+                link: Some(link),
+            })
+            .collect();
+        inbox::add_many(&mut tx, &notes, now).await?;
+        tx.commit().await?;
+        if !lost.is_empty() {
+            tracing::warn!(
+                contacts = lost.len(),
+                "Contacts could not be reached about a miss; the others were told"
+            );
+        }
+        Ok((lost.len(), deliveries.len()))
     }
 
     /// Member reminders at deadline − lead, for those not yet checked in and not
@@ -404,12 +478,7 @@ impl Accounts {
                 )
             };
             let link = format!("/alerts/{}", a.miss);
-            // Missed alerts go by every channel the Contact has; email always.
-            for channel in CHANNELS.iter().filter(|c| match **c {
-                "push" => r.push_devices > 0,
-                "sms" => r.sms_ok,
-                _ => true,
-            }) {
+            for channel in alert_channels(&r) {
                 deliveries.push(NewDelivery {
                     recipient: r.contact_id,
                     member,

@@ -31,6 +31,9 @@ pub enum MailError {
     /// The relay could not be reached or refused the mail; worth trying again.
     #[error("the mail relay did not take the mail: {0}")]
     NotSent(String),
+    /// The relay refused the mail for good (a 5xx: no such mailbox, say).
+    #[error("the mail relay refused the mail for good: {0}")]
+    Refused(String),
 }
 
 #[derive(Clone)]
@@ -74,10 +77,15 @@ impl Mailer {
             match self.transport.send(message.clone()).await {
                 Ok(_) => return Ok(()),
                 Err(e) => {
-                    last = e.to_string();
+                    // The reply code only: a relay's words may name the recipient.
+                    last = e
+                        .status()
+                        .map(|code| format!("the relay answered {code}"))
+                        .unwrap_or_else(|| "no answer from the relay".to_string());
                     tracing::warn!(attempt, error = %last, "sending a mail failed");
                     if e.is_permanent() {
-                        break;
+                        tracing::error!(error = %last, "the relay refused a mail for good");
+                        return Err(MailError::Refused(last));
                     }
                     if attempt < 3 {
                         tokio::time::sleep(Duration::from_millis(250 * u64::from(attempt))).await;

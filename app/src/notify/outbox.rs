@@ -67,6 +67,7 @@ pub struct ClaimedRow {
     /// taken, this try included, and the fence the worker's answer must match.
     pub attempts: i32,
     pub payload: serde_json::Value,
+    pub created_at: DateTime<Utc>,
     pub address: String,
     /// For texts: the recipient's confirmed number (or, for the text asking to
     /// confirm it, the number waiting for YES).
@@ -92,7 +93,7 @@ pub async fn claim_deliveries(
              ORDER BY priority, next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED)
          UPDATE deliveries d SET status = 'claimed', lease_until = $3
          FROM picked WHERE d.id = picked.id
-         RETURNING d.id, d.recipient_id, d.channel, d.kind, d.attempts, d.payload,
+         RETURNING d.id, d.recipient_id, d.channel, d.kind, d.attempts, d.payload, d.created_at,
                    (SELECT u.email::text FROM users u WHERE u.id = d.recipient_id) AS address,
                    (SELECT p.number FROM phones p WHERE p.user_id = d.recipient_id
                       AND (p.status = 'verified' OR (d.kind = 'sms_verify' AND p.status = 'pending'))) AS phone",
@@ -150,6 +151,9 @@ pub async fn mark_sent(
     Ok(done.rows_affected() == 1)
 }
 
+/// Puts a failed try back in the queue for `at`; an alert whose miss was
+/// answered meanwhile (a check-in, or someone said "I'm on it") is canceled
+/// instead, as a check-in cancels the alerts still waiting.
 pub async fn mark_retry(
     pool: &PgPool,
     id: Uuid,
@@ -158,8 +162,12 @@ pub async fn mark_retry(
     error: &str,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE deliveries SET status = 'pending', next_attempt_at = $3, lease_until = NULL, last_error = $4
-         WHERE id = $1 AND attempts = $2 AND status = 'sending'",
+        "UPDATE deliveries d SET next_attempt_at = $3, lease_until = NULL, last_error = $4,
+                status = CASE WHEN d.kind IN ('missed', 'missed_again') AND EXISTS (
+                             SELECT 1 FROM misses m WHERE m.id = d.miss_id
+                               AND (m.resolved_at IS NOT NULL OR m.acknowledged_at IS NOT NULL))
+                         THEN 'canceled' ELSE 'pending' END
+         WHERE d.id = $1 AND d.attempts = $2 AND d.status = 'sending'",
     )
     .bind(id)
     .bind(attempt)
@@ -228,6 +236,49 @@ pub async fn trail(conn: &mut PgConnection, miss: Uuid) -> sqlx::Result<Vec<Trai
     )
     .bind(miss)
     .fetch_all(conn)
+    .await
+}
+
+/// A Contact nobody could reach about a miss: every alert to them failed.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Unreachable {
+    pub miss_id: Uuid,
+    pub member_id: Uuid,
+    pub recipient_id: Uuid,
+}
+
+/// Claims (once each) the Contacts of open misses of the last `since` whose
+/// every alert failed for good, to tell the others.
+pub async fn claim_unreachable(
+    tx: &mut PgConnection,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> sqlx::Result<Vec<Unreachable>> {
+    sqlx::query_as(
+        "WITH failed AS (
+             SELECT d.miss_id, d.member_id, d.recipient_id
+             FROM deliveries d JOIN misses m ON m.id = d.miss_id
+             WHERE d.status = 'failed' AND d.kind IN ('missed', 'missed_again')
+               AND m.resolved_at IS NULL AND m.detected_at >= $1
+               AND NOT EXISTS (
+                   SELECT 1 FROM deliveries o WHERE o.miss_id = d.miss_id AND o.recipient_id = d.recipient_id
+                     AND o.kind IN ('missed', 'missed_again') AND o.status <> 'failed')
+               AND NOT EXISTS (
+                   SELECT 1 FROM unreachable_told u WHERE u.miss_id = d.miss_id AND u.recipient_id = d.recipient_id)
+             GROUP BY d.miss_id, d.member_id, d.recipient_id
+             LIMIT $3)
+         , told AS (
+             INSERT INTO unreachable_told (miss_id, recipient_id, told_at)
+             SELECT miss_id, recipient_id, $2 FROM failed
+             ON CONFLICT DO NOTHING RETURNING miss_id, recipient_id)
+         SELECT f.miss_id, f.member_id, f.recipient_id FROM failed f
+         JOIN told t ON t.miss_id = f.miss_id AND t.recipient_id = f.recipient_id",
+    )
+    .bind(since)
+    .bind(now)
+    .bind(limit)
+    .fetch_all(tx)
     .await
 }
 

@@ -59,8 +59,27 @@ pub enum AfterFailure {
     GiveUp,
 }
 
-/// `attempts` counts the tries made so far, this one included.
-pub fn after_failure(error: &SendError, attempts: i32, now: DateTime<Utc>) -> AfterFailure {
+/// An alert about a missed check-in is tried for this long after it was written
+/// (unless the Member checks in or someone says "I'm on it"), not for [`BACKOFF`]'s
+/// 2 h 43 min only.
+pub const ALERT_KEEPS_TRYING: Duration = Duration::hours(24);
+/// After [`BACKOFF`], an alert is tried again this often.
+pub const ALERT_RETRY_EVERY: Duration = Duration::minutes(30);
+
+/// The kinds that are alerts about a missed check-in: never given up on while
+/// the miss is open.
+pub fn is_alert(kind: &str) -> bool {
+    matches!(kind, "missed" | "missed_again")
+}
+
+/// `attempts` counts the tries made so far, this one included. `keep_until`:
+/// for an alert, when trying stops (see [`ALERT_KEEPS_TRYING`]).
+pub fn after_failure(
+    error: &SendError,
+    attempts: i32,
+    now: DateTime<Utc>,
+    keep_until: Option<DateTime<Utc>>,
+) -> AfterFailure {
     match error {
         SendError::Permanent(_) => AfterFailure::GiveUp,
         SendError::Transient(_) => usize::try_from(attempts)
@@ -68,6 +87,11 @@ pub fn after_failure(error: &SendError, attempts: i32, now: DateTime<Utc>) -> Af
             .and_then(|n| n.checked_sub(1))
             .and_then(|i| BACKOFF.get(i))
             .map(|wait| AfterFailure::RetryAt(now + *wait))
+            .or_else(|| {
+                keep_until
+                    .filter(|until| now < *until)
+                    .map(|until| AfterFailure::RetryAt((now + ALERT_RETRY_EVERY).min(until)))
+            })
             .unwrap_or(AfterFailure::GiveUp),
     }
 }
@@ -86,7 +110,7 @@ pub fn classify_status(status: u16) -> Result<(), SendError> {
 /// The button an email of this kind carries.
 pub fn action_words(kind: &str) -> &'static str {
     match kind {
-        "missed" | "missed_again" | "test" => "I\u{2019}m on it",
+        "missed" | "missed_again" | "unreachable" | "test" => "I\u{2019}m on it",
         "reminder" => "Check in now",
         _ => "See the details",
     }
@@ -105,18 +129,50 @@ mod tests {
         let now = t("2026-11-26T20:00:00Z");
         let passing = SendError::Transient("500".into());
         let waits: Vec<_> = (1..=5)
-            .map(|n| match after_failure(&passing, n, now) {
+            .map(|n| match after_failure(&passing, n, now, None) {
                 AfterFailure::RetryAt(at) => (at - now).num_seconds(),
                 AfterFailure::GiveUp => -1,
             })
             .collect();
         assert_eq!(waits, vec![30, 120, 600, 1800, 7200]);
-        assert_eq!(after_failure(&passing, 6, now), AfterFailure::GiveUp);
-        assert_eq!(after_failure(&passing, 0, now), AfterFailure::GiveUp);
+        assert_eq!(after_failure(&passing, 6, now, None), AfterFailure::GiveUp);
+        assert_eq!(after_failure(&passing, 0, now, None), AfterFailure::GiveUp);
         assert_eq!(
-            after_failure(&SendError::Permanent("gone".into()), 1, now),
+            after_failure(&SendError::Permanent("gone".into()), 1, now, None),
             AfterFailure::GiveUp
         );
+    }
+
+    #[test]
+    fn an_alert_keeps_trying_every_half_hour_until_its_day_is_over() {
+        let now = t("2026-11-26T23:00:00Z");
+        let passing = SendError::Transient("relay down".into());
+        let until = Some(t("2026-11-27T20:00:00Z"));
+        assert_eq!(
+            after_failure(&passing, 6, now, until),
+            AfterFailure::RetryAt(t("2026-11-26T23:30:00Z"))
+        );
+        assert_eq!(
+            after_failure(&passing, 40, t("2026-11-27T19:50:00Z"), until),
+            AfterFailure::RetryAt(t("2026-11-27T20:00:00Z")),
+            "the last try at the end, not after it"
+        );
+        assert_eq!(
+            after_failure(&passing, 41, t("2026-11-27T20:00:00Z"), until),
+            AfterFailure::GiveUp
+        );
+        assert_eq!(
+            after_failure(
+                &SendError::Permanent("no such mailbox".into()),
+                1,
+                now,
+                until
+            ),
+            AfterFailure::GiveUp,
+            "a bounce is final: the other channels and Contacts take over"
+        );
+        assert!(is_alert("missed") && is_alert("missed_again"));
+        assert!(!is_alert("late_update") && !is_alert("test"));
     }
 
     #[test]

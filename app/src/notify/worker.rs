@@ -156,7 +156,9 @@ impl Accounts {
                 let words = match &error {
                     SendError::Transient(w) | SendError::Permanent(w) => w.clone(),
                 };
-                match rules::after_failure(&error, d.attempts, now) {
+                let keep_until =
+                    rules::is_alert(&d.kind).then(|| d.created_at + rules::ALERT_KEEPS_TRYING);
+                match rules::after_failure(&error, d.attempts, now, keep_until) {
                     AfterFailure::RetryAt(at) => {
                         tracing::warn!(delivery = %d.id, channel = %d.channel, attempt = d.attempts, error = %words, "delivery failed; will try again");
                         store::mark_retry(&self.pool, d.id, d.attempts, at, &words).await?;
@@ -216,6 +218,9 @@ impl Accounts {
             .await
             .map(|_| None)
             .map_err(|e| match e {
+                super::email::MailError::Refused(code) => {
+                    SendError::Permanent(format!("the mail relay refused it for good ({code})"))
+                }
                 super::email::MailError::NotSent(_) => {
                     SendError::Transient("the mail relay did not take it".into())
                 }

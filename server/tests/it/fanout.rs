@@ -7,7 +7,7 @@ use sqlx::PgPool;
 use std::time::Duration;
 
 /// The services with mail going to `sink`, and the test clock.
-fn world_mailing(pool: PgPool, sink: &SmtpSink) -> World {
+pub(crate) fn world_mailing(pool: PgPool, sink: &SmtpSink) -> World {
     let url = sink.url();
     let state = common::state(
         pool.clone(),

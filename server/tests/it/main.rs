@@ -15,4 +15,5 @@ mod fanout;
 mod http;
 mod leptos_config;
 mod mail;
+mod never_give_up;
 mod sms;
