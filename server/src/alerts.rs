@@ -48,20 +48,28 @@ pub fn spawn(accounts: Accounts) {
     });
     for channel in CHANNELS {
         let worker = accounts.clone();
-        every("delivery worker", poll, move || {
+        let job = match *channel {
+            "email" => "email worker",
+            "push" => "push worker",
+            _ => "sms worker",
+        };
+        every(job, poll, move || {
             let worker = worker.clone();
             async move {
                 // Drain what is due, then wait for the next tick.
                 loop {
                     match worker.deliver(&[channel]).await {
-                        Ok(pass) if pass.claimed > 0 => tracing::debug!(
-                            channel,
-                            sent = pass.sent,
-                            skipped = pass.skipped,
-                            retried = pass.retried,
-                            failed = pass.failed,
-                            "deliveries handled"
-                        ),
+                        Ok(pass) if pass.claimed > 0 => {
+                            crate::health::count_sends(channel, &pass);
+                            tracing::debug!(
+                                channel,
+                                sent = pass.sent,
+                                skipped = pass.skipped,
+                                retried = pass.retried,
+                                failed = pass.failed,
+                                "deliveries handled"
+                            );
+                        }
                         Ok(_) => break,
                         Err(e) => {
                             tracing::warn!(error = %e, channel, "a delivery pass failed; trying again");

@@ -34,6 +34,10 @@ pub struct Config {
     /// The VAPID private key (base64url, raw 32 bytes); without it the server
     /// makes one once and keeps it in the database.
     pub vapid_private_key: Option<String>,
+    /// PRUUF_METRICS_TOKEN: lets a scraper elsewhere read `/metrics` with
+    /// `Authorization: Bearer <token>` (at least 24 characters). Without it only
+    /// this machine (loopback) may.
+    pub metrics_token: Option<String>,
     /// Twilio (SMS): all four of PRUUF_TWILIO_ACCOUNT_SID, PRUUF_TWILIO_AUTH_TOKEN,
     /// PRUUF_TWILIO_FROM and (optionally) PRUUF_TWILIO_API_URL; without the first
     /// three, texts are off and alerts go by email and push only.
@@ -210,6 +214,15 @@ impl Config {
         )?;
         let trust_proxy = flag("PRUUF_TRUST_PROXY")?;
         let vapid_private_key = var("PRUUF_VAPID_PRIVATE_KEY");
+        let metrics_token = match var("PRUUF_METRICS_TOKEN") {
+            Some(t) if t.len() < 24 => {
+                return Err(ConfigError::Invalid {
+                    name: "PRUUF_METRICS_TOKEN",
+                    why: "use at least 24 characters".into(),
+                })
+            }
+            other => other,
+        };
         let twilio = match (
             var("PRUUF_TWILIO_ACCOUNT_SID"),
             var("PRUUF_TWILIO_AUTH_TOKEN"),
@@ -288,6 +301,7 @@ impl Config {
             smtp_url,
             mail_from,
             vapid_private_key,
+            metrics_token,
             twilio,
             stripe,
             live_reload,

@@ -149,6 +149,7 @@ pub fn router(state: AppState) -> Router {
         .route("/sw.js", get(move || async move { pwa::response(&worker) }))
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
+        .route("/metrics", get(health::metrics))
         .leptos_routes_with_context(&state, routes, context, page)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(sessions::layer(&state))

@@ -650,6 +650,7 @@ impl Accounts {
                 let what = match t.kind.as_str() {
                     "missed_again" => "Second alert",
                     "late_update" => "Update",
+                    "unreachable" => "Notice that someone could not be reached",
                     _ => "Alert",
                 };
                 let how = match t.status.as_str() {
@@ -658,7 +659,10 @@ impl Accounts {
                         .map(|s| format!("sent at {}", time::clock(s, my_zone)))
                         .unwrap_or_else(|| "sent".into()),
                     "failed" => "could not be sent".into(),
-                    "canceled" => "not sent: they checked in first".into(),
+                    "canceled" if checked_in_at.is_some() => {
+                        "not sent: they checked in first".into()
+                    }
+                    "canceled" => "not sent: someone said they\u{2019}re on it".into(),
                     _ => "sending".into(),
                 };
                 let by = match t.channel.as_str() {

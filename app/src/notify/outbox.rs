@@ -291,6 +291,20 @@ pub async fn backlog(pool: &PgPool) -> sqlx::Result<i64> {
     .await
 }
 
+/// Deliveries waiting to be sent, by channel and kind (the partial indexes on
+/// waiting and leased rows answer it; sent history is not read).
+pub async fn backlog_by_channel_and_kind(
+    pool: &PgPool,
+) -> sqlx::Result<Vec<(String, String, i64)>> {
+    sqlx::query_as(
+        "SELECT channel, kind, count(*) FROM deliveries
+         WHERE status IN ('pending', 'claimed', 'sending')
+         GROUP BY channel, kind ORDER BY channel, kind LIMIT 200",
+    )
+    .fetch_all(pool)
+    .await
+}
+
 /// Records what Twilio's status callback said about a sent text. Returns the
 /// delivery's recipient when the id is ours.
 pub async fn record_provider_status(

@@ -22,6 +22,56 @@ async fn health_and_ready_answer(pool: PgPool) {
     assert!(ready.header("x-request-id").is_some());
 }
 
+/// `/metrics`: nobody off this machine without the token; with it, the outbox
+/// backlog by channel and kind in Prometheus' text format.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn metrics_are_for_this_machine_or_the_token_holder(pool: PgPool) {
+    let token = "a-scraper-token-of-enough-length";
+    let app = server::router(common::state(
+        pool.clone(),
+        common::config_with(false, &[("PRUUF_METRICS_TOKEN", token)]),
+    ));
+    // The in-process router has no peer address: like a caller from elsewhere.
+    assert_eq!(Call::get("/metrics").send(&app).await.status, 404);
+    let wrong = Call::get("/metrics")
+        .header("authorization", "Bearer a-scraper-token-of-enough-lengtH")
+        .send(&app)
+        .await;
+    assert_eq!(wrong.status, 404);
+
+    let user: uuid::Uuid = sqlx::query_scalar(
+        "INSERT INTO users (id, email, pin_hash, text_size, created_at)
+         VALUES (gen_random_uuid(), 'ops@example.com', 'x', 'standard', now()) RETURNING id",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("user");
+    sqlx::query(
+        "INSERT INTO deliveries (id, recipient_id, member_id, kind, channel, payload, next_attempt_at, created_at)
+         SELECT gen_random_uuid(), $1, $1, 'test', 'email', '{}'::jsonb, now(), now() FROM generate_series(1, 3)",
+    )
+    .bind(user)
+    .execute(&pool)
+    .await
+    .expect("queued");
+    let got = Call::get("/metrics")
+        .header("authorization", &format!("Bearer {token}"))
+        .send(&app)
+        .await;
+    assert_eq!(got.status, 200, "{}", got.body);
+    assert!(got
+        .header("content-type")
+        .is_some_and(|t| t.starts_with("text/plain; version=0.0.4")));
+    assert!(
+        got.body
+            .contains("pruuf_outbox_waiting{channel=\"email\",kind=\"test\"} 3"),
+        "{}",
+        got.body
+    );
+    assert!(got.body.contains("# TYPE pruuf_detector_lag_seconds gauge"));
+    assert!(!got.body.contains("ops@example.com"), "no personal data");
+}
+
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn migrations_are_applied(pool: PgPool) {
     let has_citext: bool =
