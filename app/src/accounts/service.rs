@@ -30,6 +30,22 @@ pub struct AccountSettings {
     pub vapid_contact: String,
 }
 
+impl AccountSettings {
+    /// The host of the public URL, for ids such as a mail's `Message-ID`.
+    pub fn mail_domain(&self) -> &str {
+        let rest = self
+            .public_url
+            .split_once("://")
+            .map_or(self.public_url.as_str(), |(_, r)| r);
+        let host = rest.split(['/', ':']).next().unwrap_or_default();
+        if host.is_empty() {
+            "pruuf.invalid"
+        } else {
+            host
+        }
+    }
+}
+
 /// Who is asking: the client's address and browser, for limits, consent and audit.
 #[derive(Debug, Clone, Default)]
 pub struct Caller {
@@ -524,6 +540,7 @@ pub fn code_mail(
         html_button(&link, "Use my code")
     ));
     OutgoingMail {
+        message_id: None,
         to: email.clone(),
         subject: "Your Pruuf code".to_string(),
         text,

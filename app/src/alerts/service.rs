@@ -654,6 +654,10 @@ impl Accounts {
                     _ => "Alert",
                 };
                 let how = match t.status.as_str() {
+                    "sent" if t.provider_status.as_deref() == Some("delivered") => t
+                        .sent_at
+                        .map(|s| format!("delivered (sent at {})", time::clock(s, my_zone)))
+                        .unwrap_or_else(|| "delivered".into()),
                     "sent" => t
                         .sent_at
                         .map(|s| format!("sent at {}", time::clock(s, my_zone)))

@@ -375,6 +375,7 @@ pub fn invite_mail(
     let name = name.as_str();
     let (name_html, inviter_html) = (escape_html(name), escape_html(inviter_email));
     OutgoingMail {
+        message_id: None,
         to: to.clone(),
         subject: "You're invited to Pruuf".to_string(),
         text: format!(
@@ -394,6 +395,7 @@ fn joined_mail(public_url: &str, to: &Email, name: &str) -> OutgoingMail {
     let home = format!("{}/connections", public_url.trim_end_matches('/'));
     let name_html = escape_html(name);
     OutgoingMail {
+        message_id: None,
         to: to.clone(),
         subject: format!("{name} joined Pruuf!"),
         text: format!("Good news: {name} joined Pruuf and you are now connected.\n\nSee them here: {home}\n\nPruuf\n"),
@@ -407,6 +409,7 @@ fn joined_mail(public_url: &str, to: &Email, name: &str) -> OutgoingMail {
 fn removed_mail(to: &Email, by: &str) -> OutgoingMail {
     let by_html = escape_html(by);
     OutgoingMail {
+        message_id: None,
         to: to.clone(),
         subject: "A Pruuf connection has ended".to_string(),
         text: format!("{by} ended your connection in Pruuf. You will no longer see each other's check-ins.\n\nPruuf\n"),

@@ -68,6 +68,9 @@ pub struct ClaimedRow {
     pub attempts: i32,
     pub payload: serde_json::Value,
     pub created_at: DateTime<Utc>,
+    /// An earlier try may have reached the person (its worker's lease ran out
+    /// mid-send): this one says "(sent again)".
+    pub maybe_sent: bool,
     pub address: String,
     /// For texts: the recipient's confirmed number (or, for the text asking to
     /// confirm it, the number waiting for YES).
@@ -86,14 +89,15 @@ pub async fn claim_deliveries(
     let channels: Vec<String> = channels.iter().map(|c| c.to_string()).collect();
     sqlx::query_as(
         "WITH picked AS (
-             SELECT id FROM deliveries
+             SELECT id, status = 'sending' AS was_sending FROM deliveries
              WHERE channel = ANY($1)
                AND ((status = 'pending' AND next_attempt_at <= $2)
                     OR (status IN ('claimed', 'sending') AND lease_until <= $2))
              ORDER BY priority, next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED)
-         UPDATE deliveries d SET status = 'claimed', lease_until = $3
+         UPDATE deliveries d SET status = 'claimed', lease_until = $3,
+                maybe_sent = d.maybe_sent OR picked.was_sending
          FROM picked WHERE d.id = picked.id
-         RETURNING d.id, d.recipient_id, d.channel, d.kind, d.attempts, d.payload, d.created_at,
+         RETURNING d.id, d.recipient_id, d.channel, d.kind, d.attempts, d.payload, d.created_at, d.maybe_sent,
                    (SELECT u.email::text FROM users u WHERE u.id = d.recipient_id) AS address,
                    (SELECT p.number FROM phones p WHERE p.user_id = d.recipient_id
                       AND (p.status = 'verified' OR (d.kind = 'sms_verify' AND p.status = 'pending'))) AS phone",
@@ -226,12 +230,14 @@ pub struct TrailRow {
     pub kind: String,
     pub channel: String,
     pub status: String,
+    /// What the provider later said (Twilio: delivered, undelivered).
+    pub provider_status: Option<String>,
     pub sent_at: Option<DateTime<Utc>>,
 }
 
 pub async fn trail(conn: &mut PgConnection, miss: Uuid) -> sqlx::Result<Vec<TrailRow>> {
     sqlx::query_as(
-        "SELECT recipient_id, kind, channel, status, sent_at FROM deliveries WHERE miss_id = $1
+        "SELECT recipient_id, kind, channel, status, provider_status, sent_at FROM deliveries WHERE miss_id = $1
          ORDER BY created_at, channel LIMIT 200",
     )
     .bind(miss)
@@ -306,7 +312,8 @@ pub async fn backlog_by_channel_and_kind(
 }
 
 /// Records what Twilio's status callback said about a sent text. Returns the
-/// delivery's recipient when the id is ours.
+/// delivery's recipient when the id is ours. "failed" or "undelivered" fails the
+/// delivery (the could-not-reach notice counts it).
 pub async fn record_provider_status(
     pool: &PgPool,
     provider_id: &str,
@@ -314,7 +321,8 @@ pub async fn record_provider_status(
     error: Option<&str>,
 ) -> sqlx::Result<Option<Uuid>> {
     sqlx::query_scalar(
-        "UPDATE deliveries SET provider_status = $2, last_error = coalesce($3, last_error)
+        "UPDATE deliveries SET provider_status = $2, last_error = coalesce($3, last_error),
+                status = CASE WHEN $2 IN ('failed', 'undelivered') THEN 'failed' ELSE status END
          WHERE provider_id = $1 AND channel = 'sms' RETURNING recipient_id",
     )
     .bind(provider_id)

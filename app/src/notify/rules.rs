@@ -59,6 +59,19 @@ pub enum AfterFailure {
     GiveUp,
 }
 
+/// Said on a message an earlier try may already have delivered (its worker
+/// stopped mid-send): a rare duplicate is labelled, never silent.
+pub const SENT_AGAIN: &str = "(sent again)";
+
+/// A message's title, labelled when it may be a duplicate.
+pub fn title_of(title: &str, maybe_sent: bool) -> String {
+    if maybe_sent {
+        format!("{title} {SENT_AGAIN}")
+    } else {
+        title.to_string()
+    }
+}
+
 /// An alert about a missed check-in is tried for this long after it was written
 /// (unless the Member checks in or someone says "I'm on it"), not for [`BACKOFF`]'s
 /// 2 h 43 min only.
@@ -209,5 +222,17 @@ mod tests {
         assert_eq!(action_words("missed"), "I\u{2019}m on it");
         assert_eq!(action_words("reminder"), "Check in now");
         assert_eq!(action_words("checked_in"), "See the details");
+    }
+
+    #[test]
+    fn a_possible_duplicate_says_so() {
+        assert_eq!(
+            title_of("Mum hasn't checked in today", false),
+            "Mum hasn't checked in today"
+        );
+        assert_eq!(
+            title_of("Mum hasn't checked in today", true),
+            "Mum hasn't checked in today (sent again)"
+        );
     }
 }

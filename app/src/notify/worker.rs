@@ -190,7 +190,11 @@ impl Accounts {
         let to = Email::parse(&d.address)
             .map_err(|_| SendError::Permanent("unusable address".into()))?;
         let text = |k: &str| d.payload[k].as_str().unwrap_or_default().to_string();
-        let (title, body, link) = (text("title"), text("body"), text("link"));
+        let (title, body, link) = (
+            rules::title_of(&text("title"), d.maybe_sent),
+            text("body"),
+            text("link"),
+        );
         let url = format!("{}{}", self.settings.public_url.trim_end_matches('/'), link);
         let action = rules::action_words(&d.kind);
         let why = if d.kind.starts_with("checked_in") {
@@ -204,6 +208,9 @@ impl Accounts {
         let mail = OutgoingMail {
             to,
             subject: title.clone(),
+            // One id per delivery, the same on every try: a mail system that sees
+            // it twice can tell it is one message.
+            message_id: Some(format!("<{}@{}>", d.id, self.settings.mail_domain())),
             text: format!("{body}\n\n{action}: {url}\n\n{why}\n"),
             html: html_page(&format!(
                 "<h1 style=\"font-size:24px\">{}</h1><p>{}</p>{}<p style=\"color:#3d3a35\">{}</p>",
@@ -257,7 +264,7 @@ impl Accounts {
             .map_err(unavailable)?;
         drop(conn);
         let text = |k: &str| d.payload[k].as_str().unwrap_or_default().to_string();
-        let mut message = json!({ "title": text("title"), "body": text("body"), "url": text("link"), "kind": d.kind });
+        let mut message = json!({ "title": rules::title_of(&text("title"), d.maybe_sent), "body": text("body"), "url": text("link"), "kind": d.kind });
         // A reminder's "I'm OK" button: its token and where to post it.
         for extra in ["token", "checkin"] {
             if let Some(v) = d.payload.get(extra) {

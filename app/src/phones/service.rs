@@ -324,12 +324,17 @@ impl Accounts {
         };
         let text = |k: &str| d.payload[k].as_str().unwrap_or_default().to_string();
         let link = text("link");
-        let body = if link.is_empty() {
+        let body = if d.maybe_sent {
+            format!("{} {}", crate::notify::rules::SENT_AGAIN, text("body"))
+        } else {
             text("body")
+        };
+        let body = if link.is_empty() {
+            body
         } else {
             format!(
                 "Pruuf: {} {}{}",
-                text("body"),
+                body,
                 self.settings.public_url.trim_end_matches('/'),
                 link
             )

@@ -107,3 +107,68 @@ async fn a_push_service_that_never_answers_holds_one_send_for_its_deadline_only(
     assert_eq!(error.as_deref(), Some("no answer within 5 s"));
     held.abort();
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn an_alert_taken_over_mid_send_says_sent_again_and_keeps_its_message_id(pool: PgPool) {
+    use app::notify::outbox;
+    let sink = SmtpSink::start().await.expect("sink");
+    let w = world_mailing(pool, &sink);
+    let (_mum, tom, ann) = family(&w).await;
+    w.accounts
+        .clock
+        .set(at("2026-11-26T20:16:00Z"))
+        .expect("clock");
+    w.accounts.detect().await.expect("pass");
+    // A worker claims both alerts, starts handing Tom's over, and dies there.
+    let now = w.accounts.clock.now();
+    let claimed = outbox::claim_deliveries(
+        &w.pool,
+        &["email"],
+        now,
+        now + chrono::Duration::seconds(60),
+        10,
+    )
+    .await
+    .expect("claim");
+    assert_eq!(claimed.len(), 2);
+    let toms = claimed
+        .iter()
+        .find(|d| d.recipient_id == tom.user_id)
+        .expect("Tom's");
+    outbox::take_delivery(
+        &w.pool,
+        toms.id,
+        toms.attempts,
+        now + chrono::Duration::seconds(60),
+    )
+    .await
+    .expect("take")
+    .expect("taken");
+
+    // Its claim runs out; another worker sends both.
+    w.accounts
+        .clock
+        .advance(chrono::Duration::seconds(61))
+        .expect("clock");
+    let pass = w.accounts.deliver(&["email"]).await.expect("pass");
+    assert_eq!(pass.sent, 2, "{pass:?}");
+    let taken = sink.taken();
+    let to = |who: &str| taken.iter().find(|t| t.to == who).cloned().expect("a mail");
+    // (The subject is RFC 2047-encoded on the wire; its ASCII end reads plainly.)
+    let subject = |who: &str| to(who).subject.unwrap_or_default();
+    assert!(
+        subject(&tom.email).ends_with("checked in today (sent again)"),
+        "Tom may have it already: this one says so: {}",
+        subject(&tom.email)
+    );
+    assert!(
+        subject(&ann.email).ends_with("checked in today"),
+        "Ann's was never handed over: {}",
+        subject(&ann.email)
+    );
+    assert_eq!(
+        to(&tom.email).message_id,
+        Some(format!("<{}@127.0.0.1>", toms.id)),
+        "the same id on every try"
+    );
+}

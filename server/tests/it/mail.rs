@@ -14,6 +14,7 @@ async fn a_mail_arrives_with_text_and_html() {
     let mailer = Mailer::new(&smtp_url(), "Pruuf <hello@pruuf.test>").expect("mailer");
     let subject = format!("Your Pruuf code ({})", uuid_like());
     let mail = OutgoingMail {
+        message_id: None,
         to: Email::parse("mary@example.com").expect("valid"),
         subject: subject.clone(),
         text: "Your code is 123456. It works for 10 minutes.".into(),
@@ -41,6 +42,7 @@ async fn an_unreachable_relay_is_an_error() {
     // Port 1 on loopback: nothing listens there.
     let mailer = Mailer::new("smtp://127.0.0.1:1", "Pruuf <hello@pruuf.test>").expect("mailer");
     let mail = OutgoingMail {
+        message_id: None,
         to: Email::parse("mary@example.com").expect("valid"),
         subject: "never delivered".into(),
         text: "x".into(),

@@ -133,6 +133,22 @@ async fn a_missed_alert_goes_by_text_to_a_confirmed_contact_and_not_to_an_unconf
             .await
             .expect("row");
     assert_eq!(status.as_deref(), Some("delivered"));
+    // The carrier later could not deliver it: the text is failed, not "sent".
+    let signed = s.twilio.status(
+        &format!("{}{STATUS}", s.origin),
+        &alert.sid,
+        "undelivered",
+        Some("30003"),
+    );
+    assert_eq!(s.post(STATUS, &signed).await.status, 200);
+    let (status, error): (String, Option<String>) =
+        sqlx::query_as("SELECT status, last_error FROM deliveries WHERE provider_id = $1")
+            .bind(&alert.sid)
+            .fetch_one(&s.w.pool)
+            .await
+            .expect("row");
+    assert_eq!(status, "failed");
+    assert!(error.unwrap_or_default().contains("30003"));
     // A callback about a message we never sent changes nothing and is not an error.
     let signed = s.twilio.status(
         &format!("{}{STATUS}", s.origin),
