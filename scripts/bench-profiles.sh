@@ -55,8 +55,8 @@ for round in 1 2; do
     # again truncates that file.)
     out=$(BENCH_MEMBERS=$MEMBERS "$CARGO_TARGET_DIR/$p/examples/bench_detector")
     echo "$out" >&2
-    DETECT[$p]+="$(echo "$out" | sed -n 's/.*wrote their deliveries in \([0-9.]*\) s.*/\1/p') "
-    SEND[$p]+="$(echo "$out" | sed -n 's/.*to the mail relay in \([0-9.]*\) s.*/\1/p') "
+    DETECT[$p]+="$(echo "$out" | sed -n 's/.*deliveries written in \([0-9.]*\) s.*/\1/p') "
+    SEND[$p]+="$(echo "$out" | sed -n 's/.*last alert handed over: *\([0-9.]*\) s.*/\1/p') "
     for path in / /login; do
       say "Round $round, profile $p: wrk on $path for ${SECONDS_PER_PAGE}s"
       r=$(server_rps "$p" "$path"); note "$r requests/s"

@@ -105,6 +105,23 @@ pub fn verify_pin(pin: &Pin, stored: Option<&str>) -> bool {
     ok && real
 }
 
+/// [`hash_pin`] on Tokio's blocking pool: argon2 takes tens of milliseconds of
+/// CPU, which must not stall the request and alert tasks sharing a worker thread.
+pub async fn hash_pin_off_thread(pin: &Pin) -> Result<String, SecretError> {
+    let pin = pin.clone();
+    tokio::task::spawn_blocking(move || hash_pin(&pin))
+        .await
+        .map_err(|_| SecretError::Hash)?
+}
+
+/// [`verify_pin`] on Tokio's blocking pool (see [`hash_pin_off_thread`]).
+pub async fn verify_pin_off_thread(pin: &Pin, stored: Option<&str>) -> bool {
+    let (pin, stored) = (pin.clone(), stored.map(str::to_string));
+    tokio::task::spawn_blocking(move || verify_pin(&pin, stored.as_deref()))
+        .await
+        .unwrap_or(false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

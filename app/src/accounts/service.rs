@@ -223,7 +223,9 @@ impl Accounts {
         text_size: TextSize,
     ) -> Result<SignedInDevice, AppError> {
         let now = self.now();
-        let pin_hash = secrets::hash_pin(pin).map_err(|_| AppError::Internal.with_status())?;
+        let pin_hash = secrets::hash_pin_off_thread(pin)
+            .await
+            .map_err(|_| AppError::Internal.with_status())?;
         let mut tx = self.pool.begin().await?;
         let Some(user) =
             store::insert_user(&mut tx, email.as_str(), &pin_hash, text_size.as_str(), now).await?
@@ -251,7 +253,9 @@ impl Accounts {
         pin: &Pin,
     ) -> Result<SignedInDevice, AppError> {
         let now = self.now();
-        let pin_hash = secrets::hash_pin(pin).map_err(|_| AppError::Internal.with_status())?;
+        let pin_hash = secrets::hash_pin_off_thread(pin)
+            .await
+            .map_err(|_| AppError::Internal.with_status())?;
         let mut tx = self.pool.begin().await?;
         store::lock_address(&mut tx, email.as_str()).await?;
         let Some(user) = store::user_by_email(&mut tx, email.as_str()).await? else {
@@ -298,7 +302,10 @@ impl Accounts {
             return Err(AppError::Limited(message).with_status());
         }
         let user = store::user_by_email(&mut tx, email.as_str()).await?;
-        if secrets::verify_pin(pin, user.as_ref().map(|u| u.pin_hash.as_str())) {
+        // Checked under the address's lock, on purpose: tries made in parallel
+        // climb the lockout ladder one by one instead of all passing its gate.
+        // The hashing itself runs on the blocking pool.
+        if secrets::verify_pin_off_thread(pin, user.as_ref().map(|u| u.pin_hash.as_str())).await {
             if let Some(user) = user {
                 store::clear_pin_failures(&mut tx, email.as_str()).await?;
                 store::audit(&mut tx, now, Some(user.id), "login", &caller.ip, json!({})).await?;

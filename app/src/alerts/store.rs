@@ -254,13 +254,10 @@ pub async fn acknowledge(
 
 /// Claims the misses nobody acknowledged within the window (and whose Member has
 /// not checked in since) for their one repeat alert.
-pub async fn claim_unacknowledged(
-    tx: &mut PgConnection,
-    older_than: DateTime<Utc>,
-    now: DateTime<Utc>,
-    limit: i64,
-) -> sqlx::Result<Vec<MissRow>> {
-    sqlx::query_as(&format!(
+/// The repeat-alert claim ($1: detected before, $2: now, $3: limit); its index
+/// holds open misses only (a test reads its plan).
+pub fn unacknowledged_sql() -> String {
+    format!(
         "UPDATE misses SET realerted_at = $2 WHERE id IN (
              SELECT m.id FROM misses m
              WHERE m.acknowledged_at IS NULL AND m.realerted_at IS NULL AND m.detected_at <= $1
@@ -268,12 +265,21 @@ pub async fn claim_unacknowledged(
                AND NOT EXISTS (SELECT 1 FROM checkins c WHERE c.member_id = m.member_id AND c.local_day = m.local_day)
              ORDER BY m.detected_at LIMIT $3 FOR UPDATE SKIP LOCKED)
          RETURNING {MISS_COLUMNS}"
-    ))
-    .bind(older_than)
-    .bind(now)
-    .bind(limit)
-    .fetch_all(tx)
-    .await
+    )
+}
+
+pub async fn claim_unacknowledged(
+    tx: &mut PgConnection,
+    older_than: DateTime<Utc>,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> sqlx::Result<Vec<MissRow>> {
+    sqlx::query_as(&unacknowledged_sql())
+        .bind(older_than)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(tx)
+        .await
 }
 
 /// The name the Contact `who` gave themselves on a Member's side (what the
@@ -316,26 +322,28 @@ pub struct DueReminder {
 /// Locks up to `limit` Members due a reminder at `now` and not yet reminded for
 /// that deadline. Uses the `next_deadline` index (reminders come at most 60
 /// minutes before it).
+/// The reminder claim ($1: now, $2: limit): Members due within the hour, read
+/// through the next-deadline index (a test reads its plan).
+pub const DUE_REMINDERS_SQL: &str = "SELECT s.member_id, s.time_zone, s.next_deadline,
+        (SELECT count(*) FROM push_subscriptions p WHERE p.user_id = s.member_id) AS push_devices,
+        EXISTS (SELECT 1 FROM phones p WHERE p.user_id = s.member_id AND p.status = 'verified'
+                AND p.sms_reminders) AS sms
+ FROM schedules s
+ WHERE s.next_deadline > $1 AND s.next_deadline <= $1 + interval '60 minutes'
+   AND s.reminder_on AND s.next_deadline - s.reminder_lead_min * interval '1 minute' <= $1
+   AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.member_id = s.member_id AND r.deadline_at = s.next_deadline)
+ ORDER BY s.next_deadline LIMIT $2 FOR UPDATE OF s SKIP LOCKED";
+
 pub async fn lock_due_reminders(
     tx: &mut PgConnection,
     now: DateTime<Utc>,
     limit: i64,
 ) -> sqlx::Result<Vec<DueReminder>> {
-    sqlx::query_as(
-        "SELECT s.member_id, s.time_zone, s.next_deadline,
-                (SELECT count(*) FROM push_subscriptions p WHERE p.user_id = s.member_id) AS push_devices,
-                EXISTS (SELECT 1 FROM phones p WHERE p.user_id = s.member_id AND p.status = 'verified'
-                        AND p.sms_reminders) AS sms
-         FROM schedules s
-         WHERE s.next_deadline > $1 AND s.next_deadline <= $1 + interval '60 minutes'
-           AND s.reminder_on AND s.next_deadline - s.reminder_lead_min * interval '1 minute' <= $1
-           AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.member_id = s.member_id AND r.deadline_at = s.next_deadline)
-         ORDER BY s.next_deadline LIMIT $2 FOR UPDATE OF s SKIP LOCKED",
-    )
-    .bind(now)
-    .bind(limit)
-    .fetch_all(tx)
-    .await
+    sqlx::query_as(DUE_REMINDERS_SQL)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(tx)
+        .await
 }
 
 /// One reminder to record: whether it is sent and, if so, its token's hash.

@@ -1,7 +1,8 @@
 //! The fast SMTP sink as a process, for benchmarks and the fault script:
 //! `SMTP_SINK_ADDR` (default 127.0.0.1:1026) to listen on, `SMTP_SINK_DELAY_MS`
 //! (default 0) to answer each mail that much later (a slow relay). Prints
-//! `PRUUF_SMTP_URL=...`, then one line per mail it took: `taken <ms> <to> <message-id>`.
+//! `PRUUF_SMTP_URL=...`, then one line per mail it took:
+//! `taken <ms> <to> <message-id> <subject as sent>`.
 use pruuf_test_support::smtp::{Behaviour, SmtpSink};
 use std::io::Write;
 use std::time::Duration;
@@ -32,10 +33,11 @@ async fn main() -> std::io::Result<()> {
         for t in &taken[shown..] {
             writeln!(
                 out,
-                "taken {} {} {}",
+                "taken {} {} {} {}",
                 t.at.as_millis(),
                 t.to,
-                t.message_id.as_deref().unwrap_or("-")
+                t.message_id.as_deref().unwrap_or("-"),
+                t.subject.as_deref().unwrap_or("")
             )?;
         }
         if taken.len() > shown {
