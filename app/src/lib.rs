@@ -17,7 +17,6 @@ pub mod pwa;
 #[cfg(feature = "ssr")]
 pub mod security;
 mod shell;
-pub mod text_size;
 mod welcome;
 
 pub use shell::{shell, App};

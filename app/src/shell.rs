@@ -2,6 +2,7 @@
 use crate::accounts::devices::DevicesPage;
 use crate::accounts::login::{ForgotPage, LoginPage, NewPinPage};
 use crate::accounts::signup::{ChooseSizePage, CreatePinPage, SignupPage, VerifyPage};
+use crate::accounts::text_size::{initial_text_size, reflect_on_page, CurrentTextSize};
 use crate::alerts::pages::AlertPage;
 use crate::alerts::settings::AlertSettingsPage;
 use crate::billing::pages::BillingPage;
@@ -9,7 +10,6 @@ use crate::checkin::pages::{HomePage, MemberPage, NotificationsPage, SchedulePag
 use crate::connections::pages::{ConnectionsPage, JoinPage};
 use crate::error::{AppError, ErrorPage};
 use crate::legal::{PrivacyPage, TermsPage};
-use crate::text_size::{initial_text_size, reflect_on_page, CurrentTextSize};
 use crate::welcome::WelcomePage;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

@@ -29,7 +29,7 @@ pub struct DeviceView {
 /// Who is signed in here, if anyone.
 #[server]
 pub async fn me() -> Result<Option<Person>, AppError> {
-    Ok(super::session::current_member().await?.map(|m| Person {
+    Ok(super::session::signed_in().await?.map(|m| Person {
         email: m.email,
         needs_consent: m.needs_consent,
     }))
@@ -37,8 +37,8 @@ pub async fn me() -> Result<Option<Person>, AppError> {
 
 #[server]
 pub async fn list_devices() -> Result<Vec<DeviceView>, AppError> {
-    use super::session::{accounts, require_member};
-    let member = require_member().await?;
+    use super::session::{accounts, require_sign_in};
+    let member = require_sign_in().await?;
     let rows = accounts()?.devices(&member).await?;
     Ok(rows
         .into_iter()
@@ -55,8 +55,8 @@ pub async fn list_devices() -> Result<Vec<DeviceView>, AppError> {
 /// Signs this device out.
 #[server]
 pub async fn sign_out() -> Result<(), AppError> {
-    use super::session::{accounts, caller, current_member, forget};
-    if let Some(member) = current_member().await? {
+    use super::session::{accounts, caller, forget, signed_in};
+    if let Some(member) = signed_in().await? {
         accounts()?
             .sign_out(&caller(), &member, member.device_id)
             .await?;
@@ -69,8 +69,8 @@ pub async fn sign_out() -> Result<(), AppError> {
 /// Signs one other device out, from the list.
 #[server]
 pub async fn sign_out_device(device: String) -> Result<(), AppError> {
-    use super::session::{accounts, caller, require_member};
-    let member = require_member().await?;
+    use super::session::{accounts, caller, require_sign_in};
+    let member = require_sign_in().await?;
     let device = uuid::Uuid::parse_str(device.trim())
         .map_err(|_| AppError::invalid("That device isn't in your list any more."))?;
     if !accounts()?.sign_out(&caller(), &member, device).await? {
@@ -85,8 +85,8 @@ pub async fn sign_out_device(device: String) -> Result<(), AppError> {
 /// Signs out every device; `keep_this` keeps this one signed in.
 #[server]
 pub async fn sign_out_everywhere(keep_this: Option<String>) -> Result<(), AppError> {
-    use super::session::{accounts, caller, forget, require_member};
-    let member = require_member().await?;
+    use super::session::{accounts, caller, forget, require_sign_in};
+    let member = require_sign_in().await?;
     let keep = keep_this.is_some();
     accounts()?
         .sign_out_everywhere(&caller(), &member, keep)
@@ -102,8 +102,8 @@ pub async fn sign_out_everywhere(keep_this: Option<String>) -> Result<(), AppErr
 
 #[server]
 pub async fn accept_terms() -> Result<(), AppError> {
-    use super::session::{accounts, caller, require_member};
-    let member = require_member().await?;
+    use super::session::{accounts, caller, require_sign_in};
+    let member = require_sign_in().await?;
     accounts()?.accept_terms(&caller(), &member).await?;
     leptos_axum::redirect("/home");
     Ok(())

@@ -24,7 +24,7 @@ pub async fn log_in(
         .await?;
     sign_in(signed_in).await?;
     if let Some(member) = accounts.member(signed_in.device_id).await? {
-        crate::text_size::remember_on_device(member.text_size)?;
+        crate::accounts::text_size::remember_on_device(member.text_size)?;
     }
     let next = super::rules::safe_next(next.as_deref());
     leptos_axum::redirect(next.as_deref().unwrap_or("/home"));

@@ -3,7 +3,9 @@
 //! - `rules`: the pure rules (codes, lockout ladder, per-address limits);
 //! - `secrets`, `store`, `service`, `session` (server only): making and checking
 //!   secrets, all the accounts SQL, what each action does, and the request side;
-//! - `forms`, `signup`, `login`, `devices`: the pages, each with its server functions.
+//! - `forms`, `signup`, `login`, `devices`: the pages, each with its server functions;
+//! - `text_size`: the reading size a person chose (an account setting; before
+//!   sign-in, a cookie) and its control.
 pub mod devices;
 pub mod forms;
 pub mod login;
@@ -17,6 +19,7 @@ pub mod session;
 pub mod signup;
 #[cfg(feature = "ssr")]
 pub mod store;
+pub mod text_size;
 pub mod validation;
 
 /// Percent-encodes a value for a URL's query string.

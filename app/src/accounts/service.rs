@@ -6,10 +6,10 @@ use super::rules::{self, CodeVerdict, PinGate};
 use super::secrets::{self, CodeKey};
 use super::store;
 use super::validation::{Email, EmailCode, Pin};
+use crate::accounts::text_size::TextSize;
 use crate::clock::Clock;
 use crate::error::AppError;
 use crate::notify::email::{html_button, html_page, Mailer, OutgoingMail};
-use crate::text_size::TextSize;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use sqlx::PgPool;
@@ -68,9 +68,10 @@ pub struct Accounts {
     pub stripe: Option<Arc<crate::billing::stripe::StripeApi>>,
 }
 
-/// A signed-in person, as the pages see them.
+/// The signed-in person making a request, as the pages see them: a Member, a
+/// Contact or both (the product's roles are about connections, not accounts).
 #[derive(Debug, Clone)]
-pub struct Member {
+pub struct Me {
     pub user_id: Uuid,
     pub device_id: Uuid,
     pub email: String,
@@ -386,7 +387,7 @@ impl Accounts {
     }
 
     /// Who is signed in on this device, if anyone (and it was not signed out).
-    pub async fn member(&self, device: Uuid) -> Result<Option<Member>, AppError> {
+    pub async fn member(&self, device: Uuid) -> Result<Option<Me>, AppError> {
         let Some(row) = store::signed_in(&self.pool, device).await? else {
             return Ok(None);
         };
@@ -397,7 +398,7 @@ impl Accounts {
         }
         let needs_consent = row.terms_version.as_deref() != Some(&self.settings.terms_version)
             || row.privacy_version.as_deref() != Some(&self.settings.privacy_version);
-        Ok(Some(Member {
+        Ok(Some(Me {
             user_id: row.user_id,
             device_id: row.device_id,
             email: row.email,
@@ -406,7 +407,7 @@ impl Accounts {
         }))
     }
 
-    pub async fn accept_terms(&self, caller: &Caller, member: &Member) -> Result<(), AppError> {
+    pub async fn accept_terms(&self, caller: &Caller, member: &Me) -> Result<(), AppError> {
         let now = self.now();
         let mut tx = self.pool.begin().await?;
         self.record_consent(&mut tx, caller, member.user_id, now)
@@ -424,7 +425,7 @@ impl Accounts {
         Ok(())
     }
 
-    pub async fn set_text_size(&self, member: &Member, size: TextSize) -> Result<(), AppError> {
+    pub async fn set_text_size(&self, member: &Me, size: TextSize) -> Result<(), AppError> {
         Ok(store::set_text_size(&self.pool, member.user_id, size.as_str()).await?)
     }
 
@@ -432,7 +433,7 @@ impl Accounts {
     pub async fn sign_out(
         &self,
         caller: &Caller,
-        member: &Member,
+        member: &Me,
         device: Uuid,
     ) -> Result<bool, AppError> {
         let now = self.now();
@@ -457,7 +458,7 @@ impl Accounts {
     pub async fn sign_out_everywhere(
         &self,
         caller: &Caller,
-        member: &Member,
+        member: &Me,
         keep_this_device: bool,
     ) -> Result<u64, AppError> {
         let now = self.now();
@@ -477,7 +478,7 @@ impl Accounts {
         Ok(ended)
     }
 
-    pub async fn devices(&self, member: &Member) -> Result<Vec<store::DeviceRow>, AppError> {
+    pub async fn devices(&self, member: &Me) -> Result<Vec<store::DeviceRow>, AppError> {
         Ok(store::devices(&self.pool, member.user_id).await?)
     }
 }

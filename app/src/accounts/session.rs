@@ -2,7 +2,7 @@
 //! is calling, and who is signed in. The session holds two things only: the
 //! signed-in device's id, and an address whose code was just verified.
 use super::rules::VERIFIED_EMAIL_LIFETIME;
-use super::service::{Accounts, Caller, Member, SignedInDevice};
+use super::service::{Accounts, Caller, Me, SignedInDevice};
 use super::validation::Email;
 use crate::error::AppError;
 use crate::security::ClientIp;
@@ -61,7 +61,7 @@ pub fn caller() -> Caller {
 }
 
 /// Who is signed in on this request's device, if anyone.
-pub async fn current_member() -> Result<Option<Member>, AppError> {
+pub async fn signed_in() -> Result<Option<Me>, AppError> {
     let session = session().await?;
     let Some(device) = session
         .get::<Uuid>(DEVICE_KEY)
@@ -84,8 +84,8 @@ pub async fn current_member() -> Result<Option<Member>, AppError> {
 }
 
 /// The signed-in person, or "please sign in".
-pub async fn require_member() -> Result<Member, AppError> {
-    current_member()
+pub async fn require_sign_in() -> Result<Me, AppError> {
+    signed_in()
         .await?
         .ok_or_else(|| AppError::SignInNeeded.with_status())
 }

@@ -3,8 +3,8 @@
 //! step; the server decides from the address which PIN page comes next.
 use super::forms::{error_of, CodeEntry, FormAlert, PinField, TzField};
 use super::query_encode;
+use crate::accounts::text_size::{CurrentTextSize, TextSize, TextSizeControl};
 use crate::error::AppError;
-use crate::text_size::{CurrentTextSize, TextSize, TextSizeControl};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -100,20 +100,20 @@ pub async fn create_account(
     let join = next
         .as_deref()
         .and_then(crate::connections::rules::join_code);
-    let mut size = crate::text_size::initial_text_size();
+    let mut size = crate::accounts::text_size::initial_text_size();
     if let Some(code) = &join {
         // Someone invited to check in each day starts with large text.
         if accounts.invite_is_for_member(code).await?
-            && size == crate::text_size::TextSize::Standard
+            && size == crate::accounts::text_size::TextSize::Standard
         {
-            size = crate::text_size::TextSize::Large;
+            size = crate::accounts::text_size::TextSize::Large;
         }
     }
     let signed_in = accounts
         .create_account(&caller(), &email, &pin, size)
         .await?;
     sign_in(signed_in).await?;
-    crate::text_size::remember_on_device(size)?;
+    crate::accounts::text_size::remember_on_device(size)?;
     if let Some(code) = join {
         // Straight on to the connection; if it cannot be made, the join page says why.
         let me = accounts.member(signed_in.device_id).await?;

@@ -7,8 +7,8 @@ use leptos::prelude::*;
 
 #[server]
 pub async fn push_key() -> Result<String, AppError> {
-    use crate::accounts::session::{accounts, require_member};
-    require_member().await?;
+    use crate::accounts::session::{accounts, require_sign_in};
+    require_sign_in().await?;
     let accounts = accounts()?;
     let sender = accounts.push_sender().await?;
     Ok(sender.public_key().to_string())
@@ -16,8 +16,8 @@ pub async fn push_key() -> Result<String, AppError> {
 
 #[server]
 pub async fn save_push(endpoint: String, p256dh: String, auth: String) -> Result<(), AppError> {
-    use crate::accounts::session::{accounts, require_member};
-    let me = require_member().await?;
+    use crate::accounts::session::{accounts, require_sign_in};
+    let me = require_sign_in().await?;
     let accounts = accounts()?;
     // Plain http only to a stand-in on this machine, and only when Pruuf itself runs there.
     let local = accounts.settings.public_url.starts_with("http://127.0.0.1");
@@ -40,8 +40,8 @@ pub async fn save_push(endpoint: String, p256dh: String, auth: String) -> Result
 
 #[server]
 pub async fn send_test_alert() -> Result<(), AppError> {
-    use crate::accounts::session::{accounts, require_member};
-    let me = require_member().await?;
+    use crate::accounts::session::{accounts, require_sign_in};
+    let me = require_sign_in().await?;
     accounts()?.send_test_alert(me.user_id).await?;
     leptos_axum::redirect("/home?test=sent");
     Ok(())

@@ -15,3 +15,4 @@ pub mod service;
 pub mod settings;
 #[cfg(feature = "ssr")]
 pub mod store;
+pub mod views;

@@ -1,23 +1,12 @@
 //! The alert page (`/alerts/<id>`): what happened, who is on it, "I'm on it", and
 //! the trail of this Contact's deliveries.
+use super::views::AlertView;
 use crate::accounts::forms::{error_of, FormAlert};
 use crate::error::{AppError, ErrorPage};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_params_map;
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AlertView {
-    pub id: String,
-    pub headline: String,
-    /// "Tom is on it (since 10:20 AM)."
-    pub acknowledged: Option<String>,
-    pub may_acknowledge: bool,
-    /// "Alert by email: sent at 10:16 AM", for this Contact.
-    pub trail: Vec<String>,
-}
 
 #[cfg(feature = "ssr")]
 fn parse_miss(raw: &str) -> Result<uuid::Uuid, AppError> {
@@ -26,15 +15,15 @@ fn parse_miss(raw: &str) -> Result<uuid::Uuid, AppError> {
 
 #[server]
 pub async fn load_alert(miss: String) -> Result<AlertView, AppError> {
-    use crate::accounts::session::{accounts, require_member};
-    let me = require_member().await?;
+    use crate::accounts::session::{accounts, require_sign_in};
+    let me = require_sign_in().await?;
     accounts()?.alert_view(&me, parse_miss(&miss)?).await
 }
 
 #[server]
 pub async fn on_it(miss: String) -> Result<(), AppError> {
-    use crate::accounts::session::{accounts, caller, require_member};
-    let me = require_member().await?;
+    use crate::accounts::session::{accounts, caller, require_sign_in};
+    let me = require_sign_in().await?;
     let id = parse_miss(&miss)?;
     accounts()?.acknowledge(&caller(), &me, id).await?;
     leptos_axum::redirect(&format!("/alerts/{id}"));
@@ -107,4 +96,18 @@ pub async fn reminder_check_in(token: String) -> Result<String, AppError> {
         return Err(AppError::invalid(super::service::REMINDER_EXPIRED));
     }
     Ok(accounts()?.check_in_from_reminder(token).await?.message())
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reminders_post_to_the_path_the_service_puts_in_them() {
+        use leptos::server_fn::ServerFn;
+        assert_eq!(
+            ReminderCheckIn::PATH,
+            super::super::views::REMINDER_CHECK_IN_PATH
+        );
+    }
 }

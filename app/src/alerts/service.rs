@@ -321,8 +321,7 @@ impl Accounts {
                     "/home",
                 );
                 message["token"] = json!(token);
-                message["checkin"] =
-                    json!(<super::pages::ReminderCheckIn as leptos::server_fn::ServerFn>::PATH);
+                message["checkin"] = json!(super::views::REMINDER_CHECK_IN_PATH);
                 deliveries.push(NewDelivery {
                     recipient: d.member_id,
                     member: d.member_id,
@@ -603,9 +602,9 @@ impl Accounts {
     /// The alert `miss`, for `me` if they look out for its Member.
     pub async fn alert_view(
         &self,
-        me: &crate::accounts::service::Member,
+        me: &crate::accounts::service::Me,
         miss: Uuid,
-    ) -> Result<super::pages::AlertView, crate::error::AppError> {
+    ) -> Result<super::views::AlertView, crate::error::AppError> {
         use crate::error::AppError;
         let mut conn = self.pool.acquire().await?;
         let not_yours = || AppError::NotFound.with_status();
@@ -677,7 +676,7 @@ impl Accounts {
                 format!("{what} by {by}: {how}")
             })
             .collect();
-        Ok(super::pages::AlertView {
+        Ok(super::views::AlertView {
             id: miss.to_string(),
             headline: match checked_in_at {
                 Some(at) => format!(
@@ -696,7 +695,7 @@ impl Accounts {
     pub async fn acknowledge(
         &self,
         caller: &crate::accounts::service::Caller,
-        me: &crate::accounts::service::Member,
+        me: &crate::accounts::service::Me,
         miss: Uuid,
     ) -> Result<(), crate::error::AppError> {
         use crate::error::AppError;

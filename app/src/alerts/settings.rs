@@ -20,8 +20,8 @@ pub struct AlertSettingsView {
 
 #[server]
 pub async fn alert_settings() -> Result<AlertSettingsView, AppError> {
-    use crate::accounts::session::{accounts, require_member};
-    let me = require_member().await?;
+    use crate::accounts::session::{accounts, require_sign_in};
+    let me = require_sign_in().await?;
     let (prefs, devices) = accounts()?.confirm_prefs(me.user_id).await?;
     Ok(AlertSettingsView { prefs, devices })
 }
@@ -33,8 +33,8 @@ pub async fn save_alert_settings(
     email: Option<String>,
     sms: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::accounts::session::{accounts, caller, require_member};
-    let me = require_member().await?;
+    use crate::accounts::session::{accounts, caller, require_sign_in};
+    let me = require_sign_in().await?;
     let prefs = ConfirmPrefs::parse(&confirm, push.as_deref(), email.as_deref(), sms.as_deref())
         .map_err(AppError::invalid)?;
     accounts()?

@@ -47,8 +47,8 @@ pub struct BillingView {
 pub async fn load_billing(paid: Option<String>) -> Result<BillingView, AppError> {
     use super::rules::{self, dollars, SubStatus};
     use super::service::long_date;
-    use crate::accounts::session::{accounts, require_member};
-    let me = require_member().await?;
+    use crate::accounts::session::{accounts, require_sign_in};
+    let me = require_sign_in().await?;
     let accounts = accounts()?;
     let returned = match paid.filter(|p| !p.is_empty()) {
         None => None,
@@ -132,8 +132,8 @@ pub async fn load_billing(paid: Option<String>) -> Result<BillingView, AppError>
 
 #[server]
 pub async fn choose_plan(plan: String) -> Result<(), AppError> {
-    use crate::accounts::session::{accounts, caller, require_member};
-    let me = require_member().await?;
+    use crate::accounts::session::{accounts, caller, require_sign_in};
+    let me = require_sign_in().await?;
     // Only our two plans: a price id sent by the browser is refused here.
     let plan = super::rules::Plan::parse(&plan).map_err(AppError::invalid)?;
     let url = accounts()?.start_checkout(&caller(), &me, plan).await?;
@@ -143,8 +143,8 @@ pub async fn choose_plan(plan: String) -> Result<(), AppError> {
 
 #[server]
 pub async fn manage_payment() -> Result<(), AppError> {
-    use crate::accounts::session::{accounts, require_member};
-    let me = require_member().await?;
+    use crate::accounts::session::{accounts, require_sign_in};
+    let me = require_sign_in().await?;
     let url = accounts()?.open_portal(&me).await?;
     leptos_axum::redirect(&url);
     Ok(())
@@ -152,8 +152,8 @@ pub async fn manage_payment() -> Result<(), AppError> {
 
 #[server]
 pub async fn change_renewal(renew: String) -> Result<(), AppError> {
-    use crate::accounts::session::{accounts, caller, require_member};
-    let me = require_member().await?;
+    use crate::accounts::session::{accounts, caller, require_sign_in};
+    let me = require_sign_in().await?;
     let cancel = match renew.as_str() {
         "cancel" => true,
         "resume" => false,

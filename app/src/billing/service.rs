@@ -8,7 +8,7 @@
 use super::rules::{self, Account, Event, Plan, StripeAction, Transition};
 use super::store::{self, BillingRow, SubscriptionFacts};
 use super::stripe::{InvoiceView, StripeApi, StripeFailure, SubView};
-use crate::accounts::service::{Accounts, Caller, Member};
+use crate::accounts::service::{Accounts, Caller, Me};
 use crate::accounts::store as account_store;
 use crate::alerts::store as alert_store;
 use crate::error::AppError;
@@ -397,7 +397,7 @@ impl Accounts {
     pub async fn start_checkout(
         &self,
         caller: &Caller,
-        me: &Member,
+        me: &Me,
         plan: Plan,
     ) -> Result<String, AppError> {
         let api = self.stripe_api()?;
@@ -465,7 +465,7 @@ impl Accounts {
 
     /// Back from Checkout: applies what Stripe has now, so the page shows the plan
     /// even before the webhook arrives.
-    pub async fn after_checkout(&self, me: &Member, session: &str) -> Result<(), AppError> {
+    pub async fn after_checkout(&self, me: &Me, session: &str) -> Result<(), AppError> {
         if !session_id_shape(session) {
             return Err(AppError::invalid(
                 "That payment link isn\u{2019}t one of ours.",
@@ -506,7 +506,7 @@ impl Accounts {
     }
 
     /// A Customer Portal session for card, invoices and cancellation.
-    pub async fn open_portal(&self, me: &Member) -> Result<String, AppError> {
+    pub async fn open_portal(&self, me: &Me) -> Result<String, AppError> {
         let api = self.stripe_api()?;
         let row = self.billing_row(me.user_id).await?;
         if row.is_member || row.grandfathered_free {
@@ -525,7 +525,7 @@ impl Accounts {
     pub async fn set_renewal(
         &self,
         caller: &Caller,
-        me: &Member,
+        me: &Me,
         cancel: bool,
     ) -> Result<(), AppError> {
         let api = self.stripe_api()?;

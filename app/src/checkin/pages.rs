@@ -18,8 +18,8 @@ fn parse_uuid(raw: &str) -> Result<uuid::Uuid, AppError> {
 
 #[server]
 pub async fn load_home() -> Result<HomeView, AppError> {
-    use crate::accounts::session::{accounts, require_member};
-    let me = require_member().await?;
+    use crate::accounts::session::{accounts, require_sign_in};
+    let me = require_sign_in().await?;
     accounts()?.home(&me).await
 }
 
@@ -28,8 +28,8 @@ pub async fn load_home() -> Result<HomeView, AppError> {
 #[server(endpoint = "check_in")]
 pub async fn check_in() -> Result<CheckInDone, AppError> {
     use super::service::Source;
-    use crate::accounts::session::{accounts, require_member};
-    let me = require_member().await?;
+    use crate::accounts::session::{accounts, require_sign_in};
+    let me = require_sign_in().await?;
     let done = accounts()?.check_in(me.user_id, Source::Web).await?;
     leptos_axum::redirect(if done.already {
         "/home?checked=again"
@@ -41,8 +41,8 @@ pub async fn check_in() -> Result<CheckInDone, AppError> {
 
 #[server]
 pub async fn remember_zone(zone: String) -> Result<(), AppError> {
-    use crate::accounts::session::{accounts, require_member};
-    let me = require_member().await?;
+    use crate::accounts::session::{accounts, require_sign_in};
+    let me = require_sign_in().await?;
     let zone = rules::zone_shape(&zone)
         .ok()
         .and_then(|z| super::time::parse_zone(&z))
@@ -52,8 +52,8 @@ pub async fn remember_zone(zone: String) -> Result<(), AppError> {
 
 #[server]
 pub async fn my_schedule() -> Result<ScheduleView, AppError> {
-    use crate::accounts::session::{accounts, require_member};
-    let me = require_member().await?;
+    use crate::accounts::session::{accounts, require_sign_in};
+    let me = require_sign_in().await?;
     accounts()?.my_schedule(&me).await
 }
 
@@ -66,8 +66,8 @@ pub async fn save_schedule(
     grace: String,
 ) -> Result<(), AppError> {
     use super::service::ScheduleInput;
-    use crate::accounts::session::{accounts, caller, require_member};
-    let me = require_member().await?;
+    use crate::accounts::session::{accounts, caller, require_sign_in};
+    let me = require_sign_in().await?;
     let deadline = rules::DeadlineTime::parse(&deadline).map_err(AppError::invalid)?;
     let zone = rules::zone_shape(&time_zone)
         .ok()
@@ -87,15 +87,15 @@ pub async fn save_schedule(
 
 #[server]
 pub async fn load_member(member: String) -> Result<MemberDetail, AppError> {
-    use crate::accounts::session::{accounts, require_member};
-    let me = require_member().await?;
+    use crate::accounts::session::{accounts, require_sign_in};
+    let me = require_sign_in().await?;
     accounts()?.member_detail(&me, parse_uuid(&member)?).await
 }
 
 #[server]
 pub async fn pause_checkins(member: String, first: String, last: String) -> Result<(), AppError> {
-    use crate::accounts::session::{accounts, caller, require_member};
-    let me = require_member().await?;
+    use crate::accounts::session::{accounts, caller, require_sign_in};
+    let me = require_sign_in().await?;
     let range = rules::PauseRange::parse(&first, &last).map_err(AppError::invalid)?;
     let id = parse_uuid(&member)?;
     accounts()?.pause(&caller(), &me, id, range).await?;
@@ -105,8 +105,8 @@ pub async fn pause_checkins(member: String, first: String, last: String) -> Resu
 
 #[server]
 pub async fn end_pause(member: String, pause: String) -> Result<(), AppError> {
-    use crate::accounts::session::{accounts, caller, require_member};
-    let me = require_member().await?;
+    use crate::accounts::session::{accounts, caller, require_sign_in};
+    let me = require_sign_in().await?;
     let id = parse_uuid(&member)?;
     let pause = uuid::Uuid::parse_str(pause.trim())
         .map_err(|_| AppError::invalid("That pause isn\u{2019}t in the list any more."))?;
@@ -117,8 +117,8 @@ pub async fn end_pause(member: String, pause: String) -> Result<(), AppError> {
 
 #[server]
 pub async fn list_notifications() -> Result<Vec<NotificationView>, AppError> {
-    use crate::accounts::session::{accounts, require_member};
-    let me = require_member().await?;
+    use crate::accounts::session::{accounts, require_sign_in};
+    let me = require_sign_in().await?;
     accounts()?.notifications(&me).await
 }
 

@@ -5,7 +5,7 @@ use super::rules::{self, DayOutcome, PauseRange, HISTORY_DAYS};
 use super::store::{self, CheckinRow, NewCheckin, NewSchedule, ScheduleRow};
 use super::time;
 use super::views::*;
-use crate::accounts::service::{Accounts, Caller, Member};
+use crate::accounts::service::{Accounts, Caller, Me};
 use crate::accounts::store as account_store;
 use crate::error::AppError;
 use crate::notify::inbox::{self, NewNotification};
@@ -114,7 +114,7 @@ async fn today_of(
 impl Accounts {
     /// The signed-in person's home: their own day (as a Member) and everyone
     /// they look out for (as a Contact).
-    pub async fn home(&self, me: &Member) -> Result<HomeView, AppError> {
+    pub async fn home(&self, me: &Me) -> Result<HomeView, AppError> {
         let now = self.clock.now();
         let mut conn = self.pool.acquire().await?;
         let my_zone_name = store::user_time_zone(&mut conn, me.user_id).await?;
@@ -259,7 +259,7 @@ impl Accounts {
 
     /// The signed-in person's schedule, or the defaults (in their browser's zone)
     /// when they have not saved one.
-    pub async fn my_schedule(&self, me: &Member) -> Result<ScheduleView, AppError> {
+    pub async fn my_schedule(&self, me: &Me) -> Result<ScheduleView, AppError> {
         let mut conn = self.pool.acquire().await?;
         Ok(match store::schedule(&mut conn, me.user_id).await? {
             Some(s) => ScheduleView {
@@ -286,7 +286,7 @@ impl Accounts {
     pub async fn set_schedule(
         &self,
         caller: &Caller,
-        me: &Member,
+        me: &Me,
         input: &ScheduleInput,
     ) -> Result<(), AppError> {
         let now = self.clock.now();
@@ -361,7 +361,7 @@ impl Accounts {
     }
 
     /// Remembers the zone the person's browser reports (shown to them as "your time").
-    pub async fn remember_zone(&self, me: &Member, zone: Tz) -> Result<(), AppError> {
+    pub async fn remember_zone(&self, me: &Me, zone: Tz) -> Result<(), AppError> {
         store::set_user_time_zone(&self.pool, me.user_id, zone.name()).await?;
         Ok(())
     }
@@ -468,7 +468,7 @@ impl Accounts {
     async fn may_see(
         &self,
         conn: &mut PgConnection,
-        me: &Member,
+        me: &Me,
         member: Uuid,
     ) -> Result<String, AppError> {
         if member == me.user_id {
@@ -483,7 +483,7 @@ impl Accounts {
     }
 
     /// A Member's last 30 days and their pauses, for the Member or a Contact.
-    pub async fn member_detail(&self, me: &Member, member: Uuid) -> Result<MemberDetail, AppError> {
+    pub async fn member_detail(&self, me: &Me, member: Uuid) -> Result<MemberDetail, AppError> {
         let now = self.clock.now();
         let mut conn = self.pool.acquire().await?;
         let name = self.may_see(&mut conn, me, member).await?;
@@ -548,7 +548,7 @@ impl Accounts {
     pub async fn pause(
         &self,
         caller: &Caller,
-        me: &Member,
+        me: &Me,
         member: Uuid,
         range: PauseRange,
     ) -> Result<(), AppError> {
@@ -587,7 +587,7 @@ impl Accounts {
     pub async fn end_pause(
         &self,
         caller: &Caller,
-        me: &Member,
+        me: &Me,
         member: Uuid,
         pause: Uuid,
     ) -> Result<(), AppError> {
@@ -622,7 +622,7 @@ impl Accounts {
     async fn tell_everyone(
         &self,
         tx: &mut PgConnection,
-        me: &Member,
+        me: &Me,
         member: Uuid,
         kind: &'static str,
         now: DateTime<Utc>,
@@ -654,7 +654,7 @@ impl Accounts {
     }
 
     /// The newest notifications; opening the list marks them read.
-    pub async fn notifications(&self, me: &Member) -> Result<Vec<NotificationView>, AppError> {
+    pub async fn notifications(&self, me: &Me) -> Result<Vec<NotificationView>, AppError> {
         let now = self.clock.now();
         let mut conn = self.pool.acquire().await?;
         let zone = zone_of(&store::user_time_zone(&mut conn, me.user_id).await?);

@@ -36,8 +36,8 @@ pub struct Overview {
 
 #[server]
 pub async fn people_overview() -> Result<Overview, AppError> {
-    use crate::accounts::session::{accounts, require_member};
-    let me = require_member().await?;
+    use crate::accounts::session::{accounts, require_sign_in};
+    let me = require_sign_in().await?;
     let accounts = accounts()?;
     let connections = accounts
         .connections(&me)
@@ -83,9 +83,9 @@ pub async fn people_overview() -> Result<Overview, AppError> {
 pub async fn send_invite(who: String, name: String, email: String) -> Result<(), AppError> {
     use super::rules::PersonName;
     use super::service::Invitee;
-    use crate::accounts::session::{accounts, caller, require_member};
+    use crate::accounts::session::{accounts, caller, require_sign_in};
     use crate::accounts::validation::Email;
-    let me = require_member().await?;
+    let me = require_sign_in().await?;
     let who = Invitee::parse(&who)?;
     let name = PersonName::parse(&name).map_err(AppError::invalid)?;
     let email = Email::parse(&email).map_err(AppError::invalid)?;
@@ -103,8 +103,8 @@ fn parse_id(raw: &str, message: &str) -> Result<uuid::Uuid, AppError> {
 
 #[server]
 pub async fn resend_invite(invite: String) -> Result<(), AppError> {
-    use crate::accounts::session::{accounts, caller, require_member};
-    let me = require_member().await?;
+    use crate::accounts::session::{accounts, caller, require_sign_in};
+    let me = require_sign_in().await?;
     let id = parse_id(&invite, "That invitation isn't in your list any more.")?;
     accounts()?.resend_invite(&caller(), &me, id).await?;
     leptos_axum::redirect("/connections?resent=1");
@@ -113,8 +113,8 @@ pub async fn resend_invite(invite: String) -> Result<(), AppError> {
 
 #[server]
 pub async fn cancel_invite(invite: String) -> Result<(), AppError> {
-    use crate::accounts::session::{accounts, caller, require_member};
-    let me = require_member().await?;
+    use crate::accounts::session::{accounts, caller, require_sign_in};
+    let me = require_sign_in().await?;
     let id = parse_id(&invite, "That invitation isn't in your list any more.")?;
     accounts()?.cancel_invite(&caller(), &me, id).await?;
     leptos_axum::redirect("/connections");
@@ -123,8 +123,8 @@ pub async fn cancel_invite(invite: String) -> Result<(), AppError> {
 
 #[server]
 pub async fn remove_connection(connection: String) -> Result<(), AppError> {
-    use crate::accounts::session::{accounts, caller, require_member};
-    let me = require_member().await?;
+    use crate::accounts::session::{accounts, caller, require_sign_in};
+    let me = require_sign_in().await?;
     let id = parse_id(&connection, "That connection isn't in your list any more.")?;
     accounts()?.remove_connection(&caller(), &me, id).await?;
     leptos_axum::redirect("/connections?removed=1");
@@ -133,8 +133,8 @@ pub async fn remove_connection(connection: String) -> Result<(), AppError> {
 
 #[server]
 pub async fn accept_invite(code: String) -> Result<(), AppError> {
-    use crate::accounts::session::{accounts, caller, require_member};
-    let me = require_member().await?;
+    use crate::accounts::session::{accounts, caller, require_sign_in};
+    let me = require_sign_in().await?;
     let code = InviteCode::parse(&code).map_err(AppError::invalid)?;
     accounts()?.accept_invite(&caller(), &me, &code).await?;
     leptos_axum::redirect("/connections?joined=1");

@@ -2,7 +2,7 @@
 //! object checked to belong to the signed-in person, and mail to the other side.
 use super::rules::{self, AcceptRefusal, InviteCode, InviteFacts, PersonName};
 use super::store::{self, ConnectionRow, InviteRow};
-use crate::accounts::service::{Accounts, Caller, Member};
+use crate::accounts::service::{Accounts, Caller, Me};
 use crate::accounts::store as account_store;
 use crate::accounts::validation::Email;
 use crate::error::AppError;
@@ -44,7 +44,7 @@ impl Accounts {
     pub async fn invite(
         &self,
         caller: &Caller,
-        me: &Member,
+        me: &Me,
         who: Invitee,
         name: &PersonName,
         email: &Email,
@@ -117,12 +117,7 @@ impl Accounts {
         Ok(())
     }
 
-    pub async fn resend_invite(
-        &self,
-        caller: &Caller,
-        me: &Member,
-        id: Uuid,
-    ) -> Result<(), AppError> {
+    pub async fn resend_invite(&self, caller: &Caller, me: &Me, id: Uuid) -> Result<(), AppError> {
         let now = self.clock.now();
         let mut tx = self.pool.begin().await?;
         let invite = own_pending_invite(&mut tx, me, id).await?;
@@ -159,12 +154,7 @@ impl Accounts {
             .map_err(|_| AppError::MailNotSent.with_status())
     }
 
-    pub async fn cancel_invite(
-        &self,
-        caller: &Caller,
-        me: &Member,
-        id: Uuid,
-    ) -> Result<(), AppError> {
+    pub async fn cancel_invite(&self, caller: &Caller, me: &Me, id: Uuid) -> Result<(), AppError> {
         let now = self.clock.now();
         let mut tx = self.pool.begin().await?;
         own_pending_invite(&mut tx, me, id).await?;
@@ -197,7 +187,7 @@ impl Accounts {
     pub async fn accept_invite(
         &self,
         caller: &Caller,
-        me: &Member,
+        me: &Me,
         code: &InviteCode,
     ) -> Result<String, AppError> {
         let now = self.clock.now();
@@ -273,11 +263,11 @@ impl Accounts {
         Ok(inviter_label)
     }
 
-    pub async fn connections(&self, me: &Member) -> Result<Vec<ConnectionRow>, AppError> {
+    pub async fn connections(&self, me: &Me) -> Result<Vec<ConnectionRow>, AppError> {
         Ok(store::connections_of(&self.pool, me.user_id).await?)
     }
 
-    pub async fn pending_invites(&self, me: &Member) -> Result<Vec<InviteRow>, AppError> {
+    pub async fn pending_invites(&self, me: &Me) -> Result<Vec<InviteRow>, AppError> {
         Ok(store::pending_invites(&self.pool, me.user_id).await?)
     }
 
@@ -285,7 +275,7 @@ impl Accounts {
     pub async fn remove_connection(
         &self,
         caller: &Caller,
-        me: &Member,
+        me: &Me,
         id: Uuid,
     ) -> Result<(), AppError> {
         let now = self.clock.now();
@@ -323,7 +313,7 @@ impl Accounts {
 /// already accepted or cancelled, is "not in your list".
 async fn own_pending_invite(
     tx: &mut sqlx::PgConnection,
-    me: &Member,
+    me: &Me,
     id: Uuid,
 ) -> Result<InviteRow, AppError> {
     match store::own_invite(tx, me.user_id, id).await? {

@@ -1,33 +1,21 @@
 //! "Text messages" on `/settings/alerts`: add a mobile number (confirmed by
 //! replying YES), see where it stands, text reminders for Members, remove it.
-use super::rules::PhoneStatus;
+use super::rules::PhoneView;
 use crate::accounts::forms::{error_of, FormAlert};
 use crate::error::AppError;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PhoneView {
-    /// Texts can be sent from this server (Twilio is configured).
-    pub available: bool,
-    pub number: Option<String>,
-    pub status: Option<PhoneStatus>,
-    pub sms_reminders: bool,
-    /// They have a daily check-in (text reminders are theirs to choose).
-    pub is_member: bool,
-}
 
 #[server]
 pub async fn load_phone() -> Result<PhoneView, AppError> {
-    use crate::accounts::session::{accounts, require_member};
-    let me = require_member().await?;
+    use crate::accounts::session::{accounts, require_sign_in};
+    let me = require_sign_in().await?;
     accounts()?.phone_view(&me).await
 }
 
 #[server]
 pub async fn add_phone(number: String, sms_reminders: Option<String>) -> Result<(), AppError> {
-    use crate::accounts::session::{accounts, caller, require_member};
-    let me = require_member().await?;
+    use crate::accounts::session::{accounts, caller, require_sign_in};
+    let me = require_sign_in().await?;
     let number = super::rules::phone_shape(&number).map_err(AppError::invalid)?;
     accounts()?
         .add_phone(&caller(), &me, &number, sms_reminders.is_some())
@@ -38,8 +26,8 @@ pub async fn add_phone(number: String, sms_reminders: Option<String>) -> Result<
 
 #[server]
 pub async fn remove_phone() -> Result<(), AppError> {
-    use crate::accounts::session::{accounts, caller, require_member};
-    let me = require_member().await?;
+    use crate::accounts::session::{accounts, caller, require_sign_in};
+    let me = require_sign_in().await?;
     accounts()?.remove_phone(&caller(), &me).await?;
     leptos_axum::redirect("/settings/alerts?phone=removed");
     Ok(())
@@ -47,8 +35,8 @@ pub async fn remove_phone() -> Result<(), AppError> {
 
 #[server]
 pub async fn text_reminders(on: String) -> Result<(), AppError> {
-    use crate::accounts::session::{accounts, require_member};
-    let me = require_member().await?;
+    use crate::accounts::session::{accounts, require_sign_in};
+    let me = require_sign_in().await?;
     let on = match on.as_str() {
         "on" => true,
         "off" => false,

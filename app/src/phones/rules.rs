@@ -232,6 +232,18 @@ pub fn signature_ok(
         .is_ok()
 }
 
+/// The "Text messages" card, as the server fills it and the page draws it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PhoneView {
+    /// Texts can be sent from this server (Twilio is configured).
+    pub available: bool,
+    pub number: Option<String>,
+    pub status: Option<PhoneStatus>,
+    pub sms_reminders: bool,
+    /// They have a daily check-in (text reminders are theirs to choose).
+    pub is_member: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@
 //! status callbacks, and the one reminder to reply YES.
 use super::rules::{self, NumberFate, PhoneStatus, Reply};
 use super::store;
-use crate::accounts::service::{Accounts, Caller, Member};
+use crate::accounts::service::{Accounts, Caller, Me};
 use crate::checkin::service::Source;
 use crate::checkin::store as checkin_store;
 use crate::error::AppError;
@@ -89,7 +89,7 @@ impl Accounts {
     pub async fn add_phone(
         &self,
         caller: &Caller,
-        me: &Member,
+        me: &Me,
         raw: &str,
         sms_reminders: bool,
     ) -> Result<(), AppError> {
@@ -116,7 +116,7 @@ impl Accounts {
         Ok(())
     }
 
-    pub async fn remove_phone(&self, caller: &Caller, me: &Member) -> Result<(), AppError> {
+    pub async fn remove_phone(&self, caller: &Caller, me: &Me) -> Result<(), AppError> {
         let now = self.clock.now();
         let mut tx = self.pool.begin().await?;
         store::remove_phone(&mut tx, me.user_id).await?;
@@ -133,19 +133,19 @@ impl Accounts {
         Ok(())
     }
 
-    pub async fn set_sms_reminders(&self, me: &Member, on: bool) -> Result<(), AppError> {
+    pub async fn set_sms_reminders(&self, me: &Me, on: bool) -> Result<(), AppError> {
         let mut conn = self.pool.acquire().await?;
         store::set_reminders(&mut conn, me.user_id, on).await?;
         Ok(())
     }
 
-    pub async fn phone_view(&self, me: &Member) -> Result<super::pages::PhoneView, AppError> {
+    pub async fn phone_view(&self, me: &Me) -> Result<rules::PhoneView, AppError> {
         let mut conn = self.pool.acquire().await?;
         let phone = store::phone_of(&mut conn, me.user_id).await?;
         let is_member = checkin_store::schedule(&mut conn, me.user_id)
             .await?
             .is_some();
-        Ok(super::pages::PhoneView {
+        Ok(rules::PhoneView {
             available: self.sms.is_some(),
             number: phone.as_ref().map(|p| p.number.clone()),
             status: phone.as_ref().and_then(|p| PhoneStatus::parse(&p.status)),

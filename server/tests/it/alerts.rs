@@ -3,7 +3,7 @@
 //! that fails and comes back, a permanent failure, and a check-in racing the
 //! detector.
 use crate::common::{self, caller, person, world, World};
-use app::accounts::service::{Accounts, Member};
+use app::accounts::service::{Accounts, Me};
 use app::checkin::service::{ScheduleInput, Source};
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use pruuf_test_support::mailbox;
@@ -46,7 +46,7 @@ pub(crate) async fn count(pool: &PgPool, sql: &str) -> i64 {
 }
 
 /// Mum in Honolulu (10:00 AM, 15 minutes' grace), with Tom and Ann looking out for her.
-pub(crate) async fn family(w: &World) -> (Member, Member, Member) {
+pub(crate) async fn family(w: &World) -> (Me, Me, Me) {
     let (mum, tom, ann) = (
         person(w, "mum").await,
         person(w, "tom").await,
@@ -482,7 +482,7 @@ async fn two_detectors_racing_over_a_thousand_due_members_claim_each_miss_once(p
          , s AS (INSERT INTO schedules (member_id, deadline, time_zone, next_deadline, created_at, updated_at)
              SELECT id, '10:00', 'Pacific/Honolulu', '2026-11-26T20:00:00Z', now(), now() FROM m RETURNING member_id)
          INSERT INTO connections (id, member_id, contact_id, member_name, contact_name, started_at)
-         SELECT gen_random_uuid(), member_id, $1, 'Member', 'Tom', now() FROM s",
+         SELECT gen_random_uuid(), member_id, $1, 'Me', 'Tom', now() FROM s",
     )
     .bind(tom.user_id)
     .bind(Uuid::new_v4().simple().to_string())

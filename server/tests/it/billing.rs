@@ -4,7 +4,7 @@
 //! disputes, dead letters and their replay, and the daily reconciliation.
 use crate::common::{self, caller, person, World};
 use crate::connections::invite;
-use app::accounts::service::Member;
+use app::accounts::service::Me;
 use app::billing::rules::Plan;
 use app::connections::service::Invitee;
 use axum::Router;
@@ -84,7 +84,7 @@ impl Billing {
         outcomes
     }
 
-    async fn state(&self, who: &Member) -> String {
+    async fn state(&self, who: &Me) -> String {
         sqlx::query_scalar("SELECT account_state FROM users WHERE id = $1")
             .bind(who.user_id)
             .fetch_one(&self.w.pool)
@@ -92,7 +92,7 @@ impl Billing {
             .expect("state")
     }
 
-    async fn subscription_of(&self, who: &Member) -> String {
+    async fn subscription_of(&self, who: &Me) -> String {
         sqlx::query_scalar::<_, Option<String>>(
             "SELECT stripe_subscription_id FROM users WHERE id = $1",
         )
@@ -103,7 +103,7 @@ impl Billing {
         .expect("a subscription")
     }
 
-    async fn notices(&self, who: &Member, kind: &str) -> i64 {
+    async fn notices(&self, who: &Me, kind: &str) -> i64 {
         sqlx::query_scalar("SELECT count(*) FROM notifications WHERE user_id = $1 AND kind = $2")
             .bind(who.user_id)
             .bind(kind)
@@ -113,7 +113,7 @@ impl Billing {
     }
 
     /// How many deliveries on `channel` were written for `who`.
-    async fn deliveries(&self, who: &Member, channel: &str) -> i64 {
+    async fn deliveries(&self, who: &Me, channel: &str) -> i64 {
         sqlx::query_scalar(
             "SELECT count(*) FROM deliveries WHERE recipient_id = $1 AND channel = $2",
         )
@@ -125,7 +125,7 @@ impl Billing {
     }
 
     /// The title of the newest `kind` email to `who`.
-    async fn last_title(&self, who: &Member, kind: &str) -> String {
+    async fn last_title(&self, who: &Me, kind: &str) -> String {
         sqlx::query_scalar(
             "SELECT payload->>'title' FROM deliveries WHERE recipient_id = $1 AND kind = $2 AND channel = 'email'
              ORDER BY created_at DESC, id LIMIT 1",
@@ -138,7 +138,7 @@ impl Billing {
     }
 
     /// Tom looks out for Mum (a real invitation and acceptance): Tom's trial runs.
-    async fn family(&self) -> (Member, Member) {
+    async fn family(&self) -> (Me, Me) {
         let (mum, tom) = (person(&self.w, "mum").await, person(&self.w, "tom").await);
         let code = invite(&self.w, &tom, &mum, Invitee::Member, "Mum").await;
         self.w
@@ -150,7 +150,7 @@ impl Billing {
     }
 
     /// `who` chooses `plan` and pays with the good card; the events are posted.
-    async fn pays(&mut self, who: &Member, plan: Plan) -> String {
+    async fn pays(&mut self, who: &Me, plan: Plan) -> String {
         let url = self
             .w
             .accounts

@@ -2,7 +2,7 @@
 //! under concurrent taps, the day boundary at local midnight, schedules, pauses,
 //! the dashboards, and who may see or change what.
 use crate::common::{caller, person, world, World};
-use app::accounts::service::Member;
+use app::accounts::service::Me;
 use app::checkin::rules::PauseRange;
 use app::checkin::service::{ScheduleInput, Source};
 use app::checkin::views::Status;
@@ -27,7 +27,7 @@ fn schedule(h: u32, m: u32, zone: &str) -> ScheduleInput {
 }
 
 /// Connects `contact` to look out for `member`, as an accepted invite would.
-async fn connect(w: &World, member: &Member, contact: &Member, called: &str) {
+async fn connect(w: &World, member: &Me, contact: &Me, called: &str) {
     sqlx::query(
         "INSERT INTO connections (id, member_id, contact_id, member_name, contact_name, started_at)
          VALUES ($1, $2, $3, $4, 'Tom', now())",
@@ -41,7 +41,7 @@ async fn connect(w: &World, member: &Member, contact: &Member, called: &str) {
     .expect("connection");
 }
 
-async fn checkin_rows(w: &World, m: &Member) -> i64 {
+async fn checkin_rows(w: &World, m: &Me) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM checkins WHERE member_id = $1")
         .bind(m.user_id)
         .fetch_one(&w.pool)
@@ -49,7 +49,7 @@ async fn checkin_rows(w: &World, m: &Member) -> i64 {
         .expect("count")
 }
 
-async fn notifications(w: &World, to: &Member) -> Vec<String> {
+async fn notifications(w: &World, to: &Me) -> Vec<String> {
     sqlx::query_scalar("SELECT body FROM notifications WHERE user_id = $1 ORDER BY created_at, id")
         .bind(to.user_id)
         .fetch_all(&w.pool)

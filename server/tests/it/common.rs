@@ -1,7 +1,7 @@
 //! Builds the real application router around a test database.
-use app::accounts::service::{Accounts, Caller, Member};
+use app::accounts::service::{Accounts, Caller, Me};
 use app::accounts::store as account_store;
-use app::text_size::TextSize;
+use app::accounts::text_size::TextSize;
 use axum::Router;
 use leptos::config::LeptosOptions;
 use server::{config::Config, AppState};
@@ -72,7 +72,7 @@ pub fn caller() -> Caller {
 }
 
 /// A signed-in person with a fresh address.
-pub async fn person(w: &World, name: &str) -> Member {
+pub async fn person(w: &World, name: &str) -> Me {
     let email = format!("{name}-{}@example.com", uuid::Uuid::new_v4().simple());
     let mut tx = w.pool.begin().await.expect("tx");
     let now = w.accounts.clock.now();
@@ -84,7 +84,7 @@ pub async fn person(w: &World, name: &str) -> Member {
         .await
         .expect("device");
     tx.commit().await.expect("commit");
-    Member {
+    Me {
         user_id: user,
         device_id: device,
         email,

@@ -2,7 +2,7 @@
 //! under concurrent accepts, expiry, re-inviting, `grandfathered_free`, and an
 //! access-control matrix in which one family tries every operation on another's.
 use crate::common::{caller, person, world, World};
-use app::accounts::service::Member;
+use app::accounts::service::Me;
 use app::accounts::validation::Email;
 use app::connections::rules::{InviteCode, PersonName};
 use app::connections::service::Invitee;
@@ -15,15 +15,15 @@ fn name(n: &str) -> PersonName {
     PersonName::parse(n).expect("valid name")
 }
 
-fn email(m: &Member) -> Email {
+fn email(m: &Me) -> Email {
     Email::parse(&m.email).expect("valid")
 }
 
 /// Sends an invite and returns its code, read from the mail catcher.
 pub(crate) async fn invite(
     w: &World,
-    from: &Member,
-    to: &Member,
+    from: &Me,
+    to: &Me,
     who: Invitee,
     called: &str,
 ) -> InviteCode {
@@ -59,7 +59,7 @@ fn message(e: AppError) -> String {
     e.message()
 }
 
-async fn grandfathered(w: &World, m: &Member) -> bool {
+async fn grandfathered(w: &World, m: &Me) -> bool {
     sqlx::query_scalar("SELECT grandfathered_free FROM users WHERE id = $1")
         .bind(m.user_id)
         .fetch_one(&w.pool)

@@ -3,7 +3,7 @@
 //! YES / STOP / START / HELP, and checking in by replying OK.
 use crate::alerts::{at, count, drain_all, family};
 use crate::common::{self, caller, World};
-use app::accounts::service::Member;
+use app::accounts::service::Me;
 use axum::Router;
 use pruuf_test_support::twilio::{FakeTwilio, Signed};
 use pruuf_test_support::{mailbox, Call, Reply};
@@ -57,7 +57,7 @@ impl Sms {
     }
 
     /// Adds `number` for `who` and replies YES to the text asking for it.
-    async fn confirmed(&self, who: &Member, number: &str) {
+    async fn confirmed(&self, who: &Me, number: &str) {
         self.w
             .accounts
             .add_phone(&caller(), who, number, false)
@@ -71,7 +71,7 @@ impl Sms {
         assert!(r.body.contains("confirmed"), "{}", r.body);
     }
 
-    async fn phone_status(&self, who: &Member) -> String {
+    async fn phone_status(&self, who: &Me) -> String {
         sqlx::query_scalar("SELECT status FROM phones WHERE user_id = $1")
             .bind(who.user_id)
             .fetch_one(&self.w.pool)

@@ -105,7 +105,7 @@ pub fn reflect_on_page(current: RwSignal<TextSize>) {
 #[server]
 pub async fn set_text_size(size: TextSize) -> Result<TextSize, AppError> {
     remember_on_device(size)?;
-    if let Some(member) = crate::accounts::session::current_member().await? {
+    if let Some(member) = crate::accounts::session::signed_in().await? {
         crate::accounts::session::accounts()?
             .set_text_size(&member, size)
             .await?;
