@@ -14,6 +14,7 @@ use crate::checkin::time;
 use crate::notify::inbox::{self, NewNotification};
 use crate::notify::outbox::{self, NewDelivery};
 use crate::notify::worker::CHANNELS;
+use crate::notify::{self, Message};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde_json::json;
@@ -205,8 +206,7 @@ impl Accounts {
         let mut tx = self.pool.begin().await?;
         let lost =
             outbox::claim_unreachable(&mut tx, now - rules::CATCH_UP, now, rules::BATCH).await?;
-        let mut deliveries = Vec::new();
-        let mut notes = Vec::new();
+        let mut messages = Vec::new();
         for l in &lost {
             let who = store::contact_name(&mut tx, l.member_id, l.recipient_id)
                 .await?
@@ -216,36 +216,22 @@ impl Accounts {
                     continue;
                 }
                 let name = &r.member_name;
-                let title = format!("We could not reach {who}");
-                let body = format!(
-                    "{name} hasn\u{2019}t checked in, and we could not reach {who} to tell them. Please make sure someone checks on {name}."
-                );
-                let link = format!("/alerts/{}", l.miss_id);
-                for channel in alert_channels(&r) {
-                    deliveries.push(NewDelivery {
-                        recipient: r.contact_id,
-                        member: l.member_id,
-                        miss: Some(l.miss_id),
-                        kind: "unreachable",
-                        channel,
-                        payload: payload(&title, &body, &link),
-                    });
-                }
-                notes.push((r.contact_id, l.member_id, body, link));
+                messages.push(Message {
+                    to: r.contact_id,
+                    member: l.member_id,
+                    miss: Some(l.miss_id),
+                    kind: "unreachable",
+                    title: format!("We could not reach {who}"),
+                    body: format!(
+                        "{name} hasn\u{2019}t checked in, and we could not reach {who} to tell them. Please make sure someone checks on {name}."
+                    ),
+                    link: format!("/alerts/{}", l.miss_id),
+                    channels: alert_channels(&r).collect(),
+                    in_app: true,
+                });
             }
         }
-        outbox::insert_deliveries(&mut tx, &deliveries, now).await?;
-        let notes: Vec<NewNotification> = notes
-            .iter()
-            .map(|(user, member, body, link)| NewNotification {
-                user: *user,
-                kind: "unreachable",
-                about: Some(*member),
-                body,
-                link: Some(link),
-            })
-            .collect();
-        inbox::add_many(&mut tx, &notes, now).await?;
+        let written = notify::tell(&mut tx, &messages, now).await?;
         tx.commit().await?;
         if !lost.is_empty() {
             tracing::warn!(
@@ -253,7 +239,7 @@ impl Accounts {
                 "Contacts could not be reached about a miss; the others were told"
             );
         }
-        Ok((lost.len(), deliveries.len()))
+        Ok((lost.len(), written))
     }
 
     /// Member reminders at deadline − lead, for those not yet checked in and not
@@ -450,8 +436,7 @@ impl Accounts {
             return Ok(0);
         }
         let members: Vec<Uuid> = alerts.iter().map(|a| a.member).collect();
-        let mut deliveries = Vec::new();
-        let mut notes = Vec::new();
+        let mut messages = Vec::new();
         for (member, r) in store::recipients_of(tx, &members).await? {
             if !rules::may_receive_alerts(&r.account_state) {
                 continue;
@@ -476,32 +461,19 @@ impl Accounts {
                     format!("{name} hasn\u{2019}t checked in by {due}. You may want to call or visit to make sure all is well."),
                 )
             };
-            let link = format!("/alerts/{}", a.miss);
-            for channel in alert_channels(&r) {
-                deliveries.push(NewDelivery {
-                    recipient: r.contact_id,
-                    member,
-                    miss: Some(a.miss),
-                    kind,
-                    channel,
-                    payload: payload(&title, &body, &link),
-                });
-            }
-            notes.push((r.contact_id, member, body, link));
-        }
-        outbox::insert_deliveries(tx, &deliveries, now).await?;
-        let notes: Vec<NewNotification> = notes
-            .iter()
-            .map(|(user, member, body, link)| NewNotification {
-                user: *user,
+            messages.push(Message {
+                to: r.contact_id,
+                member,
+                miss: Some(a.miss),
                 kind,
-                about: Some(*member),
+                title,
                 body,
-                link: Some(link),
-            })
-            .collect();
-        inbox::add_many(tx, &notes, now).await?;
-        Ok(deliveries.len())
+                link: format!("/alerts/{}", a.miss),
+                channels: alert_channels(&r).collect(),
+                in_app: true,
+            });
+        }
+        notify::tell(tx, &messages, now).await
     }
 
     /// After a check-in, for every miss of the last day it answers (today's, or

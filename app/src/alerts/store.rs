@@ -399,14 +399,6 @@ pub async fn reminder_by_token(
         .await
 }
 
-/// How many browsers `user` has subscribed to push.
-pub async fn push_device_count(conn: &mut PgConnection, user: Uuid) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT count(*) FROM push_subscriptions WHERE user_id = $1")
-        .bind(user)
-        .fetch_one(conn)
-        .await
-}
-
 /// A person's confirmations choice and how many browsers they have subscribed.
 pub async fn confirm_prefs(pool: &PgPool, user: Uuid) -> sqlx::Result<(bool, Vec<String>, i64)> {
     sqlx::query_as(

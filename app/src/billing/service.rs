@@ -10,10 +10,8 @@ use super::store::{self, BillingRow, SubscriptionFacts};
 use super::stripe::{InvoiceView, StripeApi, StripeFailure, SubView};
 use crate::accounts::service::{Accounts, Caller, Me};
 use crate::accounts::store as account_store;
-use crate::alerts::store as alert_store;
 use crate::error::AppError;
-use crate::notify::inbox::{self, NewNotification};
-use crate::notify::outbox::{self, NewDelivery};
+use crate::notify::{self, Message};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::PgConnection;
@@ -216,38 +214,30 @@ impl Accounts {
         body: &str,
     ) -> sqlx::Result<()> {
         let now = self.clock.now();
-        inbox::add(
-            tx,
-            &NewNotification {
-                user,
-                kind,
-                about: None,
-                body,
-                link: Some("/billing"),
-            },
-            now,
-        )
-        .await?;
-        let payload = json!({ "title": title, "body": body, "link": "/billing" });
         // Only the channels the person has: every account has an email address;
         // push only for someone with a subscribed browser (else the row could
         // only ever fail, and clutter every view of failures).
         let mut channels = vec!["email"];
-        if alert_store::push_device_count(tx, user).await? > 0 {
+        if notify::push::device_count(tx, user).await? > 0 {
             channels.push("push");
         }
-        let deliveries: Vec<NewDelivery> = channels
-            .into_iter()
-            .map(|channel| NewDelivery {
-                recipient: user,
+        notify::tell(
+            tx,
+            &[Message {
+                to: user,
                 member: user,
                 miss: None,
                 kind,
-                channel,
-                payload: payload.clone(),
-            })
-            .collect();
-        outbox::insert_deliveries(tx, &deliveries, now).await
+                title: title.to_string(),
+                body: body.to_string(),
+                link: "/billing".to_string(),
+                channels,
+                in_app: true,
+            }],
+            now,
+        )
+        .await?;
+        Ok(())
     }
 
     /// Asks Stripe for what a transition needs; a failure is logged and asked

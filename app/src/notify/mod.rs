@@ -22,6 +22,63 @@ pub mod rules;
 #[cfg(feature = "ssr")]
 pub mod worker;
 
+/// One thing to tell one person: in the app (their Notifications list) and by
+/// each of `channels` (the workers send those).
+#[cfg(feature = "ssr")]
+pub struct Message {
+    pub to: uuid::Uuid,
+    /// The Member it is about (the person themselves for their own notices).
+    pub member: uuid::Uuid,
+    /// The miss it is about, for alerts and their updates.
+    pub miss: Option<uuid::Uuid>,
+    pub kind: &'static str,
+    pub title: String,
+    pub body: String,
+    /// A path in Pruuf, e.g. `/alerts/<id>`.
+    pub link: String,
+    pub channels: Vec<&'static str>,
+    /// Also in their Notifications list (false: only by the channels).
+    pub in_app: bool,
+}
+
+/// The one way any domain tells people things: writes each message's
+/// notification and its deliveries, in the caller's transaction (so a message
+/// exists only if what it tells of happened). Returns the deliveries written.
+#[cfg(feature = "ssr")]
+pub async fn tell(
+    tx: &mut sqlx::PgConnection,
+    messages: &[Message],
+    now: chrono::DateTime<chrono::Utc>,
+) -> sqlx::Result<usize> {
+    let mut deliveries = Vec::new();
+    let mut notes = Vec::new();
+    for m in messages {
+        let payload = serde_json::json!({ "title": m.title, "body": m.body, "link": m.link });
+        for channel in &m.channels {
+            deliveries.push(outbox::NewDelivery {
+                recipient: m.to,
+                member: m.member,
+                miss: m.miss,
+                kind: m.kind,
+                channel,
+                payload: payload.clone(),
+            });
+        }
+        if m.in_app {
+            notes.push(inbox::NewNotification {
+                user: m.to,
+                kind: m.kind,
+                about: (m.member != m.to).then_some(m.member),
+                body: &m.body,
+                link: Some(&m.link),
+            });
+        }
+    }
+    outbox::insert_deliveries(tx, &deliveries, now).await?;
+    inbox::add_many(tx, &notes, now).await?;
+    Ok(deliveries.len())
+}
+
 /// A way to reach a person outside the app. Stored as text in
 /// `deliveries.channel` (checked there).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

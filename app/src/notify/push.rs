@@ -141,6 +141,14 @@ pub async fn delete_subscription(pool: &PgPool, id: Uuid) -> sqlx::Result<()> {
     Ok(())
 }
 
+/// How many browsers `user` has subscribed to push.
+pub async fn device_count(conn: &mut PgConnection, user: Uuid) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT count(*) FROM push_subscriptions WHERE user_id = $1")
+        .bind(user)
+        .fetch_one(conn)
+        .await
+}
+
 /// Sends encrypted, VAPID-signed push messages.
 #[derive(Clone)]
 pub struct PushSender {
