@@ -12,7 +12,7 @@ use crate::accounts::service::Accounts;
 use crate::checkin::store as checkin_store;
 use crate::checkin::time;
 use crate::notify::inbox::{self, NewNotification};
-use crate::notify::outbox::{self, NewDelivery};
+use crate::notify::outbox;
 use crate::notify::worker::CHANNELS;
 use crate::notify::{self, Message};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -94,11 +94,6 @@ fn alert_channels(r: &store::RecipientRow) -> impl Iterator<Item = &'static str>
         "sms" => r.sms_ok,
         _ => true,
     })
-}
-
-/// The words of one message, the same for every channel; each sender lays them out.
-fn payload(title: &str, body: &str, link: &str) -> serde_json::Value {
-    json!({ "title": title, "body": body, "link": link })
 }
 
 impl Accounts {
@@ -228,6 +223,7 @@ impl Accounts {
                     link: format!("/alerts/{}", l.miss_id),
                     channels: alert_channels(&r).collect(),
                     in_app: true,
+                    extra: None,
                 });
             }
         }
@@ -278,47 +274,44 @@ impl Accounts {
             }
             let claimed = store::claim_reminders(&mut tx, &rows, now).await?;
             claimed_total += claimed.len();
-            let mut deliveries = Vec::new();
+            let mut messages = Vec::new();
             for (((d, zone), token), row) in due.iter().zip(&zones).zip(&tokens).zip(&rows) {
                 if !row.sent || !claimed.contains(&d.member_id) {
                     continue;
                 }
                 let by = time::clock(d.next_deadline, *zone);
+                let reminder = |body: String, link: &str, channel, extra| Message {
+                    to: d.member_id,
+                    member: d.member_id,
+                    miss: None,
+                    kind: "reminder",
+                    title: "Time to check in".into(),
+                    body,
+                    link: link.into(),
+                    channels: vec![channel],
+                    in_app: false,
+                    extra,
+                };
                 if d.sms {
-                    deliveries.push(NewDelivery {
-                        recipient: d.member_id,
-                        member: d.member_id,
-                        miss: None,
-                        kind: "reminder",
-                        channel: "sms",
-                        payload: payload(
-                            "Time to check in",
-                            &format!("Pruuf: time to check in. Reply OK to this text (or tap I'm OK in the app) before {by}."),
-                            "",
-                        ),
-                    });
+                    messages.push(reminder(
+                        format!("Pruuf: time to check in. Reply OK to this text (or tap I'm OK in the app) before {by}."),
+                        "",
+                        "sms",
+                        None,
+                    ));
                 }
                 let Some(token) = token.as_ref() else {
                     continue;
                 };
-                let mut message = payload(
-                    "Time to check in",
-                    &format!("Tap \u{201c}I\u{2019}m OK\u{201d} before {by} so your family knows you\u{2019}re well."),
+                // The push carries the day's token and where "I'm OK" posts it.
+                messages.push(reminder(
+                    format!("Tap \u{201c}I\u{2019}m OK\u{201d} before {by} so your family knows you\u{2019}re well."),
                     "/home",
-                );
-                message["token"] = json!(token);
-                message["checkin"] = json!(super::views::REMINDER_CHECK_IN_PATH);
-                deliveries.push(NewDelivery {
-                    recipient: d.member_id,
-                    member: d.member_id,
-                    miss: None,
-                    kind: "reminder",
-                    channel: "push",
-                    payload: message,
-                });
+                    "push",
+                    Some(json!({ "token": token, "checkin": super::views::REMINDER_CHECK_IN_PATH })),
+                ));
             }
-            sent_total += deliveries.len();
-            outbox::insert_deliveries(&mut tx, &deliveries, now).await?;
+            sent_total += notify::tell(&mut tx, &messages, now).await?;
             tx.commit().await?;
         }
         Ok((claimed_total, sent_total))
@@ -391,36 +384,35 @@ impl Accounts {
         late: bool,
         now: DateTime<Utc>,
     ) -> Result<usize, sqlx::Error> {
-        let mut deliveries = Vec::new();
+        let mut messages = Vec::new();
         for r in store::recipients(tx, member).await? {
             if !rules::may_receive_alerts(&r.account_state) {
                 continue;
             }
-            let body = words(&r.member_name);
-            let title = format!("{} checked in", r.member_name);
-            for channel in rules::confirmation_channels(
-                r.confirm_every,
-                &r.confirm_channels,
-                r.push_devices,
-                r.sms_ok,
-                CHANNELS,
-            ) {
-                deliveries.push(NewDelivery {
-                    recipient: r.contact_id,
-                    member,
-                    miss: None,
-                    kind: if late {
-                        "checked_in_late"
-                    } else {
-                        "checked_in"
-                    },
-                    channel,
-                    payload: payload(&title, &body, &format!("/people/{member}")),
-                });
-            }
+            messages.push(Message {
+                to: r.contact_id,
+                member,
+                miss: None,
+                kind: if late {
+                    "checked_in_late"
+                } else {
+                    "checked_in"
+                },
+                title: format!("{} checked in", r.member_name),
+                body: words(&r.member_name),
+                link: format!("/people/{member}"),
+                channels: rules::confirmation_channels(
+                    r.confirm_every,
+                    &r.confirm_channels,
+                    r.push_devices,
+                    r.sms_ok,
+                    CHANNELS,
+                ),
+                in_app: false,
+                extra: None,
+            });
         }
-        outbox::insert_deliveries(tx, &deliveries, now).await?;
-        Ok(deliveries.len())
+        notify::tell(tx, &messages, now).await
     }
 
     /// Writes one delivery per Contact who may receive alerts per channel, and
@@ -471,6 +463,7 @@ impl Accounts {
                 link: format!("/alerts/{}", a.miss),
                 channels: alert_channels(&r).collect(),
                 in_app: true,
+                extra: None,
             });
         }
         notify::tell(tx, &messages, now).await
@@ -508,19 +501,26 @@ impl Accounts {
                     .find(|(id, _)| *id == recipient)
                     .map(|(_, n)| n.as_str())
                     .unwrap_or("They");
-                let title = format!("Update: {name} checked in");
-                let body =
-                    format!("Update: {name} checked in at {at_words} ({late}). All is well.");
-                outbox::insert_delivery(
+                // By the channel that carried the alert.
+                let Some(channel) = notify::Channel::parse(&channel) else {
+                    continue;
+                };
+                notify::tell(
                     tx,
-                    &NewDelivery {
-                        recipient,
+                    &[Message {
+                        to: recipient,
                         member,
                         miss: Some(miss.id),
                         kind: "late_update",
-                        channel: &channel,
-                        payload: payload(&title, &body, &format!("/alerts/{}", miss.id)),
-                    },
+                        title: format!("Update: {name} checked in"),
+                        body: format!(
+                            "Update: {name} checked in at {at_words} ({late}). All is well."
+                        ),
+                        link: format!("/alerts/{}", miss.id),
+                        channels: vec![channel.as_str()],
+                        in_app: false,
+                        extra: None,
+                    }],
                     now,
                 )
                 .await?;
@@ -539,24 +539,32 @@ impl Accounts {
         let texts = crate::phones::store::phone_of(&mut tx, user)
             .await?
             .is_some_and(|p| p.status == "verified");
-        let body = "This is a test alert from Pruuf. If you can read this, alerts about the people you look out for reach you here.";
-        let deliveries: Vec<NewDelivery> = CHANNELS
+        let channels = CHANNELS
             .iter()
-            .filter(|c| match **c {
+            .copied()
+            .filter(|c| match *c {
                 "push" => devices > 0,
                 "sms" => texts,
                 _ => true,
             })
-            .map(|channel| NewDelivery {
-                recipient: user,
+            .collect();
+        notify::tell(
+            &mut tx,
+            &[Message {
+                to: user,
                 member: user,
                 miss: None,
                 kind: "test",
-                channel,
-                payload: payload("A test alert from Pruuf", body, "/home"),
-            })
-            .collect();
-        outbox::insert_deliveries(&mut tx, &deliveries, now).await?;
+                title: "A test alert from Pruuf".into(),
+                body: "This is a test alert from Pruuf. If you can read this, alerts about the people you look out for reach you here.".into(),
+                link: "/home".into(),
+                channels,
+                in_app: false,
+                extra: None,
+            }],
+            now,
+        )
+        .await?;
         tx.commit().await
     }
 

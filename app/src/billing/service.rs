@@ -233,6 +233,7 @@ impl Accounts {
                 link: "/billing".to_string(),
                 channels,
                 in_app: true,
+                extra: None,
             }],
             now,
         )

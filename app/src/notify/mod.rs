@@ -39,6 +39,8 @@ pub struct Message {
     pub channels: Vec<&'static str>,
     /// Also in their Notifications list (false: only by the channels).
     pub in_app: bool,
+    /// More for the push message (a reminder's one-day token and where to post it).
+    pub extra: Option<serde_json::Value>,
 }
 
 /// The one way any domain tells people things: writes each message's
@@ -53,7 +55,12 @@ pub async fn tell(
     let mut deliveries = Vec::new();
     let mut notes = Vec::new();
     for m in messages {
-        let payload = serde_json::json!({ "title": m.title, "body": m.body, "link": m.link });
+        let mut payload = serde_json::json!({ "title": m.title, "body": m.body, "link": m.link });
+        if let (Some(serde_json::Value::Object(extra)), Some(fields)) =
+            (&m.extra, payload.as_object_mut())
+        {
+            fields.extend(extra.clone());
+        }
         for channel in &m.channels {
             deliveries.push(outbox::NewDelivery {
                 recipient: m.to,

@@ -8,8 +8,9 @@ use crate::checkin::service::Source;
 use crate::checkin::store as checkin_store;
 use crate::error::AppError;
 use crate::notify::inbox;
-use crate::notify::outbox::{self, ClaimedRow, NewDelivery};
+use crate::notify::outbox::{self, ClaimedRow};
 use crate::notify::rules::SendError;
+use crate::notify::{self, Message};
 use chrono::Duration;
 use serde_json::json;
 use uuid::Uuid;
@@ -49,40 +50,32 @@ pub fn masked(number: &str) -> String {
 }
 
 impl Accounts {
-    /// Writes one message about `user`'s own number to them into the outbox.
-    async fn to_self(
-        &self,
-        tx: &mut sqlx::PgConnection,
-        user: Uuid,
-        kind: &str,
-        channel: &str,
-        payload: serde_json::Value,
-    ) -> Result<(), sqlx::Error> {
-        outbox::insert_delivery(
-            tx,
-            &NewDelivery {
-                recipient: user,
-                member: user,
-                miss: None,
-                kind,
-                channel,
-                payload,
-            },
-            self.clock.now(),
-        )
-        .await
-    }
-
     /// Writes one text to `user` into the outbox (the SMS worker sends it).
     async fn text(
         &self,
         tx: &mut sqlx::PgConnection,
         user: Uuid,
-        kind: &str,
+        kind: &'static str,
         body: &str,
     ) -> Result<(), sqlx::Error> {
-        let payload = json!({ "title": "", "body": body, "link": "" });
-        self.to_self(tx, user, kind, "sms", payload).await
+        notify::tell(
+            tx,
+            &[Message {
+                to: user,
+                member: user,
+                miss: None,
+                kind,
+                title: String::new(),
+                body: body.to_string(),
+                link: String::new(),
+                channels: vec!["sms"],
+                in_app: false,
+                extra: None,
+            }],
+            self.clock.now(),
+        )
+        .await?;
+        Ok(())
     }
 
     /// Sets `me`'s mobile number and texts it for a YES.
@@ -243,22 +236,24 @@ impl Accounts {
              Alerts still reach you by email and on your devices. To have texts again, reply START.",
             masked(number)
         );
-        let now = self.clock.now();
-        inbox::add(
+        notify::tell(
             tx,
-            &inbox::NewNotification {
-                user,
+            &[Message {
+                to: user,
+                member: user,
+                miss: None,
                 kind: "sms_stopped",
-                about: None,
-                body: &body,
-                link: Some("/settings/alerts"),
-            },
-            now,
+                title: "Texts from Pruuf are stopped".into(),
+                body,
+                link: "/settings/alerts".into(),
+                channels: vec!["email"],
+                in_app: true,
+                extra: None,
+            }],
+            self.clock.now(),
         )
         .await?;
-        let payload = json!({ "title": "Texts from Pruuf are stopped", "body": body, "link": "/settings/alerts" });
-        self.to_self(tx, user, "sms_stopped", "email", payload)
-            .await
+        Ok(())
     }
 
     /// Twilio's status callback (signature already checked): records delivered or
