@@ -51,6 +51,8 @@ pub struct SmtpSink {
     inner: Arc<Mutex<Inner>>,
     behaviour: Arc<Mutex<Behaviour>>,
     released: Arc<Notify>,
+    /// Bumped by `hang_up`: every session open then closes at its next read.
+    hangup: Arc<tokio::sync::watch::Sender<u64>>,
     /// When the sink started: each [`Taken::at`] counts from here.
     pub started: Instant,
 }
@@ -67,6 +69,7 @@ impl SmtpSink {
             inner: Arc::default(),
             behaviour: Arc::new(Mutex::new(behaviour)),
             released: Arc::new(Notify::new()),
+            hangup: Arc::new(tokio::sync::watch::channel(0).0),
             started: Instant::now(),
         };
         let serving = sink.clone();
@@ -103,6 +106,12 @@ impl SmtpSink {
             Err(poisoned) => poisoned.into_inner(),
         };
         f(&mut inner)
+    }
+
+    /// Closes every open connection between commands, as a relay does with
+    /// connections idle too long.
+    pub fn hang_up(&self) {
+        self.hangup.send_modify(|n| *n += 1);
     }
 
     /// From now on, mail to `address` is refused for good at RCPT (550).
@@ -143,6 +152,7 @@ impl SmtpSink {
     async fn serve(self, stream: TcpStream) -> std::io::Result<()> {
         stream.set_nodelay(true)?;
         self.with(|i| i.connections += 1);
+        let mut hangups = self.hangup.subscribe();
         let (read, mut write) = stream.into_split();
         let mut lines = BufReader::new(read);
         write.write_all(b"220 sink ESMTP ready\r\n").await?;
@@ -150,7 +160,11 @@ impl SmtpSink {
         let mut line = String::new();
         loop {
             line.clear();
-            if lines.read_line(&mut line).await? == 0 {
+            let read = tokio::select! {
+                read = lines.read_line(&mut line) => read?,
+                _ = hangups.changed() => return Ok(()),
+            };
+            if read == 0 {
                 return Ok(());
             }
             let command = line.trim_end().to_ascii_uppercase();

@@ -2,10 +2,12 @@
 //! maildev catcher on 127.0.0.1 that the scripts start; production names its relay
 //! in PRUUF_SMTP_URL (TLS required). Every mail has a plain-text and an HTML body.
 //! Recipients never appear in logs.
+use super::smtp::{Relay, SmtpPool};
 use crate::accounts::validation::Email;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Open connections to the relay per process: the email channel's `at_once`
@@ -38,9 +40,24 @@ pub enum MailError {
     Refused(String),
 }
 
+/// How mail reaches the relay.
+#[derive(Clone)]
+enum Transport {
+    /// `smtp://`: our own pool, sockets with `TCP_NODELAY` (see `smtp`).
+    Own(Arc<SmtpPool>),
+    /// `smtps://`: lettre's pooled transport.
+    Lettre(AsyncSmtpTransport<Tokio1Executor>),
+}
+
+/// One try's failure: whether it is final, and the relay's reply code if any.
+struct Failure {
+    permanent: bool,
+    code: Option<String>,
+}
+
 #[derive(Clone)]
 pub struct Mailer {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    transport: Transport,
     from: Mailbox,
 }
 
@@ -49,23 +66,42 @@ impl Mailer {
         let from = from.parse::<Mailbox>().map_err(|_| MailError::BadSender)?;
         // Pooled connections (lettre's `pool`): built inside the Tokio runtime. As
         // many as the workers send at once, so no send waits for a connection.
-        let pool = PoolConfig::new().max_size(POOLED_CONNECTIONS);
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url)
-            .map_err(|_| MailError::BadUrl)?
-            .timeout(Some(Duration::from_secs(10)))
-            .pool_config(pool)
-            .build();
+        let transport = match Relay::from_url(smtp_url) {
+            Some(relay) => {
+                Transport::Own(Arc::new(SmtpPool::new(relay, POOLED_CONNECTIONS as usize)))
+            }
+            None => Transport::Lettre(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url)
+                    .map_err(|_| MailError::BadUrl)?
+                    .timeout(Some(Duration::from_secs(10)))
+                    .pool_config(PoolConfig::new().max_size(POOLED_CONNECTIONS))
+                    .build(),
+            ),
+        };
         Ok(Mailer { transport, from })
     }
 
-    /// Sends once, trying again up to twice on a passing failure.
-    pub async fn send(&self, mail: &OutgoingMail) -> Result<(), MailError> {
+    /// One try, no second: what a pooled connection the relay closed costs
+    /// (nothing, if the pool does its job).
+    pub async fn send_once(&self, mail: &OutgoingMail) -> Result<(), MailError> {
+        let message = self.build(mail)?;
+        self.try_send(&message).await.map_err(|e| {
+            let code = e.code.unwrap_or_else(|| "no answer".into());
+            if e.permanent {
+                MailError::Refused(code)
+            } else {
+                MailError::NotSent(code)
+            }
+        })
+    }
+
+    fn build(&self, mail: &OutgoingMail) -> Result<Message, MailError> {
         let to = mail
             .to
             .as_str()
             .parse::<Mailbox>()
             .map_err(|_| MailError::Build)?;
-        let message = Message::builder()
+        Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(mail.subject.clone())
@@ -74,19 +110,46 @@ impl Mailer {
                 mail.text.clone(),
                 mail.html.clone(),
             ))
-            .map_err(|_| MailError::Build)?;
+            .map_err(|_| MailError::Build)
+    }
+
+    /// One try.
+    async fn try_send(&self, message: &Message) -> Result<(), Failure> {
+        match &self.transport {
+            Transport::Own(pool) => pool
+                .send(message.envelope(), &message.formatted())
+                .await
+                .map_err(|e| Failure {
+                    permanent: e.is_permanent(),
+                    code: e.code(),
+                }),
+            Transport::Lettre(t) => {
+                t.send(message.clone())
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| Failure {
+                        permanent: e.is_permanent(),
+                        code: e.status().map(|c| c.to_string()),
+                    })
+            }
+        }
+    }
+
+    /// Sends once, trying again up to twice on a passing failure.
+    pub async fn send(&self, mail: &OutgoingMail) -> Result<(), MailError> {
+        let message = self.build(mail)?;
         let mut last = String::new();
         for attempt in 1..=3u32 {
-            match self.transport.send(message.clone()).await {
-                Ok(_) => return Ok(()),
+            match self.try_send(&message).await {
+                Ok(()) => return Ok(()),
                 Err(e) => {
                     // The reply code only: a relay's words may name the recipient.
                     last = e
-                        .status()
+                        .code
                         .map(|code| format!("the relay answered {code}"))
                         .unwrap_or_else(|| "no answer from the relay".to_string());
                     tracing::warn!(attempt, error = %last, "sending a mail failed");
-                    if e.is_permanent() {
+                    if e.permanent {
                         tracing::error!(error = %last, "the relay refused a mail for good");
                         return Err(MailError::Refused(last));
                     }

@@ -20,6 +20,8 @@ pub mod outbox;
 pub mod push;
 pub mod rules;
 #[cfg(feature = "ssr")]
+pub mod smtp;
+#[cfg(feature = "ssr")]
 pub mod worker;
 
 /// One thing to tell one person: in the app (their Notifications list) and by

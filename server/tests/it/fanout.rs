@@ -172,3 +172,33 @@ async fn an_alert_taken_over_mid_send_says_sent_again_and_keeps_its_message_id(p
         "the same id on every try"
     );
 }
+
+/// A relay closes connections that rested too long; the next mail on such a
+/// connection must not be the one that pays for it.
+#[tokio::test]
+async fn a_connection_the_relay_closed_while_resting_costs_no_mail() {
+    use app::accounts::validation::Email;
+    use app::notify::email::{Mailer, OutgoingMail};
+    let sink = SmtpSink::start().await.expect("sink");
+    let mailer = Mailer::new(&sink.url(), "Pruuf <alerts@pruuf.example>").expect("mailer");
+    let mail = |n: u32| OutgoingMail {
+        to: Email::parse("tom@example.com").expect("address"),
+        subject: format!("Mail {n}"),
+        text: "Hello".into(),
+        html: "<p>Hello</p>".into(),
+        message_id: None,
+    };
+    mailer.send_once(&mail(1)).await.expect("first");
+    mailer
+        .send_once(&mail(2))
+        .await
+        .expect("second, on the same connection");
+    assert_eq!(sink.connections(), 1, "the connection was kept");
+    sink.hang_up();
+    mailer
+        .send_once(&mail(3))
+        .await
+        .expect("third: on a new connection, in the same try");
+    assert_eq!(sink.count(), 3);
+    assert_eq!(sink.connections(), 2);
+}
