@@ -16,7 +16,12 @@ pub mod phones;
 pub mod pwa;
 #[cfg(feature = "ssr")]
 pub mod security;
+#[cfg(feature = "ssr")]
+pub mod services;
 mod shell;
+#[cfg(feature = "ssr")]
+pub mod time;
+pub mod validation;
 mod welcome;
 
 pub use shell::{shell, App};

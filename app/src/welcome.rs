@@ -1,6 +1,6 @@
 //! The welcome page (SPEC §8; seed 001 L1604-1610): what Pruuf is, in one breath,
 //! and the two ways in.
-use crate::accounts::text_size::TextSizeControl;
+use crate::accounts::text_size_control::TextSizeControl;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

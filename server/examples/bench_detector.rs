@@ -7,7 +7,9 @@
 //!
 //! Environment: DATABASE_URL; BENCH_MEMBERS (default 10000), comma-separated for
 //! several sizes in one run (e.g. `10000,100000`).
+use app::alerts::service::Alerts;
 use app::clock::Clock;
+use app::notify::worker::Worker;
 use chrono::{DateTime, Utc};
 use leptos::config::LeptosOptions;
 use pruuf_test_support::smtp::SmtpSink;
@@ -80,16 +82,16 @@ async fn run(members: usize) -> Result<(), Box<dyn std::error::Error>> {
         loading.elapsed().as_secs_f64()
     );
 
-    let mut accounts = state.accounts.clone();
-    accounts.clock = Clock::manual(due + chrono::Duration::minutes(16));
+    let mut services = state.services.clone();
+    services.clock = Clock::manual(due + chrono::Duration::minutes(16));
     let started = Instant::now();
     // The detector and the email worker run side by side, as in the server.
     let detector = {
-        let accounts = accounts.clone();
+        let services = services.clone();
         tokio::spawn(async move {
             let mut missed = 0;
             loop {
-                let pass = accounts.detect().await?;
+                let pass = Alerts(&services).detect().await?;
                 missed += pass.missed;
                 if pass.missed == 0 {
                     return Ok::<(usize, Duration), sqlx::Error>((missed, started.elapsed()));
@@ -103,7 +105,7 @@ async fn run(members: usize) -> Result<(), Box<dyn std::error::Error>> {
         // Like the server's worker: passes until one claims nothing; here, until
         // the detector is done too (the server's would wait for its next tick).
         while idle < 2 {
-            let pass = accounts.deliver(&["email"]).await?;
+            let pass = Worker(&services).deliver(&["email"]).await?;
             sent += pass.sent;
             if pass.claimed == 0 {
                 idle += 1;

@@ -3,20 +3,22 @@
 //! against one database: claims use row locks, so each miss and each delivery is
 //! taken by one of them.
 use crate::background::every;
-use app::accounts::service::Accounts;
 use app::alerts::rules::POLL_EVERY_SECONDS;
-use app::notify::worker::CHANNELS;
+use app::alerts::service::Alerts;
+use app::notify::worker::{Worker, CHANNELS};
+use app::phones::service::Phones;
+use app::services::Services;
 use std::time::Duration;
 
 /// Starts the detector and one worker per channel, each in [`every`] (a pass
 /// that panics is logged and the job goes on).
-pub fn spawn(accounts: Accounts) {
+pub fn spawn(services: Services) {
     let poll = Duration::from_secs(POLL_EVERY_SECONDS);
-    let detector = accounts.clone();
+    let detector = services.clone();
     every("detector", poll, move || {
         let detector = detector.clone();
         async move {
-            match detector.detect().await {
+            match Alerts(&detector).detect().await {
                 Ok(pass) if pass.missed > 0 || pass.realerts > 0 => tracing::info!(
                     missed = pass.missed,
                     realerts = pass.realerts,
@@ -26,16 +28,20 @@ pub fn spawn(accounts: Accounts) {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "the detector pass failed; trying again"),
             }
+            // The one reminder to reply YES to a number's confirmation text.
+            if let Err(e) = Phones(&detector).verify_reminders().await {
+                tracing::warn!(error = %e, "the phone confirmation reminders failed; trying again");
+            }
         }
     });
     // Once a minute, a line operations can graph: detector lag and delivery backlog.
-    let watcher = accounts.clone();
+    let watcher = services.clone();
     every("watcher", Duration::from_secs(60), move || {
         let watcher = watcher.clone();
         async move {
             match (
-                watcher.detector_lag().await,
-                watcher.delivery_backlog().await,
+                Alerts(&watcher).detector_lag().await,
+                Worker(&watcher).delivery_backlog().await,
             ) {
                 (Ok(lag), Ok(backlog)) => tracing::info!(
                     detector_lag_seconds = lag,
@@ -47,7 +53,7 @@ pub fn spawn(accounts: Accounts) {
         }
     });
     for channel in CHANNELS {
-        let worker = accounts.clone();
+        let worker = services.clone();
         let job = match *channel {
             "email" => "email worker",
             "push" => "push worker",
@@ -58,7 +64,7 @@ pub fn spawn(accounts: Accounts) {
             async move {
                 // Drain what is due, then wait for the next tick.
                 loop {
-                    match worker.deliver(&[channel]).await {
+                    match Worker(&worker).deliver(&[channel]).await {
                         Ok(pass) if pass.claimed > 0 => {
                             crate::health::count_sends(channel, &pass);
                             tracing::debug!(

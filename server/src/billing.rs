@@ -4,6 +4,7 @@
 //! (bad signature: nothing changes), 500 failed (kept in the dead-letter table;
 //! Stripe retries).
 use crate::AppState;
+use app::billing::service::Billing;
 use app::billing::service::WebhookReply;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -30,7 +31,10 @@ async fn webhook(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
     let signature = headers
         .get("stripe-signature")
         .and_then(|v| v.to_str().ok());
-    match state.accounts.stripe_webhook(payload, signature).await {
+    match Billing(&state.services)
+        .stripe_webhook(payload, signature)
+        .await
+    {
         WebhookReply::Done(outcome) => (
             StatusCode::OK,
             Json(json!({ "received": true, "outcome": outcome })),
@@ -51,22 +55,22 @@ async fn webhook(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
 /// the pass (trial ends, grace ends, warnings), and once a day (across every
 /// process: the first to claim the day runs it) the reconciliation with Stripe.
 /// Off when payments are not configured: nobody can pay, so nobody is frozen.
-pub fn spawn(accounts: app::accounts::service::Accounts) {
-    if accounts.stripe.is_none() {
+pub fn spawn(services: app::services::Services) {
+    if services.stripe.is_none() {
         tracing::info!("payments are not configured: billing jobs are off");
         return;
     }
     crate::background::every("billing", std::time::Duration::from_secs(60), move || {
-        let accounts = accounts.clone();
+        let services = services.clone();
         async move {
-            match accounts.billing_pass().await {
+            match Billing(&services).billing_pass().await {
                 Ok(p) if p.changed > 0 || p.warned > 0 => {
                     tracing::info!(changed = p.changed, warned = p.warned, "billing pass")
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "the billing pass failed; trying again"),
             }
-            match accounts.reconcile_if_due().await {
+            match Billing(&services).reconcile_if_due().await {
                 Ok(Some(r)) => tracing::info!(
                     checked = r.checked,
                     fixed = r.fixed,

@@ -41,7 +41,7 @@ pub struct Config {
     /// Twilio (SMS): all four of PRUUF_TWILIO_ACCOUNT_SID, PRUUF_TWILIO_AUTH_TOKEN,
     /// PRUUF_TWILIO_FROM and (optionally) PRUUF_TWILIO_API_URL; without the first
     /// three, texts are off and alerts go by email and push only.
-    pub twilio: Option<app::phones::twilio::TwilioSettings>,
+    pub twilio: Option<app::notify::twilio::TwilioSettings>,
     /// Stripe (billing): PRUUF_STRIPE_SECRET_KEY, PRUUF_STRIPE_WEBHOOK_SECRET,
     /// PRUUF_STRIPE_PRICE_MONTHLY, PRUUF_STRIPE_PRICE_ANNUAL (all or none) and,
     /// for the local stand-in only, PRUUF_STRIPE_API_URL. Without them, paying
@@ -243,7 +243,7 @@ impl Config {
                         why: "production talks to Twilio over https".into(),
                     });
                 }
-                Some(app::phones::twilio::TwilioSettings {
+                Some(app::notify::twilio::TwilioSettings {
                     account_sid,
                     auth_token,
                     from,

@@ -7,6 +7,7 @@
 //! `PRUUF_METRICS_TOKEN`.
 use crate::background;
 use crate::AppState;
+use app::alerts::service::Alerts;
 use app::notify::worker::WorkerPass;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::response::{IntoResponse, Response};
@@ -95,8 +96,9 @@ pub async fn metrics(State(state): State<AppState>, request: Request) -> Respons
     if !may_read_metrics(&state, &request) {
         return StatusCode::NOT_FOUND.into_response();
     }
+    let alerts = Alerts(&state.services);
     let (lag, backlog) = tokio::join!(
-        state.accounts.detector_lag(),
+        alerts.detector_lag(),
         app::notify::outbox::backlog_by_channel_and_kind(&state.pool)
     );
     let mut out = String::new();

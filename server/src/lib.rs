@@ -14,7 +14,8 @@ pub mod test_api;
 mod twilio;
 
 use app::accounts::secrets::CodeKey;
-use app::accounts::service::{AccountSettings, Accounts};
+use app::billing::service::Billing;
+use app::services::{Services, Settings};
 use app::{clock::Clock, notify::email as mail, security::Site, shell, App};
 use axum::{extract::FromRef, middleware, routing::get, Router};
 use config::Config;
@@ -39,7 +40,7 @@ pub struct AppState {
     pub pool: PgPool,
     pub clock: Clock,
     pub mailer: mail::Mailer,
-    pub accounts: Accounts,
+    pub services: Services,
     pub config: Arc<Config>,
 }
 
@@ -61,11 +62,11 @@ impl AppState {
                 why: e.to_string(),
             })
         })?;
-        let accounts = Accounts {
+        let services = Services {
             pool: pool.clone(),
             clock: clock.clone(),
             mailer: mailer.clone(),
-            settings: Arc::new(AccountSettings {
+            settings: Arc::new(Settings {
                 code_key,
                 public_url: config.public_origin.clone(),
                 terms_version: config.terms_version.clone(),
@@ -78,7 +79,7 @@ impl AppState {
             sms: config
                 .twilio
                 .clone()
-                .map(|t| Arc::new(app::phones::twilio::TwilioClient::new(t))),
+                .map(|t| Arc::new(app::notify::twilio::TwilioClient::new(t))),
             stripe: match config.stripe.clone() {
                 Some(s) => Some(Arc::new(app::billing::stripe::StripeApi::new(s).map_err(
                     |e| {
@@ -96,7 +97,7 @@ impl AppState {
             pool,
             clock,
             mailer,
-            accounts,
+            services,
             config: Arc::new(config),
         })
     }
@@ -129,13 +130,13 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let context = {
         let (pool, clock, site) = (state.pool.clone(), state.clock.clone(), state.site());
-        let (mailer, accounts) = (state.mailer.clone(), state.accounts.clone());
+        let (mailer, services) = (state.mailer.clone(), state.services.clone());
         move || {
             provide_context(pool.clone());
             provide_context(clock.clone());
             provide_context(site.clone());
             provide_context(mailer.clone());
-            provide_context(accounts.clone());
+            provide_context(services.clone());
         }
     };
     let page = {
@@ -293,8 +294,7 @@ pub async fn dead_letters(args: &[String]) -> Result<(), StartError> {
         [verb, id] if verb == "replay" => {
             let id = uuid::Uuid::parse_str(id)
                 .map_err(|_| StartError::Command(format!("not a dead letter id: {id}")))?;
-            let outcome = state
-                .accounts
+            let outcome = Billing(&state.services)
                 .replay_dead_letter(id)
                 .await
                 .map_err(|e| StartError::Command(format!("replay failed: {}", e.message())))?;
@@ -327,13 +327,13 @@ pub async fn serve() -> Result<(), StartError> {
     let state = AppState::new(leptos_options, pool, config)?;
     sessions::spawn_housekeeping(state.pool.clone(), state.clock.clone());
     // The background loops get their own connections (item 9 of issue 16).
-    let background = Accounts {
+    let background = Services {
         pool: db::connect(
             &state.config.database_url,
             state.config.database_background_connections,
         )
         .await?,
-        ..state.accounts.clone()
+        ..state.services.clone()
     };
     alerts::spawn(background.clone());
     billing::spawn(background);

@@ -5,6 +5,7 @@
 //! and changes nothing. Both answer TwiML.
 use crate::AppState;
 use app::phones::rules::signature_ok;
+use app::phones::service::Phones;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -71,8 +72,7 @@ async fn inbound(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
     let Some(params) = signed_params(&state, INBOUND, &headers, &body) else {
         return refused();
     };
-    match state
-        .accounts
+    match Phones(&state.services)
         .sms_inbound(
             param(&params, "From"),
             param(&params, "Body"),
@@ -91,8 +91,7 @@ async fn status(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
         return refused();
     };
     let code = param(&params, "ErrorCode");
-    match state
-        .accounts
+    match Phones(&state.services)
         .sms_status(
             param(&params, "MessageSid"),
             param(&params, "MessageStatus"),

@@ -1,6 +1,8 @@
 //! Being signed in: who I am, my signed-in devices, signing out (here, one other
 //! device, or everywhere), and accepting new Terms.
 use super::forms::{error_of, FormAlert};
+#[cfg(feature = "ssr")]
+use crate::accounts::service::Accounts;
 use crate::error::{AppError, ErrorPage};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -37,9 +39,9 @@ pub async fn me() -> Result<Option<Person>, AppError> {
 
 #[server]
 pub async fn list_devices() -> Result<Vec<DeviceView>, AppError> {
-    use super::session::{accounts, require_sign_in};
+    use super::session::{require_sign_in, services};
     let member = require_sign_in().await?;
-    let rows = accounts()?.devices(&member).await?;
+    let rows = Accounts(&services()?).devices(&member).await?;
     Ok(rows
         .into_iter()
         .map(|d| DeviceView {
@@ -55,9 +57,9 @@ pub async fn list_devices() -> Result<Vec<DeviceView>, AppError> {
 /// Signs this device out.
 #[server]
 pub async fn sign_out() -> Result<(), AppError> {
-    use super::session::{accounts, caller, forget, signed_in};
+    use super::session::{caller, forget, services, signed_in};
     if let Some(member) = signed_in().await? {
-        accounts()?
+        Accounts(&services()?)
             .sign_out(&caller(), &member, member.device_id)
             .await?;
     }
@@ -69,11 +71,14 @@ pub async fn sign_out() -> Result<(), AppError> {
 /// Signs one other device out, from the list.
 #[server]
 pub async fn sign_out_device(device: String) -> Result<(), AppError> {
-    use super::session::{accounts, caller, require_sign_in};
+    use super::session::{caller, require_sign_in, services};
     let member = require_sign_in().await?;
     let device = uuid::Uuid::parse_str(device.trim())
         .map_err(|_| AppError::invalid("That device isn't in your list any more."))?;
-    if !accounts()?.sign_out(&caller(), &member, device).await? {
+    if !Accounts(&services()?)
+        .sign_out(&caller(), &member, device)
+        .await?
+    {
         return Err(AppError::invalid(
             "That device isn't in your list any more.",
         ));
@@ -85,10 +90,10 @@ pub async fn sign_out_device(device: String) -> Result<(), AppError> {
 /// Signs out every device; `keep_this` keeps this one signed in.
 #[server]
 pub async fn sign_out_everywhere(keep_this: Option<String>) -> Result<(), AppError> {
-    use super::session::{accounts, caller, forget, require_sign_in};
+    use super::session::{caller, forget, require_sign_in, services};
     let member = require_sign_in().await?;
     let keep = keep_this.is_some();
-    accounts()?
+    Accounts(&services()?)
         .sign_out_everywhere(&caller(), &member, keep)
         .await?;
     if keep {
@@ -102,9 +107,11 @@ pub async fn sign_out_everywhere(keep_this: Option<String>) -> Result<(), AppErr
 
 #[server]
 pub async fn accept_terms() -> Result<(), AppError> {
-    use super::session::{accounts, caller, require_sign_in};
+    use super::session::{caller, require_sign_in, services};
     let member = require_sign_in().await?;
-    accounts()?.accept_terms(&caller(), &member).await?;
+    Accounts(&services()?)
+        .accept_terms(&caller(), &member)
+        .await?;
     leptos_axum::redirect("/home");
     Ok(())
 }

@@ -1,8 +1,8 @@
 //! Pieces the account forms share: the message box, the hidden time-zone field,
 //! the code entry and the PIN fields. Each form works as a plain HTML form before
 //! the WASM loads and gets better after.
-use super::validation::EmailCode;
 use crate::error::AppError;
+use crate::validation::EmailCode;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 

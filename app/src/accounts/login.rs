@@ -2,6 +2,8 @@
 //! L5535-5562). A lockout never signs anyone out: a signed-in device stays so.
 use super::forms::{error_of, FormAlert, PinField, TzField};
 use super::signup::EmailStep;
+#[cfg(feature = "ssr")]
+use crate::accounts::service::Accounts;
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -14,16 +16,16 @@ pub async fn log_in(
     next: Option<String>,
 ) -> Result<(), AppError> {
     use super::forms::parse_offset;
-    use super::session::{accounts, caller, sign_in};
-    use super::validation::{Email, Pin};
+    use super::session::{caller, services, sign_in};
+    use crate::validation::{Email, Pin};
     let email = Email::parse(&email).map_err(AppError::invalid)?;
     let pin = Pin::parse(&pin).map_err(AppError::invalid)?;
-    let accounts = accounts()?;
-    let signed_in = accounts
+    let services = services()?;
+    let signed_in = Accounts(&services)
         .log_in(&caller(), &email, &pin, parse_offset(tz))
         .await?;
     sign_in(signed_in).await?;
-    if let Some(member) = accounts.member(signed_in.device_id).await? {
+    if let Some(member) = Accounts(&services).member(signed_in.device_id).await? {
         crate::accounts::text_size::remember_on_device(member.text_size)?;
     }
     let next = super::rules::safe_next(next.as_deref());
@@ -35,15 +37,17 @@ pub async fn log_in(
 /// signed out and this one is signed in.
 #[server]
 pub async fn reset_pin(pin: String, pin_again: String) -> Result<(), AppError> {
-    use super::session::{accounts, caller, sign_in, verified_email};
+    use super::session::{caller, services, sign_in, verified_email};
     use super::signup::EXPIRED_VERIFICATION;
-    use super::validation::Pin;
-    let accounts = accounts()?;
-    let Some(email) = verified_email(accounts.clock.now()).await? else {
+    use crate::validation::Pin;
+    let services = services()?;
+    let Some(email) = verified_email(services.clock.now()).await? else {
         return Err(AppError::invalid(EXPIRED_VERIFICATION));
     };
     let pin = Pin::parse_confirmed(&pin, &pin_again).map_err(AppError::invalid)?;
-    let signed_in = accounts.reset_pin(&caller(), &email, &pin).await?;
+    let signed_in = Accounts(&services)
+        .reset_pin(&caller(), &email, &pin)
+        .await?;
     sign_in(signed_in).await?;
     leptos_axum::redirect("/home?pin=changed");
     Ok(())

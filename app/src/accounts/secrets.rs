@@ -5,7 +5,7 @@
 //!   leaked; with the key it is.
 //! - PINs: argon2id with a random salt (PHC string). Checking a PIN for an address
 //!   with no account costs the same as for a real one.
-use super::validation::{Email, EmailCode, Pin};
+use crate::validation::{Email, EmailCode, Pin};
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;

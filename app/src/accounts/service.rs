@@ -3,70 +3,16 @@
 //! [`AppError`] a person can read. The server functions in `api` only gather the
 //! request's context and call these.
 use super::rules::{self, CodeVerdict, PinGate};
-use super::secrets::{self, CodeKey};
+use super::secrets;
 use super::store;
-use super::validation::{Email, EmailCode, Pin};
 use crate::accounts::text_size::TextSize;
-use crate::clock::Clock;
 use crate::error::AppError;
-use crate::notify::email::{html_button, html_page, Mailer, OutgoingMail};
+use crate::notify::email::{html_button, html_page, OutgoingMail};
+use crate::services::Caller;
+use crate::validation::{Email, EmailCode, Pin};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
-use sqlx::PgPool;
-use std::sync::Arc;
 use uuid::Uuid;
-
-/// Settings the account rules need, from the server's configuration.
-pub struct AccountSettings {
-    pub code_key: CodeKey,
-    /// e.g. `https://pruuf.example`, for links in mails.
-    pub public_url: String,
-    pub terms_version: String,
-    pub privacy_version: String,
-    pub ip_limit_per_hour: u32,
-    /// Configured VAPID private key; `None`: made once and kept in the database.
-    pub vapid_private_key: Option<String>,
-    /// The VAPID contact, `mailto:` our sender address.
-    pub vapid_contact: String,
-}
-
-impl AccountSettings {
-    /// The host of the public URL, for ids such as a mail's `Message-ID`.
-    pub fn mail_domain(&self) -> &str {
-        let rest = self
-            .public_url
-            .split_once("://")
-            .map_or(self.public_url.as_str(), |(_, r)| r);
-        let host = rest.split(['/', ':']).next().unwrap_or_default();
-        if host.is_empty() {
-            "pruuf.invalid"
-        } else {
-            host
-        }
-    }
-}
-
-/// Who is asking: the client's address and browser, for limits, consent and audit.
-#[derive(Debug, Clone, Default)]
-pub struct Caller {
-    pub ip: String,
-    pub user_agent: String,
-}
-
-/// Everything the account actions need; provided to every server function.
-#[derive(Clone)]
-pub struct Accounts {
-    pub pool: PgPool,
-    pub clock: Clock,
-    pub mailer: Mailer,
-    pub settings: Arc<AccountSettings>,
-    /// The web push sender, made on first use (it may need the database for its key).
-    pub push: Arc<tokio::sync::OnceCell<crate::notify::push::PushSender>>,
-    /// The Twilio sender; `None` when SMS is not configured.
-    pub sms: Option<Arc<crate::phones::twilio::TwilioClient>>,
-    /// The Stripe client; `None` when payments are not configured.
-    pub stripe: Option<Arc<crate::billing::stripe::StripeApi>>,
-}
 
 /// The signed-in person making a request, as the pages see them: a Member, a
 /// Contact or both (the product's roles are about connections, not accounts).
@@ -98,14 +44,15 @@ pub enum AfterCode {
 const WRONG_CODE_SPENT: &str =
     "That code isn't right, and it can't be used any more. Please ask for a new code.";
 
-impl Accounts {
-    fn now(&self) -> DateTime<Utc> {
-        self.clock.now()
-    }
+crate::services::facade! {
+    /// The account actions: codes, PINs, devices, consent, sign-out.
+    Accounts
+}
 
+impl Accounts<'_> {
     /// Counts an attempt from the caller's address; refuses once the hour's limit
     /// is passed.
-    async fn check_ip(&self, caller: &Caller, action: &str) -> Result<(), AppError> {
+    async fn check_ip(self, caller: &Caller, action: &str) -> Result<(), AppError> {
         let now = self.now();
         let attempts = store::record_ip_attempt(
             &self.pool,
@@ -126,7 +73,7 @@ impl Accounts {
     /// Sends a fresh 6-digit code to `email`. The answer is the same whether or
     /// not the address has an account; only the mail's wording differs.
     pub async fn request_code(
-        &self,
+        self,
         caller: &Caller,
         email: &Email,
         offset_minutes: Option<i32>,
@@ -161,7 +108,7 @@ impl Accounts {
 
     /// Checks a code typed (or followed from the mail) for `email`.
     pub async fn verify_code(
-        &self,
+        self,
         caller: &Caller,
         email: &Email,
         code: &EmailCode,
@@ -217,7 +164,7 @@ impl Accounts {
     /// Creates the account for an address whose code was just verified, records the
     /// consent, and signs this device in.
     pub async fn create_account(
-        &self,
+        self,
         caller: &Caller,
         email: &Email,
         pin: &Pin,
@@ -248,7 +195,7 @@ impl Accounts {
     /// Sets a new PIN for an address whose code was just verified: lifts any
     /// lockout, signs every other device out, and signs this one in.
     pub async fn reset_pin(
-        &self,
+        self,
         caller: &Caller,
         email: &Email,
         pin: &Pin,
@@ -287,7 +234,7 @@ impl Accounts {
     /// Email and PIN. Wrong PINs climb the lockout ladder per address, whether or
     /// not the address has an account, and an unknown address costs the same work.
     pub async fn log_in(
-        &self,
+        self,
         caller: &Caller,
         email: &Email,
         pin: &Pin,
@@ -357,7 +304,7 @@ impl Accounts {
 
     /// Records acceptance of the current Terms and Privacy Policy.
     async fn record_consent(
-        &self,
+        self,
         tx: &mut sqlx::PgConnection,
         caller: &Caller,
         user: Uuid,
@@ -376,7 +323,7 @@ impl Accounts {
     }
 
     async fn add_device(
-        &self,
+        self,
         tx: &mut sqlx::PgConnection,
         caller: &Caller,
         user: Uuid,
@@ -387,7 +334,7 @@ impl Accounts {
     }
 
     /// Who is signed in on this device, if anyone (and it was not signed out).
-    pub async fn member(&self, device: Uuid) -> Result<Option<Me>, AppError> {
+    pub async fn member(self, device: Uuid) -> Result<Option<Me>, AppError> {
         let Some(row) = store::signed_in(&self.pool, device).await? else {
             return Ok(None);
         };
@@ -407,7 +354,7 @@ impl Accounts {
         }))
     }
 
-    pub async fn accept_terms(&self, caller: &Caller, member: &Me) -> Result<(), AppError> {
+    pub async fn accept_terms(self, caller: &Caller, member: &Me) -> Result<(), AppError> {
         let now = self.now();
         let mut tx = self.pool.begin().await?;
         self.record_consent(&mut tx, caller, member.user_id, now)
@@ -425,13 +372,13 @@ impl Accounts {
         Ok(())
     }
 
-    pub async fn set_text_size(&self, member: &Me, size: TextSize) -> Result<(), AppError> {
+    pub async fn set_text_size(self, member: &Me, size: TextSize) -> Result<(), AppError> {
         Ok(store::set_text_size(&self.pool, member.user_id, size.as_str()).await?)
     }
 
     /// Signs out one device of this person (this one, or another from the list).
     pub async fn sign_out(
-        &self,
+        self,
         caller: &Caller,
         member: &Me,
         device: Uuid,
@@ -456,7 +403,7 @@ impl Accounts {
 
     /// Signs out every device of this person, or every other one.
     pub async fn sign_out_everywhere(
-        &self,
+        self,
         caller: &Caller,
         member: &Me,
         keep_this_device: bool,
@@ -478,7 +425,7 @@ impl Accounts {
         Ok(ended)
     }
 
-    pub async fn devices(&self, member: &Me) -> Result<Vec<store::DeviceRow>, AppError> {
+    pub async fn devices(self, member: &Me) -> Result<Vec<store::DeviceRow>, AppError> {
         Ok(store::devices(&self.pool, member.user_id).await?)
     }
 }

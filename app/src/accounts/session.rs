@@ -2,10 +2,12 @@
 //! is calling, and who is signed in. The session holds two things only: the
 //! signed-in device's id, and an address whose code was just verified.
 use super::rules::VERIFIED_EMAIL_LIFETIME;
-use super::service::{Accounts, Caller, Me, SignedInDevice};
-use super::validation::Email;
+use super::service::{Me, SignedInDevice};
+use crate::accounts::service::Accounts;
 use crate::error::AppError;
 use crate::security::ClientIp;
+use crate::services::{Caller, Services};
+use crate::validation::Email;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -22,9 +24,9 @@ struct VerifiedEmail {
     at: DateTime<Utc>,
 }
 
-pub fn accounts() -> Result<Accounts, AppError> {
-    use_context::<Accounts>().ok_or_else(|| {
-        tracing::error!("the accounts service is not in the server function context");
+pub fn services() -> Result<Services, AppError> {
+    use_context::<Services>().ok_or_else(|| {
+        tracing::error!("the services are not in the server function context");
         AppError::Internal.with_status()
     })
 }
@@ -70,13 +72,13 @@ pub async fn signed_in() -> Result<Option<Me>, AppError> {
     else {
         return Ok(None);
     };
-    let accounts = accounts()?;
-    let member = accounts.member(device).await?;
+    let services = services()?;
+    let member = Accounts(&services).member(device).await?;
     if member.is_some() {
         // The session is saved when it changes: marking the day it was last used
         // rolls its 30-day expiry forward once a day, without a write per request.
         session
-            .insert(SEEN_KEY, accounts.clock.now().date_naive())
+            .insert(SEEN_KEY, services.clock.now().date_naive())
             .await
             .map_err(session_error)?;
     }

@@ -3,7 +3,12 @@
 //! step; the server decides from the address which PIN page comes next.
 use super::forms::{error_of, CodeEntry, FormAlert, PinField, TzField};
 use super::query_encode;
-use crate::accounts::text_size::{CurrentTextSize, TextSize, TextSizeControl};
+#[cfg(feature = "ssr")]
+use crate::accounts::service::Accounts;
+use crate::accounts::text_size::{CurrentTextSize, TextSize};
+use crate::accounts::text_size_control::TextSizeControl;
+#[cfg(feature = "ssr")]
+use crate::connections::service::Connections;
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -18,10 +23,10 @@ pub async fn request_code(
     next: Option<String>,
 ) -> Result<(), AppError> {
     use super::forms::parse_offset;
-    use super::session::{accounts, caller};
-    use super::validation::Email;
+    use super::session::{caller, services};
+    use crate::validation::Email;
     let email = Email::parse(&email).map_err(AppError::invalid)?;
-    accounts()?
+    Accounts(&services()?)
         .request_code(&caller(), &email, parse_offset(tz))
         .await?;
     leptos_axum::redirect(&verify_path(
@@ -57,13 +62,15 @@ pub async fn verify_code(
     next: Option<String>,
 ) -> Result<(), AppError> {
     use super::service::AfterCode;
-    use super::session::{accounts, caller, remember_verified};
-    use super::validation::{Email, EmailCode};
+    use super::session::{caller, remember_verified, services};
+    use crate::validation::{Email, EmailCode};
     let email = Email::parse(&email).map_err(AppError::invalid)?;
     let code = EmailCode::parse(&code).map_err(AppError::invalid)?;
-    let accounts = accounts()?;
-    let after = accounts.verify_code(&caller(), &email, &code).await?;
-    remember_verified(&email, accounts.clock.now()).await?;
+    let services = services()?;
+    let after = Accounts(&services)
+        .verify_code(&caller(), &email, &code)
+        .await?;
+    remember_verified(&email, services.clock.now()).await?;
     let page = match after {
         AfterCode::CreateAccount => "/signup/pin",
         AfterCode::NewPin => "/forgot/pin",
@@ -84,10 +91,10 @@ pub async fn create_account(
     accept: Option<String>,
     next: Option<String>,
 ) -> Result<TextSize, AppError> {
-    use super::session::{accounts, caller, sign_in, verified_email};
-    use super::validation::Pin;
-    let accounts = accounts()?;
-    let Some(email) = verified_email(accounts.clock.now()).await? else {
+    use super::session::{caller, services, sign_in, verified_email};
+    use crate::validation::Pin;
+    let services = services()?;
+    let Some(email) = verified_email(services.clock.now()).await? else {
         return Err(AppError::invalid(EXPIRED_VERIFICATION));
     };
     let pin = Pin::parse_confirmed(&pin, &pin_again).map_err(AppError::invalid)?;
@@ -103,22 +110,26 @@ pub async fn create_account(
     let mut size = crate::accounts::text_size::initial_text_size();
     if let Some(code) = &join {
         // Someone invited to check in each day starts with large text.
-        if accounts.invite_is_for_member(code).await?
+        if Connections(&services).invite_is_for_member(code).await?
             && size == crate::accounts::text_size::TextSize::Standard
         {
             size = crate::accounts::text_size::TextSize::Large;
         }
     }
-    let signed_in = accounts
+    let signed_in = Accounts(&services)
         .create_account(&caller(), &email, &pin, size)
         .await?;
     sign_in(signed_in).await?;
     crate::accounts::text_size::remember_on_device(size)?;
     if let Some(code) = join {
         // Straight on to the connection; if it cannot be made, the join page says why.
-        let me = accounts.member(signed_in.device_id).await?;
+        let me = Accounts(&services).member(signed_in.device_id).await?;
         if let Some(me) = me {
-            if accounts.accept_invite(&caller(), &me, &code).await.is_ok() {
+            if Connections(&services)
+                .accept_invite(&caller(), &me, &code)
+                .await
+                .is_ok()
+            {
                 leptos_axum::redirect("/connections?joined=1");
                 return Ok(size);
             }

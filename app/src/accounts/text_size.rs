@@ -2,7 +2,6 @@
 //! through the root font size (every length in the style sheet is in rem/em).
 //! Before sign-in the choice lives in a cookie; the server renders it into
 //! `<html data-text-size>`, and the browser reads it back from there when it wakes.
-use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -100,22 +99,10 @@ pub fn reflect_on_page(current: RwSignal<TextSize>) {
     let _ = current;
 }
 
-/// Remembers the chosen text size on this device, and on the account of whoever is
-/// signed in here.
-#[server]
-pub async fn set_text_size(size: TextSize) -> Result<TextSize, AppError> {
-    remember_on_device(size)?;
-    if let Some(member) = crate::accounts::session::signed_in().await? {
-        crate::accounts::session::accounts()?
-            .set_text_size(&member, size)
-            .await?;
-    }
-    Ok(size)
-}
-
 /// Sets this device's text-size cookie on the response being built.
 #[cfg(feature = "ssr")]
-pub fn remember_on_device(size: TextSize) -> Result<(), AppError> {
+pub fn remember_on_device(size: TextSize) -> Result<(), crate::error::AppError> {
+    use crate::error::AppError;
     use http::header::{HeaderValue, SET_COOKIE};
     let secure = use_context::<crate::security::Site>()
         .map(|site| site.secure_cookies)
@@ -130,56 +117,6 @@ pub fn remember_on_device(size: TextSize) -> Result<(), AppError> {
     let value = HeaderValue::from_str(&cookie).map_err(|_| AppError::Internal.with_status())?;
     response.append_header(SET_COOKIE, value);
     Ok(())
-}
-
-/// Three big buttons. Each is its own form, so it works before the WASM loads (the
-/// server sets the cookie and sends the browser back) and instantly after.
-#[component]
-pub fn TextSizeControl() -> impl IntoView {
-    let CurrentTextSize(current) = expect_context::<CurrentTextSize>();
-    let action = ServerAction::<SetTextSize>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(size)) = action.value().get() {
-            current.set(size);
-        }
-    });
-    let failed = move || matches!(action.value().get(), Some(Err(_)));
-    view! {
-        <section class="card text-size" aria-labelledby="text-size-title">
-            <h2 id="text-size-title">"Text size"</h2>
-            <p>"Pick the size that is easiest for you to read."</p>
-            <div class="choices">
-                {TextSize::ALL
-                    .into_iter()
-                    .map(|size| {
-                        view! {
-                            <ActionForm action=action>
-                                <input type="hidden" name="size" value=size.as_str()/>
-                                <button
-                                    type="submit"
-                                    class="button choice"
-                                    data-size=size.as_str()
-                                    aria-pressed=move || (current.get() == size).to_string()
-                                >
-                                    <span class="tick" aria-hidden="true">"\u{2713}"</span>
-                                    {size.label()}
-                                </button>
-                            </ActionForm>
-                        }
-                    })
-                    .collect_view()}
-            </div>
-            <p class="status" role="status" aria-live="polite">
-                {move || {
-                    if failed() {
-                        "Sorry, we couldn't change the text size. Please try again.".to_string()
-                    } else {
-                        format!("Text size: {}", current.get().label())
-                    }
-                }}
-            </p>
-        </section>
-    }
 }
 
 #[cfg(test)]

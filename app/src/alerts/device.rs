@@ -2,37 +2,41 @@
 //! Push API subscription sent to the server), and "Send me a test alert", which
 //! sends one through every channel the person has, to prove the whole path.
 use crate::accounts::forms::{error_of, FormAlert};
+#[cfg(feature = "ssr")]
+use crate::alerts::service::Alerts;
 use crate::error::AppError;
 use leptos::prelude::*;
 
 #[server]
 pub async fn push_key() -> Result<String, AppError> {
-    use crate::accounts::session::{accounts, require_sign_in};
+    use crate::accounts::session::{require_sign_in, services};
     require_sign_in().await?;
-    let accounts = accounts()?;
-    let sender = accounts.push_sender().await?;
+    let services = services()?;
+    let sender = crate::notify::worker::Worker(&services)
+        .push_sender()
+        .await?;
     Ok(sender.public_key().to_string())
 }
 
 #[server]
 pub async fn save_push(endpoint: String, p256dh: String, auth: String) -> Result<(), AppError> {
-    use crate::accounts::session::{accounts, require_sign_in};
+    use crate::accounts::session::{require_sign_in, services};
     let me = require_sign_in().await?;
-    let accounts = accounts()?;
+    let services = services()?;
     // Plain http only to a stand-in on this machine, and only when Pruuf itself runs there.
-    let local = accounts.settings.public_url.starts_with("http://127.0.0.1");
+    let local = services.settings.public_url.starts_with("http://127.0.0.1");
     if !crate::notify::push::valid_subscription(&endpoint, &p256dh, &auth, local) {
         return Err(AppError::invalid(
             "This browser\u{2019}s alert settings could not be read. Please try again.",
         ));
     }
     crate::notify::push::save_subscription(
-        &accounts.pool,
+        &services.pool,
         me.user_id,
         &endpoint,
         &p256dh,
         &auth,
-        accounts.clock.now(),
+        services.clock.now(),
     )
     .await?;
     Ok(())
@@ -40,9 +44,9 @@ pub async fn save_push(endpoint: String, p256dh: String, auth: String) -> Result
 
 #[server]
 pub async fn send_test_alert() -> Result<(), AppError> {
-    use crate::accounts::session::{accounts, require_sign_in};
+    use crate::accounts::session::{require_sign_in, services};
     let me = require_sign_in().await?;
-    accounts()?.send_test_alert(me.user_id).await?;
+    Alerts(&services()?).send_test_alert(me.user_id).await?;
     leptos_axum::redirect("/home?test=sent");
     Ok(())
 }

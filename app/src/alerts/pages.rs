@@ -2,6 +2,8 @@
 //! the trail of this Contact's deliveries.
 use super::views::AlertView;
 use crate::accounts::forms::{error_of, FormAlert};
+#[cfg(feature = "ssr")]
+use crate::alerts::service::Alerts;
 use crate::error::{AppError, ErrorPage};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -15,17 +17,19 @@ fn parse_miss(raw: &str) -> Result<uuid::Uuid, AppError> {
 
 #[server]
 pub async fn load_alert(miss: String) -> Result<AlertView, AppError> {
-    use crate::accounts::session::{accounts, require_sign_in};
+    use crate::accounts::session::{require_sign_in, services};
     let me = require_sign_in().await?;
-    accounts()?.alert_view(&me, parse_miss(&miss)?).await
+    Alerts(&services()?)
+        .alert_view(&me, parse_miss(&miss)?)
+        .await
 }
 
 #[server]
 pub async fn on_it(miss: String) -> Result<(), AppError> {
-    use crate::accounts::session::{accounts, caller, require_sign_in};
+    use crate::accounts::session::{caller, require_sign_in, services};
     let me = require_sign_in().await?;
     let id = parse_miss(&miss)?;
-    accounts()?.acknowledge(&caller(), &me, id).await?;
+    Alerts(&services()?).acknowledge(&caller(), &me, id).await?;
     leptos_axum::redirect(&format!("/alerts/{id}"));
     Ok(())
 }
@@ -75,39 +79,5 @@ pub fn AlertPage() -> impl IntoView {
                 })}
             </Suspense>
         </section>
-    }
-}
-
-/// "I'm OK" on a reminder notification, posted by the service worker with the
-/// token the reminder carried (so it works without opening the app, and without
-/// a session). Answers the words the worker shows. Its address is fixed
-/// (`/api/reminder_check_in`, no build hash): a reminder sent before a deploy
-/// still reaches it after.
-#[server(endpoint = "reminder_check_in")]
-pub async fn reminder_check_in(token: String) -> Result<String, AppError> {
-    use crate::accounts::session::accounts;
-    // 32 bytes in base64url: 43 characters of [A-Za-z0-9_-].
-    let token = token.trim();
-    if token.len() != 43
-        || !token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
-        return Err(AppError::invalid(super::service::REMINDER_EXPIRED));
-    }
-    Ok(accounts()?.check_in_from_reminder(token).await?.message())
-}
-
-#[cfg(all(test, feature = "ssr"))]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reminders_post_to_the_path_the_service_puts_in_them() {
-        use leptos::server_fn::ServerFn;
-        assert_eq!(
-            ReminderCheckIn::PATH,
-            super::super::views::REMINDER_CHECK_IN_PATH
-        );
     }
 }

@@ -8,13 +8,12 @@
 //! out another worker sends it again. The price is a rare duplicate, never a loss.
 use super::rules::{self, Due};
 use super::store;
-use crate::accounts::service::Accounts;
 use crate::checkin::store as checkin_store;
-use crate::checkin::time;
 use crate::notify::inbox::{self, NewNotification};
 use crate::notify::outbox;
 use crate::notify::worker::CHANNELS;
 use crate::notify::{self, Message};
+use crate::time;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde_json::json;
@@ -61,7 +60,7 @@ fn new_reminder_token() -> String {
 }
 
 /// What is stored of a reminder token: its SHA-256, in hex.
-fn token_hash(token: &str) -> String {
+pub fn token_hash(token: &str) -> String {
     use sha2::{Digest, Sha256};
     Sha256::digest(token.trim().as_bytes())
         .iter()
@@ -96,11 +95,16 @@ fn alert_channels(r: &store::RecipientRow) -> impl Iterator<Item = &'static str>
     })
 }
 
-impl Accounts {
+crate::services::facade! {
+    /// Misses, the detector, reminders, confirmations and acknowledgement.
+    Alerts
+}
+
+impl Alerts<'_> {
     /// One detector pass: claims every due miss (in batches, each batch one
     /// transaction), writes its deliveries, and moves each Member's next deadline
     /// on; then the one repeat alert for misses nobody acknowledged.
-    pub async fn detect(&self) -> Result<DetectorPass, sqlx::Error> {
+    pub async fn detect(self) -> Result<DetectorPass, sqlx::Error> {
         let mut pass = DetectorPass::default();
         loop {
             let now = self.clock.now();
@@ -189,7 +193,6 @@ impl Accounts {
         let (claimed, sent) = self.remind().await?;
         pass.reminders = claimed;
         pass.reminders_sent = sent;
-        pass.deliveries += self.verify_reminders().await?;
         Ok(pass)
     }
 
@@ -197,7 +200,7 @@ impl Accounts {
     /// open miss failed for good (a bounced address, a number that cannot take
     /// texts), the Member's other Contacts are told once, by every channel they
     /// have. Returns (such Contacts, deliveries written).
-    async fn tell_unreachable(&self, now: DateTime<Utc>) -> Result<(usize, usize), sqlx::Error> {
+    async fn tell_unreachable(self, now: DateTime<Utc>) -> Result<(usize, usize), sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         let lost =
             outbox::claim_unreachable(&mut tx, now - rules::CATCH_UP, now, rules::BATCH).await?;
@@ -241,7 +244,7 @@ impl Accounts {
     /// Member reminders at deadline − lead, for those not yet checked in and not
     /// paused, by push (SMS joins with its sender). Each deadline is claimed once,
     /// sent or not. Returns (claimed, sent).
-    pub async fn remind(&self) -> Result<(usize, usize), sqlx::Error> {
+    pub async fn remind(self) -> Result<(usize, usize), sqlx::Error> {
         let (mut claimed_total, mut sent_total) = (0, 0);
         loop {
             let now = self.clock.now();
@@ -317,35 +320,10 @@ impl Accounts {
         Ok((claimed_total, sent_total))
     }
 
-    /// "I'm OK" on a reminder notification: checks its Member in, if the token is
-    /// one we sent and its day is still today where they live.
-    pub async fn check_in_from_reminder(
-        &self,
-        token: &str,
-    ) -> Result<crate::checkin::views::CheckInDone, crate::error::AppError> {
-        use crate::error::AppError;
-        let expired = || AppError::invalid(REMINDER_EXPIRED);
-        let Some((member, day)) = store::reminder_by_token(&self.pool, &token_hash(token)).await?
-        else {
-            return Err(expired());
-        };
-        let mut conn = self.pool.acquire().await?;
-        let zone = match checkin_store::schedule(&mut conn, member).await? {
-            Some(s) => zone_of(&s.time_zone),
-            None => return Err(expired()),
-        };
-        drop(conn);
-        if time::local_day(self.clock.now(), zone) != day {
-            return Err(expired());
-        }
-        self.check_in(member, crate::checkin::service::Source::Push)
-            .await
-    }
-
     /// A Contact's confirmations choice, with whether this person has a device
     /// with alerts on.
     pub async fn confirm_prefs(
-        &self,
+        self,
         user: Uuid,
     ) -> Result<(rules::ConfirmPrefs, i64), sqlx::Error> {
         let (every, channels, devices) = store::confirm_prefs(&self.pool, user).await?;
@@ -353,8 +331,8 @@ impl Accounts {
     }
 
     pub async fn set_confirm_prefs(
-        &self,
-        caller: &crate::accounts::service::Caller,
+        self,
+        caller: &crate::services::Caller,
         user: Uuid,
         prefs: &rules::ConfirmPrefs,
     ) -> Result<(), sqlx::Error> {
@@ -377,7 +355,7 @@ impl Accounts {
     /// who may receive alerts, by the channels they chose. Runs in the check-in's
     /// transaction; returns the number of deliveries.
     pub async fn confirm_check_in(
-        &self,
+        self,
         tx: &mut PgConnection,
         member: Uuid,
         words: &(dyn Fn(&str) -> String + Sync),
@@ -418,7 +396,7 @@ impl Accounts {
     /// Writes one delivery per Contact who may receive alerts per channel, and
     /// their in-app notification, for each alert. Returns the number of deliveries.
     async fn alert_contacts(
-        &self,
+        self,
         tx: &mut PgConnection,
         alerts: &[Alerting],
         kind: &'static str,
@@ -436,11 +414,7 @@ impl Accounts {
             let Some(a) = alerts.iter().find(|a| a.member == member) else {
                 continue;
             };
-            let due = crate::checkin::service::deadline_both_zones(
-                a.deadline,
-                a.zone,
-                zone_of(&r.time_zone),
-            );
+            let due = time::deadline_both_zones(a.deadline, a.zone, zone_of(&r.time_zone));
             let name = &r.member_name;
             let (title, body) = if kind == "missed_again" {
                 (
@@ -476,7 +450,7 @@ impl Accounts {
     /// All is well." by the same channels. Runs in the check-in's transaction;
     /// `true` if there was such a miss.
     pub async fn late_update(
-        &self,
+        self,
         tx: &mut PgConnection,
         member: Uuid,
         at_words: &str,
@@ -530,7 +504,7 @@ impl Accounts {
     }
 
     /// "Send me a test alert": one message by every channel `user` has.
-    pub async fn send_test_alert(&self, user: Uuid) -> Result<(), sqlx::Error> {
+    pub async fn send_test_alert(self, user: Uuid) -> Result<(), sqlx::Error> {
         let now = self.clock.now();
         let mut tx = self.pool.begin().await?;
         let devices = crate::notify::push::subscriptions_of(&mut tx, user)
@@ -569,7 +543,7 @@ impl Accounts {
     }
 
     /// How far behind the detector is, in seconds (0 when nothing is waiting).
-    pub async fn detector_lag(&self) -> Result<i64, sqlx::Error> {
+    pub async fn detector_lag(self) -> Result<i64, sqlx::Error> {
         let now = self.clock.now();
         Ok(store::oldest_unhandled(&self.pool, now)
             .await?
@@ -578,10 +552,10 @@ impl Accounts {
     }
 }
 
-impl Accounts {
+impl Alerts<'_> {
     /// The alert `miss`, for `me` if they look out for its Member.
     pub async fn alert_view(
-        &self,
+        self,
         me: &crate::accounts::service::Me,
         miss: Uuid,
     ) -> Result<super::views::AlertView, crate::error::AppError> {
@@ -597,7 +571,7 @@ impl Accounts {
             None => Tz::UTC,
         };
         let my_zone = zone_of(&checkin_store::user_time_zone(&mut conn, me.user_id).await?);
-        let due = crate::checkin::service::deadline_both_zones(m.deadline_at, zone, my_zone);
+        let due = time::deadline_both_zones(m.deadline_at, zone, my_zone);
         // Resolved by a check-in: that day's, or a later one (after midnight).
         let checked_in_at = match m.resolved_at {
             Some(at) => Some(at),
@@ -673,8 +647,8 @@ impl Accounts {
 
     /// "I'm on it": the first Contact to say so is shown to the others.
     pub async fn acknowledge(
-        &self,
-        caller: &crate::accounts::service::Caller,
+        self,
+        caller: &crate::services::Caller,
         me: &crate::accounts::service::Me,
         miss: Uuid,
     ) -> Result<(), crate::error::AppError> {

@@ -4,6 +4,8 @@
 //! wrong, and by alerts on their devices and/or email (SPEC §5).
 use super::rules::ConfirmPrefs;
 use crate::accounts::forms::{error_of, FormAlert};
+#[cfg(feature = "ssr")]
+use crate::alerts::service::Alerts;
 use crate::error::{AppError, ErrorPage};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -20,9 +22,9 @@ pub struct AlertSettingsView {
 
 #[server]
 pub async fn alert_settings() -> Result<AlertSettingsView, AppError> {
-    use crate::accounts::session::{accounts, require_sign_in};
+    use crate::accounts::session::{require_sign_in, services};
     let me = require_sign_in().await?;
-    let (prefs, devices) = accounts()?.confirm_prefs(me.user_id).await?;
+    let (prefs, devices) = Alerts(&services()?).confirm_prefs(me.user_id).await?;
     Ok(AlertSettingsView { prefs, devices })
 }
 
@@ -33,11 +35,11 @@ pub async fn save_alert_settings(
     email: Option<String>,
     sms: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::accounts::session::{accounts, caller, require_sign_in};
+    use crate::accounts::session::{caller, require_sign_in, services};
     let me = require_sign_in().await?;
     let prefs = ConfirmPrefs::parse(&confirm, push.as_deref(), email.as_deref(), sms.as_deref())
         .map_err(AppError::invalid)?;
-    accounts()?
+    Alerts(&services()?)
         .set_confirm_prefs(&caller(), me.user_id, &prefs)
         .await?;
     leptos_axum::redirect("/settings/alerts?saved=1");

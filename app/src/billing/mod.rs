@@ -2,7 +2,8 @@
 //! Stripe Checkout and the Customer Portal, the webhook, and the scheduled jobs.
 //! - `rules`: pure (states, transitions, warnings, prices), shared with the browser;
 //! - `store`, `service`, `stripe` (server only): the SQL, the actions, the client;
-//! - `pages`: the billing page and its server functions.
+//! - `pages`: the billing page and its server functions; `views`: what other
+//!   domains' pages show of billing (the home's banner).
 pub mod pages;
 pub mod rules;
 #[cfg(feature = "ssr")]
@@ -11,3 +12,4 @@ pub mod service;
 pub mod store;
 #[cfg(feature = "ssr")]
 pub mod stripe;
+pub mod views;

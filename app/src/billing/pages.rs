@@ -5,6 +5,8 @@
 //! was one, see that Pruuf is free for them and never a price.
 use super::rules::AccountState;
 use crate::accounts::forms::{error_of, FormAlert};
+#[cfg(feature = "ssr")]
+use crate::billing::service::Billing;
 use crate::error::{AppError, ErrorPage};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -47,19 +49,21 @@ pub struct BillingView {
 pub async fn load_billing(paid: Option<String>) -> Result<BillingView, AppError> {
     use super::rules::{self, dollars, SubStatus};
     use super::service::long_date;
-    use crate::accounts::session::{accounts, require_sign_in};
+    use crate::accounts::session::{require_sign_in, services};
     let me = require_sign_in().await?;
-    let accounts = accounts()?;
+    let services = services()?;
     let returned = match paid.filter(|p| !p.is_empty()) {
         None => None,
-        Some(session) => Some(match accounts.after_checkout(&me, &session).await {
-            Ok(()) => "Thank you! We\u{2019}ve got your payment details.".to_string(),
-            Err(e) => e.message(),
-        }),
+        Some(session) => Some(
+            match Billing(&services).after_checkout(&me, &session).await {
+                Ok(()) => "Thank you! We\u{2019}ve got your payment details.".to_string(),
+                Err(e) => e.message(),
+            },
+        ),
     };
-    let row = accounts.billing_row(me.user_id).await?;
+    let row = Billing(&services).billing_row(me.user_id).await?;
     let account = row.account();
-    let now = accounts.clock.now();
+    let now = services.clock.now();
     let zone = row.time_zone.clone();
     let free = row.is_member || row.grandfathered_free || account.state == AccountState::ActiveFree;
     let words = rules::state_words(
@@ -73,7 +77,7 @@ pub async fn load_billing(paid: Option<String>) -> Result<BillingView, AppError>
         .as_deref()
         .and_then(SubStatus::parse)
         .is_some_and(|s| !s.ended());
-    let payments_on = accounts.stripe.is_some();
+    let payments_on = services.stripe.is_some();
     if free {
         return Ok(BillingView {
             state: account.state,
@@ -97,7 +101,7 @@ pub async fn load_billing(paid: Option<String>) -> Result<BillingView, AppError>
         }
         _ => None,
     };
-    let invoices = accounts.recent_invoices(&row).await.map(|list| {
+    let invoices = Billing(&services).recent_invoices(&row).await.map(|list| {
         list.into_iter()
             .map(|i| InvoiceLine {
                 date: i.created.map(|d| long_date(d, &zone)).unwrap_or_default(),
@@ -132,34 +136,38 @@ pub async fn load_billing(paid: Option<String>) -> Result<BillingView, AppError>
 
 #[server]
 pub async fn choose_plan(plan: String) -> Result<(), AppError> {
-    use crate::accounts::session::{accounts, caller, require_sign_in};
+    use crate::accounts::session::{caller, require_sign_in, services};
     let me = require_sign_in().await?;
     // Only our two plans: a price id sent by the browser is refused here.
     let plan = super::rules::Plan::parse(&plan).map_err(AppError::invalid)?;
-    let url = accounts()?.start_checkout(&caller(), &me, plan).await?;
+    let url = Billing(&services()?)
+        .start_checkout(&caller(), &me, plan)
+        .await?;
     leptos_axum::redirect(&url);
     Ok(())
 }
 
 #[server]
 pub async fn manage_payment() -> Result<(), AppError> {
-    use crate::accounts::session::{accounts, require_sign_in};
+    use crate::accounts::session::{require_sign_in, services};
     let me = require_sign_in().await?;
-    let url = accounts()?.open_portal(&me).await?;
+    let url = Billing(&services()?).open_portal(&me).await?;
     leptos_axum::redirect(&url);
     Ok(())
 }
 
 #[server]
 pub async fn change_renewal(renew: String) -> Result<(), AppError> {
-    use crate::accounts::session::{accounts, caller, require_sign_in};
+    use crate::accounts::session::{caller, require_sign_in, services};
     let me = require_sign_in().await?;
     let cancel = match renew.as_str() {
         "cancel" => true,
         "resume" => false,
         _ => return Err(AppError::invalid("Please choose cancel or resume.")),
     };
-    accounts()?.set_renewal(&caller(), &me, cancel).await?;
+    Billing(&services()?)
+        .set_renewal(&caller(), &me, cancel)
+        .await?;
     leptos_axum::redirect(if cancel {
         "/billing?plan=canceled"
     } else {

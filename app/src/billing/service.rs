@@ -8,10 +8,11 @@
 use super::rules::{self, Account, Event, Plan, StripeAction, Transition};
 use super::store::{self, BillingRow, SubscriptionFacts};
 use super::stripe::{InvoiceView, StripeApi, StripeFailure, SubView};
-use crate::accounts::service::{Accounts, Caller, Me};
+use crate::accounts::service::Me;
 use crate::accounts::store as account_store;
 use crate::error::AppError;
 use crate::notify::{self, Message};
+use crate::services::Caller;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::PgConnection;
@@ -126,7 +127,7 @@ pub fn session_id_shape(id: &str) -> bool {
 }
 
 fn zone_of(name: &str) -> chrono_tz::Tz {
-    crate::checkin::time::parse_zone(name).unwrap_or(chrono_tz::UTC)
+    crate::time::parse_zone(name).unwrap_or(chrono_tz::UTC)
 }
 
 /// "Thursday 31 December 2026", in the person's zone.
@@ -136,9 +137,15 @@ pub fn long_date(at: DateTime<Utc>, zone: &str) -> String {
         .to_string()
 }
 
-impl Accounts {
-    fn stripe_api(&self) -> Result<&StripeApi, AppError> {
-        self.stripe
+crate::services::facade! {
+    /// Subscriptions, Stripe and its webhooks, the billing pass.
+    Billing
+}
+
+impl<'a> Billing<'a> {
+    fn stripe_api(self) -> Result<&'a StripeApi, AppError> {
+        self.0
+            .stripe
             .as_deref()
             .ok_or_else(|| AppError::Limited(PAYMENTS_OFF.into()).with_status())
     }
@@ -148,7 +155,7 @@ impl Accounts {
     /// user is gone. The Stripe call a transition asks for is returned with the
     /// subscription it concerns, for after the commit.
     pub(crate) async fn apply_billing(
-        &self,
+        self,
         tx: &mut PgConnection,
         user: Uuid,
         event: Event,
@@ -206,7 +213,7 @@ impl Accounts {
 
     /// In the app, by email and on their devices.
     async fn tell(
-        &self,
+        self,
         tx: &mut PgConnection,
         user: Uuid,
         kind: &'static str,
@@ -243,7 +250,7 @@ impl Accounts {
 
     /// Asks Stripe for what a transition needs; a failure is logged and asked
     /// again at the next sync of that customer.
-    pub(crate) async fn run_stripe_action(&self, action: StripeAction, subscription: &str) {
+    pub(crate) async fn run_stripe_action(self, action: StripeAction, subscription: &str) {
         let Some(api) = self.stripe.as_deref() else {
             return;
         };
@@ -262,7 +269,7 @@ impl Accounts {
     /// free from now on. Inside the connection's transaction; the returned calls
     /// are for after it commits.
     pub(crate) async fn billing_on_connection(
-        &self,
+        self,
         tx: &mut PgConnection,
         member: Uuid,
         contact: Uuid,
@@ -284,7 +291,7 @@ impl Accounts {
     /// Applies a customer's subscriptions as Stripe has them: the oldest live one
     /// counts; any later live one (a second Checkout paid) is stopped.
     async fn apply_subscriptions(
-        &self,
+        self,
         tx: &mut PgConnection,
         user: Uuid,
         subs: &[SubView],
@@ -320,7 +327,7 @@ impl Accounts {
         Ok(after)
     }
 
-    async fn run_actions(&self, actions: Vec<(StripeAction, String)>) {
+    async fn run_actions(self, actions: Vec<(StripeAction, String)>) {
         for (action, sub) in actions {
             self.run_stripe_action(action, &sub).await;
         }
@@ -330,11 +337,11 @@ impl Accounts {
 
     /// The home page's billing link and banner.
     pub async fn home_billing(
-        &self,
+        self,
         conn: &mut PgConnection,
         user: Uuid,
         now: DateTime<Utc>,
-    ) -> Result<crate::checkin::views::HomeBilling, AppError> {
+    ) -> Result<super::views::HomeBilling, AppError> {
         use rules::AccountState as S;
         let Some(row) = store::billing(conn, user).await? else {
             return Ok(Default::default());
@@ -353,14 +360,14 @@ impl Accounts {
                     now,
                 )
             });
-        Ok(crate::checkin::views::HomeBilling {
+        Ok(super::views::HomeBilling {
             shows_billing: !free,
             banner,
             alerts_paused: a.state == S::Frozen,
         })
     }
 
-    pub async fn billing_row(&self, user: Uuid) -> Result<BillingRow, AppError> {
+    pub async fn billing_row(self, user: Uuid) -> Result<BillingRow, AppError> {
         let mut conn = self.pool.acquire().await?;
         store::billing(&mut conn, user)
             .await?
@@ -369,7 +376,7 @@ impl Accounts {
 
     /// The latest invoices, or none when Stripe is off or out of reach (the page
     /// says so rather than failing).
-    pub async fn recent_invoices(&self, row: &BillingRow) -> Option<Vec<InvoiceView>> {
+    pub async fn recent_invoices(self, row: &BillingRow) -> Option<Vec<InvoiceView>> {
         let (Some(api), Some(customer)) =
             (self.stripe.as_deref(), row.stripe_customer_id.as_deref())
         else {
@@ -386,7 +393,7 @@ impl Accounts {
 
     /// Opens (or reuses) a Checkout Session for `plan`; returns its URL.
     pub async fn start_checkout(
-        &self,
+        self,
         caller: &Caller,
         me: &Me,
         plan: Plan,
@@ -456,7 +463,7 @@ impl Accounts {
 
     /// Back from Checkout: applies what Stripe has now, so the page shows the plan
     /// even before the webhook arrives.
-    pub async fn after_checkout(&self, me: &Me, session: &str) -> Result<(), AppError> {
+    pub async fn after_checkout(self, me: &Me, session: &str) -> Result<(), AppError> {
         if !session_id_shape(session) {
             return Err(AppError::invalid(
                 "That payment link isn\u{2019}t one of ours.",
@@ -480,7 +487,7 @@ impl Accounts {
     }
 
     /// Reads the customer's subscriptions from Stripe and applies them.
-    async fn sync_customer(&self, user: Uuid, customer: &str, why: &str) -> Result<(), Failure> {
+    async fn sync_customer(self, user: Uuid, customer: &str, why: &str) -> Result<(), Failure> {
         let api = self
             .stripe
             .as_deref()
@@ -497,7 +504,7 @@ impl Accounts {
     }
 
     /// A Customer Portal session for card, invoices and cancellation.
-    pub async fn open_portal(&self, me: &Me) -> Result<String, AppError> {
+    pub async fn open_portal(self, me: &Me) -> Result<String, AppError> {
         let api = self.stripe_api()?;
         let row = self.billing_row(me.user_id).await?;
         if row.is_member || row.grandfathered_free {
@@ -513,12 +520,7 @@ impl Accounts {
     }
 
     /// Cancel at the period's end (`cancel`), or resume before it.
-    pub async fn set_renewal(
-        &self,
-        caller: &Caller,
-        me: &Me,
-        cancel: bool,
-    ) -> Result<(), AppError> {
+    pub async fn set_renewal(self, caller: &Caller, me: &Me, cancel: bool) -> Result<(), AppError> {
         let api = self.stripe_api()?;
         let row = self.billing_row(me.user_id).await?;
         let live = row
@@ -569,7 +571,7 @@ impl Accounts {
     // ---- The webhook ------------------------------------------------------
 
     /// Stripe's webhook: the raw body and its `Stripe-Signature` header.
-    pub async fn stripe_webhook(&self, payload: &str, signature: Option<&str>) -> WebhookReply {
+    pub async fn stripe_webhook(self, payload: &str, signature: Option<&str>) -> WebhookReply {
         let Some(api) = self.stripe.as_deref() else {
             return WebhookReply::Refused("payments are not configured");
         };
@@ -616,7 +618,7 @@ impl Accounts {
         }
     }
 
-    async fn keep_failed(&self, id: &str, kind: &str, payload: &str, error: &str) {
+    async fn keep_failed(self, id: &str, kind: &str, payload: &str, error: &str) {
         if let Err(e) =
             store::dead_letter(&self.pool, id, kind, payload, error, self.clock.now()).await
         {
@@ -627,7 +629,7 @@ impl Accounts {
 
     /// Replays a kept event (an admin's action): signature already checked when it
     /// arrived.
-    pub async fn replay_dead_letter(&self, id: Uuid) -> Result<String, AppError> {
+    pub async fn replay_dead_letter(self, id: Uuid) -> Result<String, AppError> {
         let Some(letter) = store::dead_letter_by_id(&self.pool, id).await? else {
             return Err(AppError::NotFound.with_status());
         };
@@ -657,7 +659,7 @@ impl Accounts {
     }
 
     async fn handle_event(
-        &self,
+        self,
         id: &str,
         kind: &str,
         created: i64,
@@ -719,7 +721,7 @@ impl Accounts {
 
     /// What an event is about, read from Stripe now (the event's own copy of the
     /// object may be older than what has happened since).
-    async fn target_of(&self, object: &EventObject) -> Result<Target, Failure> {
+    async fn target_of(self, object: &EventObject) -> Result<Target, Failure> {
         let api = self
             .stripe
             .as_deref()
@@ -758,7 +760,7 @@ impl Accounts {
     /// Trials and grace periods that ran out, and the warnings before they do.
     /// Safe to run in several processes at once: each person is locked and each
     /// warning claimed.
-    pub async fn billing_pass(&self) -> Result<BillingPass, sqlx::Error> {
+    pub async fn billing_pass(self) -> Result<BillingPass, sqlx::Error> {
         let now = self.clock.now();
         let mut pass = BillingPass::default();
         for user in store::due_for_pass(&self.pool, now, PASS_LIMIT).await? {
@@ -793,7 +795,7 @@ impl Accounts {
     }
 
     /// Once a day across all processes: the reconciliation.
-    pub async fn reconcile_if_due(&self) -> Result<Option<Reconciled>, sqlx::Error> {
+    pub async fn reconcile_if_due(self) -> Result<Option<Reconciled>, sqlx::Error> {
         if self.stripe.is_none() {
             return Ok(None);
         }
@@ -816,7 +818,7 @@ impl Accounts {
 
     /// Compares every customer's subscriptions with Stripe and applies Stripe's
     /// (Stripe wins), logging each fix.
-    pub async fn reconcile(&self) -> Result<Reconciled, sqlx::Error> {
+    pub async fn reconcile(self) -> Result<Reconciled, sqlx::Error> {
         let mut r = Reconciled::default();
         let Some(api) = self.stripe.as_deref() else {
             return Ok(r);

@@ -1,7 +1,6 @@
 //! The check-in (SPEC §5, §8): each Member's schedule, the daily "I'm OK", pauses,
 //! both home pages and the notification list.
 //! - `rules`: the shared types and validation (browser and server);
-//! - `time` (server only): all deadline and time-zone arithmetic, pure;
 //! - `views`: what the pages show, as the server sends it;
 //! - `store`, `service` (server only): all the check-in SQL, and each action;
 //! - `pages`: the pages and their server functions.
@@ -11,6 +10,4 @@ pub mod rules;
 pub mod service;
 #[cfg(feature = "ssr")]
 pub mod store;
-#[cfg(feature = "ssr")]
-pub mod time;
 pub mod views;

@@ -5,6 +5,8 @@ use super::rules::{self, DayOutcome, GRACE_CHOICES, LEAD_CHOICES};
 use super::views::*;
 use crate::accounts::devices::{ConsentCard, SignOutButton};
 use crate::accounts::forms::{error_of, FormAlert};
+#[cfg(feature = "ssr")]
+use crate::checkin::service::CheckIns;
 use crate::error::{AppError, ErrorPage};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -16,11 +18,34 @@ fn parse_uuid(raw: &str) -> Result<uuid::Uuid, AppError> {
     uuid::Uuid::parse_str(raw.trim()).map_err(|_| AppError::NotFound.with_status())
 }
 
+/// "I'm OK" on a reminder notification, posted by the service worker with the
+/// token the reminder carried (so it works without opening the app, and without
+/// a session). Answers the words the worker shows. Its address is fixed
+/// (`/api/reminder_check_in`, no build hash): a reminder sent before a deploy
+/// still reaches it after.
+#[server(endpoint = "reminder_check_in")]
+pub async fn reminder_check_in(token: String) -> Result<String, AppError> {
+    use crate::accounts::session::services;
+    // 32 bytes in base64url: 43 characters of [A-Za-z0-9_-].
+    let token = token.trim();
+    if token.len() != 43
+        || !token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(AppError::invalid(crate::alerts::service::REMINDER_EXPIRED));
+    }
+    Ok(CheckIns(&services()?)
+        .check_in_from_reminder(token)
+        .await?
+        .message())
+}
+
 #[server]
 pub async fn load_home() -> Result<HomeView, AppError> {
-    use crate::accounts::session::{accounts, require_sign_in};
+    use crate::accounts::session::{require_sign_in, services};
     let me = require_sign_in().await?;
-    accounts()?.home(&me).await
+    CheckIns(&services()?).home(&me).await
 }
 
 /// At a fixed path (`/api/check_in`): the service worker keeps a tap made
@@ -28,9 +53,11 @@ pub async fn load_home() -> Result<HomeView, AppError> {
 #[server(endpoint = "check_in")]
 pub async fn check_in() -> Result<CheckInDone, AppError> {
     use super::service::Source;
-    use crate::accounts::session::{accounts, require_sign_in};
+    use crate::accounts::session::{require_sign_in, services};
     let me = require_sign_in().await?;
-    let done = accounts()?.check_in(me.user_id, Source::Web).await?;
+    let done = CheckIns(&services()?)
+        .check_in(me.user_id, Source::Web)
+        .await?;
     leptos_axum::redirect(if done.already {
         "/home?checked=again"
     } else {
@@ -41,20 +68,20 @@ pub async fn check_in() -> Result<CheckInDone, AppError> {
 
 #[server]
 pub async fn remember_zone(zone: String) -> Result<(), AppError> {
-    use crate::accounts::session::{accounts, require_sign_in};
+    use crate::accounts::session::{require_sign_in, services};
     let me = require_sign_in().await?;
     let zone = rules::zone_shape(&zone)
         .ok()
-        .and_then(|z| super::time::parse_zone(&z))
+        .and_then(|z| crate::time::parse_zone(&z))
         .ok_or_else(|| AppError::invalid(rules::ZONE_MESSAGE))?;
-    accounts()?.remember_zone(&me, zone).await
+    CheckIns(&services()?).remember_zone(&me, zone).await
 }
 
 #[server]
 pub async fn my_schedule() -> Result<ScheduleView, AppError> {
-    use crate::accounts::session::{accounts, require_sign_in};
+    use crate::accounts::session::{require_sign_in, services};
     let me = require_sign_in().await?;
-    accounts()?.my_schedule(&me).await
+    CheckIns(&services()?).my_schedule(&me).await
 }
 
 #[server]
@@ -66,12 +93,12 @@ pub async fn save_schedule(
     grace: String,
 ) -> Result<(), AppError> {
     use super::service::ScheduleInput;
-    use crate::accounts::session::{accounts, caller, require_sign_in};
+    use crate::accounts::session::{caller, require_sign_in, services};
     let me = require_sign_in().await?;
     let deadline = rules::DeadlineTime::parse(&deadline).map_err(AppError::invalid)?;
     let zone = rules::zone_shape(&time_zone)
         .ok()
-        .and_then(|z| super::time::parse_zone(&z))
+        .and_then(|z| crate::time::parse_zone(&z))
         .ok_or_else(|| AppError::invalid(rules::ZONE_MESSAGE))?;
     let input = ScheduleInput {
         deadline: deadline.0,
@@ -80,46 +107,54 @@ pub async fn save_schedule(
         lead_min: rules::parse_lead(&lead).map_err(AppError::invalid)?,
         grace_min: rules::parse_grace(&grace).map_err(AppError::invalid)?,
     };
-    accounts()?.set_schedule(&caller(), &me, &input).await?;
+    CheckIns(&services()?)
+        .set_schedule(&caller(), &me, &input)
+        .await?;
     leptos_axum::redirect("/home?schedule=saved");
     Ok(())
 }
 
 #[server]
 pub async fn load_member(member: String) -> Result<MemberDetail, AppError> {
-    use crate::accounts::session::{accounts, require_sign_in};
+    use crate::accounts::session::{require_sign_in, services};
     let me = require_sign_in().await?;
-    accounts()?.member_detail(&me, parse_uuid(&member)?).await
+    CheckIns(&services()?)
+        .member_detail(&me, parse_uuid(&member)?)
+        .await
 }
 
 #[server]
 pub async fn pause_checkins(member: String, first: String, last: String) -> Result<(), AppError> {
-    use crate::accounts::session::{accounts, caller, require_sign_in};
+    use crate::accounts::session::{caller, require_sign_in, services};
     let me = require_sign_in().await?;
     let range = rules::PauseRange::parse(&first, &last).map_err(AppError::invalid)?;
     let id = parse_uuid(&member)?;
-    accounts()?.pause(&caller(), &me, id, range).await?;
+    CheckIns(&services()?)
+        .pause(&caller(), &me, id, range)
+        .await?;
     leptos_axum::redirect(&format!("/people/{id}?paused=1"));
     Ok(())
 }
 
 #[server]
 pub async fn end_pause(member: String, pause: String) -> Result<(), AppError> {
-    use crate::accounts::session::{accounts, caller, require_sign_in};
+    use crate::accounts::session::{caller, require_sign_in, services};
     let me = require_sign_in().await?;
     let id = parse_uuid(&member)?;
     let pause = uuid::Uuid::parse_str(pause.trim())
         .map_err(|_| AppError::invalid("That pause isn\u{2019}t in the list any more."))?;
-    accounts()?.end_pause(&caller(), &me, id, pause).await?;
+    CheckIns(&services()?)
+        .end_pause(&caller(), &me, id, pause)
+        .await?;
     leptos_axum::redirect(&format!("/people/{id}?ended=1"));
     Ok(())
 }
 
 #[server]
 pub async fn list_notifications() -> Result<Vec<NotificationView>, AppError> {
-    use crate::accounts::session::{accounts, require_sign_in};
+    use crate::accounts::session::{require_sign_in, services};
     let me = require_sign_in().await?;
-    accounts()?.notifications(&me).await
+    CheckIns(&services()?).notifications(&me).await
 }
 
 /// The loading line every page shows while its data comes.
@@ -660,5 +695,19 @@ pub fn NotificationsPage() -> impl IntoView {
             </Suspense>
             <a class="button secondary" href="/home">"Back to today"</a>
         </section>
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod reminder_path {
+    use super::*;
+
+    #[test]
+    fn reminders_post_to_the_path_the_service_puts_in_them() {
+        use leptos::server_fn::ServerFn;
+        assert_eq!(
+            ReminderCheckIn::PATH,
+            crate::alerts::views::REMINDER_CHECK_IN_PATH
+        );
     }
 }

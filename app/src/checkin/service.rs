@@ -3,12 +3,16 @@
 //! caller names checked to be theirs or one they look out for.
 use super::rules::{self, DayOutcome, PauseRange, HISTORY_DAYS};
 use super::store::{self, CheckinRow, NewCheckin, NewSchedule, ScheduleRow};
-use super::time;
 use super::views::*;
-use crate::accounts::service::{Accounts, Caller, Me};
+use crate::accounts::service::Me;
 use crate::accounts::store as account_store;
+use crate::alerts::service::{token_hash, Alerts, REMINDER_EXPIRED};
+use crate::alerts::store as alert_store;
+use crate::billing::service::Billing;
 use crate::error::AppError;
 use crate::notify::inbox::{self, NewNotification};
+use crate::services::Caller;
+use crate::time;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use serde_json::json;
@@ -111,10 +115,15 @@ async fn today_of(
     })
 }
 
-impl Accounts {
+crate::services::facade! {
+    /// The check-in actions: the home, schedules, checking in, pauses.
+    CheckIns
+}
+
+impl CheckIns<'_> {
     /// The signed-in person's home: their own day (as a Member) and everyone
     /// they look out for (as a Contact).
-    pub async fn home(&self, me: &Me) -> Result<HomeView, AppError> {
+    pub async fn home(self, me: &Me) -> Result<HomeView, AppError> {
         let now = self.clock.now();
         let mut conn = self.pool.acquire().await?;
         let my_zone_name = store::user_time_zone(&mut conn, me.user_id).await?;
@@ -139,12 +148,14 @@ impl Accounts {
             watching,
             pending: store::pending_members_of(&mut conn, me.user_id, now).await?,
             unread: inbox::unread_count(&mut conn, me.user_id).await?,
-            billing: self.home_billing(&mut conn, me.user_id, now).await?,
+            billing: Billing(self.0)
+                .home_billing(&mut conn, me.user_id, now)
+                .await?,
         })
     }
 
     async fn my_day(
-        &self,
+        self,
         conn: &mut PgConnection,
         s: &ScheduleRow,
         contacts: &[store::ContactRow],
@@ -189,7 +200,7 @@ impl Accounts {
     }
 
     async fn watched(
-        &self,
+        self,
         conn: &mut PgConnection,
         m: store::WatchedRow,
         my_zone: Tz,
@@ -207,7 +218,7 @@ impl Accounts {
                 let today = today_of(conn, &s, now).await?;
                 let status = today.status(now);
                 alert = crate::alerts::store::miss_on(conn, m.member_id, today.day).await?;
-                let due = deadline_both_zones(today.deadline, today.zone, my_zone);
+                let due = time::deadline_both_zones(today.deadline, today.zone, my_zone);
                 let headline = match status {
                     Status::CheckedIn => match &today.checkin {
                         Some(c) if c.late => format!(
@@ -259,7 +270,7 @@ impl Accounts {
 
     /// The signed-in person's schedule, or the defaults (in their browser's zone)
     /// when they have not saved one.
-    pub async fn my_schedule(&self, me: &Me) -> Result<ScheduleView, AppError> {
+    pub async fn my_schedule(self, me: &Me) -> Result<ScheduleView, AppError> {
         let mut conn = self.pool.acquire().await?;
         Ok(match store::schedule(&mut conn, me.user_id).await? {
             Some(s) => ScheduleView {
@@ -284,7 +295,7 @@ impl Accounts {
     /// Saves the signed-in Member's schedule. Only the Member sets their own: the
     /// function takes no Member id. Their Contacts are told of a change.
     pub async fn set_schedule(
-        &self,
+        self,
         caller: &Caller,
         me: &Me,
         input: &ScheduleInput,
@@ -361,14 +372,35 @@ impl Accounts {
     }
 
     /// Remembers the zone the person's browser reports (shown to them as "your time").
-    pub async fn remember_zone(&self, me: &Me, zone: Tz) -> Result<(), AppError> {
+    pub async fn remember_zone(self, me: &Me, zone: Tz) -> Result<(), AppError> {
         store::set_user_time_zone(&self.pool, me.user_id, zone.name()).await?;
         Ok(())
     }
 
+    /// "I'm OK" on a reminder notification: checks its Member in, if the token is
+    /// one we sent and its day is still today where they live.
+    pub async fn check_in_from_reminder(self, token: &str) -> Result<CheckInDone, AppError> {
+        let expired = || AppError::invalid(REMINDER_EXPIRED);
+        let Some((member, day)) =
+            alert_store::reminder_by_token(&self.pool, &token_hash(token)).await?
+        else {
+            return Err(expired());
+        };
+        let mut conn = self.pool.acquire().await?;
+        let zone = match store::schedule(&mut conn, member).await? {
+            Some(s) => zone_of(&s.time_zone),
+            None => return Err(expired()),
+        };
+        drop(conn);
+        if time::local_day(self.clock.now(), zone) != day {
+            return Err(expired());
+        }
+        self.check_in(member, Source::Push).await
+    }
+
     /// "I'm OK": records today's check-in for `member` at server time. A second one
     /// the same day returns the first and tells nobody.
-    pub async fn check_in(&self, member: Uuid, source: Source) -> Result<CheckInDone, AppError> {
+    pub async fn check_in(self, member: Uuid, source: Source) -> Result<CheckInDone, AppError> {
         let now = self.clock.now();
         let mut tx = self.pool.begin().await?;
         let s = store::schedule_for_update(&mut tx, member)
@@ -419,7 +451,9 @@ impl Accounts {
         // channels that carried the alert.
         let at = time::clock(row.checked_in_at, zone);
         let minutes_late = time::minutes_late(now, deadline);
-        let alerted = self.late_update(&mut tx, member, &at, now).await?;
+        let alerted = Alerts(self.0)
+            .late_update(&mut tx, member, &at, now)
+            .await?;
         let words = |name: &str| {
             if late {
                 format!("{name} checked in at {at} ({minutes_late} min late). All is well.")
@@ -431,7 +465,8 @@ impl Accounts {
         // workers send it); the notification list shows it now. Frozen Contacts
         // get neither (SPEC §7).
         if !alerted {
-            self.confirm_check_in(&mut tx, member, &words, late, now)
+            Alerts(self.0)
+                .confirm_check_in(&mut tx, member, &words, late, now)
                 .await?;
         }
         for c in crate::alerts::store::recipients(&mut tx, member).await? {
@@ -466,7 +501,7 @@ impl Accounts {
     /// Checks that `me` is `member` or one of their active Contacts; returns what
     /// `me` calls them.
     async fn may_see(
-        &self,
+        self,
         conn: &mut PgConnection,
         me: &Me,
         member: Uuid,
@@ -483,7 +518,7 @@ impl Accounts {
     }
 
     /// A Member's last 30 days and their pauses, for the Member or a Contact.
-    pub async fn member_detail(&self, me: &Me, member: Uuid) -> Result<MemberDetail, AppError> {
+    pub async fn member_detail(self, me: &Me, member: Uuid) -> Result<MemberDetail, AppError> {
         let now = self.clock.now();
         let mut conn = self.pool.acquire().await?;
         let name = self.may_see(&mut conn, me, member).await?;
@@ -546,7 +581,7 @@ impl Accounts {
     /// "I'm away": pauses `member`'s check-ins for a range of days. The Member or
     /// any of their Contacts may; everyone else connected is told.
     pub async fn pause(
-        &self,
+        self,
         caller: &Caller,
         me: &Me,
         member: Uuid,
@@ -585,7 +620,7 @@ impl Accounts {
 
     /// Ends a pause early (or cancels one not begun).
     pub async fn end_pause(
-        &self,
+        self,
         caller: &Caller,
         me: &Me,
         member: Uuid,
@@ -620,7 +655,7 @@ impl Accounts {
     /// `body` is given the name each Contact calls the Member, or `None` for the
     /// Member themselves.
     async fn tell_everyone(
-        &self,
+        self,
         tx: &mut PgConnection,
         me: &Me,
         member: Uuid,
@@ -654,7 +689,7 @@ impl Accounts {
     }
 
     /// The newest notifications; opening the list marks them read.
-    pub async fn notifications(&self, me: &Me) -> Result<Vec<NotificationView>, AppError> {
+    pub async fn notifications(self, me: &Me) -> Result<Vec<NotificationView>, AppError> {
         let now = self.clock.now();
         let mut conn = self.pool.acquire().await?;
         let zone = zone_of(&store::user_time_zone(&mut conn, me.user_id).await?);
@@ -678,49 +713,9 @@ impl Accounts {
     }
 }
 
-/// "10:00 AM HST · 3:00 PM your time" (just "10:00 AM" when both share a zone).
-pub fn deadline_both_zones(deadline: DateTime<Utc>, theirs: Tz, mine: Tz) -> String {
-    let their_clock = time::clock_with_zone(deadline, theirs);
-    let (a, b) = (
-        deadline.with_timezone(&theirs).format("%z").to_string(),
-        deadline.with_timezone(&mine).format("%z").to_string(),
-    );
-    if a == b {
-        time::clock(deadline, theirs)
-    } else {
-        format!(
-            "{their_clock} \u{b7} {} your time",
-            time::clock(deadline, mine)
-        )
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_deadline_reads_in_both_zones_only_when_they_differ() {
-        let d = DateTime::parse_from_rfc3339("2026-11-26T20:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc);
-        assert_eq!(
-            deadline_both_zones(
-                d,
-                chrono_tz::Pacific::Honolulu,
-                chrono_tz::America::New_York
-            ),
-            "10:00 AM HST \u{b7} 3:00 PM your time"
-        );
-        assert_eq!(
-            deadline_both_zones(
-                d,
-                chrono_tz::Pacific::Honolulu,
-                chrono_tz::Pacific::Honolulu
-            ),
-            "10:00 AM"
-        );
-    }
 
     #[test]
     fn pause_ranges_read_as_days() {

@@ -106,18 +106,7 @@ pub struct HomeView {
     /// Members invited by them who have not joined yet.
     pub pending: Vec<String>,
     pub unread: i64,
-    pub billing: HomeBilling,
-}
-
-/// Billing on the home page: a Contact's link to "Plan and payment", and a banner
-/// when alerts are paused or about to stop.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HomeBilling {
-    /// Someone who may pay (never a Member, never the grandfathered).
-    pub shows_billing: bool,
-    pub banner: Option<String>,
-    /// The banner says alerts are paused (frozen), not only that they will be.
-    pub alerts_paused: bool,
+    pub billing: crate::billing::views::HomeBilling,
 }
 
 /// The answer to a tap on "I'm OK".

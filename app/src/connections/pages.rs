@@ -2,6 +2,8 @@
 //! and the join page that accepts an invitation.
 use super::rules::{InviteCode, CODE_MESSAGE};
 use crate::accounts::forms::{error_of, FormAlert};
+#[cfg(feature = "ssr")]
+use crate::connections::service::Connections;
 use crate::error::{AppError, ErrorPage};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -36,10 +38,10 @@ pub struct Overview {
 
 #[server]
 pub async fn people_overview() -> Result<Overview, AppError> {
-    use crate::accounts::session::{accounts, require_sign_in};
+    use crate::accounts::session::{require_sign_in, services};
     let me = require_sign_in().await?;
-    let accounts = accounts()?;
-    let connections = accounts
+    let services = services()?;
+    let connections = Connections(&services)
         .connections(&me)
         .await?
         .into_iter()
@@ -61,7 +63,7 @@ pub async fn people_overview() -> Result<Overview, AppError> {
             }
         })
         .collect();
-    let invites = accounts
+    let invites = Connections(&services)
         .pending_invites(&me)
         .await?
         .into_iter()
@@ -83,13 +85,13 @@ pub async fn people_overview() -> Result<Overview, AppError> {
 pub async fn send_invite(who: String, name: String, email: String) -> Result<(), AppError> {
     use super::rules::PersonName;
     use super::service::Invitee;
-    use crate::accounts::session::{accounts, caller, require_sign_in};
-    use crate::accounts::validation::Email;
+    use crate::accounts::session::{caller, require_sign_in, services};
+    use crate::validation::Email;
     let me = require_sign_in().await?;
     let who = Invitee::parse(&who)?;
     let name = PersonName::parse(&name).map_err(AppError::invalid)?;
     let email = Email::parse(&email).map_err(AppError::invalid)?;
-    accounts()?
+    Connections(&services()?)
         .invite(&caller(), &me, who, &name, &email)
         .await?;
     leptos_axum::redirect("/connections?sent=1");
@@ -103,40 +105,48 @@ fn parse_id(raw: &str, message: &str) -> Result<uuid::Uuid, AppError> {
 
 #[server]
 pub async fn resend_invite(invite: String) -> Result<(), AppError> {
-    use crate::accounts::session::{accounts, caller, require_sign_in};
+    use crate::accounts::session::{caller, require_sign_in, services};
     let me = require_sign_in().await?;
     let id = parse_id(&invite, "That invitation isn't in your list any more.")?;
-    accounts()?.resend_invite(&caller(), &me, id).await?;
+    Connections(&services()?)
+        .resend_invite(&caller(), &me, id)
+        .await?;
     leptos_axum::redirect("/connections?resent=1");
     Ok(())
 }
 
 #[server]
 pub async fn cancel_invite(invite: String) -> Result<(), AppError> {
-    use crate::accounts::session::{accounts, caller, require_sign_in};
+    use crate::accounts::session::{caller, require_sign_in, services};
     let me = require_sign_in().await?;
     let id = parse_id(&invite, "That invitation isn't in your list any more.")?;
-    accounts()?.cancel_invite(&caller(), &me, id).await?;
+    Connections(&services()?)
+        .cancel_invite(&caller(), &me, id)
+        .await?;
     leptos_axum::redirect("/connections");
     Ok(())
 }
 
 #[server]
 pub async fn remove_connection(connection: String) -> Result<(), AppError> {
-    use crate::accounts::session::{accounts, caller, require_sign_in};
+    use crate::accounts::session::{caller, require_sign_in, services};
     let me = require_sign_in().await?;
     let id = parse_id(&connection, "That connection isn't in your list any more.")?;
-    accounts()?.remove_connection(&caller(), &me, id).await?;
+    Connections(&services()?)
+        .remove_connection(&caller(), &me, id)
+        .await?;
     leptos_axum::redirect("/connections?removed=1");
     Ok(())
 }
 
 #[server]
 pub async fn accept_invite(code: String) -> Result<(), AppError> {
-    use crate::accounts::session::{accounts, caller, require_sign_in};
+    use crate::accounts::session::{caller, require_sign_in, services};
     let me = require_sign_in().await?;
     let code = InviteCode::parse(&code).map_err(AppError::invalid)?;
-    accounts()?.accept_invite(&caller(), &me, &code).await?;
+    Connections(&services()?)
+        .accept_invite(&caller(), &me, &code)
+        .await?;
     leptos_axum::redirect("/connections?joined=1");
     Ok(())
 }

@@ -2,11 +2,12 @@
 //! object checked to belong to the signed-in person, and mail to the other side.
 use super::rules::{self, AcceptRefusal, InviteCode, InviteFacts, PersonName};
 use super::store::{self, ConnectionRow, InviteRow};
-use crate::accounts::service::{Accounts, Caller, Me};
+use crate::accounts::service::Me;
 use crate::accounts::store as account_store;
-use crate::accounts::validation::Email;
 use crate::error::AppError;
 use crate::notify::email::{escape_html, html_button, html_page, OutgoingMail};
+use crate::services::Caller;
+use crate::validation::Email;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -35,14 +36,20 @@ impl Invitee {
 }
 
 use crate::billing::rules::may_invite;
+use crate::billing::service::Billing;
 
 const NOT_YOURS: &str = "That invitation isn't in your list any more.";
 const NOT_YOUR_CONNECTION: &str = "That connection isn't in your list any more.";
 
-impl Accounts {
+crate::services::facade! {
+    /// Invitations and connections between Members and Contacts.
+    Connections
+}
+
+impl Connections<'_> {
     /// Sends an invitation from `member` (the signed-in person).
     pub async fn invite(
-        &self,
+        self,
         caller: &Caller,
         me: &Me,
         who: Invitee,
@@ -117,7 +124,7 @@ impl Accounts {
         Ok(())
     }
 
-    pub async fn resend_invite(&self, caller: &Caller, me: &Me, id: Uuid) -> Result<(), AppError> {
+    pub async fn resend_invite(self, caller: &Caller, me: &Me, id: Uuid) -> Result<(), AppError> {
         let now = self.clock.now();
         let mut tx = self.pool.begin().await?;
         let invite = own_pending_invite(&mut tx, me, id).await?;
@@ -154,7 +161,7 @@ impl Accounts {
             .map_err(|_| AppError::MailNotSent.with_status())
     }
 
-    pub async fn cancel_invite(&self, caller: &Caller, me: &Me, id: Uuid) -> Result<(), AppError> {
+    pub async fn cancel_invite(self, caller: &Caller, me: &Me, id: Uuid) -> Result<(), AppError> {
         let now = self.clock.now();
         let mut tx = self.pool.begin().await?;
         own_pending_invite(&mut tx, me, id).await?;
@@ -173,7 +180,7 @@ impl Accounts {
     }
 
     /// Is this code an open invitation for someone to check in each day?
-    pub async fn invite_is_for_member(&self, code: &InviteCode) -> Result<bool, AppError> {
+    pub async fn invite_is_for_member(self, code: &InviteCode) -> Result<bool, AppError> {
         let mut tx = self.pool.begin().await?;
         let invite = store::invite_by_code(&mut tx, code.as_str()).await?;
         tx.commit().await?;
@@ -185,7 +192,7 @@ impl Accounts {
     /// Accepts an invitation as the signed-in person, whose verified address must be
     /// the invited one. Returns the inviter's name for the person's welcome.
     pub async fn accept_invite(
-        &self,
+        self,
         caller: &Caller,
         me: &Me,
         code: &InviteCode,
@@ -235,7 +242,9 @@ impl Accounts {
         )
         .await?;
         // The Member is free from now on; the Contact's trial may start.
-        let billing_calls = self.billing_on_connection(&mut tx, member, contact).await?;
+        let billing_calls = Billing(self.0)
+            .billing_on_connection(&mut tx, member, contact)
+            .await?;
         store::grandfather(&mut tx, member).await?;
         store::mark_accepted(&mut tx, invite.id, me.user_id, now).await?;
         account_store::audit(
@@ -249,7 +258,9 @@ impl Accounts {
         .await?;
         tx.commit().await?;
         for (action, subscription) in billing_calls {
-            self.run_stripe_action(action, &subscription).await;
+            Billing(self.0)
+                .run_stripe_action(action, &subscription)
+                .await;
         }
 
         // "Mum joined Pruuf!" to the one who invited. The connection stands even if
@@ -263,17 +274,17 @@ impl Accounts {
         Ok(inviter_label)
     }
 
-    pub async fn connections(&self, me: &Me) -> Result<Vec<ConnectionRow>, AppError> {
+    pub async fn connections(self, me: &Me) -> Result<Vec<ConnectionRow>, AppError> {
         Ok(store::connections_of(&self.pool, me.user_id).await?)
     }
 
-    pub async fn pending_invites(&self, me: &Me) -> Result<Vec<InviteRow>, AppError> {
+    pub async fn pending_invites(self, me: &Me) -> Result<Vec<InviteRow>, AppError> {
         Ok(store::pending_invites(&self.pool, me.user_id).await?)
     }
 
     /// Ends a connection the signed-in person is part of, and tells the other side.
     pub async fn remove_connection(
-        &self,
+        self,
         caller: &Caller,
         me: &Me,
         id: Uuid,

@@ -3,7 +3,7 @@
 //! in PRUUF_SMTP_URL (TLS required). Every mail has a plain-text and an HTML body.
 //! Recipients never appear in logs.
 use super::smtp::{Relay, SmtpPool};
-use crate::accounts::validation::Email;
+use crate::validation::Email;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};

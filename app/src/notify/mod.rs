@@ -1,15 +1,12 @@
 //! Telling a person something (SPEC §6), in one place: the in-app inbox, the
 //! outbox every email, push and text goes through, the channel senders, and one
 //! email layout. Every domain that tells someone anything calls down into here;
-//! nothing here calls up into a domain (the SMS sender's number bookkeeping is
-//! the one exception, reached through `phones`' service, until the senders
-//! get their own facade).
+//! nothing here calls up into a domain.
 //! - `rules`: pure (leases, how many sends at once and for how long, backoff,
 //!   reading a provider's answer, each mail's button);
 //! - `inbox`, `outbox` (server only): all the `notifications` and `deliveries` SQL;
 //! - `worker` (server only): the delivery workers;
-//! - `email`, `push` (server only): the SMTP and web push transports;
-//!   texts go through `phones::twilio`.
+//! - `email` + `smtp`, `push`, `sms` + `twilio` (server only): the transports.
 #[cfg(feature = "ssr")]
 pub mod email;
 #[cfg(feature = "ssr")]
@@ -20,7 +17,11 @@ pub mod outbox;
 pub mod push;
 pub mod rules;
 #[cfg(feature = "ssr")]
+pub mod sms;
+#[cfg(feature = "ssr")]
 pub mod smtp;
+#[cfg(feature = "ssr")]
+pub mod twilio;
 #[cfg(feature = "ssr")]
 pub mod worker;
 

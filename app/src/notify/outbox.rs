@@ -331,3 +331,22 @@ pub async fn record_provider_status(
     .fetch_optional(pool)
     .await
 }
+
+/// Marks a number Twilio says cannot take texts, or was opted out (the phones'
+/// status, as `phones` keeps it); returns its owner.
+pub async fn mark_number(
+    conn: &mut PgConnection,
+    number: &str,
+    fate: super::rules::NumberFate,
+) -> sqlx::Result<Option<Uuid>> {
+    let status = match fate {
+        super::rules::NumberFate::OptedOut => "opted_out",
+        super::rules::NumberFate::Unusable => "unusable",
+        super::rules::NumberFate::Unchanged => return Ok(None),
+    };
+    sqlx::query_scalar("UPDATE phones SET status = $2 WHERE number = $1 RETURNING user_id")
+        .bind(number)
+        .bind(status)
+        .fetch_optional(conn)
+        .await
+}

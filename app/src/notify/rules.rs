@@ -1,6 +1,7 @@
 //! The pure rules of the outbox: how long a worker holds a delivery, how many
 //! sends of a channel run at once and for how long, reading a provider's answer,
-//! and when a failed send is tried again. No I/O.
+//! when a failed send is tried again, and how a text is written for SMS and
+//! Twilio's answer read. No I/O.
 use chrono::{DateTime, Duration, Utc};
 
 /// How long a worker holds a claimed delivery before another may take it over.
@@ -129,6 +130,61 @@ pub fn action_words(kind: &str) -> &'static str {
     }
 }
 
+/// A message written for SMS: plain ASCII where the text allows it (curly quotes,
+/// dashes and the ellipsis become their plain forms, so one segment holds 160
+/// characters, not 70); names keep their letters (José stays José).
+pub fn sms_text(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\u{2018}' | '\u{2019}' => "'".to_string(),
+            '\u{201c}' | '\u{201d}' => "\"".to_string(),
+            '\u{2013}' | '\u{2014}' => "-".to_string(),
+            '\u{2026}' => "...".to_string(),
+            '\u{a0}' => " ".to_string(),
+            '\u{b7}' => "-".to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// How many SMS segments a text takes: GSM-7 (160, or 153 each when split) when
+/// every character is in its basic set, else UCS-2 (70, or 67).
+pub fn segments(text: &str) -> usize {
+    const GSM: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+    let gsm = text.chars().all(|c| GSM.contains(c));
+    let n = text.chars().count();
+    let (one, each) = if gsm { (160, 153) } else { (70, 67) };
+    if n <= one {
+        1
+    } else {
+        n.div_ceil(each)
+    }
+}
+
+/// What a failed send means for the number as well as for the delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumberFate {
+    /// Nothing to say about the number.
+    Unchanged,
+    /// 21610: the person replied STOP to us.
+    OptedOut,
+    /// 21211 (invalid), 21614 (not a mobile), 21612 (cannot be reached from our number).
+    Unusable,
+}
+
+/// Reads Twilio's answer to a send: its HTTP status and, for errors, its error code.
+/// Returns whether to retry, and what it means for the number.
+pub fn read_twilio_error(status: u16, code: Option<i64>) -> (bool, NumberFate) {
+    match code {
+        Some(21610) => (false, NumberFate::OptedOut),
+        Some(21211) | Some(21614) | Some(21612) => (false, NumberFate::Unusable),
+        _ => {
+            let retry = matches!(status, 408 | 425 | 429 | 500..=599) || status == 0;
+            (retry, NumberFate::Unchanged)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,6 +289,50 @@ mod tests {
         assert_eq!(
             title_of("Mum hasn't checked in today", true),
             "Mum hasn't checked in today (sent again)"
+        );
+    }
+
+    #[test]
+    fn messages_are_plain_ascii_where_they_can_be() {
+        assert_eq!(
+            sms_text(
+                "O\u{2019}Brien hasn\u{2019}t checked in \u{2014} call \u{201c}now\u{201d}\u{2026}"
+            ),
+            "O'Brien hasn't checked in - call \"now\"..."
+        );
+        assert_eq!(sms_text("José"), "José");
+        assert_eq!(segments(&"a".repeat(160)), 1);
+        assert_eq!(segments(&"a".repeat(161)), 2);
+        assert_eq!(segments("José is OK"), 1, "é is in GSM-7");
+        assert_eq!(
+            segments(&format!("{}\u{1f600}", "a".repeat(70))),
+            2,
+            "emoji: UCS-2"
+        );
+    }
+
+    #[test]
+    fn twilio_errors_say_whether_to_retry_and_what_became_of_the_number() {
+        assert_eq!(
+            read_twilio_error(400, Some(21211)),
+            (false, NumberFate::Unusable)
+        );
+        assert_eq!(
+            read_twilio_error(400, Some(21614)),
+            (false, NumberFate::Unusable)
+        );
+        assert_eq!(
+            read_twilio_error(400, Some(21610)),
+            (false, NumberFate::OptedOut)
+        );
+        assert_eq!(
+            read_twilio_error(429, Some(20429)),
+            (true, NumberFate::Unchanged)
+        );
+        assert_eq!(read_twilio_error(503, None), (true, NumberFate::Unchanged));
+        assert_eq!(
+            read_twilio_error(401, Some(20003)),
+            (false, NumberFate::Unchanged)
         );
     }
 }

@@ -5,8 +5,7 @@
 use super::email::{escape_html, html_button, html_page, OutgoingMail};
 use super::outbox::{self as store, ClaimedRow};
 use super::rules::{self, AfterFailure, SendError};
-use crate::accounts::service::Accounts;
-use crate::accounts::validation::Email;
+use crate::validation::Email;
 use serde_json::json;
 
 /// Channels with a sender: each is one arm of `send_one` and one worker.
@@ -44,12 +43,38 @@ impl WorkerPass {
     }
 }
 
-impl Accounts {
+crate::services::facade! {
+    /// The delivery workers: claim, send, record.
+    Worker
+}
+
+impl<'a> Worker<'a> {
+    /// The web push sender, made on first use (its key may come from the database).
+    pub async fn push_sender(self) -> Result<&'a super::push::PushSender, sqlx::Error> {
+        let services = self.0;
+        services
+            .push
+            .get_or_try_init(|| async {
+                let keys = super::push::VapidKeys::load_or_create(
+                    &services.pool,
+                    services.settings.vapid_private_key.as_deref(),
+                )
+                .await?;
+                Ok(super::push::PushSender::new(
+                    keys,
+                    services.settings.vapid_contact.clone(),
+                ))
+            })
+            .await
+    }
+}
+
+impl Worker<'_> {
     /// One worker pass over `channels`: sends what is due, up to
     /// [`rules::PASS_CLAIMS`] rows (the caller runs passes until one claims none). Up to the channel's
     /// `at_once` sends run together (a mail waiting on its relay does not hold the
     /// next one), each under its deadline; a fresh claim is made as slots free up.
-    pub async fn deliver(&self, channels: &[&str]) -> Result<WorkerPass, sqlx::Error> {
+    pub async fn deliver(self, channels: &[&str]) -> Result<WorkerPass, sqlx::Error> {
         let at_once = channels
             .iter()
             .map(|c| rules::send_limits(c).at_once)
@@ -89,8 +114,8 @@ impl Accounts {
             }
             while sending.len() < at_once {
                 let Some(d) = waiting.pop_front() else { break };
-                let me = self.clone();
-                sending.spawn(async move { me.handle_claimed(d).await });
+                let services = self.0.clone();
+                sending.spawn(async move { Worker(&services).handle_claimed(d).await });
             }
             match sending.join_next().await {
                 Some(Ok(Ok(outcome))) => pass.count(outcome),
@@ -111,7 +136,7 @@ impl Accounts {
     /// Takes one claimed delivery (the lease starts again, the try is counted),
     /// sends it and records the answer; skips it if another worker took it since.
     pub async fn send_claimed(
-        &self,
+        self,
         d: ClaimedRow,
         pass: &mut WorkerPass,
     ) -> Result<(), sqlx::Error> {
@@ -119,7 +144,7 @@ impl Accounts {
         Ok(())
     }
 
-    async fn handle_claimed(&self, d: ClaimedRow) -> Result<Outcome, sqlx::Error> {
+    async fn handle_claimed(self, d: ClaimedRow) -> Result<Outcome, sqlx::Error> {
         let now = self.clock.now();
         let Some(attempts) =
             store::take_delivery(&self.pool, d.id, d.attempts, now + rules::LEASE).await?
@@ -142,7 +167,7 @@ impl Accounts {
 
     /// Records a provider's answer to one attempt.
     pub async fn record(
-        &self,
+        self,
         d: &ClaimedRow,
         result: Result<Option<String>, SendError>,
     ) -> Result<Outcome, sqlx::Error> {
@@ -175,7 +200,7 @@ impl Accounts {
     }
 
     /// Sends one delivery by its channel. Adding a channel is one arm here.
-    pub async fn send_one(&self, d: &ClaimedRow) -> Result<Option<String>, SendError> {
+    pub async fn send_one(self, d: &ClaimedRow) -> Result<Option<String>, SendError> {
         match d.channel.as_str() {
             "email" => self.send_email(d).await,
             "push" => self.send_push(d).await,
@@ -186,7 +211,7 @@ impl Accounts {
         }
     }
 
-    async fn send_email(&self, d: &ClaimedRow) -> Result<Option<String>, SendError> {
+    async fn send_email(self, d: &ClaimedRow) -> Result<Option<String>, SendError> {
         let to = Email::parse(&d.address)
             .map_err(|_| SendError::Permanent("unusable address".into()))?;
         let text = |k: &str| d.payload[k].as_str().unwrap_or_default().to_string();
@@ -235,26 +260,9 @@ impl Accounts {
             })
     }
 
-    /// The web push sender, made on first use.
-    pub async fn push_sender(&self) -> Result<&super::push::PushSender, sqlx::Error> {
-        self.push
-            .get_or_try_init(|| async {
-                let keys = super::push::VapidKeys::load_or_create(
-                    &self.pool,
-                    self.settings.vapid_private_key.as_deref(),
-                )
-                .await?;
-                Ok(super::push::PushSender::new(
-                    keys,
-                    self.settings.vapid_contact.clone(),
-                ))
-            })
-            .await
-    }
-
     /// Pushes to every browser of the recipient: sent when one took it; a
     /// subscription the service calls gone is deleted.
-    async fn send_push(&self, d: &ClaimedRow) -> Result<Option<String>, SendError> {
+    async fn send_push(self, d: &ClaimedRow) -> Result<Option<String>, SendError> {
         use super::push::{delete_subscription, subscriptions_of, PushOutcome};
         let unavailable = |_| SendError::Transient("the database did not answer".into());
         let sender = self.push_sender().await.map_err(unavailable)?;
@@ -298,7 +306,7 @@ impl Accounts {
     }
 
     /// Deliveries not yet sent or failed.
-    pub async fn delivery_backlog(&self) -> Result<i64, sqlx::Error> {
+    pub async fn delivery_backlog(self) -> Result<i64, sqlx::Error> {
         store::backlog(&self.pool).await
     }
 }

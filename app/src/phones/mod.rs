@@ -3,7 +3,8 @@
 //! delivery outbox.
 //! - `rules`: pure (replies, SMS wording and segments, Twilio's errors; on the
 //!   server also E.164 numbers and Twilio's request signature);
-//! - `store`, `service`, `twilio` (server only): the SQL, the actions, the client;
+//! - `store`, `service` (server only): the SQL and the actions (texts go
+//!   out through `notify`'s SMS channel);
 //! - `pages`: the "Text messages" card and its server functions.
 pub mod pages;
 pub mod rules;
@@ -11,5 +12,3 @@ pub mod rules;
 pub mod service;
 #[cfg(feature = "ssr")]
 pub mod store;
-#[cfg(feature = "ssr")]
-pub mod twilio;

@@ -3,21 +3,23 @@
 use super::rules::PhoneView;
 use crate::accounts::forms::{error_of, FormAlert};
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::phones::service::Phones;
 use leptos::prelude::*;
 
 #[server]
 pub async fn load_phone() -> Result<PhoneView, AppError> {
-    use crate::accounts::session::{accounts, require_sign_in};
+    use crate::accounts::session::{require_sign_in, services};
     let me = require_sign_in().await?;
-    accounts()?.phone_view(&me).await
+    Phones(&services()?).phone_view(&me).await
 }
 
 #[server]
 pub async fn add_phone(number: String, sms_reminders: Option<String>) -> Result<(), AppError> {
-    use crate::accounts::session::{accounts, caller, require_sign_in};
+    use crate::accounts::session::{caller, require_sign_in, services};
     let me = require_sign_in().await?;
     let number = super::rules::phone_shape(&number).map_err(AppError::invalid)?;
-    accounts()?
+    Phones(&services()?)
         .add_phone(&caller(), &me, &number, sms_reminders.is_some())
         .await?;
     leptos_axum::redirect("/settings/alerts?phone=added");
@@ -26,23 +28,23 @@ pub async fn add_phone(number: String, sms_reminders: Option<String>) -> Result<
 
 #[server]
 pub async fn remove_phone() -> Result<(), AppError> {
-    use crate::accounts::session::{accounts, caller, require_sign_in};
+    use crate::accounts::session::{caller, require_sign_in, services};
     let me = require_sign_in().await?;
-    accounts()?.remove_phone(&caller(), &me).await?;
+    Phones(&services()?).remove_phone(&caller(), &me).await?;
     leptos_axum::redirect("/settings/alerts?phone=removed");
     Ok(())
 }
 
 #[server]
 pub async fn text_reminders(on: String) -> Result<(), AppError> {
-    use crate::accounts::session::{accounts, require_sign_in};
+    use crate::accounts::session::{require_sign_in, services};
     let me = require_sign_in().await?;
     let on = match on.as_str() {
         "on" => true,
         "off" => false,
         _ => return Err(AppError::invalid("Please choose on or off.")),
     };
-    accounts()?.set_sms_reminders(&me, on).await?;
+    Phones(&services()?).set_sms_reminders(&me, on).await?;
     leptos_axum::redirect("/settings/alerts?phone=saved");
     Ok(())
 }

@@ -1,16 +1,16 @@
 //! Mobile numbers and text messages (server only): adding a number and
 //! confirming it by "YES", STOP / START / HELP, checking in by "OK", Twilio's
 //! status callbacks, and the one reminder to reply YES.
-use super::rules::{self, NumberFate, PhoneStatus, Reply};
+use super::rules::{self, PhoneStatus, Reply};
 use super::store;
-use crate::accounts::service::{Accounts, Caller, Me};
-use crate::checkin::service::Source;
+use crate::accounts::service::Me;
+use crate::checkin::service::{CheckIns, Source};
 use crate::checkin::store as checkin_store;
 use crate::error::AppError;
 use crate::notify::inbox;
-use crate::notify::outbox::{self, ClaimedRow};
-use crate::notify::rules::SendError;
-use crate::notify::{self, Message};
+use crate::notify::outbox;
+use crate::notify::{self, sms, Message};
+use crate::services::Caller;
 use chrono::Duration;
 use serde_json::json;
 use uuid::Uuid;
@@ -35,24 +35,15 @@ const NO_CHECKIN: &str = "You don't have a daily check-in with Pruuf. Reply HELP
 const NOT_UNDERSTOOD: &str = "Sorry, we didn't understand. Reply OK to check in, or HELP for help.";
 const STARTED: &str = "You'll get texts from Pruuf again. Reply STOP to stop them.";
 
-/// The last two digits: enough for a person to recognise their number in a log
-/// line or a message, and no more.
-pub fn masked(number: &str) -> String {
-    let tail: String = number
-        .chars()
-        .rev()
-        .take(2)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    format!("\u{2022}\u{2022}\u{2022}{tail}")
+crate::services::facade! {
+    /// Mobile numbers, texts in and Twilio's callbacks.
+    Phones
 }
 
-impl Accounts {
+impl Phones<'_> {
     /// Writes one text to `user` into the outbox (the SMS worker sends it).
     async fn text(
-        &self,
+        self,
         tx: &mut sqlx::PgConnection,
         user: Uuid,
         kind: &'static str,
@@ -80,7 +71,7 @@ impl Accounts {
 
     /// Sets `me`'s mobile number and texts it for a YES.
     pub async fn add_phone(
-        &self,
+        self,
         caller: &Caller,
         me: &Me,
         raw: &str,
@@ -102,14 +93,14 @@ impl Accounts {
             Some(me.user_id),
             "phone.added",
             &caller.ip,
-            json!({ "number": masked(&number) }),
+            json!({ "number": sms::masked(&number) }),
         )
         .await?;
         tx.commit().await?;
         Ok(())
     }
 
-    pub async fn remove_phone(&self, caller: &Caller, me: &Me) -> Result<(), AppError> {
+    pub async fn remove_phone(self, caller: &Caller, me: &Me) -> Result<(), AppError> {
         let now = self.clock.now();
         let mut tx = self.pool.begin().await?;
         store::remove_phone(&mut tx, me.user_id).await?;
@@ -126,13 +117,13 @@ impl Accounts {
         Ok(())
     }
 
-    pub async fn set_sms_reminders(&self, me: &Me, on: bool) -> Result<(), AppError> {
+    pub async fn set_sms_reminders(self, me: &Me, on: bool) -> Result<(), AppError> {
         let mut conn = self.pool.acquire().await?;
         store::set_reminders(&mut conn, me.user_id, on).await?;
         Ok(())
     }
 
-    pub async fn phone_view(&self, me: &Me) -> Result<rules::PhoneView, AppError> {
+    pub async fn phone_view(self, me: &Me) -> Result<rules::PhoneView, AppError> {
         let mut conn = self.pool.acquire().await?;
         let phone = store::phone_of(&mut conn, me.user_id).await?;
         let is_member = checkin_store::schedule(&mut conn, me.user_id)
@@ -150,7 +141,7 @@ impl Accounts {
     /// A text to our number (Twilio's inbound webhook, signature already checked).
     /// Returns the reply to send, if any. A message id seen before changes nothing.
     pub async fn sms_inbound(
-        &self,
+        self,
         from: &str,
         body: &str,
         message_sid: &str,
@@ -165,7 +156,7 @@ impl Accounts {
             return Ok(None);
         }
         let Some(phone) = store::phone_by_number(&mut tx, &number).await? else {
-            tracing::info!(number = %masked(&number), "a text from a number no one has was ignored");
+            tracing::info!(number = %sms::masked(&number), "a text from a number no one has was ignored");
             tx.commit().await?;
             return Ok(None);
         };
@@ -175,7 +166,7 @@ impl Accounts {
         let answer = match (reply, status) {
             (Reply::Stop, _) => {
                 store::set_status(&mut tx, user, PhoneStatus::OptedOut.as_str(), now).await?;
-                self.tell_stopped(&mut tx, user, &number).await?;
+                sms::number_stopped(&mut tx, user, &number, self.clock.now()).await?;
                 // Twilio answers STOP itself; we add nothing.
                 None
             }
@@ -204,19 +195,21 @@ impl Accounts {
             (Reply::CheckIn, Some(PhoneStatus::Pending)) => Some(YES_FIRST.to_string()),
             (Reply::CheckIn | Reply::Yes, Some(PhoneStatus::Verified)) => {
                 tx.commit().await?;
-                return Ok(Some(match self.check_in(user, Source::Sms).await {
-                    Ok(done) if done.already => format!(
-                        "You already checked in today at {}. Your family knows you're OK.",
-                        done.at
-                    ),
-                    Ok(_) => {
-                        let mut conn = self.pool.acquire().await?;
-                        let family = checkin_store::contacts_of(&mut conn, user).await?;
-                        checked_in_words(family.first().map(|c| c.member_name.as_str()))
-                    }
-                    Err(AppError::Invalid(_)) => NO_CHECKIN.to_string(),
-                    Err(e) => return Err(e),
-                }));
+                return Ok(Some(
+                    match CheckIns(self.0).check_in(user, Source::Sms).await {
+                        Ok(done) if done.already => format!(
+                            "You already checked in today at {}. Your family knows you're OK.",
+                            done.at
+                        ),
+                        Ok(_) => {
+                            let mut conn = self.pool.acquire().await?;
+                            let family = checkin_store::contacts_of(&mut conn, user).await?;
+                            checked_in_words(family.first().map(|c| c.member_name.as_str()))
+                        }
+                        Err(AppError::Invalid(_)) => NO_CHECKIN.to_string(),
+                        Err(e) => return Err(e),
+                    },
+                ));
             }
             _ => Some(NOT_UNDERSTOOD.to_string()),
         };
@@ -224,42 +217,10 @@ impl Accounts {
         Ok(answer)
     }
 
-    /// The person is told, in the app and by email, that texts have stopped.
-    async fn tell_stopped(
-        &self,
-        tx: &mut sqlx::PgConnection,
-        user: Uuid,
-        number: &str,
-    ) -> Result<(), sqlx::Error> {
-        let body = format!(
-            "You replied STOP, so Pruuf won\u{2019}t text your number ending {} any more. \
-             Alerts still reach you by email and on your devices. To have texts again, reply START.",
-            masked(number)
-        );
-        notify::tell(
-            tx,
-            &[Message {
-                to: user,
-                member: user,
-                miss: None,
-                kind: "sms_stopped",
-                title: "Texts from Pruuf are stopped".into(),
-                body,
-                link: "/settings/alerts".into(),
-                channels: vec!["email"],
-                in_app: true,
-                extra: None,
-            }],
-            self.clock.now(),
-        )
-        .await?;
-        Ok(())
-    }
-
     /// Twilio's status callback (signature already checked): records delivered or
     /// failed on the delivery. An id we never sent is logged and ignored.
     pub async fn sms_status(
-        &self,
+        self,
         message_sid: &str,
         status: &str,
         error_code: Option<&str>,
@@ -282,7 +243,7 @@ impl Accounts {
     }
 
     /// The one reminder to reply YES, a day after the first text.
-    pub async fn verify_reminders(&self) -> Result<usize, sqlx::Error> {
+    pub async fn verify_reminders(self) -> Result<usize, sqlx::Error> {
         let now = self.clock.now();
         let mut tx = self.pool.begin().await?;
         let due =
@@ -293,72 +254,5 @@ impl Accounts {
         }
         tx.commit().await?;
         Ok(due.len())
-    }
-
-    /// Twilio said the number cannot take texts, or was opted out: marks it, and
-    /// tells its owner of an opt-out.
-    async fn mark_number(&self, number: &str, status: PhoneStatus) -> Result<(), sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
-        let owner = store::mark_number(&mut tx, number, status.as_str()).await?;
-        if let (Some(user), PhoneStatus::OptedOut) = (owner, status) {
-            self.tell_stopped(&mut tx, user, number).await?;
-        }
-        tx.commit().await
-    }
-
-    /// The SMS sender: the outbox's "sms" arm. Permanent Twilio errors about the
-    /// number mark it opted out or unusable (and the person is told).
-    pub async fn send_sms(&self, d: &ClaimedRow) -> Result<Option<String>, SendError> {
-        let Some(client) = self.sms.as_ref() else {
-            return Err(SendError::Permanent(
-                "SMS is not set up on this server".into(),
-            ));
-        };
-        let Some(number) = d.phone.as_deref() else {
-            return Err(SendError::Permanent("no confirmed mobile number".into()));
-        };
-        let text = |k: &str| d.payload[k].as_str().unwrap_or_default().to_string();
-        let link = text("link");
-        let body = if d.maybe_sent {
-            format!("{} {}", crate::notify::rules::SENT_AGAIN, text("body"))
-        } else {
-            text("body")
-        };
-        let body = if link.is_empty() {
-            body
-        } else {
-            format!(
-                "Pruuf: {} {}{}",
-                body,
-                self.settings.public_url.trim_end_matches('/'),
-                link
-            )
-        };
-        let callback = format!(
-            "{}/webhooks/twilio/status",
-            self.settings.public_url.trim_end_matches('/')
-        );
-        match client
-            .send(number, &rules::sms_text(&body), &callback)
-            .await
-        {
-            Ok(sid) => Ok(Some(sid)),
-            Err(not_sent) => {
-                let status = match not_sent.fate {
-                    NumberFate::OptedOut => Some(PhoneStatus::OptedOut),
-                    NumberFate::Unusable => Some(PhoneStatus::Unusable),
-                    NumberFate::Unchanged => None,
-                };
-                if let Some(status) = status {
-                    // The number is marked, and the person told of a STOP, in one
-                    // transaction; if it fails the delivery is tried again (and
-                    // Twilio answers the same), so neither is lost.
-                    self.mark_number(number, status)
-                        .await
-                        .map_err(|_| SendError::Transient("the database did not answer".into()))?;
-                }
-                Err(not_sent.error)
-            }
-        }
     }
 }

@@ -117,19 +117,6 @@ pub async fn restart(conn: &mut PgConnection, user: Uuid) -> sqlx::Result<()> {
     Ok(())
 }
 
-/// Marks the number a delivery went to as opted out or unusable (Twilio said so).
-pub async fn mark_number(
-    conn: &mut PgConnection,
-    number: &str,
-    status: &str,
-) -> sqlx::Result<Option<Uuid>> {
-    sqlx::query_scalar("UPDATE phones SET status = $2 WHERE number = $1 RETURNING user_id")
-        .bind(number)
-        .bind(status)
-        .fetch_optional(conn)
-        .await
-}
-
 /// Records an inbound text by Twilio's id; `false` when it was handled before.
 pub async fn first_time(
     tx: &mut PgConnection,

@@ -3,8 +3,12 @@
 //! that fails and comes back, a permanent failure, and a check-in racing the
 //! detector.
 use crate::common::{self, caller, person, world, World};
-use app::accounts::service::{Accounts, Me};
+use app::accounts::service::Me;
+use app::alerts::service::Alerts;
+use app::checkin::service::CheckIns;
 use app::checkin::service::{ScheduleInput, Source};
+use app::notify::worker::Worker;
+use app::services::Services;
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use pruuf_test_support::mailbox;
 use pruuf_test_support::proxy::CuttableProxy;
@@ -54,20 +58,23 @@ pub(crate) async fn family(w: &World) -> (Me, Me, Me) {
     );
     connect(&w.pool, mum.user_id, tom.user_id, "Mum").await;
     connect(&w.pool, mum.user_id, ann.user_id, "Mother").await;
-    w.accounts
+    w.services
         .clock
         .set(at("2026-11-26T18:00:00Z"))
         .expect("clock"); // 8:00 AM HST
-    w.accounts
+    CheckIns(&w.services)
         .set_schedule(&caller(), &mum, &ten_am("Pacific/Honolulu"))
         .await
         .expect("schedule");
     (mum, tom, ann)
 }
 
-async fn drain(accounts: &Accounts) {
+async fn drain(services: &Services) {
     loop {
-        let pass = accounts.deliver(&["email"]).await.expect("worker pass");
+        let pass = Worker(services)
+            .deliver(&["email"])
+            .await
+            .expect("worker pass");
         if pass.claimed == 0 {
             break;
         }
@@ -87,17 +94,20 @@ async fn a_missed_alert_goes_out_before_thousands_of_queued_notices(pool: PgPool
          FROM generate_series(1, 5000) AS n",
     )
     .bind(ann.user_id)
-    .bind(w.accounts.clock.now())
+    .bind(w.services.clock.now())
     .execute(&w.pool)
     .await
     .expect("queued");
-    w.accounts
+    w.services
         .clock
         .set(at("2026-11-26T20:15:00Z"))
         .expect("clock");
-    assert_eq!(w.accounts.detect().await.expect("pass").missed, 1);
+    assert_eq!(Alerts(&w.services).detect().await.expect("pass").missed, 1);
     // The very first worker pass takes the alerts, ahead of the older queue.
-    let pass = w.accounts.deliver(&["email"]).await.expect("worker pass");
+    let pass = Worker(&w.services)
+        .deliver(&["email"])
+        .await
+        .expect("worker pass");
     assert!(pass.claimed > 2, "a full batch: {}", pass.claimed);
     assert_eq!(
         count(
@@ -128,21 +138,24 @@ async fn the_miss(w: &World) -> Uuid {
 async fn a_check_in_before_the_alarm_went_out_cancels_it_and_sends_no_update(pool: PgPool) {
     let w = world(pool);
     let (mum, tom, _ann) = family(&w).await;
-    w.accounts
+    w.services
         .clock
         .set(at("2026-11-26T20:15:00Z"))
         .expect("clock");
-    assert_eq!(w.accounts.detect().await.expect("pass").deliveries, 2);
+    assert_eq!(
+        Alerts(&w.services).detect().await.expect("pass").deliveries,
+        2
+    );
     // Mum taps "I'm OK" before any worker has handed the alerts over.
-    w.accounts
+    w.services
         .clock
         .set(at("2026-11-26T20:15:20Z"))
         .expect("clock");
-    w.accounts
+    CheckIns(&w.services)
         .check_in(mum.user_id, Source::Web)
         .await
         .expect("checked in");
-    drain(&w.accounts).await;
+    drain(&w.services).await;
     assert_eq!(
         count(
             &w.pool,
@@ -164,8 +177,7 @@ async fn a_check_in_before_the_alarm_went_out_cancels_it_and_sends_no_update(poo
         mailbox::to(&tom.email).await.is_empty(),
         "Tom's inbox holds neither the alarm nor an update"
     );
-    let view = w
-        .accounts
+    let view = Alerts(&w.services)
         .alert_view(&tom, the_miss(&w).await)
         .await
         .expect("alert page");
@@ -186,13 +198,16 @@ async fn a_check_in_cancels_alerts_already_in_a_workers_batch(pool: PgPool) {
     let (mum, tom, ann) = family(&w).await;
     // A worker has both alerts in its batch but has not started on them.
     let batch = missed_and_claimed(&w).await;
-    w.accounts
+    CheckIns(&w.services)
         .check_in(mum.user_id, Source::Web)
         .await
         .expect("checked in");
     let mut pass = app::notify::worker::WorkerPass::default();
     for d in batch {
-        w.accounts.send_claimed(d, &mut pass).await.expect("pass");
+        Worker(&w.services)
+            .send_claimed(d, &mut pass)
+            .await
+            .expect("pass");
     }
     assert_eq!((pass.skipped, pass.sent), (2, 0));
     for who in [&tom, &ann] {
@@ -221,26 +236,26 @@ async fn a_check_in_after_local_midnight_resolves_the_evening_miss(pool: PgPool)
         grace_min: 30,
         ..ten_am("Pacific/Honolulu")
     };
-    w.accounts
+    CheckIns(&w.services)
         .set_schedule(&caller(), &mum, &late_evening)
         .await
         .expect("schedule");
-    w.accounts
+    w.services
         .clock
         .set(at("2026-11-27T10:00:00Z"))
         .expect("clock"); // midnight HST
-    assert_eq!(w.accounts.detect().await.expect("pass").missed, 1);
-    drain(&w.accounts).await;
+    assert_eq!(Alerts(&w.services).detect().await.expect("pass").missed, 1);
+    drain(&w.services).await;
     // 12:05 AM: a new local day, but this check-in answers last night's alarm.
-    w.accounts
+    w.services
         .clock
         .set(at("2026-11-27T10:05:00Z"))
         .expect("clock");
-    w.accounts
+    CheckIns(&w.services)
         .check_in(mum.user_id, Source::Web)
         .await
         .expect("checked in");
-    drain(&w.accounts).await;
+    drain(&w.services).await;
     for who in [&tom, &ann] {
         let update: Vec<_> = mailbox::to(&who.email)
             .await
@@ -256,13 +271,15 @@ async fn a_check_in_after_local_midnight_resolves_the_evening_miss(pool: PgPool)
         assert!(text.contains("(35 min late)"), "{text}");
     }
     // Half an hour after the alert: no repeat, and no "I'm on it" left to press.
-    w.accounts
+    w.services
         .clock
         .set(at("2026-11-27T10:31:00Z"))
         .expect("clock");
-    assert_eq!(w.accounts.detect().await.expect("pass").realerts, 0);
-    let view = w
-        .accounts
+    assert_eq!(
+        Alerts(&w.services).detect().await.expect("pass").realerts,
+        0
+    );
+    let view = Alerts(&w.services)
         .alert_view(&ann, the_miss(&w).await)
         .await
         .expect("alert page");
@@ -280,30 +297,34 @@ async fn with_no_grace_a_check_in_within_the_deadline_minute_is_on_time_and_aler
         grace_min: 0,
         ..ten_am("Pacific/Honolulu")
     };
-    w.accounts
+    CheckIns(&w.services)
         .set_schedule(&caller(), &mum, &no_grace)
         .await
         .expect("schedule");
     // 10:00:00 and 10:00:40: the deadline's minute has not ended, nobody is due.
     for t in ["2026-11-26T20:00:00Z", "2026-11-26T20:00:40Z"] {
-        w.accounts.clock.set(at(t)).expect("clock");
-        assert_eq!(w.accounts.detect().await.expect("pass").missed, 0, "{t}");
+        w.services.clock.set(at(t)).expect("clock");
+        assert_eq!(
+            Alerts(&w.services).detect().await.expect("pass").missed,
+            0,
+            "{t}"
+        );
     }
     // 10:00:50: Mum taps "I'm OK", on time.
-    w.accounts
+    w.services
         .clock
         .set(at("2026-11-26T20:00:50Z"))
         .expect("clock");
-    w.accounts
+    CheckIns(&w.services)
         .check_in(mum.user_id, Source::Web)
         .await
         .expect("checked in");
     // 10:01:00: the window has closed; she checked in, so no alert, no update.
-    w.accounts
+    w.services
         .clock
         .set(at("2026-11-26T20:01:00Z"))
         .expect("clock");
-    assert_eq!(w.accounts.detect().await.expect("pass").missed, 0);
+    assert_eq!(Alerts(&w.services).detect().await.expect("pass").missed, 0);
     assert_eq!(count(&w.pool, "SELECT count(*) FROM misses").await, 0);
     assert_eq!(
         count(
@@ -315,16 +336,16 @@ async fn with_no_grace_a_check_in_within_the_deadline_minute_is_on_time_and_aler
     );
 
     // The next day nobody checks in: the alert comes at 10:01:00, not before.
-    w.accounts
+    w.services
         .clock
         .set(at("2026-11-27T20:00:59Z"))
         .expect("clock");
-    assert_eq!(w.accounts.detect().await.expect("pass").missed, 0);
-    w.accounts
+    assert_eq!(Alerts(&w.services).detect().await.expect("pass").missed, 0);
+    w.services
         .clock
         .set(at("2026-11-27T20:01:00Z"))
         .expect("clock");
-    assert_eq!(w.accounts.detect().await.expect("pass").missed, 1);
+    assert_eq!(Alerts(&w.services).detect().await.expect("pass").missed, 1);
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -332,23 +353,23 @@ async fn a_missed_member_gives_one_alert_per_contact_per_channel(pool: PgPool) {
     let w = world(pool);
     let (mum, tom, ann) = family(&w).await;
     // 10:15:59 is still inside the grace period; nothing happens.
-    w.accounts
+    w.services
         .clock
         .set(at("2026-11-26T20:14:59Z"))
         .expect("clock");
-    assert_eq!(w.accounts.detect().await.expect("pass").missed, 0);
+    assert_eq!(Alerts(&w.services).detect().await.expect("pass").missed, 0);
     // 10:15 has passed: one miss, one email delivery each for Tom and Ann.
-    w.accounts
+    w.services
         .clock
         .set(at("2026-11-26T20:15:00Z"))
         .expect("clock");
-    let pass = w.accounts.detect().await.expect("pass");
+    let pass = Alerts(&w.services).detect().await.expect("pass");
     assert_eq!((pass.missed, pass.deliveries), (1, 2));
     // Again, and from a second detector: nothing more.
-    let other = common::state(w.pool.clone(), common::config(true)).accounts;
+    let other = common::state(w.pool.clone(), common::config(true)).services;
     other.clock.set(at("2026-11-26T20:16:00Z")).expect("clock");
-    assert_eq!(other.detect().await.expect("pass").missed, 0);
-    assert_eq!(w.accounts.detect().await.expect("pass").missed, 0);
+    assert_eq!(Alerts(&other).detect().await.expect("pass").missed, 0);
+    assert_eq!(Alerts(&w.services).detect().await.expect("pass").missed, 0);
     assert_eq!(count(&w.pool, "SELECT count(*) FROM misses").await, 1);
     assert_eq!(count(&w.pool, "SELECT count(*) FROM deliveries").await, 2);
     // The next deadline moved on to tomorrow's.
@@ -360,7 +381,7 @@ async fn a_missed_member_gives_one_alert_per_contact_per_channel(pool: PgPool) {
             .expect("next");
     assert_eq!(next, at("2026-11-27T20:00:00Z"));
 
-    drain(&w.accounts).await;
+    drain(&w.services).await;
     assert_eq!(
         count(
             &w.pool,
@@ -381,16 +402,19 @@ async fn a_missed_member_gives_one_alert_per_contact_per_channel(pool: PgPool) {
         assert!(text.contains("/alerts/"), "{text}");
     }
     // Both see "Missed" with the alert; Tom says he's on it; Ann sees that.
-    let home = w.accounts.home(&ann).await.expect("home");
+    let home = CheckIns(&w.services).home(&ann).await.expect("home");
     let href = home.watching[0].alert_href.clone().expect("an alert link");
     let miss: Uuid = href.trim_start_matches("/alerts/").parse().expect("id");
-    w.accounts
+    Alerts(&w.services)
         .acknowledge(&caller(), &tom, miss)
         .await
         .expect("on it");
-    let home = w.accounts.home(&ann).await.expect("home");
+    let home = CheckIns(&w.services).home(&ann).await.expect("home");
     assert_eq!(home.watching[0].on_it.as_deref(), Some("Tom is on it."));
-    let alert = w.accounts.alert_view(&ann, miss).await.expect("alert");
+    let alert = Alerts(&w.services)
+        .alert_view(&ann, miss)
+        .await
+        .expect("alert");
     assert_eq!(
         alert
             .acknowledged
@@ -400,16 +424,21 @@ async fn a_missed_member_gives_one_alert_per_contact_per_channel(pool: PgPool) {
     );
     assert!(!alert.may_acknowledge);
     // Acknowledged: no second round after 30 minutes.
-    w.accounts
+    w.services
         .clock
         .set(at("2026-11-26T21:00:00Z"))
         .expect("clock");
-    assert_eq!(w.accounts.detect().await.expect("pass").realerts, 0);
+    assert_eq!(
+        Alerts(&w.services).detect().await.expect("pass").realerts,
+        0
+    );
     // A stranger cannot read or acknowledge it.
     let stranger = person(&w, "stranger").await;
-    assert!(w.accounts.alert_view(&stranger, miss).await.is_err());
-    assert!(w
-        .accounts
+    assert!(Alerts(&w.services)
+        .alert_view(&stranger, miss)
+        .await
+        .is_err());
+    assert!(Alerts(&w.services)
         .acknowledge(&caller(), &stranger, miss)
         .await
         .is_err());
@@ -426,36 +455,36 @@ async fn nobody_on_it_within_30_minutes_alerts_everyone_once_more_and_frozen_con
         .execute(&w.pool)
         .await
         .expect("frozen");
-    w.accounts
+    w.services
         .clock
         .set(at("2026-11-26T20:16:00Z"))
         .expect("clock");
     assert_eq!(
-        w.accounts.detect().await.expect("pass").deliveries,
+        Alerts(&w.services).detect().await.expect("pass").deliveries,
         1,
         "Tom only"
     );
-    w.accounts
+    w.services
         .clock
         .set(at("2026-11-26T20:45:00Z"))
         .expect("clock");
     assert_eq!(
-        w.accounts.detect().await.expect("pass").realerts,
+        Alerts(&w.services).detect().await.expect("pass").realerts,
         0,
         "not yet 30 minutes"
     );
-    w.accounts
+    w.services
         .clock
         .set(at("2026-11-26T20:46:00Z"))
         .expect("clock");
-    let pass = w.accounts.detect().await.expect("pass");
+    let pass = Alerts(&w.services).detect().await.expect("pass");
     assert_eq!((pass.realerts, pass.deliveries), (1, 1));
-    w.accounts
+    w.services
         .clock
         .set(at("2026-11-26T22:00:00Z"))
         .expect("clock");
     assert_eq!(
-        w.accounts.detect().await.expect("pass").realerts,
+        Alerts(&w.services).detect().await.expect("pass").realerts,
         0,
         "once only"
     );
@@ -498,10 +527,10 @@ async fn two_detectors_racing_over_a_thousand_due_members_claim_each_miss_once(p
             .connect_with(w.pool.connect_options().as_ref().clone())
             .await
             .expect("pool");
-        let accounts = common::state(pool, common::config(true)).accounts;
-        accounts.clock.set(when).expect("clock");
+        let services = common::state(pool, common::config(true)).services;
+        services.clock.set(when).expect("clock");
         detectors.push(tokio::spawn(async move {
-            accounts.detect().await.expect("pass")
+            Alerts(&services).detect().await.expect("pass")
         }));
     }
     let mut claimed = 0;
@@ -526,12 +555,12 @@ async fn two_detectors_racing_over_a_thousand_due_members_claim_each_miss_once(p
 /// Mum misses (10:16 AM HST) and one worker claims both email alerts, with a
 /// 60-second lease, without sending them.
 async fn missed_and_claimed(w: &World) -> Vec<app::notify::outbox::ClaimedRow> {
-    w.accounts
+    w.services
         .clock
         .set(at("2026-11-26T20:16:00Z"))
         .expect("clock");
-    w.accounts.detect().await.expect("pass");
-    let now = w.accounts.clock.now();
+    Alerts(&w.services).detect().await.expect("pass");
+    let now = w.services.clock.now();
     let claimed = app::notify::outbox::claim_deliveries(
         &w.pool,
         &["email"],
@@ -552,7 +581,7 @@ async fn a_worker_that_dies_mid_send_is_taken_over_after_its_lease(pool: PgPool)
     // A worker claims everything, hands one to the provider, and dies before
     // recording it.
     let claimed = missed_and_claimed(&w).await;
-    let now = w.accounts.clock.now();
+    let now = w.services.clock.now();
     let toms = claimed
         .iter()
         .find(|d| d.address == tom.email)
@@ -567,19 +596,26 @@ async fn a_worker_that_dies_mid_send_is_taken_over_after_its_lease(pool: PgPool)
     .expect("take")
     .expect("nobody else has it");
     assert_eq!(attempt, 1);
-    w.accounts.send_one(toms).await.expect("the relay took it");
+    Worker(&w.services)
+        .send_one(toms)
+        .await
+        .expect("the relay took it");
     drop(claimed);
     // Within the lease nobody else takes them.
     assert_eq!(
-        w.accounts.deliver(&["email"]).await.expect("pass").claimed,
+        Worker(&w.services)
+            .deliver(&["email"])
+            .await
+            .expect("pass")
+            .claimed,
         0
     );
     // After it, another worker does, and each is recorded sent once.
-    w.accounts
+    w.services
         .clock
         .advance(Duration::seconds(61))
         .expect("clock");
-    let pass = w.accounts.deliver(&["email"]).await.expect("pass");
+    let pass = Worker(&w.services).deliver(&["email"]).await.expect("pass");
     assert_eq!((pass.claimed, pass.sent), (2, 2));
     assert_eq!(
         count(
@@ -605,17 +641,20 @@ async fn a_slow_worker_whose_claim_ran_out_sends_nothing_twice(pool: PgPool) {
     // Worker A claims both alerts, then is slow (a relay taking 20 s a mail, a
     // long batch ahead of them): its claim runs out before it reaches them.
     let slow = missed_and_claimed(&w).await;
-    w.accounts
+    w.services
         .clock
         .advance(Duration::seconds(61))
         .expect("clock");
     // Worker B claims them again and sends them.
-    let b = w.accounts.deliver(&["email"]).await.expect("pass");
+    let b = Worker(&w.services).deliver(&["email"]).await.expect("pass");
     assert_eq!((b.claimed, b.sent), (2, 2));
     // A reaches them at last: both were taken by B, so A sends nothing.
     let mut a = app::notify::worker::WorkerPass::default();
     for d in slow {
-        w.accounts.send_claimed(d, &mut a).await.expect("pass");
+        Worker(&w.services)
+            .send_claimed(d, &mut a)
+            .await
+            .expect("pass");
     }
     assert_eq!((a.skipped, a.sent), (2, 0));
     for who in [&tom, &ann] {
@@ -646,7 +685,7 @@ async fn a_relay_that_fails_three_times_then_recovers_ends_sent(pool: PgPool) {
         common::config_with(true, &[("PRUUF_SMTP_URL", &url)]),
     );
     let w = World {
-        accounts: state.accounts.clone(),
+        services: state.services.clone(),
         pool,
     };
     let (_mum, _tom, ann) = family(&w).await;
@@ -655,22 +694,26 @@ async fn a_relay_that_fails_three_times_then_recovers_ends_sent(pool: PgPool) {
         .execute(&w.pool)
         .await
         .expect("one recipient only");
-    w.accounts
+    w.services
         .clock
         .set(at("2026-11-26T20:16:00Z"))
         .expect("clock");
-    w.accounts.detect().await.expect("pass");
+    Alerts(&w.services).detect().await.expect("pass");
     proxy.cut();
     for wait in [0, 30, 120] {
-        w.accounts
+        w.services
             .clock
             .advance(Duration::seconds(wait))
             .expect("clock");
-        let pass = w.accounts.deliver(&["email"]).await.expect("pass");
+        let pass = Worker(&w.services).deliver(&["email"]).await.expect("pass");
         assert_eq!((pass.claimed, pass.retried), (1, 1), "after {wait} s");
         // Not due again before its backoff.
         assert_eq!(
-            w.accounts.deliver(&["email"]).await.expect("pass").claimed,
+            Worker(&w.services)
+                .deliver(&["email"])
+                .await
+                .expect("pass")
+                .claimed,
             0
         );
     }
@@ -680,11 +723,11 @@ async fn a_relay_that_fails_three_times_then_recovers_ends_sent(pool: PgPool) {
         .expect("row");
     assert!(error.is_some(), "the failure is recorded");
     proxy.restore();
-    w.accounts
+    w.services
         .clock
         .advance(Duration::minutes(10))
         .expect("clock");
-    let pass = w.accounts.deliver(&["email"]).await.expect("pass");
+    let pass = Worker(&w.services).deliver(&["email"]).await.expect("pass");
     assert_eq!(pass.sent, 1);
     let (status, attempts): (String, i32) =
         sqlx::query_as("SELECT status, attempts FROM deliveries")
@@ -704,12 +747,12 @@ async fn a_permanent_failure_ends_failed_and_shows_on_the_alert(pool: PgPool) {
         .execute(&w.pool)
         .await
         .expect("bad address");
-    w.accounts
+    w.services
         .clock
         .set(at("2026-11-26T20:16:00Z"))
         .expect("clock");
-    w.accounts.detect().await.expect("pass");
-    let pass = w.accounts.deliver(&["email"]).await.expect("pass");
+    Alerts(&w.services).detect().await.expect("pass");
+    let pass = Worker(&w.services).deliver(&["email"]).await.expect("pass");
     assert_eq!((pass.sent, pass.failed), (1, 1));
     assert_eq!(
         count(
@@ -720,12 +763,19 @@ async fn a_permanent_failure_ends_failed_and_shows_on_the_alert(pool: PgPool) {
         1
     );
     // Tom's own trail shows his alert was sent.
-    let href = w.accounts.home(&tom).await.expect("home").watching[0]
+    let href = CheckIns(&w.services)
+        .home(&tom)
+        .await
+        .expect("home")
+        .watching[0]
         .alert_href
         .clone()
         .expect("alert");
     let miss: Uuid = href.trim_start_matches("/alerts/").parse().expect("id");
-    let alert = w.accounts.alert_view(&tom, miss).await.expect("alert");
+    let alert = Alerts(&w.services)
+        .alert_view(&tom, miss)
+        .await
+        .expect("alert");
     assert!(
         alert
             .trail
@@ -741,32 +791,32 @@ async fn a_check_in_racing_the_detector_leaves_no_alert_to_go_out(pool: PgPool) 
     let w = world(pool);
     let tom = person(&w, "tom").await;
     let mut members = Vec::new();
-    w.accounts
+    w.services
         .clock
         .set(at("2026-11-26T18:00:00Z"))
         .expect("clock");
     for _ in 0..20 {
         let m = person(&w, "mum").await;
         connect(&w.pool, m.user_id, tom.user_id, "Mum").await;
-        w.accounts
+        CheckIns(&w.services)
             .set_schedule(&caller(), &m, &ten_am("Pacific/Honolulu"))
             .await
             .expect("schedule");
         members.push(m);
     }
-    w.accounts
+    w.services
         .clock
         .set(at("2026-11-26T20:15:30Z"))
         .expect("clock");
     let detector = {
-        let accounts = w.accounts.clone();
-        tokio::spawn(async move { accounts.detect().await.expect("pass") })
+        let services = w.services.clone();
+        tokio::spawn(async move { Alerts(&services).detect().await.expect("pass") })
     };
     let mut taps = Vec::new();
     for m in &members {
-        let (accounts, id) = (w.accounts.clone(), m.user_id);
+        let (services, id) = (w.services.clone(), m.user_id);
         taps.push(tokio::spawn(async move {
-            accounts
+            CheckIns(&services)
                 .check_in(id, Source::Web)
                 .await
                 .expect("checked in")
@@ -816,7 +866,7 @@ async fn push_alerts_are_encrypted_signed_and_retried_and_gone_subscriptions_are
         service.subscribe(),
         service.subscribe(),
     );
-    let now = w.accounts.clock.now();
+    let now = w.services.clock.now();
     for (who, sub) in [(&tom, &phone), (&tom, &old_laptop), (&ann, &tablet)] {
         save_subscription(
             &w.pool,
@@ -831,15 +881,15 @@ async fn push_alerts_are_encrypted_signed_and_retried_and_gone_subscriptions_are
     }
     service.script(&old_laptop, &[410]);
     service.script(&tablet, &[500, 503, 429]);
-    w.accounts
+    w.services
         .clock
         .set(at("2026-11-26T20:16:00Z"))
         .expect("clock");
-    let pass = w.accounts.detect().await.expect("pass");
+    let pass = Alerts(&w.services).detect().await.expect("pass");
     assert_eq!(pass.deliveries, 4, "email and push for each of Tom and Ann");
 
     // Tom's phone gets it; his old laptop's subscription is gone and removed.
-    let first = w.accounts.deliver(&["push"]).await.expect("pass");
+    let first = Worker(&w.services).deliver(&["push"]).await.expect("pass");
     assert_eq!((first.sent, first.retried), (1, 1));
     let got = service.received(&phone);
     assert_eq!(got.len(), 1);
@@ -860,11 +910,11 @@ async fn push_alerts_are_encrypted_signed_and_retried_and_gone_subscriptions_are
     );
     // Ann's tablet: 500, 503, 429, then it takes it, on the backoff schedule.
     for wait in [30, 120, 600] {
-        w.accounts
+        w.services
             .clock
             .advance(Duration::seconds(wait))
             .expect("clock");
-        let pass = w.accounts.deliver(&["push"]).await.expect("pass");
+        let pass = Worker(&w.services).deliver(&["push"]).await.expect("pass");
         assert_eq!(pass.claimed, 1, "after {wait} s");
     }
     assert_eq!(service.received(&tablet).len(), 1);
@@ -938,9 +988,9 @@ async fn a_browser_subscribes_and_a_test_alert_proves_the_path(pool: PgPool) {
 
     let r = b.post(path::<SendTestAlert>(), &[]).await;
     assert_eq!(r.header("location"), Some("/home?test=sent"), "{}", r.body);
-    let accounts = common::state(pool.clone(), common::config(true)).accounts;
-    accounts.clock.set(w.clock.now()).expect("clock");
-    drain_all(&accounts).await;
+    let services = common::state(pool.clone(), common::config(true)).services;
+    services.clock.set(w.clock.now()).expect("clock");
+    drain_all(&services).await;
     let got = service.received(&sub);
     assert_eq!(got.len(), 1);
     let message: serde_json::Value =
@@ -952,9 +1002,9 @@ async fn a_browser_subscribes_and_a_test_alert_proves_the_path(pool: PgPool) {
         .any(|m| m["subject"] == "A test alert from Pruuf"));
 }
 
-pub(crate) async fn drain_all(accounts: &Accounts) {
+pub(crate) async fn drain_all(services: &Services) {
     loop {
-        let pass = accounts
+        let pass = Worker(services)
             .deliver(&["email", "push", "sms"])
             .await
             .expect("worker pass");
@@ -977,7 +1027,7 @@ async fn browser_for(
         &sub.endpoint,
         &sub.p256dh,
         &sub.auth,
-        w.accounts.clock.now(),
+        w.services.clock.now(),
     )
     .await
     .expect("subscribed");
@@ -997,17 +1047,17 @@ fn message_of(
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_reminder_comes_by_push_at_the_lead_and_its_i_am_ok_checks_in(pool: PgPool) {
     use crate::accounts::path;
-    use app::alerts::pages::ReminderCheckIn;
+    use app::checkin::pages::ReminderCheckIn;
     use pruuf_test_support::{browser::Browser, push::FakePushService};
     let state = common::state(pool.clone(), common::config(true));
     let w = World {
-        accounts: state.accounts.clone(),
+        services: state.services.clone(),
         pool: pool.clone(),
     };
     let app = server::router(state);
     let (mum, _tom, _ann) = family(&w).await; // 8:00 AM in Honolulu; 10:00 AM deadline, 60 min lead
     let (gran, dad) = (person(&w, "gran").await, person(&w, "dad").await);
-    w.accounts
+    CheckIns(&w.services)
         .set_schedule(&caller(), &gran, &ten_am("Pacific/Honolulu"))
         .await
         .expect("schedule");
@@ -1015,7 +1065,7 @@ async fn a_reminder_comes_by_push_at_the_lead_and_its_i_am_ok_checks_in(pool: Pg
         reminder_on: false,
         ..ten_am("Pacific/Honolulu")
     };
-    w.accounts
+    CheckIns(&w.services)
         .set_schedule(&caller(), &dad, &no_reminders)
         .await
         .expect("schedule");
@@ -1023,32 +1073,35 @@ async fn a_reminder_comes_by_push_at_the_lead_and_its_i_am_ok_checks_in(pool: Pg
     let mum_phone = browser_for(&w, &service, mum.user_id).await;
     let gran_phone = browser_for(&w, &service, gran.user_id).await;
     let dad_phone = browser_for(&w, &service, dad.user_id).await;
-    w.accounts
+    CheckIns(&w.services)
         .check_in(gran.user_id, Source::Web)
         .await
         .expect("gran checks in early");
 
-    w.accounts
+    w.services
         .clock
         .set(at("2026-11-26T18:59:59Z"))
         .expect("clock");
-    assert_eq!(w.accounts.detect().await.expect("pass").reminders, 0);
-    w.accounts
+    assert_eq!(
+        Alerts(&w.services).detect().await.expect("pass").reminders,
+        0
+    );
+    w.services
         .clock
         .set(at("2026-11-26T19:00:00Z"))
         .expect("clock"); // 9:00 AM: the lead has come
-    let pass = w.accounts.detect().await.expect("pass");
+    let pass = Alerts(&w.services).detect().await.expect("pass");
     assert_eq!(
         (pass.reminders, pass.reminders_sent),
         (1, 1),
         "Mum only: Gran checked in (her deadline moved on), Dad turned reminders off"
     );
     assert_eq!(
-        w.accounts.detect().await.expect("pass").reminders,
+        Alerts(&w.services).detect().await.expect("pass").reminders,
         0,
         "once"
     );
-    drain_all(&w.accounts).await;
+    drain_all(&w.services).await;
     assert!(service.received(&gran_phone).is_empty());
     assert!(service.received(&dad_phone).is_empty());
     let got = service.received(&mum_phone);
@@ -1083,7 +1136,7 @@ async fn a_reminder_comes_by_push_at_the_lead_and_its_i_am_ok_checks_in(pool: Pg
         checkins().await.expect("rows").is_empty(),
         "nothing changed"
     );
-    w.accounts
+    w.services
         .clock
         .set(at("2026-11-26T19:10:00Z"))
         .expect("clock");
@@ -1103,7 +1156,7 @@ async fn a_reminder_comes_by_push_at_the_lead_and_its_i_am_ok_checks_in(pool: Pg
     );
 
     // The next day the old reminder's button does nothing.
-    w.accounts
+    w.services
         .clock
         .set(at("2026-11-27T19:10:00Z"))
         .expect("clock");
@@ -1140,12 +1193,12 @@ async fn confirmations_follow_each_contacts_choice(pool: PgPool) {
         email: true,
         sms: false,
     };
-    w.accounts
+    Alerts(&w.services)
         .set_confirm_prefs(&caller(), ann.user_id, &both)
         .await
         .expect("prefs");
     let problems = ConfirmPrefs::parse("problems", None, None, None).expect("prefs");
-    w.accounts
+    Alerts(&w.services)
         .set_confirm_prefs(&caller(), kay.user_id, &problems)
         .await
         .expect("prefs");
@@ -1155,11 +1208,11 @@ async fn confirmations_follow_each_contacts_choice(pool: PgPool) {
         .await
         .expect("frozen");
 
-    w.accounts
+    w.services
         .clock
         .set(at("2026-11-26T19:45:00Z"))
         .expect("clock"); // 9:45 AM, on time
-    w.accounts
+    CheckIns(&w.services)
         .check_in(mum.user_id, Source::Web)
         .await
         .expect("checked in");
@@ -1177,7 +1230,7 @@ async fn confirmations_follow_each_contacts_choice(pool: PgPool) {
     let mut rows = rows;
     rows.sort();
     assert_eq!(rows, expected);
-    drain_all(&w.accounts).await;
+    drain_all(&w.services).await;
     let got = service.received(&tom_phone);
     assert_eq!(got.len(), 1);
     let message = message_of(&tom_phone, &got[0]);
@@ -1200,14 +1253,14 @@ async fn confirmations_follow_each_contacts_choice(pool: PgPool) {
 
     // The next day Mum misses; the alert goes out; then she checks in late:
     // an update by the alert's channels, and no confirmation on top.
-    w.accounts
+    w.services
         .clock
         .set(at("2026-11-27T20:16:00Z"))
         .expect("clock");
-    let pass = w.accounts.detect().await.expect("pass");
+    let pass = Alerts(&w.services).detect().await.expect("pass");
     assert_eq!(pass.missed, 1);
-    drain_all(&w.accounts).await;
-    w.accounts
+    drain_all(&w.services).await;
+    CheckIns(&w.services)
         .check_in(mum.user_id, Source::Web)
         .await
         .expect("late check-in");

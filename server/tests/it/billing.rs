@@ -6,6 +6,8 @@ use crate::common::{self, caller, person, World};
 use crate::connections::invite;
 use app::accounts::service::Me;
 use app::billing::rules::Plan;
+use app::billing::service::Billing;
+use app::connections::service::Connections;
 use app::connections::service::Invitee;
 use axum::Router;
 use chrono::Duration;
@@ -15,7 +17,7 @@ use sqlx::PgPool;
 
 const HOOK: &str = "/webhooks/stripe";
 
-struct Billing {
+struct Shop {
     w: World,
     app: Router,
     stripe: FakeStripe,
@@ -25,7 +27,7 @@ struct Billing {
 
 /// The app pointed at the Stripe stand-in (at `api_url` if given: a dead port
 /// makes every Stripe call fail).
-async fn billing_with(pool: PgPool, stripe: FakeStripe, api_url: Option<String>) -> Billing {
+async fn billing_with(pool: PgPool, stripe: FakeStripe, api_url: Option<String>) -> Shop {
     let mut vars = stripe.vars();
     if let Some(url) = api_url {
         vars.retain(|(k, _)| *k != "PRUUF_STRIPE_API_URL");
@@ -33,9 +35,9 @@ async fn billing_with(pool: PgPool, stripe: FakeStripe, api_url: Option<String>)
     }
     let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let state = common::state(pool.clone(), common::config_with(true, &pairs));
-    Billing {
+    Shop {
         w: World {
-            accounts: state.accounts.clone(),
+            services: state.services.clone(),
             pool,
         },
         app: server::router(state),
@@ -44,12 +46,12 @@ async fn billing_with(pool: PgPool, stripe: FakeStripe, api_url: Option<String>)
     }
 }
 
-async fn billing_world(pool: PgPool) -> Billing {
+async fn billing_world(pool: PgPool) -> Shop {
     let stripe = FakeStripe::start(None).await.expect("the Stripe stand-in");
     billing_with(pool, stripe, None).await
 }
 
-impl Billing {
+impl Shop {
     async fn post(&self, e: &StripeEvent) -> Reply {
         Call::post(HOOK)
             .header("stripe-signature", &e.signature)
@@ -141,8 +143,7 @@ impl Billing {
     async fn family(&self) -> (Me, Me) {
         let (mum, tom) = (person(&self.w, "mum").await, person(&self.w, "tom").await);
         let code = invite(&self.w, &tom, &mum, Invitee::Member, "Mum").await;
-        self.w
-            .accounts
+        Connections(&self.w.services)
             .accept_invite(&caller(), &mum, &code)
             .await
             .expect("accepted");
@@ -151,9 +152,7 @@ impl Billing {
 
     /// `who` chooses `plan` and pays with the good card; the events are posted.
     async fn pays(&mut self, who: &Me, plan: Plan) -> String {
-        let url = self
-            .w
-            .accounts
+        let url = Billing(&self.w.services)
             .start_checkout(&caller(), who, plan)
             .await
             .expect("a checkout");
@@ -177,7 +176,7 @@ async fn the_trial_starts_with_the_first_member_warns_and_ends_on_day_31(pool: P
             .fetch_one(&b.w.pool)
             .await
             .expect("trial end");
-    let clock = &b.w.accounts.clock;
+    let clock = &b.w.services.clock;
     let length = ends - clock.now();
     assert!(
         (length - Duration::days(30)).abs() < Duration::seconds(1),
@@ -187,12 +186,26 @@ async fn the_trial_starts_with_the_first_member_warns_and_ends_on_day_31(pool: P
 
     // Day 15: the 15-day warning, once however often the pass runs.
     clock.set(ends - Duration::days(15)).expect("clock");
-    let pass = b.w.accounts.billing_pass().await.expect("pass");
+    let pass = Billing(&b.w.services).billing_pass().await.expect("pass");
     assert_eq!(pass.warned, 1);
-    assert_eq!(b.w.accounts.billing_pass().await.expect("pass").warned, 0);
+    assert_eq!(
+        Billing(&b.w.services)
+            .billing_pass()
+            .await
+            .expect("pass")
+            .warned,
+        0
+    );
     // Days 23 and 29: 7 days, then 1 day left.
     clock.set(ends - Duration::days(7)).expect("clock");
-    assert_eq!(b.w.accounts.billing_pass().await.expect("pass").warned, 1);
+    assert_eq!(
+        Billing(&b.w.services)
+            .billing_pass()
+            .await
+            .expect("pass")
+            .warned,
+        1
+    );
     // Tom turns on push in a browser before the last warning.
     app::notify::push::save_subscription(
         &b.w.pool,
@@ -205,7 +218,14 @@ async fn the_trial_starts_with_the_first_member_warns_and_ends_on_day_31(pool: P
     .await
     .expect("subscribed");
     clock.set(ends - Duration::hours(20)).expect("clock");
-    assert_eq!(b.w.accounts.billing_pass().await.expect("pass").warned, 1);
+    assert_eq!(
+        Billing(&b.w.services)
+            .billing_pass()
+            .await
+            .expect("pass")
+            .warned,
+        1
+    );
     assert_eq!(b.notices(&tom, "billing_warning").await, 3);
     let last: String = sqlx::query_scalar(
         "SELECT payload->>'body' FROM deliveries WHERE recipient_id = $1 AND kind = 'billing_warning' AND channel = 'email'
@@ -232,24 +252,30 @@ async fn the_trial_starts_with_the_first_member_warns_and_ends_on_day_31(pool: P
 
     // Not a second early; then frozen, and told at that moment.
     clock.set(ends - Duration::seconds(1)).expect("clock");
-    b.w.accounts.billing_pass().await.expect("pass");
+    Billing(&b.w.services).billing_pass().await.expect("pass");
     assert_eq!(b.state(&tom).await, "trial");
     clock.set(ends).expect("clock");
-    assert_eq!(b.w.accounts.billing_pass().await.expect("pass").changed, 1);
+    assert_eq!(
+        Billing(&b.w.services)
+            .billing_pass()
+            .await
+            .expect("pass")
+            .changed,
+        1
+    );
     assert_eq!(b.state(&tom).await, "frozen");
     assert_eq!(b.notices(&tom, "billing_frozen").await, 1);
     // A frozen Contact cannot invite.
     let ann = person(&b.w, "ann").await;
-    let refused =
-        b.w.accounts
-            .invite(
-                &caller(),
-                &tom,
-                Invitee::Member,
-                &app::connections::rules::PersonName::parse("Ann").expect("name"),
-                &app::accounts::validation::Email::parse(&ann.email).expect("email"),
-            )
-            .await;
+    let refused = Connections(&b.w.services)
+        .invite(
+            &caller(),
+            &tom,
+            Invitee::Member,
+            &app::connections::rules::PersonName::parse("Ann").expect("name"),
+            &app::validation::Email::parse(&ann.email).expect("email"),
+        )
+        .await;
     assert!(refused.is_err());
 }
 
@@ -258,16 +284,14 @@ async fn the_same_webhook_delivered_ten_times_applies_once(pool: PgPool) {
     let mut b = billing_world(pool).await;
     let (_mum, tom) = b.family().await;
     // A double click: one customer, one session, the same page.
-    let first =
-        b.w.accounts
-            .start_checkout(&caller(), &tom, Plan::Monthly)
-            .await
-            .expect("checkout");
-    let again =
-        b.w.accounts
-            .start_checkout(&caller(), &tom, Plan::Monthly)
-            .await
-            .expect("checkout");
+    let first = Billing(&b.w.services)
+        .start_checkout(&caller(), &tom, Plan::Monthly)
+        .await
+        .expect("checkout");
+    let again = Billing(&b.w.services)
+        .start_checkout(&caller(), &tom, Plan::Monthly)
+        .await
+        .expect("checkout");
     assert_eq!(first, again);
     assert_eq!(
         (b.stripe.customers_created(), b.stripe.sessions_created()),
@@ -315,10 +339,9 @@ async fn the_same_webhook_delivered_ten_times_applies_once(pool: PgPool) {
             .expect("trial end");
     assert_eq!(trial_end, ours.timestamp());
     // A second Checkout while the plan is live is refused.
-    let second =
-        b.w.accounts
-            .start_checkout(&caller(), &tom, Plan::Annual)
-            .await;
+    let second = Billing(&b.w.services)
+        .start_checkout(&caller(), &tom, Plan::Annual)
+        .await;
     assert!(second
         .unwrap_err()
         .message()
@@ -332,7 +355,7 @@ async fn updated_arriving_before_created_ends_in_the_right_state(pool: PgPool) {
     let sub = b.pays(&tom, Plan::Annual).await;
     let paid = b.new_events().await;
     // Tom cancels in Stripe's portal; that update arrives first.
-    b.w.accounts
+    b.w.services
         .stripe
         .as_ref()
         .expect("payments on")
@@ -370,11 +393,18 @@ async fn past_due_freezes_after_three_days_of_grace_and_not_before(pool: PgPool)
     b.deliver().await;
     assert_eq!(b.state(&tom).await, "past_due");
     assert_eq!(b.notices(&tom, "billing_payment_failed").await, 1);
-    let clock = &b.w.accounts.clock;
+    let clock = &b.w.services.clock;
     let failed_at = clock.now();
     // The first pass of the grace period warns with the days actually left.
     clock.set(failed_at + Duration::minutes(5)).expect("clock");
-    assert_eq!(b.w.accounts.billing_pass().await.expect("pass").warned, 1);
+    assert_eq!(
+        Billing(&b.w.services)
+            .billing_pass()
+            .await
+            .expect("pass")
+            .warned,
+        1
+    );
     assert_eq!(
         b.last_title(&tom, "billing_warning").await,
         "Alerts stop in 3 days",
@@ -383,7 +413,7 @@ async fn past_due_freezes_after_three_days_of_grace_and_not_before(pool: PgPool)
     clock
         .set(failed_at + Duration::days(3) - Duration::minutes(1))
         .expect("clock");
-    b.w.accounts.billing_pass().await.expect("pass");
+    Billing(&b.w.services).billing_pass().await.expect("pass");
     assert_eq!(b.state(&tom).await, "past_due", "still in the grace period");
     assert_eq!(
         b.notices(&tom, "billing_warning").await,
@@ -395,7 +425,7 @@ async fn past_due_freezes_after_three_days_of_grace_and_not_before(pool: PgPool)
         "Alerts stop in 1 day"
     );
     clock.set(failed_at + Duration::days(3)).expect("clock");
-    b.w.accounts.billing_pass().await.expect("pass");
+    Billing(&b.w.services).billing_pass().await.expect("pass");
     assert_eq!(b.state(&tom).await, "frozen");
     // Paying again (a new card in the portal) thaws it at once.
     b.stripe.renew(&sub).await.expect("paid");
@@ -414,7 +444,7 @@ async fn a_payer_who_becomes_a_member_ends_active_free_without_a_charge(pool: Pg
     // Tom's daughter asks to look out for him: Tom becomes a Member.
     let emily = person(&b.w, "emily").await;
     let code = invite(&b.w, &tom, &emily, Invitee::Contact, "Emily").await;
-    b.w.accounts
+    Connections(&b.w.services)
         .accept_invite(&caller(), &emily, &code)
         .await
         .expect("accepted");
@@ -585,9 +615,7 @@ async fn a_failing_handler_lands_in_the_dead_letter_table_and_replays(pool: PgPo
     assert_eq!(stored, 0, "a failed event is not marked as seen");
 
     // An admin replays it once Stripe is back.
-    let outcome = good
-        .w
-        .accounts
+    let outcome = Billing(&good.w.services)
         .replay_dead_letter(id)
         .await
         .expect("replayed");
@@ -613,31 +641,29 @@ async fn the_daily_reconciliation_fixes_drift_once_a_day(pool: PgPool) {
     assert_eq!(b.state(&tom).await, "active");
     // A webhook that never arrived: Stripe gave up on the card.
     b.stripe.set_status_silently(&sub, "unpaid");
-    let r =
-        b.w.accounts
-            .reconcile_if_due()
-            .await
-            .expect("ran")
-            .expect("due today");
+    let r = Billing(&b.w.services)
+        .reconcile_if_due()
+        .await
+        .expect("ran")
+        .expect("due today");
     assert_eq!((r.checked, r.fixed, r.failed), (1, 1, 0));
     assert_eq!(b.state(&tom).await, "frozen");
     assert!(
-        b.w.accounts
+        Billing(&b.w.services)
             .reconcile_if_due()
             .await
             .expect("ran")
             .is_none(),
         "once a day"
     );
-    b.w.accounts
+    b.w.services
         .clock
         .advance(Duration::days(1))
         .expect("clock");
-    let next =
-        b.w.accounts
-            .reconcile_if_due()
-            .await
-            .expect("ran")
-            .expect("the next day");
+    let next = Billing(&b.w.services)
+        .reconcile_if_due()
+        .await
+        .expect("ran")
+        .expect("the next day");
     assert_eq!(next.fixed, 0, "nothing left to fix");
 }

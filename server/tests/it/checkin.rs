@@ -4,6 +4,7 @@
 use crate::common::{caller, person, world, World};
 use app::accounts::service::Me;
 use app::checkin::rules::PauseRange;
+use app::checkin::service::CheckIns;
 use app::checkin::service::{ScheduleInput, Source};
 use app::checkin::views::Status;
 use app::error::AppError;
@@ -58,7 +59,7 @@ async fn notifications(w: &World, to: &Me) -> Vec<String> {
 }
 
 fn set_clock(w: &World, to: &str) {
-    w.accounts.clock.set(at(to)).expect("test clock");
+    w.services.clock.set(at(to)).expect("test clock");
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -67,14 +68,14 @@ async fn concurrent_check_ins_make_one_row_and_one_confirmation(pool: PgPool) {
     let (mum, tom) = (person(&w, "mum").await, person(&w, "tom").await);
     connect(&w, &mum, &tom, "Mum").await;
     set_clock(&w, "2026-11-26T18:00:00Z"); // 8:00 AM in Honolulu
-    w.accounts
+    CheckIns(&w.services)
         .set_schedule(&caller(), &mum, &schedule(10, 0, "Pacific/Honolulu"))
         .await
         .expect("schedule");
     set_clock(&w, "2026-11-26T19:45:00Z"); // 9:45 AM
     let taps = (0..8).map(|_| {
-        let (accounts, id) = (w.accounts.clone(), mum.user_id);
-        async move { accounts.check_in(id, Source::Web).await }
+        let (services, id) = (w.services.clone(), mum.user_id);
+        async move { CheckIns(&services).check_in(id, Source::Web).await }
     });
     let results = futures_join_all(taps).await;
     let fresh: Vec<_> = results
@@ -94,8 +95,7 @@ async fn concurrent_check_ins_make_one_row_and_one_confirmation(pool: PgPool) {
 
     // A second tap later the same day returns the first and tells nobody.
     set_clock(&w, "2026-11-26T22:00:00Z");
-    let again = w
-        .accounts
+    let again = CheckIns(&w.services)
         .check_in(mum.user_id, Source::Web)
         .await
         .expect("ok");
@@ -123,22 +123,20 @@ async fn a_check_in_after_local_midnight_counts_for_the_next_day(pool: PgPool) {
     let w = world(pool);
     let mum = person(&w, "mum").await;
     set_clock(&w, "2026-11-26T12:00:00Z");
-    w.accounts
+    CheckIns(&w.services)
         .set_schedule(&caller(), &mum, &schedule(23, 59, "America/New_York"))
         .await
         .expect("schedule");
     // 11:59:30 PM on the 26th in New York: on time for the 26th.
     set_clock(&w, "2026-11-27T04:59:30Z");
-    let first = w
-        .accounts
+    let first = CheckIns(&w.services)
         .check_in(mum.user_id, Source::Web)
         .await
         .expect("ok");
     assert!(!first.already && !first.late);
     // 12:01 AM on the 27th: a new day, a new check-in.
     set_clock(&w, "2026-11-27T05:01:00Z");
-    let second = w
-        .accounts
+    let second = CheckIns(&w.services)
         .check_in(mum.user_id, Source::Web)
         .await
         .expect("ok");
@@ -170,7 +168,7 @@ async fn late_check_ins_are_recorded_late_and_the_contact_dashboard_follows_the_
     let (mum, tom) = (person(&w, "mum").await, person(&w, "tom").await);
     connect(&w, &mum, &tom, "Mum").await;
     set_clock(&w, "2026-11-26T18:00:00Z");
-    w.accounts
+    CheckIns(&w.services)
         .set_schedule(&caller(), &mum, &schedule(10, 0, "Pacific/Honolulu"))
         .await
         .expect("schedule");
@@ -181,9 +179,9 @@ async fn late_check_ins_are_recorded_late_and_the_contact_dashboard_follows_the_
         .expect("zone");
 
     let status = |w: &World| {
-        let (accounts, tom) = (w.accounts.clone(), tom.clone());
+        let (services, tom) = (w.services.clone(), tom.clone());
         async move {
-            let home = accounts.home(&tom).await.expect("home");
+            let home = CheckIns(&services).home(&tom).await.expect("home");
             assert_eq!(home.watching.len(), 1);
             home.watching[0].clone()
         }
@@ -206,8 +204,7 @@ async fn late_check_ins_are_recorded_late_and_the_contact_dashboard_follows_the_
     assert_eq!(status(&w).await.status, Status::Missed);
 
     set_clock(&w, "2026-11-26T20:40:00Z");
-    let done = w
-        .accounts
+    let done = CheckIns(&w.services)
         .check_in(mum.user_id, Source::Web)
         .await
         .expect("ok");
@@ -220,7 +217,7 @@ async fn late_check_ins_are_recorded_late_and_the_contact_dashboard_follows_the_
         vec!["Mum checked in at 10:40 AM (40 min late). All is well.".to_string()]
     );
     // Mum's own home: tomorrow's deadline, and Tom among those who see it.
-    let home = w.accounts.home(&mum).await.expect("home");
+    let home = CheckIns(&w.services).home(&mum).await.expect("home");
     let day = home.my_day.expect("a schedule");
     assert_eq!(day.checked_in_at.as_deref(), Some("10:40 AM"));
     assert_eq!(day.deadline_words, "tomorrow at 10:00 AM");
@@ -235,7 +232,7 @@ async fn schedule_changes_tell_the_contacts_and_move_the_next_deadline(pool: PgP
     connect(&w, &mum, &tom, "Mum").await;
     // First set at 11:00 AM for 10:00: today is already past, so tomorrow.
     set_clock(&w, "2026-06-01T15:00:00Z");
-    w.accounts
+    CheckIns(&w.services)
         .set_schedule(&caller(), &mum, &schedule(10, 0, "America/New_York"))
         .await
         .expect("schedule");
@@ -254,7 +251,7 @@ async fn schedule_changes_tell_the_contacts_and_move_the_next_deadline(pool: PgP
         "a first schedule is not a change"
     );
     // Changed to 2:00 PM: today's deadline is ahead again.
-    w.accounts
+    CheckIns(&w.services)
         .set_schedule(&caller(), &mum, &schedule(14, 0, "America/New_York"))
         .await
         .expect("schedule");
@@ -278,15 +275,14 @@ async fn pauses_are_bounded_shared_and_only_for_connected_people(pool: PgPool) {
     );
     connect(&w, &mum, &tom, "Mum").await;
     set_clock(&w, "2026-11-26T15:00:00Z");
-    w.accounts
+    CheckIns(&w.services)
         .set_schedule(&caller(), &mum, &schedule(10, 0, "America/New_York"))
         .await
         .expect("schedule");
     let range = |a: &str, b: &str| PauseRange::parse(a, b).expect("range");
 
     // Someone not connected can neither pause nor read Mum's days.
-    let refused = w
-        .accounts
+    let refused = CheckIns(&w.services)
         .pause(
             &caller(),
             &stranger,
@@ -297,12 +293,13 @@ async fn pauses_are_bounded_shared_and_only_for_connected_people(pool: PgPool) {
         .expect_err("not theirs");
     assert!(matches!(refused, AppError::Forbidden));
     assert!(matches!(
-        w.accounts.member_detail(&stranger, mum.user_id).await,
+        CheckIns(&w.services)
+            .member_detail(&stranger, mum.user_id)
+            .await,
         Err(AppError::Forbidden)
     ));
     // A pause that starts in the past is refused.
-    let past = w
-        .accounts
+    let past = CheckIns(&w.services)
         .pause(
             &caller(),
             &tom,
@@ -321,7 +318,7 @@ async fn pauses_are_bounded_shared_and_only_for_connected_people(pool: PgPool) {
     assert_eq!(count().await, 0, "nothing changed");
 
     // Tom pauses today and tomorrow: Mum is told, and shows as paused.
-    w.accounts
+    CheckIns(&w.services)
         .pause(
             &caller(),
             &tom,
@@ -338,10 +335,9 @@ async fn pauses_are_bounded_shared_and_only_for_connected_people(pool: PgPool) {
             .to_string()]
     );
     set_clock(&w, "2026-11-26T16:00:00Z"); // after the deadline
-    let home = w.accounts.home(&tom).await.expect("home");
+    let home = CheckIns(&w.services).home(&tom).await.expect("home");
     assert_eq!(home.watching[0].status, Status::Paused);
-    let detail = w
-        .accounts
+    let detail = CheckIns(&w.services)
         .member_detail(&tom, mum.user_id)
         .await
         .expect("detail");
@@ -351,17 +347,21 @@ async fn pauses_are_bounded_shared_and_only_for_connected_people(pool: PgPool) {
 
     // Ending it: Tom cannot end a pause by naming another Member.
     let pause_id: uuid::Uuid = detail.pauses[0].id.parse().expect("id");
-    assert!(w
-        .accounts
+    assert!(CheckIns(&w.services)
         .end_pause(&caller(), &tom, stranger.user_id, pause_id)
         .await
         .is_err());
-    w.accounts
+    CheckIns(&w.services)
         .end_pause(&caller(), &mum, mum.user_id, pause_id)
         .await
         .expect("ended");
     assert_eq!(
-        w.accounts.home(&tom).await.expect("home").watching[0].status,
+        CheckIns(&w.services)
+            .home(&tom)
+            .await
+            .expect("home")
+            .watching[0]
+            .status,
         Status::Missed
     );
 }
@@ -370,8 +370,7 @@ async fn pauses_are_bounded_shared_and_only_for_connected_people(pool: PgPool) {
 async fn a_check_in_needs_a_schedule_first(pool: PgPool) {
     let w = world(pool);
     let mum = person(&w, "mum").await;
-    let refused = w
-        .accounts
+    let refused = CheckIns(&w.services)
         .check_in(mum.user_id, Source::Web)
         .await
         .expect_err("no schedule");

@@ -1,7 +1,8 @@
 //! Builds the real application router around a test database.
-use app::accounts::service::{Accounts, Caller, Me};
+use app::accounts::service::Me;
 use app::accounts::store as account_store;
 use app::accounts::text_size::TextSize;
+use app::services::{Caller, Services};
 use axum::Router;
 use leptos::config::LeptosOptions;
 use server::{config::Config, AppState};
@@ -52,14 +53,14 @@ pub fn database_url() -> String {
 
 /// The application's services around a test database, with the test clock.
 pub struct World {
-    pub accounts: Accounts,
+    pub services: Services,
     pub pool: PgPool,
 }
 
 pub fn world(pool: PgPool) -> World {
     let state = state(pool.clone(), config(true));
     World {
-        accounts: state.accounts.clone(),
+        services: state.services.clone(),
         pool,
     }
 }
@@ -75,7 +76,7 @@ pub fn caller() -> Caller {
 pub async fn person(w: &World, name: &str) -> Me {
     let email = format!("{name}-{}@example.com", uuid::Uuid::new_v4().simple());
     let mut tx = w.pool.begin().await.expect("tx");
-    let now = w.accounts.clock.now();
+    let now = w.services.clock.now();
     let user = account_store::insert_user(&mut tx, &email, "$argon2id$stand-in", "standard", now)
         .await
         .expect("insert")

@@ -3,10 +3,11 @@
 //! access-control matrix in which one family tries every operation on another's.
 use crate::common::{caller, person, world, World};
 use app::accounts::service::Me;
-use app::accounts::validation::Email;
 use app::connections::rules::{InviteCode, PersonName};
+use app::connections::service::Connections;
 use app::connections::service::Invitee;
 use app::error::AppError;
+use app::validation::Email;
 use chrono::Duration;
 use pruuf_test_support::mailbox;
 use sqlx::PgPool;
@@ -28,7 +29,7 @@ pub(crate) async fn invite(
     called: &str,
 ) -> InviteCode {
     let before = invite_mails(&to.email).await.len();
-    w.accounts
+    Connections(&w.services)
         .invite(&caller(), from, who, &name(called), &email(to))
         .await
         .expect("invite sent");
@@ -72,7 +73,7 @@ async fn invite_accept_remove_and_invite_again(pool: PgPool) {
     let w = world(pool);
     let (tom, mum) = (person(&w, "tom").await, person(&w, "mum").await);
     let code = invite(&w, &tom, &mum, Invitee::Member, "Mum").await;
-    w.accounts
+    Connections(&w.services)
         .accept_invite(&caller(), &mum, &code)
         .await
         .expect("accepted");
@@ -87,16 +88,21 @@ async fn invite_accept_remove_and_invite_again(pool: PgPool) {
         "Tom is told"
     );
 
-    let toms = w.accounts.connections(&tom).await.expect("list");
+    let toms = Connections(&w.services)
+        .connections(&tom)
+        .await
+        .expect("list");
     assert_eq!(toms.len(), 1);
     assert_eq!(toms[0].member_name, "Mum");
     assert_eq!(toms[0].member_id, mum.user_id);
-    let mums = w.accounts.connections(&mum).await.expect("list");
+    let mums = Connections(&w.services)
+        .connections(&mum)
+        .await
+        .expect("list");
     assert_eq!(mums.len(), 1);
 
     // Inviting someone already connected says so.
-    let again = w
-        .accounts
+    let again = Connections(&w.services)
         .invite(
             &caller(),
             &tom,
@@ -109,7 +115,7 @@ async fn invite_accept_remove_and_invite_again(pool: PgPool) {
     assert_eq!(message(again), "You\u{2019}re already connected to Mum.");
 
     // Mum ends it; Tom is told; she stays free for life.
-    w.accounts
+    Connections(&w.services)
         .remove_connection(&caller(), &mum, toms[0].id)
         .await
         .expect("removed");
@@ -117,22 +123,34 @@ async fn invite_accept_remove_and_invite_again(pool: PgPool) {
         .await
         .iter()
         .any(|m| m["subject"] == "A Pruuf connection has ended"));
-    assert!(w.accounts.connections(&tom).await.expect("list").is_empty());
+    assert!(Connections(&w.services)
+        .connections(&tom)
+        .await
+        .expect("list")
+        .is_empty());
     assert!(grandfathered(&w, &mum).await, "never cleared");
 
     // A new invite after removal works, with a new code; this time Tom ends it.
     let second = invite(&w, &tom, &mum, Invitee::Member, "Mum").await;
     assert_ne!(second, code);
-    w.accounts
+    Connections(&w.services)
         .accept_invite(&caller(), &mum, &second)
         .await
         .expect("accepted again");
-    let id = w.accounts.connections(&tom).await.expect("list")[0].id;
-    w.accounts
+    let id = Connections(&w.services)
+        .connections(&tom)
+        .await
+        .expect("list")[0]
+        .id;
+    Connections(&w.services)
         .remove_connection(&caller(), &tom, id)
         .await
         .expect("removed by Tom");
-    assert!(w.accounts.connections(&mum).await.expect("list").is_empty());
+    assert!(Connections(&w.services)
+        .connections(&mum)
+        .await
+        .expect("list")
+        .is_empty());
 
     let events: Vec<String> = sqlx::query_scalar(
         "SELECT event FROM audit_log WHERE event LIKE 'connection_%' OR event LIKE 'invite_%' ORDER BY id",
@@ -165,15 +183,15 @@ async fn ten_contacts_at_most_even_when_two_accept_at_once(pool: PgPool) {
         contacts.push(c);
     }
     for i in 0..9 {
-        w.accounts
+        Connections(&w.services)
             .accept_invite(&caller(), &contacts[i], &codes[i])
             .await
             .expect("accepted");
     }
     let who = caller();
     let (a, b) = tokio::join!(
-        w.accounts.accept_invite(&who, &contacts[9], &codes[9]),
-        w.accounts.accept_invite(&who, &contacts[10], &codes[10]),
+        Connections(&w.services).accept_invite(&who, &contacts[9], &codes[9]),
+        Connections(&w.services).accept_invite(&who, &contacts[10], &codes[10]),
     );
     assert_eq!(
         [a.is_ok(), b.is_ok()].iter().filter(|ok| **ok).count(),
@@ -200,28 +218,24 @@ async fn codes_expire_and_only_the_invited_address_may_accept(pool: PgPool) {
         person(&w, "mum").await,
         person(&w, "aunt").await,
     );
-    let refused = w
-        .accounts
+    let refused = Connections(&w.services)
         .invite(&caller(), &tom, Invitee::Member, &name("Me"), &email(&tom))
         .await
         .expect_err("self-invite");
     assert_eq!(message(refused), "You can't connect to yourself.");
 
     let code = invite(&w, &tom, &mum, Invitee::Member, "Mum").await;
-    let wrong = w
-        .accounts
+    let wrong = Connections(&w.services)
         .accept_invite(&caller(), &aunt, &code)
         .await
         .expect_err("wrong address");
     assert!(message(wrong).contains("sent to a different email address"));
-    let own = w
-        .accounts
+    let own = Connections(&w.services)
         .accept_invite(&caller(), &tom, &code)
         .await
         .expect_err("own invite");
     assert_eq!(message(own), "You can't connect to yourself.");
-    let unknown = w
-        .accounts
+    let unknown = Connections(&w.services)
         .accept_invite(
             &caller(),
             &mum,
@@ -231,17 +245,20 @@ async fn codes_expire_and_only_the_invited_address_may_accept(pool: PgPool) {
         .expect_err("unknown");
     assert!(message(unknown).contains("couldn't find that invite code"));
 
-    w.accounts
+    w.services
         .clock
         .advance(Duration::days(14))
         .expect("test clock");
-    let expired = w
-        .accounts
+    let expired = Connections(&w.services)
         .accept_invite(&caller(), &mum, &code)
         .await
         .expect_err("expired");
     assert!(message(expired).contains("expired"));
-    assert!(w.accounts.connections(&mum).await.expect("list").is_empty());
+    assert!(Connections(&w.services)
+        .connections(&mum)
+        .await
+        .expect("list")
+        .is_empty());
     assert!(!grandfathered(&w, &mum).await);
 }
 
@@ -250,40 +267,41 @@ async fn resend_waits_a_minute_and_cancel_ends_the_invite(pool: PgPool) {
     let w = world(pool);
     let (tom, mum) = (person(&w, "tom").await, person(&w, "mum").await);
     let code = invite(&w, &tom, &mum, Invitee::Member, "Mum").await;
-    let id = w.accounts.pending_invites(&tom).await.expect("list")[0].id;
-    w.accounts
+    let id = Connections(&w.services)
+        .pending_invites(&tom)
+        .await
+        .expect("list")[0]
+        .id;
+    w.services
         .clock
         .advance(Duration::seconds(15))
         .expect("test clock");
-    let early = w
-        .accounts
+    let early = Connections(&w.services)
         .resend_invite(&caller(), &tom, id)
         .await
         .expect_err("too soon");
     let early = message(early);
     assert!(early.contains("in 45 seconds"), "{early}");
-    w.accounts
+    w.services
         .clock
         .advance(Duration::seconds(45))
         .expect("test clock");
-    w.accounts
+    Connections(&w.services)
         .resend_invite(&caller(), &tom, id)
         .await
         .expect("resent");
     assert_eq!(invite_mails(&mum.email).await.len(), 2);
 
-    w.accounts
+    Connections(&w.services)
         .cancel_invite(&caller(), &tom, id)
         .await
         .expect("canceled");
-    assert!(w
-        .accounts
+    assert!(Connections(&w.services)
         .pending_invites(&tom)
         .await
         .expect("list")
         .is_empty());
-    let canceled = w
-        .accounts
+    let canceled = Connections(&w.services)
         .accept_invite(&caller(), &mum, &code)
         .await
         .expect_err("canceled");
@@ -299,8 +317,7 @@ async fn a_frozen_contact_cannot_invite(pool: PgPool) {
         .execute(&w.pool)
         .await
         .expect("freeze");
-    let refused = w
-        .accounts
+    let refused = Connections(&w.services)
         .invite(&caller(), &tom, Invitee::Member, &name("Mum"), &email(&mum))
         .await
         .expect_err("frozen");
@@ -314,33 +331,45 @@ async fn one_family_cannot_touch_anothers_invites_or_connections(pool: PgPool) {
     let (tom, mum) = (person(&w, "tom").await, person(&w, "mum").await);
     let (ann, dad) = (person(&w, "ann").await, person(&w, "dad").await);
     let code = invite(&w, &tom, &mum, Invitee::Member, "Mum").await;
-    w.accounts
+    Connections(&w.services)
         .accept_invite(&caller(), &mum, &code)
         .await
         .expect("accepted");
     let _pending = invite(&w, &tom, &dad, Invitee::Member, "Dad").await;
-    let connection = w.accounts.connections(&tom).await.expect("list")[0].id;
-    let invite_id = w.accounts.pending_invites(&tom).await.expect("list")[0].id;
+    let connection = Connections(&w.services)
+        .connections(&tom)
+        .await
+        .expect("list")[0]
+        .id;
+    let invite_id = Connections(&w.services)
+        .pending_invites(&tom)
+        .await
+        .expect("list")[0]
+        .id;
 
     // Ann, a stranger to Tom's family, tries everything on it.
     let attempts = [
         (
             "resend",
-            w.accounts.resend_invite(&caller(), &ann, invite_id).await,
+            Connections(&w.services)
+                .resend_invite(&caller(), &ann, invite_id)
+                .await,
         ),
         (
             "cancel",
-            w.accounts.cancel_invite(&caller(), &ann, invite_id).await,
+            Connections(&w.services)
+                .cancel_invite(&caller(), &ann, invite_id)
+                .await,
         ),
         (
             "remove",
-            w.accounts
+            Connections(&w.services)
                 .remove_connection(&caller(), &ann, connection)
                 .await,
         ),
         (
             "accept",
-            w.accounts
+            Connections(&w.services)
                 .accept_invite(&caller(), &ann, &code)
                 .await
                 .map(|_| ()),
@@ -350,16 +379,29 @@ async fn one_family_cannot_touch_anothers_invites_or_connections(pool: PgPool) {
         let error = result.expect_err(what);
         assert!(matches!(error, AppError::Invalid(_)), "{what}: {error:?}");
     }
-    assert!(w.accounts.connections(&ann).await.expect("list").is_empty());
-    assert!(w
-        .accounts
+    assert!(Connections(&w.services)
+        .connections(&ann)
+        .await
+        .expect("list")
+        .is_empty());
+    assert!(Connections(&w.services)
         .pending_invites(&ann)
         .await
         .expect("list")
         .is_empty());
     // Nothing of Tom's changed.
-    assert_eq!(w.accounts.connections(&tom).await.expect("list").len(), 1);
-    let pending = w.accounts.pending_invites(&tom).await.expect("list");
+    assert_eq!(
+        Connections(&w.services)
+            .connections(&tom)
+            .await
+            .expect("list")
+            .len(),
+        1
+    );
+    let pending = Connections(&w.services)
+        .pending_invites(&tom)
+        .await
+        .expect("list");
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].last_sent_at, pending[0].sent_at, "not resent");
 }

@@ -2,6 +2,8 @@
 //! slow relay or a push service that never answers holds one slot, not the queue.
 use crate::alerts::{at, connect, count, family};
 use crate::common::{self, person, World};
+use app::alerts::service::Alerts;
+use app::notify::worker::Worker;
 use pruuf_test_support::smtp::{Behaviour, SmtpSink};
 use sqlx::PgPool;
 use std::time::Duration;
@@ -14,7 +16,7 @@ pub(crate) fn world_mailing(pool: PgPool, sink: &SmtpSink) -> World {
         common::config_with(true, &[("PRUUF_SMTP_URL", url.as_str())]),
     );
     World {
-        accounts: state.accounts.clone(),
+        services: state.services.clone(),
         pool,
     }
 }
@@ -34,16 +36,22 @@ async fn a_missed_alerts_mails_are_in_the_relays_hands_side_by_side(pool: PgPool
         let contact = person(&w, name).await;
         connect(&w.pool, mum.user_id, contact.user_id, "Mum").await;
     }
-    w.accounts
+    w.services
         .clock
         .set(at("2026-11-26T20:16:00Z"))
         .expect("clock");
-    assert_eq!(w.accounts.detect().await.expect("pass").deliveries, 4);
+    assert_eq!(
+        Alerts(&w.services).detect().await.expect("pass").deliveries,
+        4
+    );
 
-    let pass = tokio::time::timeout(Duration::from_secs(60), w.accounts.deliver(&["email"]))
-        .await
-        .expect("the pass ended")
-        .expect("pass");
+    let pass = tokio::time::timeout(
+        Duration::from_secs(60),
+        Worker(&w.services).deliver(&["email"]),
+    )
+    .await
+    .expect("the pass ended")
+    .expect("pass");
     assert_eq!((pass.claimed, pass.sent), (4, 4), "{pass:?}");
     assert_eq!(sink.count(), 4);
     assert_eq!(sink.most_held(), 4, "all four were in flight together");
@@ -77,7 +85,7 @@ async fn a_push_service_that_never_answers_holds_one_send_for_its_deadline_only(
     });
     let service = FakePushService::start().await.expect("push service");
     let tablet = service.subscribe();
-    let now = w.accounts.clock.now();
+    let now = w.services.clock.now();
     let subscriptions = [
         (&tom, silent_endpoint.as_str(), &tablet.p256dh, &tablet.auth),
         (&ann, tablet.endpoint.as_str(), &tablet.p256dh, &tablet.auth),
@@ -87,13 +95,13 @@ async fn a_push_service_that_never_answers_holds_one_send_for_its_deadline_only(
             .await
             .expect("subscribed");
     }
-    w.accounts
+    w.services
         .clock
         .set(at("2026-11-26T20:16:00Z"))
         .expect("clock");
-    w.accounts.detect().await.expect("pass");
+    Alerts(&w.services).detect().await.expect("pass");
 
-    let pass = w.accounts.deliver(&["push"]).await.expect("pass");
+    let pass = Worker(&w.services).deliver(&["push"]).await.expect("pass");
     assert_eq!((pass.sent, pass.retried), (1, 1), "{pass:?}");
     assert_eq!(service.received(&tablet).len(), 1, "Ann's tablet has it");
     let (status, error): (String, Option<String>) = sqlx::query_as(
@@ -114,13 +122,13 @@ async fn an_alert_taken_over_mid_send_says_sent_again_and_keeps_its_message_id(p
     let sink = SmtpSink::start().await.expect("sink");
     let w = world_mailing(pool, &sink);
     let (_mum, tom, ann) = family(&w).await;
-    w.accounts
+    w.services
         .clock
         .set(at("2026-11-26T20:16:00Z"))
         .expect("clock");
-    w.accounts.detect().await.expect("pass");
+    Alerts(&w.services).detect().await.expect("pass");
     // A worker claims both alerts, starts handing Tom's over, and dies there.
-    let now = w.accounts.clock.now();
+    let now = w.services.clock.now();
     let claimed = outbox::claim_deliveries(
         &w.pool,
         &["email"],
@@ -146,11 +154,11 @@ async fn an_alert_taken_over_mid_send_says_sent_again_and_keeps_its_message_id(p
     .expect("taken");
 
     // Its claim runs out; another worker sends both.
-    w.accounts
+    w.services
         .clock
         .advance(chrono::Duration::seconds(61))
         .expect("clock");
-    let pass = w.accounts.deliver(&["email"]).await.expect("pass");
+    let pass = Worker(&w.services).deliver(&["email"]).await.expect("pass");
     assert_eq!(pass.sent, 2, "{pass:?}");
     let taken = sink.taken();
     let to = |who: &str| taken.iter().find(|t| t.to == who).cloned().expect("a mail");
@@ -177,8 +185,8 @@ async fn an_alert_taken_over_mid_send_says_sent_again_and_keeps_its_message_id(p
 /// connection must not be the one that pays for it.
 #[tokio::test]
 async fn a_connection_the_relay_closed_while_resting_costs_no_mail() {
-    use app::accounts::validation::Email;
     use app::notify::email::{Mailer, OutgoingMail};
+    use app::validation::Email;
     let sink = SmtpSink::start().await.expect("sink");
     let mailer = Mailer::new(&sink.url(), "Pruuf <alerts@pruuf.example>").expect("mailer");
     let mail = |n: u32| OutgoingMail {

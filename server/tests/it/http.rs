@@ -7,7 +7,7 @@ use pruuf_test_support::{Call, ORIGIN};
 use sqlx::PgPool;
 
 fn text_size_path() -> &'static str {
-    <app::accounts::text_size::SetTextSize as ServerFn>::PATH
+    <app::accounts::text_size_control::SetTextSize as ServerFn>::PATH
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]

@@ -1,7 +1,7 @@
 //! Mail goes out through real SMTP to the local catcher, with both bodies; a relay
 //! that cannot be reached is reported, not ignored.
-use app::accounts::validation::Email;
 use app::notify::email::{MailError, Mailer, OutgoingMail};
+use app::validation::Email;
 use pruuf_test_support::mailbox;
 
 fn smtp_url() -> String {

@@ -3,6 +3,8 @@
 //! a Contact cannot be reached at all, the other Contacts are told.
 use crate::alerts::{at, count, family};
 use crate::fanout::world_mailing;
+use app::alerts::service::Alerts;
+use app::notify::worker::Worker;
 use chrono::{DateTime, Duration, Utc};
 use pruuf_test_support::smtp::{Behaviour, SmtpSink};
 use sqlx::PgPool;
@@ -21,8 +23,11 @@ async fn alerts_outlast_a_relay_down_for_three_hours(pool: PgPool) {
     let w = world_mailing(pool, &sink);
     let (_mum, tom, ann) = family(&w).await;
     let grace_ended = at("2026-11-26T20:16:00Z");
-    w.accounts.clock.set(grace_ended).expect("clock");
-    assert_eq!(w.accounts.detect().await.expect("pass").deliveries, 2);
+    w.services.clock.set(grace_ended).expect("clock");
+    assert_eq!(
+        Alerts(&w.services).detect().await.expect("pass").deliveries,
+        2
+    );
 
     // The relay answers "try again later" to everything for three hours.
     sink.set_behaviour(Behaviour {
@@ -30,22 +35,22 @@ async fn alerts_outlast_a_relay_down_for_three_hours(pool: PgPool) {
         ..Behaviour::default()
     });
     let mut tries = 0;
-    while w.accounts.clock.now() < grace_ended + Duration::hours(3) {
-        let pass = w.accounts.deliver(&["email"]).await.expect("pass");
+    while w.services.clock.now() < grace_ended + Duration::hours(3) {
+        let pass = Worker(&w.services).deliver(&["email"]).await.expect("pass");
         assert_eq!(
             pass.failed, 0,
             "no alert is given up on while the miss is open"
         );
         tries += pass.retried;
         let next = next_due(&w.pool).await.expect("both alerts still queued");
-        w.accounts.clock.set(next).expect("clock");
+        w.services.clock.set(next).expect("clock");
     }
     assert!(tries >= 12, "tried again and again: {tries}");
     assert_eq!(sink.count(), 0);
 
     // The relay is back: the next try takes both.
     sink.set_behaviour(Behaviour::default());
-    let pass = w.accounts.deliver(&["email"]).await.expect("pass");
+    let pass = Worker(&w.services).deliver(&["email"]).await.expect("pass");
     assert_eq!(pass.sent, 2, "{pass:?}");
     let got = sink.per_recipient();
     assert_eq!(got.get(&tom.email), Some(&1));
@@ -67,12 +72,12 @@ async fn a_contact_nobody_can_reach_is_reported_to_the_others_once(pool: PgPool)
     let (_mum, tom, ann) = family(&w).await;
     // Tom's only channel, his email, bounces: the mailbox is gone.
     sink.bounce(&tom.email);
-    w.accounts
+    w.services
         .clock
         .set(at("2026-11-26T20:16:00Z"))
         .expect("clock");
-    w.accounts.detect().await.expect("pass");
-    let pass = w.accounts.deliver(&["email"]).await.expect("pass");
+    Alerts(&w.services).detect().await.expect("pass");
+    let pass = Worker(&w.services).deliver(&["email"]).await.expect("pass");
     assert_eq!((pass.sent, pass.failed), (1, 1), "{pass:?}");
     let error: Option<String> = sqlx::query_scalar(
         "SELECT last_error FROM deliveries WHERE recipient_id = $1 AND status = 'failed'",
@@ -88,9 +93,9 @@ async fn a_contact_nobody_can_reach_is_reported_to_the_others_once(pool: PgPool)
     );
 
     // The next detector pass tells Ann, by her channels and in the app.
-    let pass = w.accounts.detect().await.expect("pass");
+    let pass = Alerts(&w.services).detect().await.expect("pass");
     assert_eq!((pass.unreachable, pass.deliveries), (1, 1), "{pass:?}");
-    w.accounts.deliver(&["email"]).await.expect("pass");
+    Worker(&w.services).deliver(&["email"]).await.expect("pass");
     let to_ann: Vec<_> = sink
         .taken()
         .into_iter()
@@ -110,7 +115,14 @@ async fn a_contact_nobody_can_reach_is_reported_to_the_others_once(pool: PgPool)
         "{note}"
     );
     // Once: later passes do not repeat it, and Tom is not told about himself.
-    assert_eq!(w.accounts.detect().await.expect("pass").unreachable, 0);
+    assert_eq!(
+        Alerts(&w.services)
+            .detect()
+            .await
+            .expect("pass")
+            .unreachable,
+        0
+    );
     assert_eq!(
         count(
             &w.pool,

@@ -4,6 +4,9 @@
 use crate::alerts::{at, count, drain_all, family};
 use crate::common::{self, caller, World};
 use app::accounts::service::Me;
+use app::alerts::service::Alerts;
+use app::checkin::service::CheckIns;
+use app::phones::service::Phones;
 use axum::Router;
 use pruuf_test_support::twilio::{FakeTwilio, Signed};
 use pruuf_test_support::{mailbox, Call, Reply};
@@ -27,7 +30,7 @@ async fn sms_world(pool: PgPool) -> Sms {
     let origin = state.config.public_origin.clone();
     Sms {
         w: World {
-            accounts: state.accounts.clone(),
+            services: state.services.clone(),
             pool,
         },
         app: server::router(state),
@@ -58,12 +61,11 @@ impl Sms {
 
     /// Adds `number` for `who` and replies YES to the text asking for it.
     async fn confirmed(&self, who: &Me, number: &str) {
-        self.w
-            .accounts
+        Phones(&self.w.services)
             .add_phone(&caller(), who, number, false)
             .await
             .expect("number added");
-        drain_all(&self.w.accounts).await;
+        drain_all(&self.w.services).await;
         let asked = self.twilio.sent_to(number);
         assert_eq!(asked.len(), 1);
         assert!(asked[0].body.contains("reply YES"), "{}", asked[0].body);
@@ -91,17 +93,17 @@ async fn a_missed_alert_goes_by_text_to_a_confirmed_contact_and_not_to_an_unconf
     let s = sms_world(pool).await;
     let (_mum, tom, ann) = family(&s.w).await;
     s.confirmed(&tom, TOM).await;
-    s.w.accounts
+    Phones(&s.w.services)
         .add_phone(&caller(), &ann, ANN, false)
         .await
         .expect("Ann adds hers, and never replies");
-    s.w.accounts
+    s.w.services
         .clock
         .set(at("2026-11-26T20:16:00Z"))
         .expect("clock");
-    let pass = s.w.accounts.detect().await.expect("pass");
+    let pass = Alerts(&s.w.services).detect().await.expect("pass");
     assert_eq!(pass.deliveries, 3, "Tom: email and text; Ann: email");
-    drain_all(&s.w.accounts).await;
+    drain_all(&s.w.services).await;
     let to_tom = s.twilio.sent_to(TOM);
     assert_eq!(to_tom.len(), 2, "the YES request, then the alert");
     let alert = &to_tom[1];
@@ -165,12 +167,12 @@ async fn a_permanent_twilio_error_ends_failed_and_visible_while_the_email_still_
     let (_mum, tom, _ann) = family(&s.w).await;
     s.confirmed(&tom, TOM).await;
     s.twilio.script(TOM, &[(400, Some(21614))]); // not a mobile number
-    s.w.accounts
+    s.w.services
         .clock
         .set(at("2026-11-26T20:16:00Z"))
         .expect("clock");
-    s.w.accounts.detect().await.expect("pass");
-    drain_all(&s.w.accounts).await;
+    Alerts(&s.w.services).detect().await.expect("pass");
+    drain_all(&s.w.services).await;
     let (status, error): (String, Option<String>) = sqlx::query_as(
         "SELECT status, last_error FROM deliveries WHERE channel = 'sms' AND kind = 'missed'",
     )
@@ -192,7 +194,10 @@ async fn a_permanent_twilio_error_ends_failed_and_visible_while_the_email_still_
         .fetch_one(&s.w.pool)
         .await
         .expect("miss");
-    let view = s.w.accounts.alert_view(&tom, miss).await.expect("view");
+    let view = Alerts(&s.w.services)
+        .alert_view(&tom, miss)
+        .await
+        .expect("view");
     let trail = view.trail.join(" | ");
     assert!(
         trail.contains("by text message: could not be sent"),
@@ -249,7 +254,7 @@ async fn a_forged_or_missing_signature_is_refused_on_both_webhooks(pool: PgPool)
 async fn yes_confirms_stop_opts_out_start_resumes_and_help_answers(pool: PgPool) {
     let s = sms_world(pool).await;
     let (_mum, tom, _ann) = family(&s.w).await;
-    s.w.accounts
+    Phones(&s.w.services)
         .add_phone(&caller(), &tom, TOM, false)
         .await
         .expect("added");
@@ -265,20 +270,23 @@ async fn yes_confirms_stop_opts_out_start_resumes_and_help_answers(pool: PgPool)
     let r = s.text(TOM, "STOP").await;
     assert!(!r.body.contains("<Message>"), "Twilio answers STOP itself");
     assert_eq!(s.phone_status(&tom).await, "opted_out");
-    drain_all(&s.w.accounts).await;
+    drain_all(&s.w.services).await;
     let mails = mailbox::to(&tom.email).await;
     assert!(mails
         .iter()
         .any(|m| m["subject"] == "Texts from Pruuf are stopped"));
-    let notes = s.w.accounts.notifications(&tom).await.expect("notes");
+    let notes = CheckIns(&s.w.services)
+        .notifications(&tom)
+        .await
+        .expect("notes");
     assert!(notes.iter().any(|n| n.body.contains("You replied STOP")));
     // No alert text while opted out.
-    s.w.accounts
+    s.w.services
         .clock
         .set(at("2026-11-26T20:16:00Z"))
         .expect("clock");
-    s.w.accounts.detect().await.expect("pass");
-    drain_all(&s.w.accounts).await;
+    Alerts(&s.w.services).detect().await.expect("pass");
+    drain_all(&s.w.services).await;
     assert_eq!(
         count(
             &s.w.pool,
@@ -343,10 +351,12 @@ async fn numbers_are_checked_kept_in_e164_and_have_one_owner(pool: PgPool) {
     let s = sms_world(pool).await;
     let (mum, tom, _ann) = family(&s.w).await;
     for bad in ["12", "call me", "+1 555 0100 000"] {
-        let e = s.w.accounts.add_phone(&caller(), &tom, bad, false).await;
+        let e = Phones(&s.w.services)
+            .add_phone(&caller(), &tom, bad, false)
+            .await;
         assert!(matches!(e, Err(app::error::AppError::Invalid(_))), "{bad}");
     }
-    s.w.accounts
+    Phones(&s.w.services)
         .add_phone(&caller(), &tom, "(415) 555-2671", false)
         .await
         .expect("added");
@@ -355,23 +365,25 @@ async fn numbers_are_checked_kept_in_e164_and_have_one_owner(pool: PgPool) {
         .await
         .expect("row");
     assert_eq!(number, TOM);
-    let taken = s.w.accounts.add_phone(&caller(), &mum, TOM, false).await;
+    let taken = Phones(&s.w.services)
+        .add_phone(&caller(), &mum, TOM, false)
+        .await;
     assert!(matches!(taken, Err(app::error::AppError::Invalid(m)) if m.contains("already used")));
 
     // A Member's text reminder, when chosen, comes at deadline - lead.
-    s.w.accounts
+    Phones(&s.w.services)
         .add_phone(&caller(), &mum, MUM, true)
         .await
         .expect("added");
-    drain_all(&s.w.accounts).await;
+    drain_all(&s.w.services).await;
     s.text(MUM, "yes").await;
-    s.w.accounts
+    s.w.services
         .clock
         .set(at("2026-11-26T19:00:00Z"))
         .expect("clock");
-    let pass = s.w.accounts.detect().await.expect("pass");
+    let pass = Alerts(&s.w.services).detect().await.expect("pass");
     assert_eq!(pass.reminders_sent, 1);
-    drain_all(&s.w.accounts).await;
+    drain_all(&s.w.services).await;
     let texts = s.twilio.sent_to(MUM);
     assert!(
         texts
@@ -379,15 +391,28 @@ async fn numbers_are_checked_kept_in_e164_and_have_one_owner(pool: PgPool) {
             .is_some_and(|t| t.body.contains("Reply OK to this text")),
         "{texts:?}"
     );
-    // The one reminder to reply YES, a day on, for a number still waiting.
-    s.w.accounts
+    // The one reminder to reply YES, a day on, for a number still waiting
+    // (the detector's job runs it after each pass; a second run sends nothing).
+    s.w.services
         .clock
         .set(at("2026-11-27T18:30:00Z"))
         .expect("clock");
-    s.w.accounts.detect().await.expect("pass");
-    drain_all(&s.w.accounts).await;
-    s.w.accounts.detect().await.expect("pass");
-    drain_all(&s.w.accounts).await;
+    assert_eq!(
+        Phones(&s.w.services)
+            .verify_reminders()
+            .await
+            .expect("pass"),
+        1
+    );
+    drain_all(&s.w.services).await;
+    assert_eq!(
+        Phones(&s.w.services)
+            .verify_reminders()
+            .await
+            .expect("pass"),
+        0
+    );
+    drain_all(&s.w.services).await;
     let to_tom = s.twilio.sent_to(TOM);
     assert_eq!(to_tom.len(), 2, "{to_tom:?}");
     assert!(to_tom[1].body.contains("still need your YES"));
@@ -401,24 +426,24 @@ async fn a_contact_who_chose_texts_gets_the_quiet_confirmation_by_text(pool: PgP
     let (mum, tom, ann) = family(&s.w).await;
     s.confirmed(&tom, TOM).await;
     let texts = ConfirmPrefs::parse("every", None, None, Some("on")).expect("prefs");
-    s.w.accounts
+    Alerts(&s.w.services)
         .set_confirm_prefs(&caller(), tom.user_id, &texts)
         .await
         .expect("prefs");
     // Ann chose texts too, but has no confirmed number: nothing is sent to her.
-    s.w.accounts
+    Alerts(&s.w.services)
         .set_confirm_prefs(&caller(), ann.user_id, &texts)
         .await
         .expect("prefs");
-    s.w.accounts
+    s.w.services
         .clock
         .set(at("2026-11-26T19:45:00Z"))
         .expect("clock");
-    s.w.accounts
+    CheckIns(&s.w.services)
         .check_in(mum.user_id, Source::Web)
         .await
         .expect("checked in");
-    drain_all(&s.w.accounts).await;
+    drain_all(&s.w.services).await;
     let to_tom = s.twilio.sent_to(TOM);
     assert_eq!(to_tom.len(), 2, "{to_tom:?}");
     assert!(
@@ -446,14 +471,17 @@ async fn twilio_saying_the_number_opted_out_marks_it_and_tells_the_person(pool: 
     let (_mum, tom, _ann) = family(&s.w).await;
     s.confirmed(&tom, TOM).await;
     s.twilio.script(TOM, &[(400, Some(21610))]);
-    s.w.accounts
+    s.w.services
         .clock
         .set(at("2026-11-26T20:16:00Z"))
         .expect("clock");
-    s.w.accounts.detect().await.expect("pass");
-    drain_all(&s.w.accounts).await;
+    Alerts(&s.w.services).detect().await.expect("pass");
+    drain_all(&s.w.services).await;
     assert_eq!(s.phone_status(&tom).await, "opted_out");
-    let notes = s.w.accounts.notifications(&tom).await.expect("notes");
+    let notes = CheckIns(&s.w.services)
+        .notifications(&tom)
+        .await
+        .expect("notes");
     assert!(notes.iter().any(|n| n.body.contains("You replied STOP")));
     let mails = mailbox::to(&tom.email).await;
     assert!(mails

@@ -4,8 +4,7 @@
 //! so Twilio tells us when a text is delivered or fails. The base URL is
 //! configurable: tests and local runs point it at the stand-in in the
 //! test-support crate, which speaks the same protocol.
-use super::rules::{read_twilio_error, NumberFate};
-use crate::notify::rules::SendError;
+use super::rules::{read_twilio_error, NumberFate, SendError};
 use std::time::Duration;
 
 /// Twilio's settings, all from the environment.

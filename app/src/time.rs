@@ -118,6 +118,20 @@ pub fn parse_zone(name: &str) -> Option<Tz> {
     name.trim().parse::<Tz>().ok()
 }
 
+/// "10:00 AM HST · 3:00 PM your time" (just "10:00 AM" when both share a zone).
+pub fn deadline_both_zones(deadline: DateTime<Utc>, theirs: Tz, mine: Tz) -> String {
+    let their_clock = clock_with_zone(deadline, theirs);
+    let (a, b) = (
+        deadline.with_timezone(&theirs).format("%z").to_string(),
+        deadline.with_timezone(&mine).format("%z").to_string(),
+    );
+    if a == b {
+        clock(deadline, theirs)
+    } else {
+        format!("{their_clock} \u{b7} {} your time", clock(deadline, mine))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,5 +285,28 @@ mod tests {
         assert_eq!(day_words(day(2026, 12, 1), today), "Tuesday 1 December");
         assert_eq!(parse_zone(" Pacific/Honolulu "), Some(Honolulu));
         assert_eq!(parse_zone("Mars/Olympus_Mons"), None);
+    }
+
+    #[test]
+    fn a_deadline_reads_in_both_zones_only_when_they_differ() {
+        let d = DateTime::parse_from_rfc3339("2026-11-26T20:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            deadline_both_zones(
+                d,
+                chrono_tz::Pacific::Honolulu,
+                chrono_tz::America::New_York
+            ),
+            "10:00 AM HST \u{b7} 3:00 PM your time"
+        );
+        assert_eq!(
+            deadline_both_zones(
+                d,
+                chrono_tz::Pacific::Honolulu,
+                chrono_tz::Pacific::Honolulu
+            ),
+            "10:00 AM"
+        );
     }
 }
