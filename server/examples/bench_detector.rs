@@ -10,6 +10,7 @@
 use app::alerts::service::Alerts;
 use app::clock::Clock;
 use app::notify::worker::Worker;
+use app::notify::Channel;
 use chrono::{DateTime, Utc};
 use leptos::config::LeptosOptions;
 use pruuf_test_support::smtp::SmtpSink;
@@ -105,7 +106,7 @@ async fn run(members: usize) -> Result<(), Box<dyn std::error::Error>> {
         // Like the server's worker: passes until one claims nothing; here, until
         // the detector is done too (the server's would wait for its next tick).
         while idle < 2 {
-            let pass = Worker(&services).deliver(&["email"]).await?;
+            let pass = Worker(&services).deliver(&[Channel::Email]).await?;
             sent += pass.sent;
             if pass.claimed == 0 {
                 idle += 1;

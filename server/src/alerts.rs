@@ -5,7 +5,8 @@
 use crate::background::every;
 use app::alerts::rules::POLL_EVERY_SECONDS;
 use app::alerts::service::Alerts;
-use app::notify::worker::{Worker, CHANNELS};
+use app::notify::worker::Worker;
+use app::notify::Channel;
 use app::phones::service::Phones;
 use app::services::Services;
 use std::time::Duration;
@@ -52,12 +53,12 @@ pub fn spawn(services: Services) {
             }
         }
     });
-    for channel in CHANNELS {
+    for channel in Channel::ALL {
         let worker = services.clone();
-        let job = match *channel {
-            "email" => "email worker",
-            "push" => "push worker",
-            _ => "sms worker",
+        let job = match channel {
+            Channel::Email => "email worker",
+            Channel::Push => "push worker",
+            Channel::Sms => "sms worker",
         };
         every(job, poll, move || {
             let worker = worker.clone();
@@ -66,9 +67,9 @@ pub fn spawn(services: Services) {
                 loop {
                     match Worker(&worker).deliver(&[channel]).await {
                         Ok(pass) if pass.claimed > 0 => {
-                            crate::health::count_sends(channel, &pass);
+                            crate::health::count_sends(channel.as_str(), &pass);
                             tracing::debug!(
-                                channel,
+                                channel = channel.as_str(),
                                 sent = pass.sent,
                                 skipped = pass.skipped,
                                 retried = pass.retried,
@@ -78,7 +79,7 @@ pub fn spawn(services: Services) {
                         }
                         Ok(_) => break,
                         Err(e) => {
-                            tracing::warn!(error = %e, channel, "a delivery pass failed; trying again");
+                            tracing::warn!(error = %e, channel = channel.as_str(), "a delivery pass failed; trying again");
                             break;
                         }
                     }

@@ -2,6 +2,7 @@
 //! due Member is a miss, who may receive alerts, how long a worker holds a
 //! delivery, and when a failed one is tried again. No I/O: the detector and the
 //! workers read the facts, ask these functions, and write the answer.
+use crate::notify::Channel;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +14,9 @@ pub const CATCH_UP: Duration = Duration::hours(24);
 pub const ACK_WINDOW: Duration = Duration::minutes(30);
 /// Most rows one detector or worker pass takes.
 pub const BATCH: i64 = 200;
+/// Most due Members one detector transaction takes: a whole minute's worth of
+/// deadlines at once is a few set statements per thousand, not per hundred.
+pub const DUE_BATCH: i64 = 1000;
 
 /// What the detector does with a Member whose deadline and grace have passed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,25 +152,17 @@ impl ConfirmPrefs {
 /// alerted) check-in: none when they asked only for problems; push only when
 /// they have a browser subscribed, a text only to a confirmed number; only
 /// channels with a sender (`available`).
-pub fn confirmation_channels<'a>(
+pub fn confirmation_channels(
     every: bool,
     chosen: &[String],
     push_devices: i64,
     sms_ok: bool,
-    available: &[&'a str],
-) -> Vec<&'a str> {
+) -> Vec<Channel> {
     if !every {
         return Vec::new();
     }
-    available
-        .iter()
-        .copied()
-        .filter(|c| chosen.iter().any(|x| x == c))
-        .filter(|c| match *c {
-            "push" => push_devices > 0,
-            "sms" => sms_ok,
-            _ => true,
-        })
+    Channel::reachable(push_devices, sms_ok)
+        .filter(|c| chosen.iter().any(|x| x == c.as_str()))
         .collect()
 }
 
@@ -272,30 +268,24 @@ mod tests {
     fn confirmations_follow_the_choice_and_the_devices() {
         let push = vec!["push".to_string()];
         let both = vec!["push".to_string(), "email".to_string()];
-        let senders = ["email", "push", "sms"];
         assert_eq!(
-            confirmation_channels(true, &push, 1, false, &senders),
-            vec!["push"]
+            confirmation_channels(true, &push, 1, false),
+            vec![Channel::Push]
         );
-        assert!(confirmation_channels(true, &push, 0, false, &senders).is_empty());
-        assert!(confirmation_channels(false, &both, 2, true, &senders).is_empty());
+        assert!(confirmation_channels(true, &push, 0, false).is_empty());
+        assert!(confirmation_channels(false, &both, 2, true).is_empty());
         assert_eq!(
-            confirmation_channels(true, &both, 0, false, &senders),
-            vec!["email"]
+            confirmation_channels(true, &both, 0, false),
+            vec![Channel::Email]
         );
         assert_eq!(
-            confirmation_channels(true, &["sms".to_string()], 0, false, &senders),
-            Vec::<&str>::new(),
+            confirmation_channels(true, &["sms".to_string()], 0, false),
+            Vec::<Channel>::new(),
             "no confirmed number, no text"
         );
         assert_eq!(
-            confirmation_channels(true, &["sms".to_string()], 0, true, &senders),
-            vec!["sms"]
-        );
-        assert_eq!(
-            confirmation_channels(true, &["sms".to_string()], 0, true, &["email", "push"]),
-            Vec::<&str>::new(),
-            "no sender, no delivery"
+            confirmation_channels(true, &["sms".to_string()], 0, true),
+            vec![Channel::Sms]
         );
     }
 }

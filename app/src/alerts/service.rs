@@ -11,8 +11,7 @@ use super::store;
 use crate::checkin::store as checkin_store;
 use crate::notify::inbox::{self, NewNotification};
 use crate::notify::outbox;
-use crate::notify::worker::CHANNELS;
-use crate::notify::{self, Message};
+use crate::notify::{self, Channel, Kind, Message};
 use crate::time;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -87,12 +86,8 @@ async fn day_facts_of<'a>(
 }
 
 /// Alerts about a miss go by every channel the Contact has; email always.
-fn alert_channels(r: &store::RecipientRow) -> impl Iterator<Item = &'static str> + '_ {
-    CHANNELS.iter().copied().filter(|c| match *c {
-        "push" => r.push_devices > 0,
-        "sms" => r.sms_ok,
-        _ => true,
-    })
+fn alert_channels(r: &store::RecipientRow) -> impl Iterator<Item = Channel> {
+    Channel::reachable(r.push_devices, r.sms_ok)
 }
 
 crate::services::facade! {
@@ -109,7 +104,7 @@ impl Alerts<'_> {
         loop {
             let now = self.clock.now();
             let mut tx = self.pool.begin().await?;
-            let due = store::lock_due(&mut tx, now, rules::BATCH).await?;
+            let due = store::lock_due(&mut tx, now, rules::DUE_BATCH).await?;
             if due.is_empty() {
                 tx.commit().await?;
                 break;
@@ -140,10 +135,15 @@ impl Alerts<'_> {
                 store::claim_misses(&mut tx, &miss_members, &miss_days, &miss_deadlines, now)
                     .await?;
             pass.missed += claimed.len();
+            let row_of: std::collections::HashMap<Uuid, usize> = due
+                .iter()
+                .enumerate()
+                .map(|(i, d)| (d.member_id, i))
+                .collect();
             let alerts: Vec<Alerting> = claimed
                 .iter()
                 .filter_map(|(member, miss)| {
-                    let i = due.iter().position(|d| d.member_id == *member)?;
+                    let i = *row_of.get(member)?;
                     Some(Alerting {
                         member: *member,
                         miss: *miss,
@@ -152,7 +152,9 @@ impl Alerts<'_> {
                     })
                 })
                 .collect();
-            pass.deliveries += self.alert_contacts(&mut tx, &alerts, "missed", now).await?;
+            pass.deliveries += self
+                .alert_contacts(&mut tx, &alerts, Kind::Missed, now)
+                .await?;
             let next: Vec<DateTime<Utc>> = due
                 .iter()
                 .zip(&days)
@@ -184,7 +186,7 @@ impl Alerts<'_> {
         }
         pass.realerts += again.len();
         pass.deliveries += self
-            .alert_contacts(&mut tx, &again, "missed_again", now)
+            .alert_contacts(&mut tx, &again, Kind::MissedAgain, now)
             .await?;
         tx.commit().await?;
         let (unreachable, told) = self.tell_unreachable(now).await?;
@@ -218,7 +220,7 @@ impl Alerts<'_> {
                     to: r.contact_id,
                     member: l.member_id,
                     miss: Some(l.miss_id),
-                    kind: "unreachable",
+                    kind: Kind::Unreachable,
                     title: format!("We could not reach {who}"),
                     body: format!(
                         "{name} hasn\u{2019}t checked in, and we could not reach {who} to tell them. Please make sure someone checks on {name}."
@@ -226,7 +228,7 @@ impl Alerts<'_> {
                     link: format!("/alerts/{}", l.miss_id),
                     channels: alert_channels(&r).collect(),
                     in_app: true,
-                    extra: None,
+                    check_in: None,
                 });
             }
         }
@@ -283,23 +285,23 @@ impl Alerts<'_> {
                     continue;
                 }
                 let by = time::clock(d.next_deadline, *zone);
-                let reminder = |body: String, link: &str, channel, extra| Message {
+                let reminder = |body: String, link: &str, channel, check_in| Message {
                     to: d.member_id,
                     member: d.member_id,
                     miss: None,
-                    kind: "reminder",
+                    kind: Kind::Reminder,
                     title: "Time to check in".into(),
                     body,
                     link: link.into(),
                     channels: vec![channel],
                     in_app: false,
-                    extra,
+                    check_in,
                 };
                 if d.sms {
                     messages.push(reminder(
                         format!("Pruuf: time to check in. Reply OK to this text (or tap I'm OK in the app) before {by}."),
                         "",
-                        "sms",
+                        Channel::Sms,
                         None,
                     ));
                 }
@@ -310,8 +312,11 @@ impl Alerts<'_> {
                 messages.push(reminder(
                     format!("Tap \u{201c}I\u{2019}m OK\u{201d} before {by} so your family knows you\u{2019}re well."),
                     "/home",
-                    "push",
-                    Some(json!({ "token": token, "checkin": super::views::REMINDER_CHECK_IN_PATH })),
+                    Channel::Push,
+                    Some(notify::CheckInButton {
+                        token: token.clone(),
+                        path: super::views::REMINDER_CHECK_IN_PATH.to_string(),
+                    }),
                 ));
             }
             sent_total += notify::tell(&mut tx, &messages, now).await?;
@@ -372,9 +377,9 @@ impl Alerts<'_> {
                 member,
                 miss: None,
                 kind: if late {
-                    "checked_in_late"
+                    Kind::CheckedInLate
                 } else {
-                    "checked_in"
+                    Kind::CheckedIn
                 },
                 title: format!("{} checked in", r.member_name),
                 body: words(&r.member_name),
@@ -384,10 +389,9 @@ impl Alerts<'_> {
                     &r.confirm_channels,
                     r.push_devices,
                     r.sms_ok,
-                    CHANNELS,
                 ),
                 in_app: false,
-                extra: None,
+                check_in: None,
             });
         }
         notify::tell(tx, &messages, now).await
@@ -399,24 +403,26 @@ impl Alerts<'_> {
         self,
         tx: &mut PgConnection,
         alerts: &[Alerting],
-        kind: &'static str,
+        kind: Kind,
         now: DateTime<Utc>,
     ) -> Result<usize, sqlx::Error> {
         if alerts.is_empty() {
             return Ok(0);
         }
         let members: Vec<Uuid> = alerts.iter().map(|a| a.member).collect();
+        let by_member: std::collections::HashMap<Uuid, &Alerting> =
+            alerts.iter().map(|a| (a.member, a)).collect();
         let mut messages = Vec::new();
         for (member, r) in store::recipients_of(tx, &members).await? {
             if !rules::may_receive_alerts(&r.account_state) {
                 continue;
             }
-            let Some(a) = alerts.iter().find(|a| a.member == member) else {
+            let Some(a) = by_member.get(&member) else {
                 continue;
             };
             let due = time::deadline_both_zones(a.deadline, a.zone, zone_of(&r.time_zone));
             let name = &r.member_name;
-            let (title, body) = if kind == "missed_again" {
+            let (title, body) = if kind == Kind::MissedAgain {
                 (
                     format!("Still no check-in from {name}"),
                     format!("{name} hasn\u{2019}t checked in yet (due {due}), and no one has said they\u{2019}re on it. You may want to call or visit."),
@@ -437,7 +443,7 @@ impl Alerts<'_> {
                 link: format!("/alerts/{}", a.miss),
                 channels: alert_channels(&r).collect(),
                 in_app: true,
-                extra: None,
+                check_in: None,
             });
         }
         notify::tell(tx, &messages, now).await
@@ -485,15 +491,15 @@ impl Alerts<'_> {
                         to: recipient,
                         member,
                         miss: Some(miss.id),
-                        kind: "late_update",
+                        kind: Kind::LateUpdate,
                         title: format!("Update: {name} checked in"),
                         body: format!(
                             "Update: {name} checked in at {at_words} ({late}). All is well."
                         ),
                         link: format!("/alerts/{}", miss.id),
-                        channels: vec![channel.as_str()],
+                        channels: vec![channel],
                         in_app: false,
-                        extra: None,
+                        check_in: None,
                     }],
                     now,
                 )
@@ -507,34 +513,20 @@ impl Alerts<'_> {
     pub async fn send_test_alert(self, user: Uuid) -> Result<(), sqlx::Error> {
         let now = self.clock.now();
         let mut tx = self.pool.begin().await?;
-        let devices = crate::notify::push::subscriptions_of(&mut tx, user)
-            .await?
-            .len();
-        let texts = crate::phones::store::phone_of(&mut tx, user)
-            .await?
-            .is_some_and(|p| p.status == "verified");
-        let channels = CHANNELS
-            .iter()
-            .copied()
-            .filter(|c| match *c {
-                "push" => devices > 0,
-                "sms" => texts,
-                _ => true,
-            })
-            .collect();
+        let channels = notify::push::channels_of(&mut tx, user).await?;
         notify::tell(
             &mut tx,
             &[Message {
                 to: user,
                 member: user,
                 miss: None,
-                kind: "test",
+                kind: Kind::Test,
                 title: "A test alert from Pruuf".into(),
                 body: "This is a test alert from Pruuf. If you can read this, alerts about the people you look out for reach you here.".into(),
                 link: "/home".into(),
                 channels,
                 in_app: false,
-                extra: None,
+                check_in: None,
             }],
             now,
         )
@@ -600,10 +592,10 @@ impl Alerts<'_> {
             .into_iter()
             .filter(|t| t.recipient_id == me.user_id)
             .map(|t| {
-                let what = match t.kind.as_str() {
-                    "missed_again" => "Second alert",
-                    "late_update" => "Update",
-                    "unreachable" => "Notice that someone could not be reached",
+                let what = match t.kind {
+                    Kind::MissedAgain => "Second alert",
+                    Kind::LateUpdate => "Update",
+                    Kind::Unreachable => "Notice that someone could not be reached",
                     _ => "Alert",
                 };
                 let how = match t.status.as_str() {
@@ -622,10 +614,10 @@ impl Alerts<'_> {
                     "canceled" => "not sent: someone said they\u{2019}re on it".into(),
                     _ => "sending".into(),
                 };
-                let by = match t.channel.as_str() {
-                    "sms" => "text message",
-                    "push" => "alert on your devices",
-                    other => other,
+                let by = match t.channel {
+                    Channel::Sms => "text message",
+                    Channel::Push => "alert on your devices",
+                    Channel::Email => "email",
                 };
                 format!("{what} by {by}: {how}")
             })
@@ -679,7 +671,7 @@ impl Alerts<'_> {
                 &mut tx,
                 &NewNotification {
                     user: r.contact_id,
-                    kind: "acknowledged",
+                    kind: Kind::Acknowledged,
                     about: Some(m.member_id),
                     body: &body,
                     link: Some(&format!("/alerts/{miss}")),

@@ -2,6 +2,7 @@
 //! receives alerts in each state, when a trial or a grace period ends, and which
 //! warning is due before anyone loses alerts. The server functions, the Stripe
 //! webhook, the scheduled jobs and the detector's recipient rule all ask here.
+use crate::notify::Kind;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -635,16 +636,16 @@ pub fn state_words(
 }
 
 impl Notice {
-    pub fn kind(self) -> &'static str {
+    pub fn kind(self) -> Kind {
         match self {
-            Notice::TrialStarted => "billing_trial_started",
-            Notice::Paid => "billing_paid",
-            Notice::PaymentFailed => "billing_payment_failed",
-            Notice::Frozen => "billing_frozen",
-            Notice::Disputed => "billing_disputed",
-            Notice::NowFree => "billing_now_free",
-            Notice::Canceled => "billing_canceled",
-            Notice::Resumed => "billing_resumed",
+            Notice::TrialStarted => Kind::BillingTrialStarted,
+            Notice::Paid => Kind::BillingPaid,
+            Notice::PaymentFailed => Kind::BillingPaymentFailed,
+            Notice::Frozen => Kind::BillingFrozen,
+            Notice::Disputed => Kind::BillingDisputed,
+            Notice::NowFree => Kind::BillingNowFree,
+            Notice::Canceled => Kind::BillingCanceled,
+            Notice::Resumed => Kind::BillingResumed,
         }
     }
 

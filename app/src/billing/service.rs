@@ -11,6 +11,7 @@ use super::stripe::{InvoiceView, StripeApi, StripeFailure, SubView};
 use crate::accounts::service::Me;
 use crate::accounts::store as account_store;
 use crate::error::AppError;
+use crate::notify::Kind;
 use crate::notify::{self, Message};
 use crate::services::Caller;
 use chrono::{DateTime, Utc};
@@ -216,7 +217,7 @@ impl<'a> Billing<'a> {
         self,
         tx: &mut PgConnection,
         user: Uuid,
-        kind: &'static str,
+        kind: Kind,
         title: &str,
         body: &str,
     ) -> sqlx::Result<()> {
@@ -224,10 +225,7 @@ impl<'a> Billing<'a> {
         // Only the channels the person has: every account has an email address;
         // push only for someone with a subscribed browser (else the row could
         // only ever fail, and clutter every view of failures).
-        let mut channels = vec!["email"];
-        if notify::push::device_count(tx, user).await? > 0 {
-            channels.push("push");
-        }
+        let channels = notify::push::channels_of(tx, user).await?;
         notify::tell(
             tx,
             &[Message {
@@ -240,7 +238,7 @@ impl<'a> Billing<'a> {
                 link: "/billing".to_string(),
                 channels,
                 in_app: true,
-                extra: None,
+                check_in: None,
             }],
             now,
         )
@@ -780,7 +778,7 @@ impl<'a> Billing<'a> {
                     if store::claim_notice(&mut tx, user, &w.key(account.state), now).await? {
                         let date = long_date(w.ends_at, &row.time_zone);
                         let (title, body) = rules::warning_words(&w, account.state, &date);
-                        self.tell(&mut tx, user, "billing_warning", &title, &body)
+                        self.tell(&mut tx, user, Kind::BillingWarning, &title, &body)
                             .await?;
                         pass.warned += 1;
                     }

@@ -11,6 +11,7 @@ use crate::alerts::store as alert_store;
 use crate::billing::service::Billing;
 use crate::error::AppError;
 use crate::notify::inbox::{self, NewNotification};
+use crate::notify::Kind;
 use crate::services::Caller;
 use crate::time;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
@@ -347,7 +348,7 @@ impl CheckIns<'_> {
                     &mut tx,
                     &NewNotification {
                         user: c.contact_id,
-                        kind: "schedule_changed",
+                        kind: Kind::ScheduleChanged,
                         about: Some(me.user_id),
                         body: &body,
                         link: Some(&format!("/people/{}", me.user_id)),
@@ -478,9 +479,9 @@ impl CheckIns<'_> {
                 &NewNotification {
                     user: c.contact_id,
                     kind: if late {
-                        "checked_in_late"
+                        Kind::CheckedInLate
                     } else {
-                        "checked_in"
+                        Kind::CheckedIn
                     },
                     about: Some(member),
                     body: &words(&c.member_name),
@@ -600,7 +601,7 @@ impl CheckIns<'_> {
         }
         store::insert_pause(&mut tx, member, range.first, range.last, me.user_id, now).await?;
         let words = range_words(range.first, range.last);
-        self.tell_everyone(&mut tx, me, member, "paused", now, |name| match name {
+        self.tell_everyone(&mut tx, me, member, Kind::Paused, now, |name| match name {
             Some(name) => format!("{name} is away {words}: no check-in is expected then."),
             None => format!("Your check-ins are paused {words}: no check-in is needed then."),
         })
@@ -633,7 +634,7 @@ impl CheckIns<'_> {
             .await?
             .ok_or_else(|| AppError::invalid("That pause isn\u{2019}t in the list any more."))?;
         let words = range_words(ended.first_day, ended.last_day);
-        self.tell_everyone(&mut tx, me, member, "pause_ended", now, |name| {
+        self.tell_everyone(&mut tx, me, member, Kind::PauseEnded, now, |name| {
             let who = name.unwrap_or("you");
             format!("The pause for {who} ({words}) has ended: daily check-ins are expected again.")
         })
@@ -659,7 +660,7 @@ impl CheckIns<'_> {
         tx: &mut PgConnection,
         me: &Me,
         member: Uuid,
-        kind: &'static str,
+        kind: Kind,
         now: DateTime<Utc>,
         body: impl Fn(Option<&str>) -> String,
     ) -> Result<(), AppError> {

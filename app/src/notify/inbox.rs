@@ -1,5 +1,6 @@
 //! The in-app inbox (server only): every statement about `notifications`, what
 //! a person sees in their Notifications list.
+use super::Kind;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -9,7 +10,7 @@ pub const LIST_LIMIT: i64 = 100;
 
 pub struct NewNotification<'a> {
     pub user: Uuid,
-    pub kind: &'static str,
+    pub kind: Kind,
     pub about: Option<Uuid>,
     pub body: &'a str,
     pub link: Option<&'a str>,
@@ -33,7 +34,7 @@ pub async fn add_many(
         return Ok(());
     }
     let users: Vec<Uuid> = ns.iter().map(|n| n.user).collect();
-    let kinds: Vec<&str> = ns.iter().map(|n| n.kind).collect();
+    let kinds: Vec<&str> = ns.iter().map(|n| n.kind.as_str()).collect();
     let abouts: Vec<Option<Uuid>> = ns.iter().map(|n| n.about).collect();
     let bodies: Vec<&str> = ns.iter().map(|n| n.body).collect();
     let links: Vec<Option<&str>> = ns.iter().map(|n| n.link).collect();

@@ -34,16 +34,16 @@ pub struct Message {
     pub member: uuid::Uuid,
     /// The miss it is about, for alerts and their updates.
     pub miss: Option<uuid::Uuid>,
-    pub kind: &'static str,
+    pub kind: Kind,
     pub title: String,
     pub body: String,
     /// A path in Pruuf, e.g. `/alerts/<id>`.
     pub link: String,
-    pub channels: Vec<&'static str>,
+    pub channels: Vec<Channel>,
     /// Also in their Notifications list (false: only by the channels).
     pub in_app: bool,
-    /// More for the push message (a reminder's one-day token and where to post it).
-    pub extra: Option<serde_json::Value>,
+    /// A reminder's "I'm OK" button on the push message.
+    pub check_in: Option<CheckInButton>,
 }
 
 /// The one way any domain tells people things: writes each message's
@@ -58,13 +58,13 @@ pub async fn tell(
     let mut deliveries = Vec::new();
     let mut notes = Vec::new();
     for m in messages {
-        let mut payload = serde_json::json!({ "title": m.title, "body": m.body, "link": m.link });
-        if let (Some(serde_json::Value::Object(extra)), Some(fields)) =
-            (&m.extra, payload.as_object_mut())
-        {
-            fields.extend(extra.clone());
-        }
-        for channel in &m.channels {
+        let payload = Payload {
+            title: m.title.clone(),
+            body: m.body.clone(),
+            link: m.link.clone(),
+            check_in: m.check_in.clone(),
+        };
+        for &channel in &m.channels {
             deliveries.push(outbox::NewDelivery {
                 recipient: m.to,
                 member: m.member,
@@ -91,7 +91,8 @@ pub async fn tell(
 
 /// A way to reach a person outside the app. Stored as text in
 /// `deliveries.channel` (checked there).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Channel {
     Email,
     Push,
@@ -112,6 +113,182 @@ impl Channel {
     pub fn parse(s: &str) -> Option<Channel> {
         Channel::ALL.into_iter().find(|c| c.as_str() == s)
     }
+
+    /// The channels that can reach a person: email always (every account has an
+    /// address), push with a subscribed browser, texts with a confirmed number.
+    /// A delivery by any other would only ever fail.
+    pub fn reachable(push_devices: i64, sms_ok: bool) -> impl Iterator<Item = Channel> {
+        Channel::ALL.into_iter().filter(move |c| match c {
+            Channel::Email => true,
+            Channel::Push => push_devices > 0,
+            Channel::Sms => sms_ok,
+        })
+    }
+}
+
+/// Declares [`Kind`] with each kind's stored name, once.
+macro_rules! kinds {
+    ($($(#[$doc:meta])* $name:ident = $text:literal,)*) => {
+        /// What a message is about. Stored as text in `deliveries.kind` and
+        /// `notifications.kind` (both checked against this list).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        pub enum Kind {
+            $($(#[$doc])* #[serde(rename = $text)] $name,)*
+        }
+
+        impl Kind {
+            pub const ALL: &'static [Kind] = &[$(Kind::$name,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Kind::$name => $text,)*
+                }
+            }
+        }
+    };
+}
+
+kinds! {
+    /// A Member missed their check-in: to each Contact.
+    Missed = "missed",
+    /// Nobody said "I'm on it" within 30 minutes: to each Contact again.
+    MissedAgain = "missed_again",
+    /// The Member checked in after the alert went out.
+    LateUpdate = "late_update",
+    /// "We could not reach Tom": to the other Contacts.
+    Unreachable = "unreachable",
+    /// "Time to check in", to the Member.
+    Reminder = "reminder",
+    /// "Send me a test alert".
+    Test = "test",
+    /// A Contact said "I'm on it".
+    Acknowledged = "acknowledged",
+    /// A quiet confirmation of a check-in on time, or a late one.
+    CheckedIn = "checked_in",
+    CheckedInLate = "checked_in_late",
+    ScheduleChanged = "schedule_changed",
+    Paused = "paused",
+    PauseEnded = "pause_ended",
+    /// The text asking a number's owner to reply YES.
+    SmsVerify = "sms_verify",
+    PhoneVerified = "phone_verified",
+    SmsStopped = "sms_stopped",
+    BillingTrialStarted = "billing_trial_started",
+    BillingPaid = "billing_paid",
+    BillingPaymentFailed = "billing_payment_failed",
+    BillingFrozen = "billing_frozen",
+    BillingDisputed = "billing_disputed",
+    BillingNowFree = "billing_now_free",
+    BillingCanceled = "billing_canceled",
+    BillingResumed = "billing_resumed",
+    BillingWarning = "billing_warning",
+}
+
+impl Kind {
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.iter().copied().find(|k| k.as_str() == s)
+    }
+
+    /// An alert about a missed check-in: never given up on while the miss is open.
+    pub fn is_alert(self) -> bool {
+        matches!(self, Kind::Missed | Kind::MissedAgain)
+    }
+
+    /// Sent before everything else (`deliveries.priority` is 0, generated from
+    /// the kind by the database with this same list).
+    pub fn is_urgent(self) -> bool {
+        matches!(
+            self,
+            Kind::Missed | Kind::MissedAgain | Kind::LateUpdate | Kind::Unreachable
+        )
+    }
+
+    /// The words on a message's button.
+    pub fn action_words(self) -> &'static str {
+        match self {
+            Kind::Missed | Kind::MissedAgain | Kind::Unreachable | Kind::Test => "I\u{2019}m on it",
+            Kind::Reminder => "Check in now",
+            _ => "See the details",
+        }
+    }
+
+    /// A quiet confirmation the Contact asked for (their mail says how to stop it).
+    pub fn is_confirmation(self) -> bool {
+        matches!(self, Kind::CheckedIn | Kind::CheckedInLate)
+    }
+}
+
+/// What a delivery carries (`deliveries.payload`, JSON): the words and the link,
+/// and for a reminder's push, its "I'm OK" button.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Payload {
+    pub title: String,
+    pub body: String,
+    /// A path in Pruuf, e.g. `/alerts/<id>`; empty for none.
+    pub link: String,
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub check_in: Option<CheckInButton>,
+}
+
+/// A reminder's "I'm OK": the day's token and where the service worker posts it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CheckInButton {
+    pub token: String,
+    #[serde(rename = "checkin")]
+    pub path: String,
+}
+
+impl std::fmt::Display for Channel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `Kind` and `Channel` are stored as text and read back strictly: a name not
+/// in the list is an error, never a silent default.
+#[cfg(feature = "ssr")]
+mod stored_as_text {
+    use super::{Channel, Kind};
+    use sqlx::encode::IsNull;
+    use sqlx::error::BoxDynError;
+    use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo, PgValueRef};
+    use sqlx::Postgres;
+
+    macro_rules! text_enum {
+        ($t:ident) => {
+            impl sqlx::Type<Postgres> for $t {
+                fn type_info() -> PgTypeInfo {
+                    <&str as sqlx::Type<Postgres>>::type_info()
+                }
+                fn compatible(ty: &PgTypeInfo) -> bool {
+                    <&str as sqlx::Type<Postgres>>::compatible(ty)
+                }
+            }
+
+            impl sqlx::Encode<'_, Postgres> for $t {
+                fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
+                    <&str as sqlx::Encode<Postgres>>::encode_by_ref(&self.as_str(), buf)
+                }
+            }
+
+            impl<'r> sqlx::Decode<'r, Postgres> for $t {
+                fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+                    let text = <&str as sqlx::Decode<Postgres>>::decode(value)?;
+                    $t::parse(text)
+                        .ok_or_else(|| format!("not a {}: {text}", stringify!($t)).into())
+                }
+            }
+        };
+    }
+
+    text_enum!(Kind);
+    text_enum!(Channel);
 }
 
 #[cfg(test)]
@@ -119,10 +296,63 @@ mod tests {
     use super::*;
 
     #[test]
-    fn channels_read_back_from_their_stored_names() {
+    fn channels_and_kinds_read_back_from_their_stored_names() {
         for c in Channel::ALL {
             assert_eq!(Channel::parse(c.as_str()), Some(c));
+            assert_eq!(
+                serde_json::to_string(&c).unwrap(),
+                format!("\"{}\"", c.as_str())
+            );
         }
         assert_eq!(Channel::parse("fax"), None);
+        for k in Kind::ALL {
+            assert_eq!(Kind::parse(k.as_str()), Some(*k));
+            assert_eq!(
+                serde_json::to_string(k).unwrap(),
+                format!("\"{}\"", k.as_str())
+            );
+        }
+        assert_eq!(Kind::parse("Missed"), None);
+    }
+
+    #[test]
+    fn the_urgent_kinds_are_the_ones_the_database_puts_first() {
+        // deliveries.priority is generated by the database from this list
+        // (migration 20261203000003; the kinds are checked by 20261203000006).
+        let urgent: Vec<&str> = Kind::ALL
+            .iter()
+            .filter(|k| k.is_urgent())
+            .map(|k| k.as_str())
+            .collect();
+        assert_eq!(
+            urgent,
+            ["missed", "missed_again", "late_update", "unreachable"]
+        );
+        assert!(Kind::ALL
+            .iter()
+            .filter(|k| k.is_alert())
+            .all(|k| k.is_urgent()));
+    }
+
+    #[test]
+    fn a_payload_reads_the_rows_written_before_it_was_typed() {
+        let reminder: Payload = serde_json::from_str(
+            r#"{"title":"Time to check in","body":"Tap","link":"/home","token":"abc","checkin":"/api/reminder_check_in"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            reminder.check_in,
+            Some(CheckInButton {
+                token: "abc".into(),
+                path: "/api/reminder_check_in".into()
+            })
+        );
+        let plain: Payload = serde_json::from_str(r#"{"title":"T","body":"B","link":""}"#).unwrap();
+        assert_eq!(plain.check_in, None);
+        assert_eq!(
+            serde_json::to_value(&reminder).unwrap()["token"],
+            serde_json::json!("abc"),
+            "written the way the service worker reads it"
+        );
     }
 }

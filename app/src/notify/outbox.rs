@@ -2,22 +2,24 @@
 //! waiting for, being handed to, or handed to a provider. Written in the sender's
 //! transaction (so a message exists only if what it tells of happened); claimed,
 //! taken and recorded by the workers in `worker`.
+use super::{Channel, Kind, Payload};
 use chrono::{DateTime, Utc};
+use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-pub struct NewDelivery<'a> {
+pub struct NewDelivery {
     pub recipient: Uuid,
     pub member: Uuid,
     pub miss: Option<Uuid>,
-    pub kind: &'a str,
-    pub channel: &'a str,
-    pub payload: serde_json::Value,
+    pub kind: Kind,
+    pub channel: Channel,
+    pub payload: Payload,
 }
 
 pub async fn insert_delivery(
     tx: &mut PgConnection,
-    d: &NewDelivery<'_>,
+    d: &NewDelivery,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
     insert_deliveries(tx, std::slice::from_ref(d), now).await
@@ -26,7 +28,7 @@ pub async fn insert_delivery(
 /// Writes many deliveries in one statement.
 pub async fn insert_deliveries(
     tx: &mut PgConnection,
-    ds: &[NewDelivery<'_>],
+    ds: &[NewDelivery],
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
     if ds.is_empty() {
@@ -35,9 +37,9 @@ pub async fn insert_deliveries(
     let recipients: Vec<Uuid> = ds.iter().map(|d| d.recipient).collect();
     let members: Vec<Uuid> = ds.iter().map(|d| d.member).collect();
     let misses: Vec<Option<Uuid>> = ds.iter().map(|d| d.miss).collect();
-    let kinds: Vec<&str> = ds.iter().map(|d| d.kind).collect();
-    let channels: Vec<&str> = ds.iter().map(|d| d.channel).collect();
-    let payloads: Vec<serde_json::Value> = ds.iter().map(|d| d.payload.clone()).collect();
+    let kinds: Vec<&str> = ds.iter().map(|d| d.kind.as_str()).collect();
+    let channels: Vec<&str> = ds.iter().map(|d| d.channel.as_str()).collect();
+    let payloads: Vec<Json<&Payload>> = ds.iter().map(|d| Json(&d.payload)).collect();
     sqlx::query(
         "INSERT INTO deliveries (id, recipient_id, member_id, miss_id, kind, channel, payload, next_attempt_at, created_at)
          SELECT gen_random_uuid(), d.recipient, d.member, d.miss, d.kind, d.channel, d.payload, $7, $7
@@ -56,17 +58,18 @@ pub async fn insert_deliveries(
     Ok(())
 }
 
-/// A delivery a worker holds.
+/// A delivery a worker has taken: it is being handed over.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClaimedRow {
     pub id: Uuid,
     pub recipient_id: Uuid,
-    pub channel: String,
-    pub kind: String,
-    /// Tries so far. At claim time, the fence [`take_delivery`] must match; once
-    /// taken, this try included, and the fence the worker's answer must match.
+    pub channel: Channel,
+    pub kind: Kind,
+    /// Tries so far, this one included: the fence the worker's answer must match
+    /// (another worker that took the row after this one's lease ran out counts
+    /// one more, and this one's late answer changes nothing).
     pub attempts: i32,
-    pub payload: serde_json::Value,
+    pub payload: Json<Payload>,
     pub created_at: DateTime<Utc>,
     /// An earlier try may have reached the person (its worker's lease ran out
     /// mid-send): this one says "(sent again)".
@@ -77,25 +80,42 @@ pub struct ClaimedRow {
     pub phone: Option<String>,
 }
 
-/// Claims up to `limit` deliveries of `channels` that are due, or whose worker's
-/// lease ran out (a crash mid-send), for `lease_until`.
+/// Takes up to `limit` deliveries of `channels` to send now, most urgent first:
+/// due ones, and ones whose worker's lease ran out (a crash or a stall
+/// mid-send). Each taken row counts a try and is leased until `lease_until`; a
+/// worker takes only as many as it starts sending at once, so a lease starts
+/// right before its send (no row waits in a worker's hands while its lease runs
+/// down). Due rows come by the `(priority, next_attempt_at)` index, lapsed ones
+/// by the lease index: neither reads the whole queue. A lapsed row already tried
+/// [`LAPSED_TRIES`](super::rules::LAPSED_TRIES) times in a row without an answer is
+/// failed instead (a poisoned row must not crash every worker forever).
 pub async fn claim_deliveries(
     pool: &PgPool,
-    channels: &[&str],
+    channels: &[Channel],
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
     limit: i64,
 ) -> sqlx::Result<Vec<ClaimedRow>> {
-    let channels: Vec<String> = channels.iter().map(|c| c.to_string()).collect();
+    let channels: Vec<&str> = channels.iter().map(|c| c.as_str()).collect();
     sqlx::query_as(
-        "WITH picked AS (
+        "WITH poisoned AS (
+             UPDATE deliveries SET status = 'failed', lease_until = NULL, last_error = $6
+             WHERE status IN ('claimed', 'sending') AND lease_until <= $2 AND channel = ANY($1)
+               AND lapses + 1 >= $5)
+         , lapsed AS (
              SELECT id, status = 'sending' AS was_sending FROM deliveries
-             WHERE channel = ANY($1)
-               AND ((status = 'pending' AND next_attempt_at <= $2)
-                    OR (status IN ('claimed', 'sending') AND lease_until <= $2))
+             WHERE status IN ('claimed', 'sending') AND lease_until <= $2 AND channel = ANY($1)
+               AND lapses + 1 < $5
+             ORDER BY lease_until LIMIT $4 FOR UPDATE SKIP LOCKED)
+         , due AS (
+             SELECT id, false AS was_sending FROM deliveries
+             WHERE status = 'pending' AND next_attempt_at <= $2 AND channel = ANY($1)
              ORDER BY priority, next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED)
-         UPDATE deliveries d SET status = 'claimed', lease_until = $3,
-                maybe_sent = d.maybe_sent OR picked.was_sending
+         , picked AS (
+             SELECT id, was_sending FROM (SELECT * FROM lapsed UNION ALL SELECT * FROM due) p LIMIT $4)
+         UPDATE deliveries d SET status = 'sending', attempts = d.attempts + 1, lease_until = $3,
+                maybe_sent = d.maybe_sent OR picked.was_sending,
+                lapses = CASE WHEN d.status = 'pending' THEN 0 ELSE d.lapses + 1 END
          FROM picked WHERE d.id = picked.id
          RETURNING d.id, d.recipient_id, d.channel, d.kind, d.attempts, d.payload, d.created_at, d.maybe_sent,
                    (SELECT u.email::text FROM users u WHERE u.id = d.recipient_id) AS address,
@@ -106,53 +126,41 @@ pub async fn claim_deliveries(
     .bind(now)
     .bind(lease_until)
     .bind(limit)
+    .bind(super::rules::LAPSED_TRIES)
+    .bind(super::rules::LAPSED_WORDS)
     .fetch_all(pool)
     .await
 }
 
-/// Takes one claimed delivery right before it is sent: counts the try and
-/// renews the lease, if nobody else took it since this worker claimed it (a
-/// slow worker's claim can run out and the row be claimed again) and no
-/// check-in canceled it. Returns the try's number, the fence for recording the
-/// answer; `None`: leave it alone. The row lock orders a take and a check-in's
-/// cancel: whichever comes second sees what the first did.
-pub async fn take_delivery(
-    pool: &PgPool,
-    id: Uuid,
-    claimed_attempts: i32,
-    lease_until: DateTime<Utc>,
-) -> sqlx::Result<Option<i32>> {
-    sqlx::query_scalar(
-        "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_until = $3
-         WHERE id = $1 AND attempts = $2 AND status = 'claimed'
-         RETURNING attempts",
-    )
-    .bind(id)
-    .bind(claimed_attempts)
-    .bind(lease_until)
-    .fetch_optional(pool)
-    .await
+/// One try the provider took: (delivery, its try's number, the provider's id).
+pub struct SentTry {
+    pub id: Uuid,
+    pub attempt: i32,
+    pub provider_id: Option<String>,
 }
 
-/// Marks a delivery sent, if this worker still holds it (same attempt).
-pub async fn mark_sent(
-    pool: &PgPool,
-    id: Uuid,
-    attempt: i32,
-    provider_id: Option<&str>,
-    now: DateTime<Utc>,
-) -> sqlx::Result<bool> {
+/// Marks many deliveries sent in one statement, each only if its worker still
+/// holds it (same try). Returns how many were.
+pub async fn mark_sent(pool: &PgPool, sent: &[SentTry], now: DateTime<Utc>) -> sqlx::Result<u64> {
+    if sent.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<Uuid> = sent.iter().map(|s| s.id).collect();
+    let attempts: Vec<i32> = sent.iter().map(|s| s.attempt).collect();
+    let providers: Vec<Option<&str>> = sent.iter().map(|s| s.provider_id.as_deref()).collect();
     let done = sqlx::query(
-        "UPDATE deliveries SET status = 'sent', provider_id = $3, sent_at = $4, lease_until = NULL, last_error = NULL
-         WHERE id = $1 AND attempts = $2 AND status = 'sending'",
+        "UPDATE deliveries d SET status = 'sent', provider_id = s.provider, sent_at = $4,
+                lease_until = NULL, last_error = NULL
+         FROM unnest($1::uuid[], $2::int[], $3::text[]) AS s(id, attempt, provider)
+         WHERE d.id = s.id AND d.attempts = s.attempt AND d.status = 'sending'",
     )
-    .bind(id)
-    .bind(attempt)
-    .bind(provider_id)
+    .bind(&ids)
+    .bind(&attempts)
+    .bind(&providers)
     .bind(now)
     .execute(pool)
     .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(done.rows_affected())
 }
 
 /// Puts a failed try back in the queue for `at`; an alert whose miss was
@@ -164,8 +172,8 @@ pub async fn mark_retry(
     attempt: i32,
     at: DateTime<Utc>,
     error: &str,
-) -> sqlx::Result<()> {
-    sqlx::query(
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
         "UPDATE deliveries d SET next_attempt_at = $3, lease_until = NULL, last_error = $4,
                 status = CASE WHEN d.kind IN ('missed', 'missed_again') AND EXISTS (
                              SELECT 1 FROM misses m WHERE m.id = d.miss_id
@@ -179,11 +187,12 @@ pub async fn mark_retry(
     .bind(error)
     .execute(pool)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
-pub async fn mark_failed(pool: &PgPool, id: Uuid, attempt: i32, error: &str) -> sqlx::Result<()> {
-    sqlx::query(
+/// Fails a delivery for good, if this worker still holds it (same try).
+pub async fn mark_failed(pool: &PgPool, id: Uuid, attempt: i32, error: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query(
         "UPDATE deliveries SET status = 'failed', lease_until = NULL, last_error = $3
          WHERE id = $1 AND attempts = $2 AND status = 'sending'",
     )
@@ -192,7 +201,7 @@ pub async fn mark_failed(pool: &PgPool, id: Uuid, attempt: i32, error: &str) -> 
     .bind(error)
     .execute(pool)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// Cancels a miss's alerts not yet being handed over: waiting in the queue
@@ -227,8 +236,8 @@ pub async fn alerted(tx: &mut PgConnection, miss: Uuid) -> sqlx::Result<Vec<(Uui
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TrailRow {
     pub recipient_id: Uuid,
-    pub kind: String,
-    pub channel: String,
+    pub kind: Kind,
+    pub channel: Channel,
     pub status: String,
     /// What the provider later said (Twilio: delivered, undelivered).
     pub provider_status: Option<String>,

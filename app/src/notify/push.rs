@@ -3,6 +3,7 @@
 //! `web-push` crate and sent with reqwest to the subscription's push service. Tests
 //! and local runs point subscriptions at the stand-in push service in the
 //! test-support crate; the code here is the production code.
+
 use super::rules::{classify_status, SendError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -147,6 +148,18 @@ pub async fn device_count(conn: &mut PgConnection, user: Uuid) -> sqlx::Result<i
         .bind(user)
         .fetch_one(conn)
         .await
+}
+
+/// The channels that reach `user` now (see [`super::Channel::reachable`]).
+pub async fn channels_of(conn: &mut PgConnection, user: Uuid) -> sqlx::Result<Vec<super::Channel>> {
+    let (devices, sms_ok): (i64, bool) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM push_subscriptions WHERE user_id = $1),
+                EXISTS (SELECT 1 FROM phones WHERE user_id = $1 AND status = 'verified')",
+    )
+    .bind(user)
+    .fetch_one(conn)
+    .await?;
+    Ok(super::Channel::reachable(devices, sms_ok).collect())
 }
 
 /// Sends encrypted, VAPID-signed push messages.

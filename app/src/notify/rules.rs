@@ -2,6 +2,7 @@
 //! sends of a channel run at once and for how long, reading a provider's answer,
 //! when a failed send is tried again, and how a text is written for SMS and
 //! Twilio's answer read. No I/O.
+use super::Channel;
 use chrono::{DateTime, Duration, Utc};
 
 /// How long a worker holds a claimed delivery before another may take it over.
@@ -15,6 +16,15 @@ pub const BACKOFF: [Duration; 5] = [
     Duration::minutes(30),
     Duration::hours(2),
 ];
+
+/// A row whose workers never answered this many tries in a row (each time the
+/// lease ran out: the send crashed or hung the process) is failed at claim time,
+/// visibly, instead of being taken by every process forever. A real failure is
+/// answered and follows [`after_failure`]; only a poisoned row gets here.
+pub const LAPSED_TRIES: i32 = 5;
+
+/// What a row failed at claim time says.
+pub const LAPSED_WORDS: &str = "no worker finished sending it: given up after 5 tries in a row";
 
 /// A worker pass claims at most this many deliveries (a few at a time, as slots
 /// free up); the worker then starts the next pass at once.
@@ -31,12 +41,11 @@ pub struct SendLimits {
 
 /// The limits of `channel`: a slow or hostile endpoint holds one of its slots for
 /// at most the deadline, never the queue.
-pub fn send_limits(channel: &str) -> SendLimits {
+pub fn send_limits(channel: Channel) -> SendLimits {
     let (at_once, secs) = match channel {
-        "email" => (32, 15),
-        "push" => (32, 5),
-        "sms" => (8, 10),
-        _ => (4, 10),
+        Channel::Email => (32, 15),
+        Channel::Push => (32, 5),
+        Channel::Sms => (8, 10),
     };
     SendLimits {
         at_once,
@@ -80,12 +89,6 @@ pub const ALERT_KEEPS_TRYING: Duration = Duration::hours(24);
 /// After [`BACKOFF`], an alert is tried again this often.
 pub const ALERT_RETRY_EVERY: Duration = Duration::minutes(30);
 
-/// The kinds that are alerts about a missed check-in: never given up on while
-/// the miss is open.
-pub fn is_alert(kind: &str) -> bool {
-    matches!(kind, "missed" | "missed_again")
-}
-
 /// `attempts` counts the tries made so far, this one included. `keep_until`:
 /// for an alert, when trying stops (see [`ALERT_KEEPS_TRYING`]).
 pub fn after_failure(
@@ -118,15 +121,6 @@ pub fn classify_status(status: u16) -> Result<(), SendError> {
             Err(SendError::Transient(format!("provider answered {status}")))
         }
         _ => Err(SendError::Permanent(format!("provider answered {status}"))),
-    }
-}
-
-/// The button an email of this kind carries.
-pub fn action_words(kind: &str) -> &'static str {
-    match kind {
-        "missed" | "missed_again" | "unreachable" | "test" => "I\u{2019}m on it",
-        "reminder" => "Check in now",
-        _ => "See the details",
     }
 }
 
@@ -188,6 +182,7 @@ pub fn read_twilio_error(status: u16, code: Option<i64>) -> (bool, NumberFate) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::notify::Kind;
 
     fn t(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -240,8 +235,8 @@ mod tests {
             AfterFailure::GiveUp,
             "a bounce is final: the other channels and Contacts take over"
         );
-        assert!(is_alert("missed") && is_alert("missed_again"));
-        assert!(!is_alert("late_update") && !is_alert("test"));
+        assert!(Kind::Missed.is_alert() && Kind::MissedAgain.is_alert());
+        assert!(!Kind::LateUpdate.is_alert() && !Kind::Test.is_alert());
     }
 
     #[test]
@@ -263,21 +258,22 @@ mod tests {
 
     #[test]
     fn every_send_deadline_ends_well_inside_the_lease() {
-        for channel in ["email", "push", "sms", "voice"] {
+        for channel in Channel::ALL {
             let limits = send_limits(channel);
             assert!(limits.at_once >= 1, "{channel}");
             let deadline = Duration::from_std(limits.deadline).expect("deadline");
             assert!(deadline * 2 < LEASE, "{channel}: {deadline} vs {LEASE}");
         }
+        assert!(LAPSED_WORDS.contains(&format!("after {LAPSED_TRIES} tries in a row")));
         // A missed alert fans out: dozens of mails at once, not one after another.
-        assert!(send_limits("email").at_once >= 16);
+        assert!(send_limits(Channel::Email).at_once >= 16);
     }
 
     #[test]
     fn each_kind_of_mail_has_its_button() {
-        assert_eq!(action_words("missed"), "I\u{2019}m on it");
-        assert_eq!(action_words("reminder"), "Check in now");
-        assert_eq!(action_words("checked_in"), "See the details");
+        assert_eq!(Kind::Missed.action_words(), "I\u{2019}m on it");
+        assert_eq!(Kind::Reminder.action_words(), "Check in now");
+        assert_eq!(Kind::CheckedIn.action_words(), "See the details");
     }
 
     #[test]

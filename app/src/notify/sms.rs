@@ -4,6 +4,8 @@
 use super::outbox::{self, ClaimedRow};
 use super::rules::{sms_text, NumberFate, SendError, SENT_AGAIN};
 use super::worker::Worker;
+use super::Channel;
+use super::Kind;
 use super::Message;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -41,13 +43,13 @@ pub async fn number_stopped(
             to: user,
             member: user,
             miss: None,
-            kind: "sms_stopped",
+            kind: Kind::SmsStopped,
             title: "Texts from Pruuf are stopped".into(),
             body,
             link: "/settings/alerts".into(),
-            channels: vec!["email"],
+            channels: vec![Channel::Email],
             in_app: true,
-            extra: None,
+            check_in: None,
         }],
         now,
     )
@@ -67,12 +69,11 @@ impl Worker<'_> {
         let Some(number) = d.phone.as_deref() else {
             return Err(SendError::Permanent("no confirmed mobile number".into()));
         };
-        let text = |k: &str| d.payload[k].as_str().unwrap_or_default().to_string();
-        let link = text("link");
+        let link = &d.payload.link;
         let body = if d.maybe_sent {
-            format!("{} {}", SENT_AGAIN, text("body"))
+            format!("{} {}", SENT_AGAIN, d.payload.body)
         } else {
-            text("body")
+            d.payload.body.clone()
         };
         let body = if link.is_empty() {
             body

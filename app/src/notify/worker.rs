@@ -5,11 +5,8 @@
 use super::email::{escape_html, html_button, html_page, OutgoingMail};
 use super::outbox::{self as store, ClaimedRow};
 use super::rules::{self, AfterFailure, SendError};
+use super::{Channel, Kind};
 use crate::validation::Email;
-use serde_json::json;
-
-/// Channels with a sender: each is one arm of `send_one` and one worker.
-pub const CHANNELS: &[&str] = &["email", "push", "sms"];
 
 /// What one worker pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +30,14 @@ pub enum Outcome {
 }
 
 impl WorkerPass {
+    fn add(&mut self, other: WorkerPass) {
+        self.claimed += other.claimed;
+        self.skipped += other.skipped;
+        self.sent += other.sent;
+        self.retried += other.retried;
+        self.failed += other.failed;
+    }
+
     fn count(&mut self, outcome: Outcome) {
         match outcome {
             Outcome::Skipped => self.skipped += 1,
@@ -46,6 +51,18 @@ impl WorkerPass {
 crate::services::facade! {
     /// The delivery workers: claim, send, record.
     Worker
+}
+
+/// What the service worker (`public/sw.js`) reads from a push: the words, where
+/// a tap goes, the kind, and a reminder's "I'm OK" (its `token` and `checkin`).
+#[derive(serde::Serialize)]
+struct PushMessage<'a> {
+    title: String,
+    body: &'a str,
+    url: &'a str,
+    kind: Kind,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    check_in: Option<&'a super::CheckInButton>,
 }
 
 impl<'a> Worker<'a> {
@@ -71,60 +88,78 @@ impl<'a> Worker<'a> {
 
 impl Worker<'_> {
     /// One worker pass over `channels`: sends what is due, up to
-    /// [`rules::PASS_CLAIMS`] rows (the caller runs passes until one claims none). Up to the channel's
-    /// `at_once` sends run together (a mail waiting on its relay does not hold the
-    /// next one), each under its deadline; a fresh claim is made as slots free up.
-    pub async fn deliver(self, channels: &[&str]) -> Result<WorkerPass, sqlx::Error> {
+    /// [`rules::PASS_CLAIMS`] rows (the caller runs passes until one claims
+    /// none). Up to the channel's `at_once` sends run together (a mail waiting on
+    /// its relay does not hold the next one), each under its deadline. Rows are
+    /// taken only as slots free up (a quarter of them at a time, in one
+    /// statement), so each row's lease starts as its send does; the answers that
+    /// are in are recorded together, the sent ones in one statement.
+    pub async fn deliver(self, channels: &[Channel]) -> Result<WorkerPass, sqlx::Error> {
         let at_once = channels
             .iter()
-            .map(|c| rules::send_limits(c).at_once)
+            .map(|&c| rules::send_limits(c).at_once)
             .min()
             .unwrap_or(1);
+        let refill = (at_once / 4).max(1);
         let mut pass = WorkerPass::default();
-        let mut waiting = std::collections::VecDeque::new();
-        // Each send is its own task: it goes on (and gives its database connection
-        // back) while this loop waits for a claim.
+        // Each send is its own task: it goes on while this loop takes rows or
+        // records answers.
         let mut sending = tokio::task::JoinSet::new();
         let mut drained = false;
         let mut failure = None;
         loop {
-            if waiting.is_empty()
-                && !drained
+            let free = at_once - sending.len();
+            if !drained
                 && failure.is_none()
-                && sending.len() < at_once
                 && pass.claimed < rules::PASS_CLAIMS
+                && (free >= refill || sending.is_empty())
             {
+                let limit = free.min(rules::PASS_CLAIMS - pass.claimed);
                 let now = self.clock.now();
                 match store::claim_deliveries(
                     &self.pool,
                     channels,
                     now,
                     now + rules::LEASE,
-                    at_once as i64,
+                    limit as i64,
                 )
                 .await
                 {
-                    Ok(claimed) => {
-                        drained = claimed.is_empty();
-                        pass.claimed += claimed.len();
-                        waiting.extend(claimed);
+                    Ok(taken) => {
+                        drained = taken.len() < limit;
+                        pass.claimed += taken.len();
+                        for d in taken {
+                            let services = self.0.clone();
+                            sending.spawn(async move {
+                                let answer = Worker(&services).send_within_deadline(&d).await;
+                                (d, answer)
+                            });
+                        }
                     }
                     Err(e) => failure = Some(e),
                 }
             }
-            while sending.len() < at_once {
-                let Some(d) = waiting.pop_front() else { break };
-                let services = self.0.clone();
-                sending.spawn(async move { Worker(&services).handle_claimed(d).await });
-            }
-            match sending.join_next().await {
-                Some(Ok(Ok(outcome))) => pass.count(outcome),
-                // The row stays claimed; its lease runs out and it is sent then.
-                Some(Ok(Err(e))) => failure = Some(e),
-                Some(Err(panicked)) => {
-                    tracing::error!(error = %panicked, "a send panicked; its claim runs out and it is tried again")
+            let Some(first) = sending.join_next().await else {
+                break;
+            };
+            let mut answers = Vec::new();
+            for joined in
+                std::iter::once(first).chain(std::iter::from_fn(|| sending.try_join_next()))
+            {
+                match joined {
+                    Ok(answer) => answers.push(answer),
+                    // The row stays taken; its lease runs out and it is sent
+                    // again then (labelled).
+                    Err(panicked) => {
+                        tracing::error!(error = %panicked, "a send panicked; its lease runs out and it is tried again")
+                    }
                 }
-                None => break,
+            }
+            match self.record(answers).await {
+                Ok(recorded) => pass.add(recorded),
+                // Unrecorded rows stay taken; their lease runs out and they are
+                // sent again then (labelled).
+                Err(e) => failure = Some(e),
             }
         }
         match failure {
@@ -133,96 +168,92 @@ impl Worker<'_> {
         }
     }
 
-    /// Takes one claimed delivery (the lease starts again, the try is counted),
-    /// sends it and records the answer; skips it if another worker took it since.
-    pub async fn send_claimed(
-        self,
-        d: ClaimedRow,
-        pass: &mut WorkerPass,
-    ) -> Result<(), sqlx::Error> {
-        pass.count(self.handle_claimed(d).await?);
-        Ok(())
-    }
-
-    async fn handle_claimed(self, d: ClaimedRow) -> Result<Outcome, sqlx::Error> {
-        let now = self.clock.now();
-        let Some(attempts) =
-            store::take_delivery(&self.pool, d.id, d.attempts, now + rules::LEASE).await?
-        else {
-            return Ok(Outcome::Skipped);
-        };
-        let d = ClaimedRow { attempts, ..d };
-        let limits = rules::send_limits(&d.channel);
-        // Safe to drop at the deadline: a sender opens no transaction.
-        let result = tokio::time::timeout(limits.deadline, self.send_one(&d))
+    /// One send under its channel's deadline: an endpoint that does not answer
+    /// in time is a passing failure (safe to drop: a sender opens no transaction).
+    pub async fn send_within_deadline(self, d: &ClaimedRow) -> Result<Option<String>, SendError> {
+        let limits = rules::send_limits(d.channel);
+        tokio::time::timeout(limits.deadline, self.send_one(d))
             .await
             .unwrap_or_else(|_| {
                 Err(SendError::Transient(format!(
                     "no answer within {} s",
                     limits.deadline.as_secs()
                 )))
-            });
-        self.record(&d, result).await
+            })
     }
 
-    /// Records a provider's answer to one attempt.
+    /// Records the providers' answers to taken rows: the sent ones in one
+    /// statement, each failure as its rules say (retry, or failed for good). An
+    /// answer whose row another worker took since (this one's lease ran out)
+    /// changes nothing and counts as skipped.
     pub async fn record(
         self,
-        d: &ClaimedRow,
-        result: Result<Option<String>, SendError>,
-    ) -> Result<Outcome, sqlx::Error> {
+        answers: Vec<(ClaimedRow, Result<Option<String>, SendError>)>,
+    ) -> Result<WorkerPass, sqlx::Error> {
         let now = self.clock.now();
-        match result {
-            Ok(provider_id) => {
-                store::mark_sent(&self.pool, d.id, d.attempts, provider_id.as_deref(), now).await?;
-                Ok(Outcome::Sent)
-            }
-            Err(error) => {
-                let words = match &error {
-                    SendError::Transient(w) | SendError::Permanent(w) => w.clone(),
-                };
-                let keep_until =
-                    rules::is_alert(&d.kind).then(|| d.created_at + rules::ALERT_KEEPS_TRYING);
-                match rules::after_failure(&error, d.attempts, now, keep_until) {
-                    AfterFailure::RetryAt(at) => {
-                        tracing::warn!(delivery = %d.id, channel = %d.channel, attempt = d.attempts, error = %words, "delivery failed; will try again");
-                        store::mark_retry(&self.pool, d.id, d.attempts, at, &words).await?;
-                        Ok(Outcome::Retried)
-                    }
-                    AfterFailure::GiveUp => {
-                        tracing::error!(delivery = %d.id, channel = %d.channel, attempt = d.attempts, error = %words, "delivery failed for good");
-                        store::mark_failed(&self.pool, d.id, d.attempts, &words).await?;
-                        Ok(Outcome::Failed)
-                    }
-                }
+        let mut pass = WorkerPass::default();
+        let mut sent = Vec::new();
+        for (d, answer) in answers {
+            match answer {
+                Ok(provider_id) => sent.push(store::SentTry {
+                    id: d.id,
+                    attempt: d.attempts,
+                    provider_id,
+                }),
+                Err(error) => pass.count(self.record_failure(&d, &error, now).await?),
             }
         }
+        let marked = store::mark_sent(&self.pool, &sent, now).await? as usize;
+        pass.sent += marked;
+        pass.skipped += sent.len() - marked;
+        Ok(pass)
+    }
+
+    async fn record_failure(
+        self,
+        d: &ClaimedRow,
+        error: &SendError,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Outcome, sqlx::Error> {
+        let words = match error {
+            SendError::Transient(w) | SendError::Permanent(w) => w.as_str(),
+        };
+        let keep_until = d
+            .kind
+            .is_alert()
+            .then(|| d.created_at + rules::ALERT_KEEPS_TRYING);
+        let (held, outcome) = match rules::after_failure(error, d.attempts, now, keep_until) {
+            AfterFailure::RetryAt(at) => {
+                tracing::warn!(delivery = %d.id, channel = %d.channel, attempt = d.attempts, error = %words, "delivery failed; will try again");
+                let held = store::mark_retry(&self.pool, d.id, d.attempts, at, words).await?;
+                (held, Outcome::Retried)
+            }
+            AfterFailure::GiveUp => {
+                tracing::error!(delivery = %d.id, channel = %d.channel, attempt = d.attempts, error = %words, "delivery failed for good");
+                let held = store::mark_failed(&self.pool, d.id, d.attempts, words).await?;
+                (held, Outcome::Failed)
+            }
+        };
+        Ok(if held { outcome } else { Outcome::Skipped })
     }
 
     /// Sends one delivery by its channel. Adding a channel is one arm here.
     pub async fn send_one(self, d: &ClaimedRow) -> Result<Option<String>, SendError> {
-        match d.channel.as_str() {
-            "email" => self.send_email(d).await,
-            "push" => self.send_push(d).await,
-            "sms" => self.send_sms(d).await,
-            other => Err(SendError::Permanent(format!(
-                "no sender for channel {other}"
-            ))),
+        match d.channel {
+            Channel::Email => self.send_email(d).await,
+            Channel::Push => self.send_push(d).await,
+            Channel::Sms => self.send_sms(d).await,
         }
     }
 
     async fn send_email(self, d: &ClaimedRow) -> Result<Option<String>, SendError> {
         let to = Email::parse(&d.address)
             .map_err(|_| SendError::Permanent("unusable address".into()))?;
-        let text = |k: &str| d.payload[k].as_str().unwrap_or_default().to_string();
-        let (title, body, link) = (
-            rules::title_of(&text("title"), d.maybe_sent),
-            text("body"),
-            text("link"),
-        );
+        let title = rules::title_of(&d.payload.title, d.maybe_sent);
+        let (body, link) = (&d.payload.body, &d.payload.link);
         let url = format!("{}{}", self.settings.public_url.trim_end_matches('/'), link);
-        let action = rules::action_words(&d.kind);
-        let why = if d.kind.starts_with("checked_in") {
+        let action = d.kind.action_words();
+        let why = if d.kind.is_confirmation() {
             format!(
                 "You asked to hear about every check-in. To change that: {}/settings/alerts",
                 self.settings.public_url.trim_end_matches('/')
@@ -240,7 +271,7 @@ impl Worker<'_> {
             html: html_page(&format!(
                 "<h1 style=\"font-size:24px\">{}</h1><p>{}</p>{}<p style=\"color:#3d3a35\">{}</p>",
                 escape_html(&title),
-                escape_html(&body),
+                escape_html(body),
                 html_button(&url, action),
                 escape_html(&why)
             )),
@@ -271,15 +302,15 @@ impl Worker<'_> {
             .await
             .map_err(unavailable)?;
         drop(conn);
-        let text = |k: &str| d.payload[k].as_str().unwrap_or_default().to_string();
-        let mut message = json!({ "title": rules::title_of(&text("title"), d.maybe_sent), "body": text("body"), "url": text("link"), "kind": d.kind });
-        // A reminder's "I'm OK" button: its token and where to post it.
-        for extra in ["token", "checkin"] {
-            if let Some(v) = d.payload.get(extra) {
-                message[extra] = v.clone();
-            }
-        }
-        let bytes = message.to_string().into_bytes();
+        let message = PushMessage {
+            title: rules::title_of(&d.payload.title, d.maybe_sent),
+            body: &d.payload.body,
+            url: &d.payload.link,
+            kind: d.kind,
+            check_in: d.payload.check_in.as_ref(),
+        };
+        let bytes = serde_json::to_vec(&message)
+            .map_err(|_| SendError::Permanent("the push could not be built".into()))?;
         let (mut sent, mut passing) = (0, None);
         for sub in &subs {
             match sender.send(sub, &bytes).await {

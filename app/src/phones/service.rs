@@ -9,6 +9,8 @@ use crate::checkin::store as checkin_store;
 use crate::error::AppError;
 use crate::notify::inbox;
 use crate::notify::outbox;
+use crate::notify::Channel;
+use crate::notify::Kind;
 use crate::notify::{self, sms, Message};
 use crate::services::Caller;
 use chrono::Duration;
@@ -46,7 +48,7 @@ impl Phones<'_> {
         self,
         tx: &mut sqlx::PgConnection,
         user: Uuid,
-        kind: &'static str,
+        kind: Kind,
         body: &str,
     ) -> Result<(), sqlx::Error> {
         notify::tell(
@@ -59,9 +61,9 @@ impl Phones<'_> {
                 title: String::new(),
                 body: body.to_string(),
                 link: String::new(),
-                channels: vec!["sms"],
+                channels: vec![Channel::Sms],
                 in_app: false,
-                extra: None,
+                check_in: None,
             }],
             self.clock.now(),
         )
@@ -86,7 +88,8 @@ impl Phones<'_> {
         if !store::set_phone(&mut tx, me.user_id, &number, sms_reminders, now).await? {
             return Err(AppError::invalid(TAKEN));
         }
-        self.text(&mut tx, me.user_id, "sms_verify", VERIFY).await?;
+        self.text(&mut tx, me.user_id, Kind::SmsVerify, VERIFY)
+            .await?;
         crate::accounts::store::audit(
             &mut tx,
             now,
@@ -182,7 +185,7 @@ impl Phones<'_> {
                     &mut tx,
                     &inbox::NewNotification {
                         user,
-                        kind: "phone_verified",
+                        kind: Kind::PhoneVerified,
                         about: None,
                         body: "Your mobile number is confirmed. Texts from Pruuf come to it now.",
                         link: Some("/settings/alerts"),
@@ -249,7 +252,7 @@ impl Phones<'_> {
         let due =
             store::claim_verify_reminders(&mut tx, now - Duration::hours(24), now, 200).await?;
         for (user, _) in &due {
-            self.text(&mut tx, *user, "sms_verify", VERIFY_AGAIN)
+            self.text(&mut tx, *user, Kind::SmsVerify, VERIFY_AGAIN)
                 .await?;
         }
         tx.commit().await?;

@@ -8,6 +8,7 @@ use app::alerts::service::Alerts;
 use app::checkin::service::CheckIns;
 use app::checkin::service::{ScheduleInput, Source};
 use app::notify::worker::Worker;
+use app::notify::Channel;
 use app::services::Services;
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use pruuf_test_support::mailbox;
@@ -72,7 +73,7 @@ pub(crate) async fn family(w: &World) -> (Me, Me, Me) {
 async fn drain(services: &Services) {
     loop {
         let pass = Worker(services)
-            .deliver(&["email"])
+            .deliver(&[Channel::Email])
             .await
             .expect("worker pass");
         if pass.claimed == 0 {
@@ -105,7 +106,7 @@ async fn a_missed_alert_goes_out_before_thousands_of_queued_notices(pool: PgPool
     assert_eq!(Alerts(&w.services).detect().await.expect("pass").missed, 1);
     // The very first worker pass takes the alerts, ahead of the older queue.
     let pass = Worker(&w.services)
-        .deliver(&["email"])
+        .deliver(&[Channel::Email])
         .await
         .expect("worker pass");
     assert!(pass.claimed > 2, "a full batch: {}", pass.claimed);
@@ -193,37 +194,41 @@ async fn a_check_in_before_the_alarm_went_out_cancels_it_and_sends_no_update(poo
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
-async fn a_check_in_cancels_alerts_already_in_a_workers_batch(pool: PgPool) {
+async fn a_check_in_lets_alerts_being_handed_over_finish_then_sends_the_update(pool: PgPool) {
     let w = world(pool);
     let (mum, tom, ann) = family(&w).await;
-    // A worker has both alerts in its batch but has not started on them.
-    let batch = missed_and_claimed(&w).await;
+    // A worker has taken both alerts: they are in the relay's hands right now.
+    let taken = missed_and_taken(&w).await;
     CheckIns(&w.services)
         .check_in(mum.user_id, Source::Web)
         .await
         .expect("checked in");
-    let mut pass = app::notify::worker::WorkerPass::default();
-    for d in batch {
-        Worker(&w.services)
-            .send_claimed(d, &mut pass)
-            .await
-            .expect("pass");
+    let mut answers = Vec::new();
+    for d in taken {
+        let answer = Worker(&w.services).send_one(&d).await;
+        answers.push((d, answer));
     }
-    assert_eq!((pass.skipped, pass.sent), (2, 0));
+    let pass = Worker(&w.services).record(answers).await.expect("recorded");
+    assert_eq!(
+        (pass.skipped, pass.sent),
+        (0, 2),
+        "not canceled under the relay"
+    );
+    Worker(&w.services)
+        .deliver(&[Channel::Email])
+        .await
+        .expect("pass");
     for who in [&tom, &ann] {
+        let mails = mailbox::to(&who.email).await;
+        assert_eq!(mails.len(), 2, "the alarm, then the update");
         assert!(
-            mailbox::to(&who.email).await.is_empty(),
-            "no alarm after the check-in, and no update"
+            mails[1]["subject"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("Update:")),
+            "{:?}",
+            mails[1]["subject"]
         );
     }
-    assert_eq!(
-        count(
-            &w.pool,
-            "SELECT count(*) FROM deliveries WHERE status = 'canceled'"
-        )
-        .await,
-        2
-    );
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -552,26 +557,29 @@ async fn two_detectors_racing_over_a_thousand_due_members_claim_each_miss_once(p
     );
 }
 
-/// Mum misses (10:16 AM HST) and one worker claims both email alerts, with a
-/// 60-second lease, without sending them.
-async fn missed_and_claimed(w: &World) -> Vec<app::notify::outbox::ClaimedRow> {
+/// Mum misses (10:16 AM HST) and one worker takes both email alerts (a try
+/// each, with a 60-second lease) without answering yet.
+async fn missed_and_taken(w: &World) -> Vec<app::notify::outbox::ClaimedRow> {
     w.services
         .clock
         .set(at("2026-11-26T20:16:00Z"))
         .expect("clock");
     Alerts(&w.services).detect().await.expect("pass");
+    take_emails(w).await
+}
+
+/// One worker takes every email due now, with a 60-second lease.
+async fn take_emails(w: &World) -> Vec<app::notify::outbox::ClaimedRow> {
     let now = w.services.clock.now();
-    let claimed = app::notify::outbox::claim_deliveries(
+    app::notify::outbox::claim_deliveries(
         &w.pool,
-        &["email"],
+        &[Channel::Email],
         now,
         now + Duration::seconds(60),
         50,
     )
     .await
-    .expect("claim");
-    assert_eq!(claimed.len(), 2);
-    claimed
+    .expect("claim")
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -580,22 +588,13 @@ async fn a_worker_that_dies_mid_send_is_taken_over_after_its_lease(pool: PgPool)
     let (_mum, tom, _ann) = family(&w).await;
     // A worker claims everything, hands one to the provider, and dies before
     // recording it.
-    let claimed = missed_and_claimed(&w).await;
-    let now = w.services.clock.now();
+    let claimed = missed_and_taken(&w).await;
+    assert_eq!(claimed.len(), 2);
     let toms = claimed
         .iter()
         .find(|d| d.address == tom.email)
         .expect("Tom's");
-    let attempt = app::notify::outbox::take_delivery(
-        &w.pool,
-        toms.id,
-        toms.attempts,
-        now + Duration::seconds(60),
-    )
-    .await
-    .expect("take")
-    .expect("nobody else has it");
-    assert_eq!(attempt, 1);
+    assert_eq!(toms.attempts, 1, "taking it counts the try");
     Worker(&w.services)
         .send_one(toms)
         .await
@@ -604,7 +603,7 @@ async fn a_worker_that_dies_mid_send_is_taken_over_after_its_lease(pool: PgPool)
     // Within the lease nobody else takes them.
     assert_eq!(
         Worker(&w.services)
-            .deliver(&["email"])
+            .deliver(&[Channel::Email])
             .await
             .expect("pass")
             .claimed,
@@ -615,7 +614,10 @@ async fn a_worker_that_dies_mid_send_is_taken_over_after_its_lease(pool: PgPool)
         .clock
         .advance(Duration::seconds(61))
         .expect("clock");
-    let pass = Worker(&w.services).deliver(&["email"]).await.expect("pass");
+    let pass = Worker(&w.services)
+        .deliver(&[Channel::Email])
+        .await
+        .expect("pass");
     assert_eq!((pass.claimed, pass.sent), (2, 2));
     assert_eq!(
         count(
@@ -635,40 +637,88 @@ async fn a_worker_that_dies_mid_send_is_taken_over_after_its_lease(pool: PgPool)
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
-async fn a_slow_worker_whose_claim_ran_out_sends_nothing_twice(pool: PgPool) {
+async fn a_worker_whose_lease_ran_out_mid_send_cannot_overwrite_the_next_try(pool: PgPool) {
     let w = world(pool);
     let (_mum, tom, ann) = family(&w).await;
-    // Worker A claims both alerts, then is slow (a relay taking 20 s a mail, a
-    // long batch ahead of them): its claim runs out before it reaches them.
-    let slow = missed_and_claimed(&w).await;
+    // Worker A takes both alerts, then stalls (a frozen machine): its lease runs
+    // out before the relay answers it.
+    let slow = missed_and_taken(&w).await;
+    assert_eq!(slow.len(), 2);
     w.services
         .clock
         .advance(Duration::seconds(61))
         .expect("clock");
-    // Worker B claims them again and sends them.
-    let b = Worker(&w.services).deliver(&["email"]).await.expect("pass");
+    // Worker B takes them again and sends them, labelled (A's may have gone).
+    let b = Worker(&w.services)
+        .deliver(&[Channel::Email])
+        .await
+        .expect("pass");
     assert_eq!((b.claimed, b.sent), (2, 2));
-    // A reaches them at last: both were taken by B, so A sends nothing.
-    let mut a = app::notify::worker::WorkerPass::default();
-    for d in slow {
-        Worker(&w.services)
-            .send_claimed(d, &mut a)
-            .await
-            .expect("pass");
-    }
-    assert_eq!((a.skipped, a.sent), (2, 0));
     for who in [&tom, &ann] {
-        assert_eq!(mailbox::to(&who.email).await.len(), 1, "exactly one alert");
+        let mails = mailbox::to(&who.email).await;
+        assert_eq!(mails.len(), 1, "B's try");
+        let subject = mails[0]["subject"].as_str().unwrap_or_default();
+        assert!(subject.ends_with("(sent again)"), "{subject}");
     }
-    // Attempts count real tries: one each (claims are not tries).
+    // A's answers come in at last, a failure for one: they change nothing.
+    let late: Vec<_> = slow
+        .into_iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let answer = if i == 0 {
+                Ok(None)
+            } else {
+                Err(app::notify::rules::SendError::Permanent("refused".into()))
+            };
+            (d, answer)
+        })
+        .collect();
+    let a = Worker(&w.services).record(late).await.expect("recorded");
+    assert_eq!((a.skipped, a.sent, a.failed), (2, 0, 0));
+    // Attempts count real tries: A's and B's.
     assert_eq!(
         count(
             &w.pool,
-            "SELECT count(*) FROM deliveries WHERE attempts = 1 AND status = 'sent'"
+            "SELECT count(*) FROM deliveries WHERE attempts = 2 AND status = 'sent' AND last_error IS NULL"
         )
         .await,
         2
     );
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_delivery_no_worker_ever_finishes_ends_failed_and_visible(pool: PgPool) {
+    let w = world(pool);
+    let (_mum, tom, ann) = family(&w).await;
+    // Sending these alerts kills the worker every time (a poisoned row): each
+    // try is taken, and its lease runs out with no answer.
+    let mut taken = missed_and_taken(&w).await;
+    for _ in 0..app::notify::rules::LAPSED_TRIES {
+        assert_eq!(taken.len(), 2, "taken again after its lease");
+        w.services
+            .clock
+            .advance(Duration::seconds(61))
+            .expect("clock");
+        taken = take_emails(&w).await;
+    }
+    // After five tries in a row with no answer, no process takes them again:
+    // they end failed, saying why.
+    assert!(taken.is_empty(), "{taken:?}");
+    assert_eq!(
+        count(
+            &w.pool,
+            &format!(
+                "SELECT count(*) FROM deliveries WHERE status = 'failed' AND attempts = {} AND last_error = '{}'",
+                app::notify::rules::LAPSED_TRIES,
+                app::notify::rules::LAPSED_WORDS
+            )
+        )
+        .await,
+        2
+    );
+    for who in [&tom, &ann] {
+        assert!(mailbox::to(&who.email).await.is_empty());
+    }
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -705,12 +755,15 @@ async fn a_relay_that_fails_three_times_then_recovers_ends_sent(pool: PgPool) {
             .clock
             .advance(Duration::seconds(wait))
             .expect("clock");
-        let pass = Worker(&w.services).deliver(&["email"]).await.expect("pass");
+        let pass = Worker(&w.services)
+            .deliver(&[Channel::Email])
+            .await
+            .expect("pass");
         assert_eq!((pass.claimed, pass.retried), (1, 1), "after {wait} s");
         // Not due again before its backoff.
         assert_eq!(
             Worker(&w.services)
-                .deliver(&["email"])
+                .deliver(&[Channel::Email])
                 .await
                 .expect("pass")
                 .claimed,
@@ -727,7 +780,10 @@ async fn a_relay_that_fails_three_times_then_recovers_ends_sent(pool: PgPool) {
         .clock
         .advance(Duration::minutes(10))
         .expect("clock");
-    let pass = Worker(&w.services).deliver(&["email"]).await.expect("pass");
+    let pass = Worker(&w.services)
+        .deliver(&[Channel::Email])
+        .await
+        .expect("pass");
     assert_eq!(pass.sent, 1);
     let (status, attempts): (String, i32) =
         sqlx::query_as("SELECT status, attempts FROM deliveries")
@@ -752,7 +808,10 @@ async fn a_permanent_failure_ends_failed_and_shows_on_the_alert(pool: PgPool) {
         .set(at("2026-11-26T20:16:00Z"))
         .expect("clock");
     Alerts(&w.services).detect().await.expect("pass");
-    let pass = Worker(&w.services).deliver(&["email"]).await.expect("pass");
+    let pass = Worker(&w.services)
+        .deliver(&[Channel::Email])
+        .await
+        .expect("pass");
     assert_eq!((pass.sent, pass.failed), (1, 1));
     assert_eq!(
         count(
@@ -889,7 +948,10 @@ async fn push_alerts_are_encrypted_signed_and_retried_and_gone_subscriptions_are
     assert_eq!(pass.deliveries, 4, "email and push for each of Tom and Ann");
 
     // Tom's phone gets it; his old laptop's subscription is gone and removed.
-    let first = Worker(&w.services).deliver(&["push"]).await.expect("pass");
+    let first = Worker(&w.services)
+        .deliver(&[Channel::Push])
+        .await
+        .expect("pass");
     assert_eq!((first.sent, first.retried), (1, 1));
     let got = service.received(&phone);
     assert_eq!(got.len(), 1);
@@ -914,7 +976,10 @@ async fn push_alerts_are_encrypted_signed_and_retried_and_gone_subscriptions_are
             .clock
             .advance(Duration::seconds(wait))
             .expect("clock");
-        let pass = Worker(&w.services).deliver(&["push"]).await.expect("pass");
+        let pass = Worker(&w.services)
+            .deliver(&[Channel::Push])
+            .await
+            .expect("pass");
         assert_eq!(pass.claimed, 1, "after {wait} s");
     }
     assert_eq!(service.received(&tablet).len(), 1);
@@ -1005,7 +1070,7 @@ async fn a_browser_subscribes_and_a_test_alert_proves_the_path(pool: PgPool) {
 pub(crate) async fn drain_all(services: &Services) {
     loop {
         let pass = Worker(services)
-            .deliver(&["email", "push", "sms"])
+            .deliver(&[Channel::Email, Channel::Push, Channel::Sms])
             .await
             .expect("worker pass");
         if pass.claimed == 0 {

@@ -5,6 +5,7 @@ use crate::alerts::{at, count, family};
 use crate::fanout::world_mailing;
 use app::alerts::service::Alerts;
 use app::notify::worker::Worker;
+use app::notify::Channel;
 use chrono::{DateTime, Duration, Utc};
 use pruuf_test_support::smtp::{Behaviour, SmtpSink};
 use sqlx::PgPool;
@@ -36,7 +37,10 @@ async fn alerts_outlast_a_relay_down_for_three_hours(pool: PgPool) {
     });
     let mut tries = 0;
     while w.services.clock.now() < grace_ended + Duration::hours(3) {
-        let pass = Worker(&w.services).deliver(&["email"]).await.expect("pass");
+        let pass = Worker(&w.services)
+            .deliver(&[Channel::Email])
+            .await
+            .expect("pass");
         assert_eq!(
             pass.failed, 0,
             "no alert is given up on while the miss is open"
@@ -50,7 +54,10 @@ async fn alerts_outlast_a_relay_down_for_three_hours(pool: PgPool) {
 
     // The relay is back: the next try takes both.
     sink.set_behaviour(Behaviour::default());
-    let pass = Worker(&w.services).deliver(&["email"]).await.expect("pass");
+    let pass = Worker(&w.services)
+        .deliver(&[Channel::Email])
+        .await
+        .expect("pass");
     assert_eq!(pass.sent, 2, "{pass:?}");
     let got = sink.per_recipient();
     assert_eq!(got.get(&tom.email), Some(&1));
@@ -77,7 +84,10 @@ async fn a_contact_nobody_can_reach_is_reported_to_the_others_once(pool: PgPool)
         .set(at("2026-11-26T20:16:00Z"))
         .expect("clock");
     Alerts(&w.services).detect().await.expect("pass");
-    let pass = Worker(&w.services).deliver(&["email"]).await.expect("pass");
+    let pass = Worker(&w.services)
+        .deliver(&[Channel::Email])
+        .await
+        .expect("pass");
     assert_eq!((pass.sent, pass.failed), (1, 1), "{pass:?}");
     let error: Option<String> = sqlx::query_scalar(
         "SELECT last_error FROM deliveries WHERE recipient_id = $1 AND status = 'failed'",
@@ -95,7 +105,10 @@ async fn a_contact_nobody_can_reach_is_reported_to_the_others_once(pool: PgPool)
     // The next detector pass tells Ann, by her channels and in the app.
     let pass = Alerts(&w.services).detect().await.expect("pass");
     assert_eq!((pass.unreachable, pass.deliveries), (1, 1), "{pass:?}");
-    Worker(&w.services).deliver(&["email"]).await.expect("pass");
+    Worker(&w.services)
+        .deliver(&[Channel::Email])
+        .await
+        .expect("pass");
     let to_ann: Vec<_> = sink
         .taken()
         .into_iter()
