@@ -43,8 +43,10 @@ if [ -n "$BEFORE" ]; then
   before_dir="$ROOT/target/bench-before"
   git -C "$ROOT" worktree remove --force "$before_dir" 2>/dev/null || rm -rf "$before_dir"
   git -C "$ROOT" worktree add --detach "$before_dir" "$BEFORE" >/dev/null
-  # The same benchmark and sink on the old engine.
-  cp "$ROOT/server/examples/bench_detector.rs" "$before_dir/server/examples/"
+  # The same benchmark and sink on the old engine: REF's own copy of the benchmark
+  # when it has one (the same scenario, written against REF's API), else this one.
+  [ -f "$before_dir/server/examples/bench_detector.rs" ] \
+    || cp "$ROOT/server/examples/bench_detector.rs" "$before_dir/server/examples/"
   cp "$ROOT/test-support/src/smtp.rs" "$before_dir/test-support/src/"
   grep -q '^pub mod smtp;' "$before_dir/test-support/src/lib.rs" \
     || sed -i 's/^pub mod proxy;/pub mod proxy;\npub mod smtp;/' "$before_dir/test-support/src/lib.rs"
