@@ -53,5 +53,9 @@ if [ -n "$BEFORE" ]; then
   BENCH_MEMBERS="${BENCH_BEFORE_MEMBERS:-10000}" \
     bench_in "$before_dir" "before: $(git -C "$ROOT" log --oneline -1 "$BEFORE" | cut -c1-60)"
   git -C "$ROOT" worktree remove --force "$before_dir"
+  # Both trees build into one target directory, and Cargo tells a path crate's
+  # builds apart by the sources' times, not their place: make this tree's the
+  # newer, or Cargo would take the before tree's build as this one's.
+  find "$ROOT/app" "$ROOT/server" "$ROOT/test-support" -name '*.rs' -exec touch {} +
 fi
 bench_in "$ROOT" "this tree"
