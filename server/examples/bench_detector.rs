@@ -87,14 +87,17 @@ async fn run(members: usize) -> Result<(), Box<dyn std::error::Error>> {
     services.clock = Clock::manual(due + chrono::Duration::minutes(16));
     let started = Instant::now();
     // The detector and the email worker run side by side, as in the server.
+    let detector_done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let detector = {
         let services = services.clone();
+        let done = detector_done.clone();
         tokio::spawn(async move {
             let mut missed = 0;
             loop {
                 let pass = Alerts(&services).detect().await?;
                 missed += pass.missed;
                 if pass.missed == 0 {
+                    done.store(true, std::sync::atomic::Ordering::SeqCst);
                     return Ok::<(usize, Duration), sqlx::Error>((missed, started.elapsed()));
                 }
             }
@@ -103,9 +106,10 @@ async fn run(members: usize) -> Result<(), Box<dyn std::error::Error>> {
     let worker = tokio::spawn(async move {
         let mut sent = 0;
         let mut idle = 0;
-        // Like the server's worker: passes until one claims nothing; here, until
-        // the detector is done too (the server's would wait for its next tick).
-        while idle < 2 {
+        // Like the server's worker: passes until one claims nothing, polling again
+        // shortly after (the server's waits for its next tick); here, until the
+        // detector is done too and two passes in a row found nothing.
+        while !(idle >= 2 && detector_done.load(std::sync::atomic::Ordering::SeqCst)) {
             let pass = Worker(&services).deliver(&[Channel::Email]).await?;
             sent += pass.sent;
             if pass.claimed == 0 {
