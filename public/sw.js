@@ -124,27 +124,42 @@ function tell(message) {
   return self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((windows) => windows.forEach((w) => w.postMessage(message)));
 }
 
-// Sends the tap; if the network is down, keeps it and answers with the words
-// the page shows (as the server function's own error, so the page shows it).
-function checkInOrQueue(request) {
-  const keep = request.clone();
-  return fetch(request).catch(() =>
-    keep
-      .text()
-      .then((body) =>
-        store('readwrite', (s) =>
-          s.add({ body, type: keep.headers.get('content-type') || 'application/x-www-form-urlencoded', at: Date.now() }),
-        ),
-      )
-      .then(() => (self.registration.sync ? self.registration.sync.register('pruuf-check-in').catch(() => undefined) : undefined))
-      .then(() => tell({ type: 'pruuf-check-in-queued' }))
-      .then(
-        () =>
-          new Response(JSON.stringify({ Limited: QUEUED_WORDS }), {
-            status: 503,
-            headers: { 'Content-Type': 'application/json' },
-          }),
+// Whether an answer settles a tap: a check-in, or a reason it can't be (like a
+// signed-out browser). A busy or failing server (5xx), a rate limit (429) or a
+// timeout (408) is no answer, and no answer at all keeps the tap too.
+function settles(response) {
+  const s = response.status;
+  return !(s >= 500 || s === 429 || s === 408);
+}
+
+// Keeps a tap for later and answers with the words the page shows (as the server
+// function's own error, so the page shows it).
+function keep(copy) {
+  return copy
+    .text()
+    .then((body) =>
+      store('readwrite', (s) =>
+        s.add({ body, type: copy.headers.get('content-type') || 'application/x-www-form-urlencoded', at: Date.now() }),
       ),
+    )
+    .then(() => (self.registration.sync ? self.registration.sync.register('pruuf-check-in').catch(() => undefined) : undefined))
+    .then(() => tell({ type: 'pruuf-check-in-queued' }))
+    .then(
+      () =>
+        new Response(JSON.stringify({ Limited: QUEUED_WORDS }), {
+          status: 503,
+          headers: { 'Content-Type': 'application/json' },
+        }),
+    );
+}
+
+// Sends the tap; if the network is down or the server gives no definite answer,
+// keeps it.
+function checkInOrQueue(request) {
+  const copy = request.clone();
+  return fetch(request).then(
+    (response) => (settles(response) ? response : keep(copy)),
+    () => keep(copy),
   );
 }
 
@@ -166,9 +181,11 @@ function flush() {
             headers: { 'Content-Type': tap.type, Accept: 'application/json' },
             body: tap.body,
           }).then(
-            // Any answer from the server settles it (a check-in, or a reason it
-            // couldn't be, like a signed-out browser): only no answer keeps it.
-            () => store('readwrite', (s) => s.delete(tap.id)).then(() => tell({ type: 'pruuf-check-in-sent' })),
+            // Only a definite answer settles it; anything else keeps it for the next try.
+            (response) =>
+              settles(response)
+                ? store('readwrite', (s) => s.delete(tap.id)).then(() => tell({ type: 'pruuf-check-in-sent' }))
+                : undefined,
             () => undefined,
           );
         }),

@@ -383,3 +383,18 @@ e2e_run() {
   mkdir -p "$(dirname "$E2E_LOG")"
   (cd "$ROOT/end2end" && npx playwright test "$@") 2>&1 | tee "$E2E_LOG"
 }
+
+# scan_logs_for_personal_data FILE: fails if FILE (the integration tests' logs) is
+# empty, or names any address or phone number the tests use (every test address is
+# @example.com; numbers are E.164). Masked numbers (+1•••2671) do not match.
+scan_logs_for_personal_data() {
+  local file="$1" lines found
+  lines=$(wc -l < "$file")
+  [ "$lines" -gt 0 ] || die "no logs were captured in ${file#"$ROOT"/}: the scan would prove nothing"
+  found=$(grep -Eo '[A-Za-z0-9._%+-]+@example\.(com|org)|\+[0-9]{10,15}' "$file" | sort -u | head -20 || true)
+  if [ -n "$found" ]; then
+    printf '%s\n' "$found" >&2
+    die "personal data in the logs (${file#"$ROOT"/}): the lines above"
+  fi
+  note "$lines log lines scanned: no address or phone number"
+}

@@ -6,6 +6,9 @@
 #   scripts/run.sh --watch   `cargo leptos watch` (rebuilds on change) on the same database
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+# The server treats an unset PRUUF_ENV as production; this is local use.
+export PRUUF_ENV="${PRUUF_ENV:-development}"
+
 ensure_apt_packages
 ensure_rust
 ensure_cargo_tools

@@ -58,8 +58,14 @@ step "Throwaway PostgreSQL and mail catcher for the tests"
 throwaway_services test
 
 step "Unit and integration tests (cargo test)"
+export PRUUF_TEST_LOG="$ROOT/target/logs/integration-tests.log"
+mkdir -p "$(dirname "$PRUUF_TEST_LOG")"
+: > "$PRUUF_TEST_LOG"
 "${NATIVE[@]}" cargo test --locked -p app -p server -p pruuf-test-support
 report_disk
+
+step "No personal data in the integration tests' logs (SPEC §10)"
+scan_logs_for_personal_data "$PRUUF_TEST_LOG"
 
 bg_wait "$FRONTEND_STEP"
 report_disk

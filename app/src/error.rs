@@ -17,6 +17,9 @@ pub enum AppError {
     Forbidden,
     #[error("Sorry, we couldn't find that page.")]
     NotFound,
+    /// A frozen (or closing) account may look but not change what others see.
+    #[error("Your account is paused until you choose a plan, so this can\u{2019}t be changed from it. Please choose a plan on your home page.")]
+    ReadOnly,
     #[error("That was a lot of tries. Please wait a few minutes and try again.")]
     TooManyTries,
     /// A limit was reached; the text says when to try again.
@@ -37,7 +40,7 @@ impl AppError {
         match self {
             AppError::Invalid(_) => StatusCode::BAD_REQUEST,
             AppError::SignInNeeded => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::ReadOnly => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::TooManyTries | AppError::Limited(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::MailNotSent => StatusCode::SERVICE_UNAVAILABLE,
@@ -74,6 +77,18 @@ impl AppError {
     }
 }
 
+/// Whether this runs on the server while answering a request (not in the browser).
+fn reading_a_request() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>().is_some()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        false
+    }
+}
+
 /// A form posted by a page without JavaScript: a POST that accepts HTML.
 #[cfg(feature = "ssr")]
 fn is_plain_form_post() -> bool {
@@ -97,7 +112,17 @@ impl FromServerFnError for AppError {
                 "Some of what was sent didn't make sense. Please check and try again.".into(),
             )
             .with_status(),
-            // The browser could not reach the server, or could not read its answer.
+            // On the server, a request it could not read (bad bytes, a body cut
+            // off): the request was wrong, not the network.
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Deserialization(_)
+                if reading_a_request() =>
+            {
+                AppError::Invalid(
+                    "What was sent couldn\u{2019}t be read. Please go back and try again.".into(),
+                )
+                .with_status()
+            }
+            // In the browser: it could not reach the server, or read its answer.
             ServerFnErrorErr::Request(_) | ServerFnErrorErr::Deserialization(_) => {
                 AppError::Network
             }

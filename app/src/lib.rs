@@ -11,6 +11,7 @@ pub mod clock;
 pub mod connections;
 pub mod error;
 mod legal;
+pub mod limits;
 pub mod notify;
 pub mod phones;
 pub mod pwa;

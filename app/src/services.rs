@@ -21,9 +21,19 @@ pub struct Settings {
     pub vapid_private_key: Option<String>,
     /// The VAPID contact, `mailto:` our sender address.
     pub vapid_contact: String,
+    /// The push services' hosts push endpoints may name (`notify::push::DEFAULT_PUSH_HOSTS`).
+    pub push_hosts: Vec<String>,
+    /// The countries (ISO 3166 codes) Pruuf sends texts to (`phones::rules::DEFAULT_SMS_COUNTRIES`).
+    pub sms_countries: Vec<String>,
 }
 
 impl Settings {
+    /// Pruuf itself runs on this machine (development and tests): stand-ins at
+    /// http://127.0.0.1 are then allowed where a real service is otherwise required.
+    pub fn is_local(&self) -> bool {
+        self.public_url.starts_with("http://127.0.0.1")
+    }
+
     /// The host of the public URL, for ids such as a mail's `Message-ID`.
     pub fn mail_domain(&self) -> &str {
         let rest = self

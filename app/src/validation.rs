@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 pub const EMAIL_MESSAGE: &str = "Please enter your email address, like name@example.com.";
-pub const PIN_MESSAGE: &str = "Your PIN is 4 numbers, like 2580.";
+pub const PIN_MESSAGE: &str = "Your PIN is 4 numbers.";
 pub const PIN_MISMATCH_MESSAGE: &str = "PINs don't match. Try again.";
 pub const CODE_MESSAGE: &str = "The code is the 6 numbers in the email we sent you.";
 

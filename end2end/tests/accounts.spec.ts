@@ -4,7 +4,7 @@ import { advanceClock, codeFor, consoleErrors, expectNoAxeViolations, freshEmail
 test('a new person signs up with the emailed code, signs out, and logs in again', async ({ page }) => {
   const errors = consoleErrors(page);
   const email = freshEmail('mary');
-  await signUp(page, email, '2580');
+  await signUp(page, email, '4826');
   await expectNoAxeViolations(page);
   await page.getByRole('link', { name: 'Continue' }).click();
   await expect(page.getByText(`You’re signed in as ${email}.`)).toBeVisible();
@@ -15,7 +15,7 @@ test('a new person signs up with the emailed code, signs out, and logs in again'
   await page.goto('/home');
   await expect(page).toHaveURL(/\/login$/);
 
-  await logIn(page, email, '2580');
+  await logIn(page, email, '4826');
   await expect(page.getByText(`You’re signed in as ${email}.`)).toBeVisible();
   await page.getByRole('link', { name: 'Signed-in devices' }).click();
   await expect(page.getByRole('heading', { name: 'Signed-in devices' })).toBeVisible();
@@ -50,7 +50,7 @@ test('pasting the code fills all six boxes', async ({ page }) => {
 
 test('five wrong PINs pause log-in and say until when', async ({ page }) => {
   const email = freshEmail('lock');
-  await quickSignUp(page, email, '2580');
+  await quickSignUp(page, email, '4826');
   await page.context().clearCookies();
   for (let i = 1; i <= 4; i++) {
     await logIn(page, email, '1111');
@@ -62,14 +62,14 @@ test('five wrong PINs pause log-in and say until when', async ({ page }) => {
   await expect(alert).toContainText(/Please try again in \d minutes? \(at \d{1,2}:\d\d (AM|PM)\)/);
   await expectNoAxeViolations(page);
   // The right PIN is refused too while the pause lasts.
-  await logIn(page, email, '2580');
+  await logIn(page, email, '4826');
   await expect(page.getByRole('alert')).toContainText(/try again in \d minutes?/);
 });
 
 test('forgot PIN: a code, a new PIN, and the other device is signed out', async ({ browser, baseURL }) => {
   const email = freshEmail('forgot');
   const phone = await (await browser.newContext()).newPage();
-  await quickSignUp(phone, email, '2580');
+  await quickSignUp(phone, email, '4826');
   await phone.goto('/home');
   await expect(phone.getByText(`You’re signed in as ${email}.`)).toBeVisible();
   // A new code may be asked for a minute after the last one.
@@ -89,14 +89,14 @@ test('forgot PIN: a code, a new PIN, and the other device is signed out', async 
   await expect(laptop.getByLabel('Digit 1 of 6')).toHaveValue(code[0]);
   await laptop.getByRole('button', { name: 'Continue' }).click();
   await expect(laptop.getByRole('heading', { name: 'Choose a new PIN' })).toBeVisible();
-  await laptop.getByLabel('Your new 4-number PIN').fill('7410');
-  await laptop.getByLabel('Type the same PIN again').fill('7410');
+  await laptop.getByLabel('Your new 4-number PIN').fill('6039');
+  await laptop.getByLabel('Type the same PIN again').fill('6039');
   await laptop.getByRole('button', { name: 'Save my new PIN' }).click();
   await expect(laptop.getByText('Your new PIN is saved. Every other device has been signed out.')).toBeVisible();
 
   await phone.goto('/home');
   await expect(phone).toHaveURL(/\/login$/);
-  await logIn(phone, email, '7410');
+  await logIn(phone, email, '6039');
   await expect(phone.getByText(`You’re signed in as ${email}.`)).toBeVisible();
 });
 
@@ -117,13 +117,13 @@ test.describe('without JavaScript', () => {
     await page.getByLabel('Code from the email').fill(code);
     await page.getByRole('button', { name: 'Continue' }).click();
     await expect(page.getByRole('heading', { name: 'Create your PIN' })).toBeVisible();
-    await page.getByLabel('Your 4-number PIN').fill('1357');
-    await page.getByLabel('Type the same PIN again').fill('1358');
+    await page.getByLabel('Your 4-number PIN').fill('3968');
+    await page.getByLabel('Type the same PIN again').fill('3969');
     await page.getByLabel(/I accept the/).check();
     await page.getByRole('button', { name: 'Create my account' }).click();
     await expect(page.getByRole('alert')).toContainText("PINs don't match");
-    await page.getByLabel('Your 4-number PIN').fill('1357');
-    await page.getByLabel('Type the same PIN again').fill('1357');
+    await page.getByLabel('Your 4-number PIN').fill('3968');
+    await page.getByLabel('Type the same PIN again').fill('3968');
     await page.getByLabel(/I accept the/).check();
     await page.getByRole('button', { name: 'Create my account' }).click();
     await expect(page.getByRole('heading', { name: 'Welcome to Pruuf!' })).toBeVisible();

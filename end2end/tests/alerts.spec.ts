@@ -36,7 +36,7 @@ test('a missed check-in: the Contacts see "Missed", an email arrives, and "I’m
   const annEmail = freshEmail('ann');
   const tom = await (await browser.newContext()).newPage();
   const tomErrors = consoleErrors(tom);
-  await quickSignUp(tom, tomEmail, '2580');
+  await quickSignUp(tom, tomEmail, '4826');
   await quickInvite(tom, 'Mum', mumEmail);
   const mum = await quickJoin(browser, mumEmail, 'Pacific/Honolulu');
 
@@ -95,7 +95,7 @@ test('a Contact chooses how they hear about check-ins, and the next check-in arr
   const mumEmail = freshEmail('mum');
   const tom = await (await browser.newContext()).newPage();
   const tomErrors = consoleErrors(tom);
-  await quickSignUp(tom, tomEmail, '2580');
+  await quickSignUp(tom, tomEmail, '4826');
   await quickInvite(tom, 'Mum', mumEmail);
   const mum = await quickJoin(browser, mumEmail, 'Pacific/Honolulu');
 

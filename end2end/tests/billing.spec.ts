@@ -12,7 +12,7 @@ test('a Contact in trial pays through Checkout, sees the plan and next charge, c
   expect(fake, 'PRUUF_FAKE_STRIPE: run through scripts/test.sh').toBeTruthy();
   const tom = await (await browser.newContext()).newPage();
   const errors = consoleErrors(tom);
-  await quickSignUp(tom, freshEmail('tom'), '2580');
+  await quickSignUp(tom, freshEmail('tom'), '4826');
   const mumEmail = freshEmail('mum');
   await quickInvite(tom, 'Mum', mumEmail);
   const mum = await quickJoin(browser, mumEmail);
@@ -72,7 +72,7 @@ test('choosing a plan works before the page has loaded its scripts', async ({ br
   test.setTimeout(120_000);
   const context = await browser.newContext({ javaScriptEnabled: false });
   const tom = await context.newPage();
-  await quickSignUp(tom, freshEmail('tom'), '2580');
+  await quickSignUp(tom, freshEmail('tom'), '4826');
   const mumEmail = freshEmail('mum');
   await quickInvite(tom, 'Mum', mumEmail);
   await quickJoin(browser, mumEmail);

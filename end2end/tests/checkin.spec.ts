@@ -7,7 +7,7 @@ async function family(browser: Browser) {
   const mumEmail = freshEmail('mum');
   const tomContext = await browser.newContext({ timezoneId: 'America/New_York' });
   const tom = await tomContext.newPage();
-  await quickSignUp(tom, tomEmail, '2580');
+  await quickSignUp(tom, tomEmail, '4826');
   await quickInvite(tom, 'Mum', mumEmail);
   const mum = await quickJoin(browser, mumEmail, 'Pacific/Honolulu');
   const mumContext = mum.context();

@@ -19,7 +19,7 @@ test('a Contact invites a Member, who signs up from the mail and lands connected
   const tomName = tomEmail.split('@')[0];
   const tom = await (await browser.newContext()).newPage();
   const tomErrors = consoleErrors(tom);
-  await signUp(tom, tomEmail, '2580');
+  await signUp(tom, tomEmail, '4826');
   await invite(tom, 'Mum', mumEmail);
   await expect(tom.getByRole('heading', { name: 'Invitations waiting' })).toBeVisible();
   await expect(tom.getByRole('button', { name: 'Resend to Mum' })).toBeVisible();
@@ -32,7 +32,7 @@ test('a Contact invites a Member, who signs up from the mail and lands connected
   await hydrated(mum);
   await expectNoAxeViolations(mum);
   await mum.getByRole('link', { name: 'Create my account' }).click();
-  await completeSignUp(mum, mumEmail, '1357');
+  await completeSignUp(mum, mumEmail, '3968');
   await expect(mum.getByRole('status')).toHaveText('You’re connected!');
   await expect(mum.locator('html')).toHaveAttribute('data-text-size', 'large');
   await mum.reload();

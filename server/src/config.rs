@@ -1,6 +1,6 @@
 //! Configuration, read once at start from environment variables (documented in
-//! `.env.example`). Local use needs none of them; production must name its own and
-//! may not enable anything meant for tests.
+//! `.env.example`). Unset, `PRUUF_ENV` means production, which must name its own
+//! services and may not enable anything meant for tests; local use sets `development`.
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +34,11 @@ pub struct Config {
     /// The VAPID private key (base64url, raw 32 bytes); without it the server
     /// makes one once and keeps it in the database.
     pub vapid_private_key: Option<String>,
+    /// PRUUF_PUSH_HOSTS (comma-separated; `*.x` is any host under x): the push
+    /// services' hosts a browser's subscription may name.
+    pub push_hosts: Vec<String>,
+    /// PRUUF_SMS_COUNTRIES (comma-separated ISO 3166 codes): where texts may go.
+    pub sms_countries: Vec<String>,
     /// PRUUF_METRICS_TOKEN: lets a scraper elsewhere read `/metrics` with
     /// `Authorization: Bearer <token>` (at least 24 characters). Without it only
     /// this machine (loopback) may.
@@ -98,9 +103,12 @@ impl Config {
         };
 
         let environment = match var("PRUUF_ENV").as_deref() {
-            None | Some("development") => Environment::Development,
+            // Unset means production: a variable left out cannot turn on the test
+            // clock, the development secret or plain SMTP. The scripts and
+            // `.env.example` say `development` or `test` themselves.
+            Some("development") => Environment::Development,
             Some("test") => Environment::Test,
-            Some("production") => Environment::Production,
+            None | Some("production") => Environment::Production,
             Some(other) => {
                 return Err(ConfigError::Invalid {
                     name: "PRUUF_ENV",
@@ -214,6 +222,20 @@ impl Config {
         )?;
         let trust_proxy = flag("PRUUF_TRUST_PROXY")?;
         let vapid_private_key = var("PRUUF_VAPID_PRIVATE_KEY");
+        let sms_countries = list(
+            var("PRUUF_SMS_COUNTRIES"),
+            app::phones::rules::DEFAULT_SMS_COUNTRIES,
+        )
+        .into_iter()
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+        let push_hosts = list(
+            var("PRUUF_PUSH_HOSTS"),
+            app::notify::push::DEFAULT_PUSH_HOSTS,
+        )
+        .into_iter()
+        .map(|h| h.to_ascii_lowercase())
+        .collect();
         let metrics_token = match var("PRUUF_METRICS_TOKEN") {
             Some(t) if t.len() < 24 => {
                 return Err(ConfigError::Invalid {
@@ -301,6 +323,8 @@ impl Config {
             smtp_url,
             mail_from,
             vapid_private_key,
+            push_hosts,
+            sms_countries,
             metrics_token,
             twilio,
             stripe,
@@ -337,16 +361,54 @@ fn parse_origin(raw: &str) -> Result<(String, bool, Option<u16>), ConfigError> {
     Ok((origin, https, loopback))
 }
 
+/// A comma-separated list from the environment, or the default.
+fn list(value: Option<String>, default: &[&str]) -> Vec<String> {
+    match value {
+        Some(v) => v
+            .split(',')
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+            .collect(),
+        None => default.iter().map(|x| x.to_string()).collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// A configuration as the local scripts give it (`PRUUF_ENV=development` unless
+    /// the pairs say otherwise).
     fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = pairs
+        let mut map: HashMap<String, String> = pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
+        map.entry("PRUUF_ENV".into())
+            .or_insert_with(|| "development".into());
         Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn no_pruuf_env_means_production_and_its_checks() {
+        let bare = Config::from_lookup(|_| None).expect_err("production needs its own settings");
+        assert_eq!(
+            bare,
+            config(&[("PRUUF_ENV", "production")]).expect_err("no db")
+        );
+        let only_clock = Config::from_lookup(|k| match k {
+            "DATABASE_URL" => Some("postgres://db/pruuf".into()),
+            "PRUUF_PUBLIC_URL" => Some("https://pruuf.example".into()),
+            "PRUUF_SMTP_URL" => Some("smtps://u:p@smtp.example:465".into()),
+            "PRUUF_MAIL_FROM" => Some("Pruuf <hello@pruuf.example>".into()),
+            "PRUUF_SECRET_KEY" => Some(PROD_KEY.into()),
+            "PRUUF_TEST_CLOCK" => Some("1".into()),
+            _ => None,
+        });
+        assert!(
+            only_clock.is_err(),
+            "the test clock is refused without PRUUF_ENV"
+        );
     }
 
     const PROD_KEY: &str = "0123456789abcdef0123456789abcdef-production";

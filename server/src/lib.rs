@@ -3,6 +3,7 @@
 pub mod alerts;
 mod background;
 mod billing;
+mod body;
 pub mod config;
 pub mod db;
 mod detach;
@@ -26,7 +27,6 @@ use sqlx::PgPool;
 use std::sync::Arc;
 use tower_http::{
     catch_panic::CatchPanicLayer,
-    limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     trace::TraceLayer,
 };
@@ -74,6 +74,8 @@ impl AppState {
                 ip_limit_per_hour: config.ip_limit_per_hour,
                 vapid_private_key: config.vapid_private_key.clone(),
                 vapid_contact: format!("mailto:{}", mail_address(&config.mail_from)),
+                push_hosts: config.push_hosts.clone(),
+                sms_countries: config.sms_countries.clone(),
             }),
             push: Default::default(),
             sms: config
@@ -183,7 +185,9 @@ pub fn router(state: AppState) -> Router {
         headers,
         security::security_headers,
     ))
-    .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+    .layer(middleware::from_fn(|request, next| {
+        body::whole_body(MAX_BODY_BYTES, request, next)
+    }))
     .layer(CatchPanicLayer::custom(panic_page))
     // Outside the panic catcher, inside the request's span: a request runs to its
     // end in its own task even if its client hangs up (see `detach`).

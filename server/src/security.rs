@@ -109,7 +109,7 @@ impl SecurityHeaders {
 }
 
 /// The client's address: the socket's peer or, behind a trusted proxy, the last
-/// (proxy-added) entry of X-Forwarded-For. "unknown" when neither is there.
+/// (proxy-added) entry of the last X-Forwarded-For line. "unknown" when neither is there.
 pub fn client_address(
     peer: Option<std::net::IpAddr>,
     forwarded_for: Option<&str>,
@@ -137,9 +137,13 @@ pub async fn client_ip(
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0.ip());
+    // The proxy in front of us appends to the last line: an earlier line (or entry)
+    // is whatever the client chose to send.
     let forwarded = request
         .headers()
-        .get("x-forwarded-for")
+        .get_all("x-forwarded-for")
+        .iter()
+        .next_back()
         .and_then(|v| v.to_str().ok());
     let ip = client_address(peer, forwarded, trust_proxy);
     request.extensions_mut().insert(app::security::ClientIp(ip));

@@ -41,7 +41,8 @@ impl Browser {
             .join("; ")
     }
 
-    async fn send(&mut self, mut call: Call) -> Reply {
+    /// Sends any request as this browser (its cookies, and keeps what it is given).
+    pub async fn send(&mut self, mut call: Call) -> Reply {
         call = call.header("user-agent", &self.user_agent.clone());
         if !self.cookies.is_empty() {
             call = call.header("cookie", &self.cookie_header());

@@ -187,7 +187,7 @@ pub fn CodeEntry(#[prop(into)] initial: String) -> impl IntoView {
                             name="code"
                             inputmode="numeric"
                             autocomplete="one-time-code"
-                            maxlength="9"
+                            maxlength="40"
                             value=initial.clone()
                             required
                         />

@@ -39,12 +39,11 @@ pub async fn log_in(
 pub async fn reset_pin(pin: String, pin_again: String) -> Result<(), AppError> {
     use super::session::{caller, services, sign_in, verified_email};
     use super::signup::EXPIRED_VERIFICATION;
-    use crate::validation::Pin;
     let services = services()?;
     let Some(email) = verified_email(services.clock.now()).await? else {
         return Err(AppError::invalid(EXPIRED_VERIFICATION));
     };
-    let pin = Pin::parse_confirmed(&pin, &pin_again).map_err(AppError::invalid)?;
+    let pin = super::rules::new_pin(&pin, &pin_again).map_err(AppError::invalid)?;
     let signed_in = Accounts(&services)
         .reset_pin(&caller(), &email, &pin)
         .await?;
@@ -119,7 +118,7 @@ pub fn NewPinPage() -> impl IntoView {
         <section class="page narrow" aria-labelledby="new-pin-title">
             <h1 id="new-pin-title">"Choose a new PIN"</h1>
             <p class="lead">
-                "Choose 4 numbers you will remember. For your safety, every other device will be signed out."
+                "Choose 4 numbers you will remember, not 1234 or a year. For your safety, every other device will be signed out."
             </p>
             <ActionForm action=action attr:class="stack" attr:novalidate=true>
                 <PinField name="pin" label="Your new 4-number PIN" autofocus=true/>

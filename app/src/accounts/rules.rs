@@ -2,6 +2,7 @@
 //! one-time email codes and the PIN lockout ladder. No I/O: the caller reads the
 //! facts from the database, asks these functions, and writes the answer back in
 //! the same transaction.
+use crate::validation::Pin;
 use chrono::{DateTime, Duration, Utc};
 
 /// A code is good for ten minutes.
@@ -10,6 +11,9 @@ pub const CODE_LIFETIME: Duration = Duration::minutes(10);
 pub const CODE_MAX_WRONG_TRIES: u32 = 5;
 /// Codes sent to one address within any hour.
 pub const CODES_PER_HOUR: usize = 5;
+/// Codes sent to one address within any 24 hours, so that guessing codes (five
+/// wrong tries each) cannot go on all day at the hourly pace.
+pub const CODES_PER_DAY: usize = 10;
 /// A new code may be asked for this long after the last one.
 pub const RESEND_AFTER: Duration = Duration::seconds(60);
 
@@ -18,6 +22,7 @@ pub const RESEND_AFTER: Duration = Duration::seconds(60);
 pub enum CodeRefusal {
     TooSoon { retry_at: DateTime<Utc> },
     HourlyLimit { retry_at: DateTime<Utc> },
+    DailyLimit { retry_at: DateTime<Utc> },
 }
 
 /// May a new code go to an address that was sent codes at `sent` (any order)?
@@ -29,19 +34,14 @@ pub fn may_send_code(now: DateTime<Utc>, sent: &[DateTime<Utc>]) -> Result<(), C
             });
         }
     }
-    let window_start = now - Duration::hours(1);
-    let mut in_window: Vec<DateTime<Utc>> = sent
-        .iter()
-        .copied()
-        .filter(|t| *t > window_start && *t <= now)
-        .collect();
-    if in_window.len() >= CODES_PER_HOUR {
-        in_window.sort();
-        // The earliest one leaving the window frees a place.
-        let frees = in_window[in_window.len() - CODES_PER_HOUR] + Duration::hours(1);
-        return Err(CodeRefusal::HourlyLimit { retry_at: frees });
-    }
-    Ok(())
+    let hourly = crate::limits::Limit::new(CODES_PER_HOUR, Duration::hours(1));
+    let daily = crate::limits::Limit::new(CODES_PER_DAY, Duration::hours(24));
+    daily
+        .check(now, sent)
+        .map_err(|retry_at| CodeRefusal::DailyLimit { retry_at })?;
+    hourly
+        .check(now, sent)
+        .map_err(|retry_at| CodeRefusal::HourlyLimit { retry_at })
 }
 
 /// What is stored about one code (its hash lives beside this, not here).
@@ -102,9 +102,22 @@ pub enum AfterFailure {
     PinLoginDisabled,
 }
 
-/// `failures` counts the recent failures including this one.
-pub fn after_failed_pin(failures: u32, now: DateTime<Utc>) -> AfterFailure {
-    if failures >= DISABLE_AT {
+/// Failed PIN log-ins across the whole site in one minute past which every PIN
+/// log-in waits a minute: a spray over many addresses (each under its own
+/// ladder) slows everyone down before it gets through.
+pub const SITE_FAILURES_PER_MINUTE: i64 = 300;
+pub const SITE_BUSY: &str = "Many log-ins are failing right now, so PIN log-in is paused for a minute. Please try again in a minute, or choose \u{201c}Forgot your PIN?\u{201d} to log in with an email code.";
+
+/// A PIN guard on an address without an account is forgotten after this long
+/// without a failure.
+pub const UNCLAIMED_GUARD_LIFETIME: Duration = Duration::days(30);
+
+/// `failures` counts the failures of the last 24 hours and `strikes` those since
+/// the last good log-in or PIN reset, however old; both include this one. Twenty
+/// strikes turn PIN log-in off even at a pace slower than the 24-hour ladder, so
+/// nobody gets a fresh 19 guesses every day.
+pub fn after_failed_pin(failures: u32, strikes: u32, now: DateTime<Utc>) -> AfterFailure {
+    if failures >= DISABLE_AT || strikes >= DISABLE_AT {
         AfterFailure::PinLoginDisabled
     } else if failures >= LONG_LOCK_AT {
         AfterFailure::LockedUntil(now + LONG_LOCK)
@@ -112,6 +125,59 @@ pub fn after_failed_pin(failures: u32, now: DateTime<Utc>) -> AfterFailure {
         AfterFailure::LockedUntil(now + SHORT_LOCK)
     } else {
         AfterFailure::Nothing
+    }
+}
+
+/// The key per-IP limits count by: an IPv4 address as it is, an IPv6 one by its
+/// /64 (one household or phone gets a whole /64, and can pick any address in it).
+pub fn ip_key(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        Ok(v4) => v4.to_string(),
+        Err(_) => ip.to_string(),
+    }
+}
+
+/// The words when a new PIN is one of the first an attacker would try.
+pub const TOO_EASY_PIN: &str = "That PIN is too easy to guess. Please choose 4 numbers that are not all the same, not in a row and not a year.";
+
+/// PINs people choose most often (published studies of leaked PINs: repeats,
+/// runs, keypad lines, dates): refused when a PIN is set or reset. With these
+/// gone, 20 guesses against one address find a PIN far less often.
+const COMMON_PINS: &[&str] = &[
+    "1212", "1122", "1313", "1010", "2020", "1004", "2580", "0852", "1357", "2468", "1369", "7410",
+    "0147", "3690", "9630", "0258", "8520", "1470", "1590", "7530", "3570", "1478", "6969", "0007",
+    "1233", "2323", "4545", "5683", "0911", "0101", "2121", "1221", "2112", "0110", "1001", "1230",
+    "1231", "2501", "0420", "1000", "2000", "3000", "5000", "0070", "1414", "1515", "1616", "1717",
+    "1818", "1919", "0202", "0303", "0404", "0505", "0606", "0707", "0808", "0909", "4200", "1337",
+];
+
+/// Is this PIN among the roughly 150 most guessed: the same digit four times, four
+/// in a row up or down, a year from 1940 to 2025, or one of `COMMON_PINS`?
+pub fn pin_too_easy(pin: &str) -> bool {
+    let digits: Vec<i32> = pin
+        .bytes()
+        .map(|b| i32::from(b) - i32::from(b'0'))
+        .collect();
+    let step = |d: i32| digits.windows(2).all(|w| w[1] - w[0] == d);
+    let year = pin.parse::<u32>().is_ok_and(|y| (1940..=2025).contains(&y));
+    step(0) || step(1) || step(-1) || year || COMMON_PINS.contains(&pin)
+}
+
+/// A new PIN, as typed twice when it is set or reset: four numbers, the same both
+/// times, and not too easy to guess.
+pub fn new_pin(pin: &str, again: &str) -> Result<Pin, &'static str> {
+    let pin = Pin::parse_confirmed(pin, again)?;
+    if pin_too_easy(pin.expose()) {
+        Err(TOO_EASY_PIN)
+    } else {
+        Ok(pin)
     }
 }
 
@@ -246,6 +312,31 @@ pub fn device_label(user_agent: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_most_guessed_pins_are_refused_and_ordinary_ones_are_not() {
+        for easy in [
+            "1234", "0000", "1111", "7777", "1212", "2580", "1004", "1940", "1987", "2025", "4321",
+            "6789", "9876",
+        ] {
+            assert_eq!(new_pin(easy, easy), Err(TOO_EASY_PIN), "{easy}");
+        }
+        for fine in ["4826", "5937", "6284", "3071", "1939", "2026"] {
+            assert!(new_pin(fine, fine).is_ok(), "{fine}");
+        }
+        let refused = (0..10_000)
+            .map(|n| format!("{n:04}"))
+            .filter(|p| pin_too_easy(p))
+            .count();
+        // Ten repeats, fourteen runs, 86 years and the list, less the overlaps.
+        assert!((140..=170).contains(&refused), "{refused}");
+        // A mismatch is still told first, and bad input is still bad input.
+        assert_eq!(
+            new_pin("1234", "1235"),
+            Err(crate::validation::PIN_MISMATCH_MESSAGE)
+        );
+        assert_eq!(new_pin("12", "12"), Err(crate::validation::PIN_MESSAGE));
+    }
+
     use super::*;
     use chrono::TimeZone;
 
@@ -293,6 +384,44 @@ mod tests {
             "the 9:00 code left the hour"
         );
         assert_eq!(may_send_code(t(9, 30, 0), &sent[1..]), Ok(()));
+    }
+
+    #[test]
+    fn ten_codes_a_day_at_most_even_at_the_hourly_pace() {
+        // Four an hour, within the hourly limit, ten in all by 11:15.
+        let sent: Vec<DateTime<Utc>> = (0..10)
+            .map(|i| t(9, 0, 0) + Duration::minutes(15 * i))
+            .collect();
+        assert_eq!(
+            may_send_code(t(12, 0, 0), &sent),
+            Err(CodeRefusal::DailyLimit {
+                retry_at: t(9, 0, 0) + Duration::hours(24)
+            })
+        );
+        assert_eq!(
+            may_send_code(t(9, 0, 0) + Duration::hours(24), &sent),
+            Ok(()),
+            "the first code left the day"
+        );
+        assert_eq!(may_send_code(t(12, 0, 0), &sent[1..]), Ok(()));
+    }
+
+    #[test]
+    fn slow_guessing_still_turns_pin_log_in_off_at_twenty() {
+        let now = t(9, 0, 0);
+        // Nineteen yesterday and one today: the day's ladder alone would allow it.
+        assert_eq!(after_failed_pin(1, 20, now), AfterFailure::PinLoginDisabled);
+        assert_eq!(after_failed_pin(1, 19, now), AfterFailure::Nothing);
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_64() {
+        assert_eq!(ip_key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(ip_key("2001:db8:1:2:ffff:1:2:3"), ip_key("2001:db8:1:2::9"));
+        assert_ne!(ip_key("2001:db8:1:3::1"), ip_key("2001:db8:1:2::1"));
+        assert_eq!(ip_key("203.0.113.9"), "203.0.113.9");
+        assert_eq!(ip_key("::ffff:203.0.113.9"), "203.0.113.9");
+        assert_eq!(ip_key("unknown"), "unknown");
     }
 
     fn fresh(at: DateTime<Utc>) -> CodeState {
@@ -410,24 +539,27 @@ mod tests {
     #[test]
     fn the_lockout_ladder() {
         let now = t(12, 0, 0);
-        assert_eq!(after_failed_pin(4, now), AfterFailure::Nothing);
+        assert_eq!(after_failed_pin(4, 4, now), AfterFailure::Nothing);
         assert_eq!(
-            after_failed_pin(5, now),
+            after_failed_pin(5, 5, now),
             AfterFailure::LockedUntil(t(12, 5, 0))
         );
         assert_eq!(
-            after_failed_pin(9, now),
+            after_failed_pin(9, 9, now),
             AfterFailure::LockedUntil(t(12, 5, 0))
         );
         assert_eq!(
-            after_failed_pin(10, now),
+            after_failed_pin(10, 10, now),
             AfterFailure::LockedUntil(t(12, 15, 0))
         );
         assert_eq!(
-            after_failed_pin(19, now),
+            after_failed_pin(19, 19, now),
             AfterFailure::LockedUntil(t(12, 15, 0))
         );
-        assert_eq!(after_failed_pin(20, now), AfterFailure::PinLoginDisabled);
+        assert_eq!(
+            after_failed_pin(20, 20, now),
+            AfterFailure::PinLoginDisabled
+        );
     }
 
     #[test]

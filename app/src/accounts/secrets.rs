@@ -66,6 +66,21 @@ impl CodeKey {
         self.mac(email, code).finalize().into_bytes().to_vec()
     }
 
+    /// The "I'm OK" token of the reminder whose push carries `reminder` (32 bytes of
+    /// HMAC, base64url: 43 characters). Made when the push is sent, from the id the
+    /// outbox keeps, so the token itself is stored nowhere; the reminder row keeps
+    /// only its SHA-256.
+    pub fn reminder_token(&self, reminder: uuid::Uuid) -> String {
+        use base64::Engine;
+        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.0) {
+            Ok(m) => m,
+            Err(_) => unreachable!("HMAC takes any key length"),
+        };
+        mac.update(b"pruuf reminder token\0");
+        mac.update(reminder.as_bytes());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+
     /// Constant-time comparison of a typed code with a stored digest.
     pub fn matches(&self, email: &Email, code: &EmailCode, stored: &[u8]) -> bool {
         self.mac(email, code).verify_slice(stored).is_ok()

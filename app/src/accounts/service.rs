@@ -52,11 +52,13 @@ crate::services::facade! {
 impl Accounts<'_> {
     /// Counts an attempt from the caller's address; refuses once the hour's limit
     /// is passed.
-    async fn check_ip(self, caller: &Caller, action: &str) -> Result<(), AppError> {
+    /// Counts one `action` from the caller's address (an IPv6 client by its /64) and
+    /// refuses past the hourly limit.
+    pub async fn check_ip(self, caller: &Caller, action: &str) -> Result<(), AppError> {
         let now = self.now();
         let attempts = store::record_ip_attempt(
             &self.pool,
-            &caller.ip,
+            &rules::ip_key(&caller.ip),
             action,
             now,
             now - Duration::hours(1),
@@ -84,7 +86,7 @@ impl Accounts<'_> {
         let mut tx = self.pool.begin().await?;
         store::lock_address(&mut tx, email.as_str()).await?;
         let sent =
-            store::code_times_since(&mut tx, email.as_str(), now - Duration::hours(1)).await?;
+            store::code_times_since(&mut tx, email.as_str(), now - Duration::hours(24)).await?;
         if let Err(refusal) = rules::may_send_code(now, &sent) {
             return Err(
                 AppError::Limited(code_refusal_message(refusal, now, offset_minutes)).with_status(),
@@ -183,6 +185,9 @@ impl Accounts<'_> {
             ));
         };
         self.record_consent(&mut tx, caller, user, now).await?;
+        // The email code just proved the address is hers: guesses made against it
+        // before the account existed do not lock her out of it.
+        store::clear_pin_failures(&mut tx, email.as_str()).await?;
         store::audit(&mut tx, now, Some(user), "signup", &caller.ip, json!({})).await?;
         let device = self.add_device(&mut tx, caller, user, now).await?;
         tx.commit().await?;
@@ -242,6 +247,15 @@ impl Accounts<'_> {
     ) -> Result<SignedInDevice, AppError> {
         self.check_ip(caller, "login").await?;
         let now = self.now();
+        let lately =
+            store::failures_everywhere_since(&self.pool, now - Duration::minutes(1)).await?;
+        if lately >= rules::SITE_FAILURES_PER_MINUTE {
+            tracing::warn!(
+                lately,
+                "failed log-ins across the site: PIN log-in paused for a minute"
+            );
+            return Err(AppError::Limited(rules::SITE_BUSY.into()).with_status());
+        }
         let mut tx = self.pool.begin().await?;
         store::lock_address(&mut tx, email.as_str()).await?;
         let (locked_until, disabled) = store::pin_guard(&mut tx, email.as_str()).await?;
@@ -266,10 +280,11 @@ impl Accounts<'_> {
             }
         }
         let user_id = user.map(|u| u.id);
-        let failures =
+        let (failures, strikes) =
             store::record_pin_failure(&mut tx, email.as_str(), now, now - rules::FAILURE_WINDOW)
                 .await?;
         let failures = u32::try_from(failures).unwrap_or(u32::MAX);
+        let strikes = u32::try_from(strikes).unwrap_or(u32::MAX);
         store::audit(
             &mut tx,
             now,
@@ -279,7 +294,7 @@ impl Accounts<'_> {
             json!({ "failures": failures }),
         )
         .await?;
-        let error = match rules::after_failed_pin(failures, now) {
+        let error = match rules::after_failed_pin(failures, strikes, now) {
             rules::AfterFailure::Nothing => invalid(
                 "That email and PIN don't match. Please try again, or choose \u{201c}Forgot your PIN?\u{201d}.",
             ),
@@ -449,6 +464,12 @@ fn code_refusal_message(
                 "We just sent you a code. Please check your email, or ask again in {seconds} seconds."
             )
         }
+        rules::CodeRefusal::DailyLimit { retry_at } => format!(
+            "We've sent {} codes to this address today. Please use the newest one, \
+             or ask again {}.",
+            rules::CODES_PER_DAY,
+            crate::limits::wait_words(now, retry_at)
+        ),
         rules::CodeRefusal::HourlyLimit { retry_at } => format!(
             "We've sent 5 codes to this address in the last hour. Please use the newest one, \
              or ask again at {}.",

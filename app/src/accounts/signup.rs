@@ -92,12 +92,11 @@ pub async fn create_account(
     next: Option<String>,
 ) -> Result<TextSize, AppError> {
     use super::session::{caller, services, sign_in, verified_email};
-    use crate::validation::Pin;
     let services = services()?;
     let Some(email) = verified_email(services.clock.now()).await? else {
         return Err(AppError::invalid(EXPIRED_VERIFICATION));
     };
-    let pin = Pin::parse_confirmed(&pin, &pin_again).map_err(AppError::invalid)?;
+    let pin = super::rules::new_pin(&pin, &pin_again).map_err(AppError::invalid)?;
     if accept.is_none() {
         return Err(AppError::invalid(
             "Please tick the box to accept the Terms and the Privacy Policy.",
@@ -258,7 +257,7 @@ pub fn CreatePinPage() -> impl IntoView {
         <Title text="Create your PIN"/>
         <section class="page narrow" aria-labelledby="pin-title">
             <h1 id="pin-title">"Create your PIN"</h1>
-            <p class="lead">"Choose 4 numbers you will remember. You\u{2019}ll use them to log in."</p>
+            <p class="lead">"Choose 4 numbers you will remember, not 1234 or a year. You\u{2019}ll use them to log in."</p>
             <ActionForm action=action attr:class="stack" attr:novalidate=true>
                 <input type="hidden" name="next" value=next/>
                 <PinField name="pin" label="Your 4-number PIN" autofocus=true/>

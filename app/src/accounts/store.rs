@@ -101,17 +101,21 @@ pub async fn set_text_size(pool: &PgPool, user: Uuid, size: &str) -> sqlx::Resul
 
 // ---- one-time email codes ----
 
-/// When codes went to this address in the last hour (for the resend and hourly rules).
+/// When codes went to this address since `since` (for the resend, hourly and daily
+/// rules); at most a day's worth is kept.
 pub async fn code_times_since(
     tx: &mut PgConnection,
     email: &str,
     since: DateTime<Utc>,
 ) -> sqlx::Result<Vec<DateTime<Utc>>> {
-    sqlx::query_scalar("SELECT sent_at FROM email_codes WHERE email = $1::citext AND sent_at > $2")
-        .bind(email)
-        .bind(since)
-        .fetch_all(tx)
-        .await
+    sqlx::query_scalar(
+        "SELECT sent_at FROM email_codes WHERE email = $1::citext AND sent_at > $2
+          ORDER BY sent_at DESC LIMIT 100",
+    )
+    .bind(email)
+    .bind(since)
+    .fetch_all(tx)
+    .await
 }
 
 pub async fn insert_code(
@@ -204,25 +208,44 @@ pub async fn set_pin_guard(
     .map(|_| ())
 }
 
-/// Records a failure and returns how many there were since `since` (this one included).
+/// Records a failure. Returns how many there were since `since` and how many since
+/// the address's last good log-in or reset however long ago (both include this one).
 pub async fn record_pin_failure(
     tx: &mut PgConnection,
     email: &str,
     now: DateTime<Utc>,
     since: DateTime<Utc>,
-) -> sqlx::Result<i64> {
+) -> sqlx::Result<(i64, i64)> {
     sqlx::query("INSERT INTO pin_failures (email, failed_at) VALUES ($1, $2)")
         .bind(email)
         .bind(now)
         .execute(&mut *tx)
         .await?;
-    sqlx::query_scalar(
+    let strikes: i32 = sqlx::query_scalar(
+        "INSERT INTO pin_guard (email, strikes, touched_at) VALUES ($1, 1, $2)
+         ON CONFLICT (email) DO UPDATE SET strikes = pin_guard.strikes + 1, touched_at = $2
+         RETURNING strikes",
+    )
+    .bind(email)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    let recent = sqlx::query_scalar(
         "SELECT count(*) FROM pin_failures WHERE email = $1::citext AND failed_at > $2",
     )
     .bind(email)
     .bind(since)
     .fetch_one(tx)
-    .await
+    .await?;
+    Ok((recent, i64::from(strikes)))
+}
+
+/// Failed PIN log-ins across the site since `since`.
+pub async fn failures_everywhere_since(pool: &PgPool, since: DateTime<Utc>) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT count(*) FROM pin_failures WHERE failed_at > $1")
+        .bind(since)
+        .fetch_one(pool)
+        .await
 }
 
 /// A successful log-in or a PIN reset wipes the slate.
@@ -418,6 +441,15 @@ pub async fn audit(
 /// expired sessions. Run now and then by the server.
 pub async fn housekeeping(pool: &PgPool, now: DateTime<Utc>) -> sqlx::Result<()> {
     let day_ago = now - chrono::Duration::days(1);
+    // A guard on an address nobody has an account for ends after a quiet month, so
+    // guessing against it before its owner signs up leaves no lasting mark.
+    sqlx::query(
+        "DELETE FROM pin_guard g WHERE g.touched_at < $1
+            AND NOT EXISTS (SELECT 1 FROM users u WHERE u.email = g.email)",
+    )
+    .bind(now - super::rules::UNCLAIMED_GUARD_LIFETIME)
+    .execute(pool)
+    .await?;
     sqlx::query("DELETE FROM ip_attempts WHERE at < $1")
         .bind(day_ago)
         .execute(pool)

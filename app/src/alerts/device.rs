@@ -23,14 +23,21 @@ pub async fn save_push(endpoint: String, p256dh: String, auth: String) -> Result
     use crate::accounts::session::{require_sign_in, services};
     let me = require_sign_in().await?;
     let services = services()?;
-    // Plain http only to a stand-in on this machine, and only when Pruuf itself runs there.
-    let local = services.settings.public_url.starts_with("http://127.0.0.1");
-    if !crate::notify::push::valid_subscription(&endpoint, &p256dh, &auth, local) {
+    // A known push service's host only; plain http only to a stand-in on this
+    // machine, and only when Pruuf itself runs there.
+    let settings = &services.settings;
+    if !crate::notify::push::valid_subscription(
+        &endpoint,
+        &p256dh,
+        &auth,
+        &settings.push_hosts,
+        settings.is_local(),
+    ) {
         return Err(AppError::invalid(
             "This browser\u{2019}s alert settings could not be read. Please try again.",
         ));
     }
-    crate::notify::push::save_subscription(
+    let saved = crate::notify::push::save_subscription(
         &services.pool,
         me.user_id,
         &endpoint,
@@ -39,7 +46,13 @@ pub async fn save_push(endpoint: String, p256dh: String, auth: String) -> Result
         services.clock.now(),
     )
     .await?;
-    Ok(())
+    if saved {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            "Alerts on this browser already go to another Pruuf account, so they can\u{2019}t come to yours too. Please use your own phone or computer.",
+        ))
+    }
 }
 
 #[server]

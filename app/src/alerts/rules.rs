@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 /// How often the detector and the workers look for work.
 pub const POLL_EVERY_SECONDS: u64 = 3;
 /// After downtime, misses whose deadline is at most this old are still alerted.
+/// "Send me a test alert": each one can cost a text and an email, so a few an hour.
+pub const TEST_ALERTS: crate::limits::Limit = crate::limits::Limit::new(3, Duration::hours(1));
+
 pub const CATCH_UP: Duration = Duration::hours(24);
 /// Nobody said "I'm on it" within this: everyone is alerted once more.
 pub const ACK_WINDOW: Duration = Duration::minutes(30);

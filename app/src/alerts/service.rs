@@ -49,15 +49,6 @@ fn zone_of(name: &str) -> Tz {
 pub const REMINDER_EXPIRED: &str =
     "This reminder is from another day. Please open Pruuf and tap \u{201c}I\u{2019}m OK\u{201d}.";
 
-/// A fresh one-use token for a reminder's "I'm OK" (32 random bytes, base64url).
-fn new_reminder_token() -> String {
-    use argon2::password_hash::rand_core::{OsRng, RngCore};
-    use base64::Engine;
-    let mut bytes = [0u8; 32];
-    OsRng.fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
 /// What is stored of a reminder token: its SHA-256, in hex.
 pub fn token_hash(token: &str) -> String {
     use sha2::{Digest, Sha256};
@@ -267,15 +258,18 @@ impl Alerts<'_> {
             for ((d, day), (_, checked_in, paused)) in due.iter().zip(&days).zip(&facts) {
                 let due_now = !checked_in && !paused;
                 let send = due_now && (d.push_devices > 0 || d.sms);
-                let token = (due_now && d.push_devices > 0).then(new_reminder_token);
+                // The push's "I'm OK" names this id; its token (made from the id
+                // and the server's key) is kept here only as a hash.
+                let button = (due_now && d.push_devices > 0).then(Uuid::new_v4);
                 rows.push(store::NewReminder {
                     member: d.member_id,
                     deadline: d.next_deadline,
                     day: *day,
-                    token_hash: token.as_deref().map(token_hash),
+                    token_hash: button
+                        .map(|id| token_hash(&self.settings.code_key.reminder_token(id))),
                     sent: send,
                 });
-                tokens.push(token);
+                tokens.push(button);
             }
             let claimed = store::claim_reminders(&mut tx, &rows, now).await?;
             claimed_total += claimed.len();
@@ -305,7 +299,7 @@ impl Alerts<'_> {
                         None,
                     ));
                 }
-                let Some(token) = token.as_ref() else {
+                let Some(button) = *token else {
                     continue;
                 };
                 // The push carries the day's token and where "I'm OK" posts it.
@@ -314,7 +308,7 @@ impl Alerts<'_> {
                     "/home",
                     Channel::Push,
                     Some(notify::CheckInButton {
-                        token: token.clone(),
+                        reminder: button,
                         path: super::views::REMINDER_CHECK_IN_PATH.to_string(),
                     }),
                 ));
@@ -510,9 +504,23 @@ impl Alerts<'_> {
     }
 
     /// "Send me a test alert": one message by every channel `user` has.
-    pub async fn send_test_alert(self, user: Uuid) -> Result<(), sqlx::Error> {
+    pub async fn send_test_alert(self, user: Uuid) -> Result<(), crate::error::AppError> {
         let now = self.clock.now();
         let mut tx = self.pool.begin().await?;
+        outbox::lock_recipient(&mut tx, user, Kind::Test).await?;
+        let limit = rules::TEST_ALERTS;
+        let sent = outbox::told_since(&mut tx, user, Kind::Test, now - limit.per).await?;
+        if let Err(retry_at) = limit.check(now, &sent) {
+            return Err(crate::error::AppError::Limited(crate::limits::refusal(
+                &format!(
+                    "We have sent you {} test alerts in the last hour.",
+                    limit.most
+                ),
+                now,
+                retry_at,
+            ))
+            .with_status());
+        }
         let channels = notify::push::channels_of(&mut tx, user).await?;
         notify::tell(
             &mut tx,
@@ -531,7 +539,8 @@ impl Alerts<'_> {
             now,
         )
         .await?;
-        tx.commit().await
+        tx.commit().await?;
+        Ok(())
     }
 
     /// How far behind the detector is, in seconds (0 when nothing is waiting).
@@ -652,6 +661,7 @@ impl Alerts<'_> {
         checkin_store::contact_calls(&mut tx, me.user_id, m.member_id)
             .await?
             .ok_or_else(not_yours)?;
+        crate::billing::service::require_may_act_for_others(&mut tx, me.user_id).await?;
         if !store::acknowledge(&mut tx, miss, me.user_id, now).await? {
             // Someone else was first: nothing to change; the page says who.
             return Ok(());

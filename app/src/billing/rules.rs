@@ -79,6 +79,13 @@ impl AccountState {
     }
 }
 
+/// Whether someone in this state may change what another person sees (pause or
+/// unpause a Member, say "I'm on it", invite). Frozen and closing accounts can
+/// look but not act; an unknown state fails closed.
+pub fn may_act_for_others(state: &str) -> bool {
+    AccountState::parse(state).is_some_and(AccountState::may_receive_alerts)
+}
+
 /// Unknown strings (never written by us) count as no alerts: fail closed on
 /// billing, but this only ever meets values the database's CHECK allows.
 pub fn may_receive_alerts(state: &str) -> bool {

@@ -880,6 +880,21 @@ fn id_and_type(payload: &str) -> (String, String) {
     (text("id"), text("type"))
 }
 
+/// Refuses, with words saying why, when `user`'s account is read-only (frozen or
+/// closing): they still see everything, but cannot change what others see. Every
+/// server function that acts for or towards another person asks this on the server.
+pub async fn require_may_act_for_others(
+    conn: &mut PgConnection,
+    user: Uuid,
+) -> Result<(), AppError> {
+    let state = store::account_state(conn, user).await?.unwrap_or_default();
+    if rules::may_act_for_others(&state) {
+        Ok(())
+    } else {
+        Err(AppError::ReadOnly.with_status())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

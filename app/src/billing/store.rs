@@ -51,6 +51,15 @@ const COLUMNS: &str = "u.id, u.email::text AS email, u.time_zone, u.account_stat
      EXISTS (SELECT 1 FROM connections c WHERE c.member_id = u.id AND c.ended_at IS NULL) AS is_member,
      EXISTS (SELECT 1 FROM connections c WHERE c.contact_id = u.id AND c.ended_at IS NULL) AS is_contact";
 
+/// The account state alone, read under a share lock so a state change cannot slip
+/// between the check and the action that follows in the same transaction.
+pub async fn account_state(conn: &mut PgConnection, user: Uuid) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT account_state FROM users WHERE id = $1 FOR SHARE")
+        .bind(user)
+        .fetch_optional(conn)
+        .await
+}
+
 pub async fn billing(conn: &mut PgConnection, user: Uuid) -> sqlx::Result<Option<BillingRow>> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM users u WHERE u.id = $1"))
         .bind(user)

@@ -8,7 +8,7 @@ use crate::accounts::service::Me;
 use crate::accounts::store as account_store;
 use crate::alerts::service::{token_hash, Alerts, REMINDER_EXPIRED};
 use crate::alerts::store as alert_store;
-use crate::billing::service::Billing;
+use crate::billing::service::{require_may_act_for_others, Billing};
 use crate::error::AppError;
 use crate::notify::inbox::{self, NewNotification};
 use crate::notify::Kind;
@@ -402,14 +402,28 @@ impl CheckIns<'_> {
     /// "I'm OK": records today's check-in for `member` at server time. A second one
     /// the same day returns the first and tells nobody.
     pub async fn check_in(self, member: Uuid, source: Source) -> Result<CheckInDone, AppError> {
-        let now = self.clock.now();
         let mut tx = self.pool.begin().await?;
-        let s = store::schedule_for_update(&mut tx, member)
+        let done = self.check_in_within(&mut tx, member, source).await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    /// The same, in the caller's transaction: a text's "OK" records its message id
+    /// in it, so a check-in that fails leaves the id unseen and Twilio's retry of
+    /// the webhook is not thrown away as a duplicate.
+    pub async fn check_in_within(
+        self,
+        tx: &mut PgConnection,
+        member: Uuid,
+        source: Source,
+    ) -> Result<CheckInDone, AppError> {
+        let now = self.clock.now();
+        let s = store::schedule_for_update(&mut *tx, member)
             .await?
             .ok_or_else(|| AppError::invalid(NO_SCHEDULE))?;
         let zone = schedule_zone(&s);
         let day = time::local_day(now, zone);
-        if let Some(first) = store::checkin_on(&mut tx, member, day).await? {
+        if let Some(first) = store::checkin_on(&mut *tx, member, day).await? {
             return Ok(CheckInDone {
                 at: time::clock(first.checked_in_at, zone),
                 late: first.late,
@@ -419,7 +433,7 @@ impl CheckIns<'_> {
         let deadline = time::deadline_on(day, s.deadline, zone);
         let late = !time::is_on_time(now, deadline);
         let Some(row) = store::insert_checkin(
-            &mut tx,
+            &mut *tx,
             &NewCheckin {
                 member,
                 local_day: day,
@@ -432,10 +446,8 @@ impl CheckIns<'_> {
         .await?
         else {
             // Lost a race with another tap (the row lock makes this rare): the
-            // unique constraint kept one; report it.
-            drop(tx);
-            let mut conn = self.pool.acquire().await?;
-            let first = store::checkin_on(&mut conn, member, day)
+            // unique constraint kept one (committed, so this statement sees it).
+            let first = store::checkin_on(&mut *tx, member, day)
                 .await?
                 .ok_or_else(|| AppError::Internal.with_status())?;
             return Ok(CheckInDone {
@@ -446,14 +458,14 @@ impl CheckIns<'_> {
         };
         let next = time::deadline_on(day + Duration::days(1), s.deadline, zone);
         if next > s.next_deadline {
-            store::set_next_deadline(&mut tx, member, next).await?;
+            store::set_next_deadline(&mut *tx, member, next).await?;
         }
         // A day already alerted: everyone alerted hears it is all well, by the
         // channels that carried the alert.
         let at = time::clock(row.checked_in_at, zone);
         let minutes_late = time::minutes_late(now, deadline);
         let alerted = Alerts(self.0)
-            .late_update(&mut tx, member, &at, now)
+            .late_update(&mut *tx, member, &at, now)
             .await?;
         let words = |name: &str| {
             if late {
@@ -467,15 +479,15 @@ impl CheckIns<'_> {
         // get neither (SPEC §7).
         if !alerted {
             Alerts(self.0)
-                .confirm_check_in(&mut tx, member, &words, late, now)
+                .confirm_check_in(&mut *tx, member, &words, late, now)
                 .await?;
         }
-        for c in crate::alerts::store::recipients(&mut tx, member).await? {
+        for c in crate::alerts::store::recipients(&mut *tx, member).await? {
             if !crate::alerts::rules::may_receive_alerts(&c.account_state) {
                 continue;
             }
             inbox::add(
-                &mut tx,
+                &mut *tx,
                 &NewNotification {
                     user: c.contact_id,
                     kind: if late {
@@ -491,7 +503,6 @@ impl CheckIns<'_> {
             )
             .await?;
         }
-        tx.commit().await?;
         Ok(CheckInDone {
             at,
             late,
@@ -591,6 +602,9 @@ impl CheckIns<'_> {
         let now = self.clock.now();
         let mut tx = self.pool.begin().await?;
         self.may_see(&mut tx, me, member).await?;
+        if member != me.user_id {
+            require_may_act_for_others(&mut tx, me.user_id).await?;
+        }
         let s = store::schedule_for_update(&mut tx, member).await?;
         let zone = s.as_ref().map(schedule_zone).unwrap_or(Tz::UTC);
         let today = time::local_day(now, zone);
@@ -630,6 +644,9 @@ impl CheckIns<'_> {
         let now = self.clock.now();
         let mut tx = self.pool.begin().await?;
         self.may_see(&mut tx, me, member).await?;
+        if member != me.user_id {
+            require_may_act_for_others(&mut tx, me.user_id).await?;
+        }
         let ended = store::cancel_pause(&mut tx, member, pause, now)
             .await?
             .ok_or_else(|| AppError::invalid("That pause isn\u{2019}t in the list any more."))?;

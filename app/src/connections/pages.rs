@@ -382,7 +382,7 @@ pub fn JoinPage() -> impl IntoView {
                                     <div class="field">
                                         <label for="join-code">"Invite code"</label>
                                         <input id="join-code" class="code-input" type="text" name="code"
-                                            autocomplete="off" autocapitalize="characters" maxlength="9"
+                                            autocomplete="off" autocapitalize="characters" maxlength="40"
                                             value=code required/>
                                     </div>
                                     <FormAlert id="join-error" message=error/>

@@ -2,6 +2,7 @@
 //! L5676-5726): invite codes, who may accept, the 10-Contact limit, and the resend
 //! cooldown. No I/O: the caller reads the facts (in the transaction that acts on
 //! them), asks these functions, and writes the answer.
+use crate::limits::Limit;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -9,6 +10,12 @@ use std::fmt;
 /// Letters and digits that cannot be mistaken for one another (no I, O, 0, 1).
 pub const INVITE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 pub const INVITE_CODE_LEN: usize = 6;
+
+/// Invitation mails one person may send (new or again) in any 24 hours: plenty
+/// for a family, too few to make Pruuf a spam relay.
+pub const INVITES_BY_ONE_PERSON: Limit = Limit::new(20, Duration::hours(24));
+/// Invitation mails any one address may be sent in any 24 hours, by anyone.
+pub const INVITES_TO_ONE_ADDRESS: Limit = Limit::new(3, Duration::hours(24));
 /// An invite can be accepted for 14 days.
 pub const INVITE_LIFETIME: Duration = Duration::days(14);
 /// A reminder of an invite may be sent a minute after the last one.

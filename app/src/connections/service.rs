@@ -35,7 +35,34 @@ impl Invitee {
     }
 }
 
-use crate::billing::rules::may_invite;
+use crate::billing::service::require_may_act_for_others;
+
+/// Refuses, saying when to try again, once `inviter` has sent their day's
+/// invitation mails or `to` has been sent its day's. Takes the inviter's lock.
+async fn within_invite_limits(
+    tx: &mut sqlx::PgConnection,
+    inviter: Uuid,
+    to: Option<&Email>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    use crate::limits::refusal;
+    store::lock_inviter(tx, inviter).await?;
+    let mine = rules::INVITES_BY_ONE_PERSON;
+    let sent = store::invite_mails_by(tx, inviter, now - mine.per).await?;
+    if let Err(at) = mine.check(now, &sent) {
+        let what = format!("You have sent {} invitations today.", mine.most);
+        return Err(AppError::Limited(refusal(&what, now, at)).with_status());
+    }
+    if let Some(to) = to {
+        let theirs = rules::INVITES_TO_ONE_ADDRESS;
+        let sent = store::invite_mails_to(tx, to.as_str(), now - theirs.per).await?;
+        if let Err(at) = theirs.check(now, &sent) {
+            let what = "This address has been sent several invitations today.";
+            return Err(AppError::Limited(refusal(what, now, at)).with_status());
+        }
+    }
+    Ok(())
+}
 use crate::billing::service::Billing;
 
 const NOT_YOURS: &str = "That invitation isn't in your list any more.";
@@ -60,12 +87,11 @@ impl Connections<'_> {
         if rules::same_address(email.as_str(), &me.email) {
             return Err(AppError::invalid(AcceptRefusal::SelfInvite.message()));
         }
+        crate::accounts::service::Accounts(self.0)
+            .check_ip(caller, "invite")
+            .await?;
         let mut tx = self.pool.begin().await?;
-        if !may_invite(&store::account_state(&mut tx, me.user_id).await?) {
-            return Err(AppError::invalid(
-                "Please add a payment method to invite someone: your account is paused.",
-            ));
-        }
+        require_may_act_for_others(&mut tx, me.user_id).await?;
         if let Some(known_as) =
             store::connected_to_email(&mut tx, me.user_id, email.as_str(), who == Invitee::Member)
                 .await?
@@ -81,6 +107,7 @@ impl Connections<'_> {
             drop(tx);
             return self.resend_invite(caller, me, pending.id).await;
         }
+        within_invite_limits(&mut tx, me.user_id, Some(email), now).await?;
         let (id, code) = loop {
             let code = new_invite_code();
             if let Some(id) = store::insert_invite(
@@ -127,7 +154,10 @@ impl Connections<'_> {
     pub async fn resend_invite(self, caller: &Caller, me: &Me, id: Uuid) -> Result<(), AppError> {
         let now = self.clock.now();
         let mut tx = self.pool.begin().await?;
+        require_may_act_for_others(&mut tx, me.user_id).await?;
         let invite = own_pending_invite(&mut tx, me, id).await?;
+        let to = Email::parse(&invite.invitee_email).ok();
+        within_invite_limits(&mut tx, me.user_id, to.as_ref(), now).await?;
         if let Some(seconds) = rules::resend_wait(invite.last_sent_at, now) {
             return Err(AppError::Limited(format!(
                 "We sent this invitation a moment ago. You can send it again in {seconds} seconds."

@@ -235,13 +235,6 @@ pub async fn grandfather(tx: &mut PgConnection, member: Uuid) -> sqlx::Result<()
     .map(|_| ())
 }
 
-pub async fn account_state(conn: &mut PgConnection, user: Uuid) -> sqlx::Result<String> {
-    sqlx::query_scalar("SELECT account_state FROM users WHERE id = $1")
-        .bind(user)
-        .fetch_one(conn)
-        .await
-}
-
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ConnectionRow {
     pub id: Uuid,
@@ -297,4 +290,52 @@ pub async fn end_connection(
             .await?;
     }
     Ok(row)
+}
+
+/// Serialises one person's invitations, so two tabs cannot both pass a limit.
+pub async fn lock_inviter(tx: &mut PgConnection, inviter: Uuid) -> sqlx::Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 23))")
+        .bind(inviter)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// When `inviter` sent invitation mails (new or again) since `since`: the audit
+/// trail keeps each; at most 100 (every limit is smaller).
+pub async fn invite_mails_by(
+    conn: &mut PgConnection,
+    inviter: Uuid,
+    since: DateTime<Utc>,
+) -> sqlx::Result<Vec<DateTime<Utc>>> {
+    sqlx::query_scalar(
+        "SELECT at FROM audit_log
+          WHERE user_id = $1 AND event IN ('invite_sent', 'invite_resent') AND at > $2
+          ORDER BY at DESC LIMIT 100",
+    )
+    .bind(inviter)
+    .bind(since)
+    .fetch_all(conn)
+    .await
+}
+
+/// When invitation mails went to `email` since `since`, by anyone (first sends and
+/// the latest resend of each invitation); at most 100.
+pub async fn invite_mails_to(
+    conn: &mut PgConnection,
+    email: &str,
+    since: DateTime<Utc>,
+) -> sqlx::Result<Vec<DateTime<Utc>>> {
+    sqlx::query_scalar(
+        "SELECT t FROM (
+             SELECT sent_at AS t FROM invites WHERE invitee_email = $1::citext AND sent_at > $2
+             UNION ALL
+             SELECT last_sent_at FROM invites
+              WHERE invitee_email = $1::citext AND last_sent_at > $2 AND last_sent_at > sent_at
+         ) s ORDER BY t DESC LIMIT 100",
+    )
+    .bind(email)
+    .bind(since)
+    .fetch_all(conn)
+    .await
 }

@@ -220,6 +220,7 @@ impl Kind {
 
 /// What a delivery carries (`deliveries.payload`, JSON): the words and the link,
 /// and for a reminder's push, its "I'm OK" button.
+#[cfg(feature = "ssr")]
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Payload {
     pub title: String,
@@ -230,10 +231,13 @@ pub struct Payload {
     pub check_in: Option<CheckInButton>,
 }
 
-/// A reminder's "I'm OK": the day's token and where the service worker posts it.
+/// A reminder's "I'm OK": which reminder (its token is made from this id and the
+/// server's key when the push is sent, so no token is stored) and where the
+/// service worker posts it.
+#[cfg(feature = "ssr")]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CheckInButton {
-    pub token: String,
+    pub reminder: uuid::Uuid,
     #[serde(rename = "checkin")]
     pub path: String,
 }
@@ -336,23 +340,29 @@ mod tests {
 
     #[test]
     fn a_payload_reads_the_rows_written_before_it_was_typed() {
-        let reminder: Payload = serde_json::from_str(
-            r#"{"title":"Time to check in","body":"Tap","link":"/home","token":"abc","checkin":"/api/reminder_check_in"}"#,
-        )
+        let id = uuid::Uuid::new_v4();
+        let reminder: Payload = serde_json::from_str(&format!(
+            r#"{{"title":"Time to check in","body":"Tap","link":"/home","reminder":"{id}","checkin":"/api/reminder_check_in"}}"#,
+        ))
         .unwrap();
         assert_eq!(
             reminder.check_in,
             Some(CheckInButton {
-                token: "abc".into(),
+                reminder: id,
                 path: "/api/reminder_check_in".into()
             })
         );
         let plain: Payload = serde_json::from_str(r#"{"title":"T","body":"B","link":""}"#).unwrap();
         assert_eq!(plain.check_in, None);
-        assert_eq!(
-            serde_json::to_value(&reminder).unwrap()["token"],
-            serde_json::json!("abc"),
-            "written the way the service worker reads it"
-        );
+        // A row from before tokens were derived had its token removed by the
+        // migration: it reads as a plain reminder, not an error.
+        let scrubbed: Payload = serde_json::from_str(
+            r#"{"title":"Time to check in","body":"Tap","link":"/home","checkin":"/api/reminder_check_in"}"#,
+        )
+        .unwrap();
+        assert_eq!(scrubbed.check_in, None);
+        let written = serde_json::to_value(&reminder).unwrap();
+        assert_eq!(written["reminder"], serde_json::json!(id.to_string()));
+        assert!(written.get("token").is_none(), "no token is stored");
     }
 }

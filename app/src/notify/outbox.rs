@@ -17,6 +17,41 @@ pub struct NewDelivery {
     pub payload: Payload,
 }
 
+/// Holds, until the transaction ends, the right to tell `recipient` of `kind`:
+/// a limit read and then written (test alerts) cannot be raced by a second tab.
+pub async fn lock_recipient(
+    tx: &mut PgConnection,
+    recipient: Uuid,
+    kind: Kind,
+) -> sqlx::Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1::text || $2, 16))")
+        .bind(recipient)
+        .bind(kind.as_str())
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// When `recipient` was told of `kind` after `since`: one time per message, however
+/// many channels it went by; newest first, at most 100 (every limit is smaller).
+pub async fn told_since(
+    conn: &mut PgConnection,
+    recipient: Uuid,
+    kind: Kind,
+    since: DateTime<Utc>,
+) -> sqlx::Result<Vec<DateTime<Utc>>> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT created_at FROM deliveries
+          WHERE recipient_id = $1 AND kind = $2 AND created_at > $3
+          ORDER BY created_at DESC LIMIT 100",
+    )
+    .bind(recipient)
+    .bind(kind.as_str())
+    .bind(since)
+    .fetch_all(conn)
+    .await
+}
+
 pub async fn insert_delivery(
     tx: &mut PgConnection,
     d: &NewDelivery,

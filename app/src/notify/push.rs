@@ -84,22 +84,64 @@ pub struct Subscription {
 
 /// Checks a subscription's parts before it is stored: an https endpoint (http only
 /// on 127.0.0.1, for the local stand-in), and keys of the right sizes.
-pub fn valid_subscription(endpoint: &str, p256dh: &str, auth: &str, allow_local: bool) -> bool {
-    let url_ok = match url::Url::parse(endpoint) {
-        Ok(u) => {
-            (u.scheme() == "https" && u.host_str().is_some())
-                || (allow_local && u.scheme() == "http" && u.host_str() == Some("127.0.0.1"))
-        }
-        Err(_) => false,
+/// The push services browsers subscribe with: Chrome, Edge and Android (FCM),
+/// Firefox (Mozilla's autopush), Safari (Apple) and Windows (WNS). `*.x` is any
+/// host under x. PRUUF_PUSH_HOSTS replaces the list.
+pub const DEFAULT_PUSH_HOSTS: &[&str] = &[
+    "fcm.googleapis.com",
+    "*.push.services.mozilla.com",
+    "*.push.apple.com",
+    "*.notify.windows.com",
+];
+
+/// Whether the server may send to `endpoint`: https on the default port to a host
+/// of a known push service (so a subscription cannot point Pruuf at a private
+/// address, server-side request forgery), or, when Pruuf itself runs on this
+/// machine (`allow_local`), a stand-in at http://127.0.0.1.
+pub fn known_push_endpoint(endpoint: &str, hosts: &[String], allow_local: bool) -> bool {
+    let Ok(u) = url::Url::parse(endpoint) else {
+        return false;
     };
+    if allow_local && u.scheme() == "http" && u.host_str() == Some("127.0.0.1") {
+        return true;
+    }
+    let Some(url::Host::Domain(host)) = u.host() else {
+        return false; // an IP address, or none
+    };
+    let host = host.to_ascii_lowercase();
+    u.scheme() == "https"
+        && u.username().is_empty()
+        && u.password().is_none()
+        && u.port().is_none()
+        && hosts
+            .iter()
+            .any(|pattern| match pattern.strip_prefix("*.") {
+                Some(parent) => host.ends_with(&format!(".{parent}")),
+                None => host == *pattern,
+            })
+}
+
+pub fn valid_subscription(
+    endpoint: &str,
+    p256dh: &str,
+    auth: &str,
+    hosts: &[String],
+    allow_local: bool,
+) -> bool {
     let key = URL_SAFE_NO_PAD.decode(p256dh.trim_end_matches('=')).ok();
     let secret = URL_SAFE_NO_PAD.decode(auth.trim_end_matches('=')).ok();
-    url_ok
+    known_push_endpoint(endpoint, hosts, allow_local)
         && endpoint.len() <= 1000
         && key.is_some_and(|k| k.len() == 65 && k[0] == 4)
         && secret.is_some_and(|s| s.len() == 16)
 }
 
+/// Browsers one person may get alerts on; a new one beyond this drops the oldest.
+pub const MOST_SUBSCRIPTIONS: i64 = 10;
+
+/// Saves this browser's subscription for `user`. An endpoint belongs to one person:
+/// the same person re-subscribing refreshes its keys, but another account cannot
+/// take it over (that would silence the first person's alerts), and gets `false`.
 pub async fn save_subscription(
     pool: &PgPool,
     user: Uuid,
@@ -107,11 +149,12 @@ pub async fn save_subscription(
     p256dh: &str,
     auth: &str,
     now: DateTime<Utc>,
-) -> sqlx::Result<()> {
-    // One owner per endpoint: a browser handed to someone else moves with them.
-    sqlx::query(
+) -> sqlx::Result<bool> {
+    let mut tx = pool.begin().await?;
+    let saved = sqlx::query(
         "INSERT INTO push_subscriptions (id, user_id, endpoint, p256dh, auth, created_at) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (endpoint) DO UPDATE SET user_id = $2, p256dh = $4, auth = $5",
+         ON CONFLICT (endpoint) DO UPDATE SET p256dh = $4, auth = $5, created_at = $6
+         WHERE push_subscriptions.user_id = $2",
     )
     .bind(Uuid::new_v4())
     .bind(user)
@@ -119,9 +162,25 @@ pub async fn save_subscription(
     .bind(p256dh.trim_end_matches('='))
     .bind(auth.trim_end_matches('='))
     .bind(now)
-    .execute(pool)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if !saved {
+        return Ok(false);
+    }
+    // The newest few stay; an old browser nobody uses any more goes.
+    sqlx::query(
+        "DELETE FROM push_subscriptions WHERE user_id = $1 AND id NOT IN (
+             SELECT id FROM push_subscriptions WHERE user_id = $1
+              ORDER BY created_at DESC, id DESC LIMIT $2)",
+    )
+    .bind(user)
+    .bind(MOST_SUBSCRIPTIONS)
+    .execute(&mut *tx)
     .await?;
-    Ok(())
+    tx.commit().await?;
+    Ok(true)
 }
 
 pub async fn subscriptions_of(
@@ -169,18 +228,26 @@ pub struct PushSender {
     keys: VapidKeys,
     /// The VAPID `sub` claim: a mailto: or https: URL for the push service to reach us.
     contact: String,
+    /// Where sends may go (see `known_push_endpoint`), checked again at each send:
+    /// a subscription saved before the list changed is not trusted either.
+    hosts: Vec<String>,
+    allow_local: bool,
 }
 
 impl PushSender {
-    pub fn new(keys: VapidKeys, contact: String) -> Self {
+    pub fn new(keys: VapidKeys, contact: String, hosts: Vec<String>, allow_local: bool) -> Self {
+        // A push service answers; it never sends us elsewhere.
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(15))
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap_or_default();
         PushSender {
             client,
             keys,
             contact,
+            hosts,
+            allow_local,
         }
     }
 
@@ -203,6 +270,9 @@ impl PushSender {
         payload: &[u8],
     ) -> Result<(), (SendError, Option<u16>)> {
         let permanent = |why: &str| (SendError::Permanent(why.into()), None);
+        if !known_push_endpoint(&sub.endpoint, &self.hosts, self.allow_local) {
+            return Err(permanent("not a known push service"));
+        }
         let info = SubscriptionInfo::new(
             sub.endpoint.as_str(),
             sub.p256dh.as_str(),
@@ -248,4 +318,49 @@ pub enum PushOutcome {
     /// The push service says the subscription no longer exists (404/410).
     Gone,
     Failed(SendError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hosts() -> Vec<String> {
+        DEFAULT_PUSH_HOSTS.iter().map(|h| h.to_string()).collect()
+    }
+
+    #[test]
+    fn only_known_push_services_are_sent_to() {
+        let known = [
+            "https://fcm.googleapis.com/fcm/send/abc",
+            "https://updates.push.services.mozilla.com/wpush/v2/abc",
+            "https://web.push.apple.com/QGx",
+            "https://wns2-by3p.notify.windows.com/w/?token=abc",
+        ];
+        for e in known {
+            assert!(known_push_endpoint(e, &hosts(), false), "{e}");
+        }
+        let refused = [
+            "http://fcm.googleapis.com/fcm/send/abc",       // not https
+            "https://fcm.googleapis.com:8443/fcm/send/abc", // another port
+            "https://user@fcm.googleapis.com/fcm/send/abc", // credentials
+            "https://evil-fcm.googleapis.com.attacker.example/x",
+            "https://push.apple.com.attacker.example/x",
+            "https://notpush.services.mozilla.com.evil/x",
+            "https://169.254.169.254/latest/meta-data", // cloud metadata
+            "https://10.0.0.5/internal",
+            "https://[::1]/x",
+            "https://localhost/x",
+            "http://127.0.0.1:9000/push", // local only when allowed
+            "not a url",
+        ];
+        for e in refused {
+            assert!(!known_push_endpoint(e, &hosts(), false), "{e}");
+        }
+        assert!(known_push_endpoint(
+            "http://127.0.0.1:9000/push",
+            &hosts(),
+            true
+        ));
+        assert!(!known_push_endpoint("http://10.0.0.5/push", &hosts(), true));
+    }
 }

@@ -61,8 +61,10 @@ struct PushMessage<'a> {
     body: &'a str,
     url: &'a str,
     kind: Kind,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    check_in: Option<&'a super::CheckInButton>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    checkin: Option<&'a str>,
 }
 
 impl<'a> Worker<'a> {
@@ -80,6 +82,8 @@ impl<'a> Worker<'a> {
                 Ok(super::push::PushSender::new(
                     keys,
                     services.settings.vapid_contact.clone(),
+                    services.settings.push_hosts.clone(),
+                    services.settings.is_local(),
                 ))
             })
             .await
@@ -307,7 +311,14 @@ impl Worker<'_> {
             body: &d.payload.body,
             url: &d.payload.link,
             kind: d.kind,
-            check_in: d.payload.check_in.as_ref(),
+            // The token is made here, from the reminder's id and the server's key:
+            // the outbox never holds it.
+            token: d
+                .payload
+                .check_in
+                .as_ref()
+                .map(|b| self.settings.code_key.reminder_token(b.reminder)),
+            checkin: d.payload.check_in.as_ref().map(|b| b.path.as_str()),
         };
         let bytes = serde_json::to_vec(&message)
             .map_err(|_| SendError::Permanent("the push could not be built".into()))?;

@@ -123,6 +123,31 @@ pub fn normalise_phone(raw: &str) -> Result<String, &'static str> {
     Ok(number.format().mode(phonenumber::Mode::E164).to_string())
 }
 
+/// The countries Pruuf texts by default (ISO 3166 codes): where it is offered.
+/// PRUUF_SMS_COUNTRIES replaces the list. A number elsewhere cannot run up
+/// international text charges (SMS toll fraud).
+pub const DEFAULT_SMS_COUNTRIES: &[&str] = &["US", "CA", "GB", "IE", "AU", "NZ"];
+pub const COUNTRY_MESSAGE: &str = "Pruuf can\u{2019}t send texts to numbers in that country yet. Alerts still come by email and on your devices.";
+
+/// Texts asking a number to reply YES: per person, and per number whoever asks,
+/// in any 24 hours.
+pub const VERIFY_TEXTS_PER_PERSON: crate::limits::Limit =
+    crate::limits::Limit::new(5, chrono::Duration::hours(24));
+pub const VERIFY_TEXTS_PER_NUMBER: crate::limits::Limit =
+    crate::limits::Limit::new(3, chrono::Duration::hours(24));
+/// A number nobody confirmed is let go after this long, so nobody can hold
+/// someone else's number by adding it.
+pub const PENDING_EXPIRES: chrono::Duration = chrono::Duration::hours(48);
+
+/// Whether an E.164 number belongs to one of `allowed` (ISO 3166 codes).
+#[cfg(feature = "ssr")]
+pub fn country_allowed(e164: &str, allowed: &[String]) -> bool {
+    phonenumber::parse(None, e164)
+        .ok()
+        .and_then(|n| n.country().id())
+        .is_some_and(|id| allowed.iter().any(|c| c.eq_ignore_ascii_case(id.as_ref())))
+}
+
 /// Twilio's request signature (`X-Twilio-Signature`): base64 of HMAC-SHA1, keyed
 /// with the auth token, over the full URL followed by every form parameter's
 /// name and value, sorted by name.
@@ -306,5 +331,38 @@ mod tests {
             &changed,
             "BPkPKDEjHrwUBYZPHFGwmukY4dE="
         ));
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod country_tests {
+    use super::*;
+
+    #[test]
+    fn only_numbers_in_the_served_countries_are_texted() {
+        let served: Vec<String> = DEFAULT_SMS_COUNTRIES
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        for n in [
+            "+14155552671",
+            "+15062345678",
+            "+447400123456",
+            "+353850123456",
+            "+61412345678",
+            "+64211234567",
+        ] {
+            assert!(country_allowed(n, &served), "{n}");
+        }
+        for n in [
+            "+18762101234",
+            "+33612345678",
+            "+2348021234567",
+            "+88216123456",
+            "not a number",
+        ] {
+            assert!(!country_allowed(n, &served), "{n}");
+        }
+        assert!(country_allowed("+33612345678", &["fr".to_string()]));
     }
 }

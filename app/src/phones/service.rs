@@ -83,11 +83,49 @@ impl Phones<'_> {
             return Err(AppError::invalid(rules::NO_SMS));
         }
         let number = rules::normalise_phone(raw).map_err(AppError::invalid)?;
+        if !rules::country_allowed(&number, &self.settings.sms_countries) {
+            return Err(AppError::invalid(rules::COUNTRY_MESSAGE));
+        }
         let now = self.clock.now();
         let mut tx = self.pool.begin().await?;
-        if !store::set_phone(&mut tx, me.user_id, &number, sms_reminders, now).await? {
-            return Err(AppError::invalid(TAKEN));
+        match store::set_phone(
+            &mut tx,
+            me.user_id,
+            &number,
+            sms_reminders,
+            now,
+            now - rules::PENDING_EXPIRES,
+        )
+        .await?
+        {
+            store::SetPhone::Taken => return Err(AppError::invalid(TAKEN)),
+            store::SetPhone::AlreadyConfirmed => {
+                // Already confirmed: nothing reset, no text.
+                tx.commit().await?;
+                return Ok(());
+            }
+            store::SetPhone::Saved => {}
         }
+        let (mine, theirs) = store::verify_texts(
+            &mut tx,
+            me.user_id,
+            &number,
+            now - rules::VERIFY_TEXTS_PER_PERSON.per,
+        )
+        .await?;
+        let limited = rules::VERIFY_TEXTS_PER_PERSON
+            .check(now, &mine)
+            .and_then(|()| rules::VERIFY_TEXTS_PER_NUMBER.check(now, &theirs));
+        if let Err(at) = limited {
+            // Dropping the transaction undoes the number's change too.
+            return Err(AppError::Limited(crate::limits::refusal(
+                "We have sent as many confirmation texts as we can today.",
+                now,
+                at,
+            ))
+            .with_status());
+        }
+        store::record_verify_text(&mut tx, me.user_id, &number, now).await?;
         self.text(&mut tx, me.user_id, Kind::SmsVerify, VERIFY)
             .await?;
         crate::accounts::store::audit(
@@ -197,22 +235,25 @@ impl Phones<'_> {
             }
             (Reply::CheckIn, Some(PhoneStatus::Pending)) => Some(YES_FIRST.to_string()),
             (Reply::CheckIn | Reply::Yes, Some(PhoneStatus::Verified)) => {
-                tx.commit().await?;
-                return Ok(Some(
-                    match CheckIns(self.0).check_in(user, Source::Sms).await {
+                // In the transaction that records the message id: if the check-in
+                // fails, the id stays unseen and Twilio's retry checks in.
+                Some(
+                    match CheckIns(self.0)
+                        .check_in_within(&mut tx, user, Source::Sms)
+                        .await
+                    {
                         Ok(done) if done.already => format!(
                             "You already checked in today at {}. Your family knows you're OK.",
                             done.at
                         ),
                         Ok(_) => {
-                            let mut conn = self.pool.acquire().await?;
-                            let family = checkin_store::contacts_of(&mut conn, user).await?;
+                            let family = checkin_store::contacts_of(&mut tx, user).await?;
                             checked_in_words(family.first().map(|c| c.member_name.as_str()))
                         }
                         Err(AppError::Invalid(_)) => NO_CHECKIN.to_string(),
                         Err(e) => return Err(e),
                     },
-                ));
+                )
             }
             _ => Some(NOT_UNDERSTOOD.to_string()),
         };

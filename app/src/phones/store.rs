@@ -35,19 +35,56 @@ pub async fn phone_by_number(
 
 /// Sets `user`'s number (pending until they reply YES). `false` when another
 /// person already has that number.
+/// What adding a number did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetPhone {
+    /// Saved as pending: ask it for a YES.
+    Saved,
+    /// It is already this person's confirmed number: nothing reset, nothing sent.
+    AlreadyConfirmed,
+    /// Another account has it (confirmed, or pending for less than `pending_expired`).
+    Taken,
+}
+
 pub async fn set_phone(
     tx: &mut PgConnection,
     user: Uuid,
     number: &str,
     sms_reminders: bool,
     now: DateTime<Utc>,
-) -> sqlx::Result<bool> {
+    pending_expired: DateTime<Utc>,
+) -> sqlx::Result<SetPhone> {
+    // Serialises adding this number, whoever adds it.
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 29))")
+        .bind(number)
+        .execute(&mut *tx)
+        .await?;
+    let same = sqlx::query(
+        "UPDATE phones SET sms_reminders = $3 WHERE user_id = $1 AND number = $2 AND status = 'verified'",
+    )
+    .bind(user)
+    .bind(number)
+    .bind(sms_reminders)
+    .execute(&mut *tx)
+    .await?;
+    if same.rows_affected() == 1 {
+        return Ok(SetPhone::AlreadyConfirmed);
+    }
+    // Someone else's number that they never confirmed is let go after a while.
+    sqlx::query(
+        "DELETE FROM phones WHERE number = $1 AND user_id <> $2 AND status = 'pending' AND added_at < $3",
+    )
+    .bind(number)
+    .bind(user)
+    .bind(pending_expired)
+    .execute(&mut *tx)
+    .await?;
     let taken: Option<Uuid> = sqlx::query_scalar("SELECT user_id FROM phones WHERE number = $1")
         .bind(number)
         .fetch_optional(&mut *tx)
         .await?;
     if taken.is_some_and(|owner| owner != user) {
-        return Ok(false);
+        return Ok(SetPhone::Taken);
     }
     let done = sqlx::query(
         "INSERT INTO phones (user_id, number, status, sms_reminders, added_at)
@@ -62,11 +99,56 @@ pub async fn set_phone(
     .execute(&mut *tx)
     .await;
     match done {
-        Ok(_) => Ok(true),
+        Ok(_) => Ok(SetPhone::Saved),
         // Someone else took the number in the meantime.
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(SetPhone::Taken),
         Err(e) => Err(e),
     }
+}
+
+/// Records a text asking `number` for a YES, and forgets those older than two days.
+pub async fn record_verify_text(
+    tx: &mut PgConnection,
+    user: Uuid,
+    number: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM phone_verify_texts WHERE at < $1")
+        .bind(now - chrono::Duration::days(2))
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("INSERT INTO phone_verify_texts (user_id, number, at) VALUES ($1, $2, $3)")
+        .bind(user)
+        .bind(number)
+        .bind(now)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// When texts asking for a YES went out since `since`: asked by `user` (any
+/// number), and to `number` (by anyone). At most 100 each.
+pub async fn verify_texts(
+    tx: &mut PgConnection,
+    user: Uuid,
+    number: &str,
+    since: DateTime<Utc>,
+) -> sqlx::Result<(Vec<DateTime<Utc>>, Vec<DateTime<Utc>>)> {
+    let by_user = sqlx::query_scalar(
+        "SELECT at FROM phone_verify_texts WHERE user_id = $1 AND at > $2 ORDER BY at DESC LIMIT 100",
+    )
+    .bind(user)
+    .bind(since)
+    .fetch_all(&mut *tx)
+    .await?;
+    let to_number = sqlx::query_scalar(
+        "SELECT at FROM phone_verify_texts WHERE number = $1 AND at > $2 ORDER BY at DESC LIMIT 100",
+    )
+    .bind(number)
+    .bind(since)
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok((by_user, to_number))
 }
 
 pub async fn set_reminders(conn: &mut PgConnection, user: Uuid, on: bool) -> sqlx::Result<()> {

@@ -39,7 +39,7 @@ pub(crate) fn world(pool: PgPool, vars: &[(&str, &str)]) -> World {
     }
 }
 
-async fn request_code(b: &mut Browser, email: &str) -> Reply {
+pub(crate) async fn request_code(b: &mut Browser, email: &str) -> Reply {
     b.post(
         path::<RequestCode>(),
         &[("email", email), ("intent", "signup"), ("tz", "0")],
@@ -47,12 +47,12 @@ async fn request_code(b: &mut Browser, email: &str) -> Reply {
     .await
 }
 
-async fn verify(b: &mut Browser, email: &str, code: &str) -> Reply {
+pub(crate) async fn verify(b: &mut Browser, email: &str, code: &str) -> Reply {
     b.post(path::<VerifyCode>(), &[("email", email), ("code", code)])
         .await
 }
 
-async fn log_in(b: &mut Browser, email: &str, pin: &str) -> Reply {
+pub(crate) async fn log_in(b: &mut Browser, email: &str, pin: &str) -> Reply {
     b.post(
         path::<LogIn>(),
         &[("email", email), ("pin", pin), ("tz", "0")],
@@ -79,14 +79,14 @@ pub(crate) async fn sign_up(w: &World, email: &str, pin: &str) -> Browser {
     b
 }
 
-async fn users(pool: &PgPool) -> i64 {
+pub(crate) async fn users(pool: &PgPool) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM users")
         .fetch_one(pool)
         .await
         .expect("count")
 }
 
-async fn signed_in_as(b: &mut Browser, email: &str) -> bool {
+pub(crate) async fn signed_in_as(b: &mut Browser, email: &str) -> bool {
     let home = b.get("/home").await;
     home.status == 200 && home.body.contains(email)
 }
@@ -95,7 +95,7 @@ async fn signed_in_as(b: &mut Browser, email: &str) -> bool {
 async fn sign_up_records_consent_then_log_out_and_in(pool: PgPool) {
     let w = world(pool, &[]);
     let email = address("mary");
-    let mut b = sign_up(&w, &email, "2580").await;
+    let mut b = sign_up(&w, &email, "4826").await;
     assert!(signed_in_as(&mut b, &email).await);
 
     let (terms, ua): (String, String) =
@@ -111,7 +111,7 @@ async fn sign_up_records_consent_then_log_out_and_in(pool: PgPool) {
     let home = b.get("/home").await;
     assert_eq!(home.header("location"), Some("/login"), "signed out");
 
-    let r = log_in(&mut b, &email.to_uppercase(), "2580").await;
+    let r = log_in(&mut b, &email.to_uppercase(), "4826").await;
     assert_eq!(r.header("location"), Some("/home"), "{}", r.body);
     assert!(signed_in_as(&mut b, &email).await);
 
@@ -203,7 +203,7 @@ async fn resend_waits_a_minute_and_five_codes_an_hour_at_most(pool: PgPool) {
 async fn the_lockout_ladder_and_a_reset_that_lifts_it(pool: PgPool) {
     let w = world(pool, &[("PRUUF_IP_LIMIT_PER_HOUR", "1000")]);
     let email = address("ladder");
-    let _ = sign_up(&w, &email, "2580").await;
+    let _ = sign_up(&w, &email, "4826").await;
     let mut b = Browser::new(&w.app);
 
     for _ in 0..4 {
@@ -215,7 +215,7 @@ async fn the_lockout_ladder_and_a_reset_that_lifts_it(pool: PgPool) {
     assert_eq!(fifth.status, 429);
     assert!(fifth.body.contains("in 5 minutes"), "{}", fifth.body);
     // Locked: even the right PIN is refused, with the same words.
-    let right = log_in(&mut b, &email, "2580").await;
+    let right = log_in(&mut b, &email, "4826").await;
     assert_eq!(right.status, 429);
     assert!(
         right.body.contains("try again in 5 minutes"),
@@ -238,12 +238,12 @@ async fn the_lockout_ladder_and_a_reset_that_lifts_it(pool: PgPool) {
     w.clock.advance(Duration::minutes(15)).expect("test clock");
     let twentieth = log_in(&mut b, &email, "1111").await;
     assert!(twentieth.body.contains("turned off"), "{}", twentieth.body);
-    let disabled = log_in(&mut b, &email, "2580").await;
+    let disabled = log_in(&mut b, &email, "4826").await;
     assert_eq!(disabled.status, 429);
     assert!(disabled.body.contains("turned off"), "{}", disabled.body);
     w.clock.advance(Duration::hours(25)).expect("test clock");
     assert!(
-        log_in(&mut b, &email, "2580")
+        log_in(&mut b, &email, "4826")
             .await
             .body
             .contains("turned off"),
@@ -260,7 +260,7 @@ async fn the_lockout_ladder_and_a_reset_that_lifts_it(pool: PgPool) {
     let r = b
         .post(
             path::<ResetPin>(),
-            &[("pin", "4321"), ("pin_again", "4321")],
+            &[("pin", "5937"), ("pin_again", "5937")],
         )
         .await;
     assert_eq!(
@@ -271,7 +271,7 @@ async fn the_lockout_ladder_and_a_reset_that_lifts_it(pool: PgPool) {
     );
     let mut fresh = Browser::new(&w.app);
     assert_eq!(
-        log_in(&mut fresh, &email, "4321").await.header("location"),
+        log_in(&mut fresh, &email, "5937").await.header("location"),
         Some("/home")
     );
 }
@@ -280,7 +280,7 @@ async fn the_lockout_ladder_and_a_reset_that_lifts_it(pool: PgPool) {
 async fn an_unknown_address_gets_the_same_answers(pool: PgPool) {
     let w = world(pool, &[]);
     let known = address("known");
-    let _ = sign_up(&w, &known, "2580").await;
+    let _ = sign_up(&w, &known, "4826").await;
     let unknown = address("unknown");
     w.clock.advance(Duration::seconds(61)).expect("test clock");
 
@@ -304,7 +304,7 @@ async fn an_unknown_address_gets_the_same_answers(pool: PgPool) {
 async fn log_in_gives_a_new_session_id_and_the_old_one_is_worthless(pool: PgPool) {
     let w = world(pool, &[]);
     let email = address("rotate");
-    let mut first = sign_up(&w, &email, "2580").await;
+    let mut first = sign_up(&w, &email, "4826").await;
     let before = first.cookie(COOKIE).expect("a session").to_string();
 
     let mut b = Browser::new(&w.app);
@@ -318,7 +318,7 @@ async fn log_in_gives_a_new_session_id_and_the_old_one_is_worthless(pool: PgPool
         .expect("a session before log-in")
         .to_string();
     assert_eq!(
-        log_in(&mut b, &email, "2580").await.header("location"),
+        log_in(&mut b, &email, "4826").await.header("location"),
         Some("/home")
     );
     let after = b.cookie(COOKIE).expect("a session").to_string();
@@ -339,7 +339,7 @@ async fn log_in_gives_a_new_session_id_and_the_old_one_is_worthless(pool: PgPool
 async fn a_pin_reset_ends_every_other_session(pool: PgPool) {
     let w = world(pool, &[]);
     let email = address("reset");
-    let mut phone = sign_up(&w, &email, "2580").await;
+    let mut phone = sign_up(&w, &email, "4826").await;
     let mut laptop = Browser::new(&w.app);
     w.clock.advance(Duration::seconds(61)).expect("test clock");
     request_code(&mut laptop, &email).await;
@@ -348,13 +348,13 @@ async fn a_pin_reset_ends_every_other_session(pool: PgPool) {
     laptop
         .post(
             path::<ResetPin>(),
-            &[("pin", "9999"), ("pin_again", "9999")],
+            &[("pin", "6284"), ("pin_again", "6284")],
         )
         .await;
     assert!(signed_in_as(&mut laptop, &email).await);
     assert!(!signed_in_as(&mut phone, &email).await);
     assert_eq!(
-        log_in(&mut phone, &email, "2580").await.status,
+        log_in(&mut phone, &email, "4826").await.status,
         400,
         "the old PIN is gone"
     );
@@ -364,11 +364,11 @@ async fn a_pin_reset_ends_every_other_session(pool: PgPool) {
 async fn sign_out_everywhere_keeps_this_device_only_when_asked(pool: PgPool) {
     let w = world(pool, &[]);
     let email = address("everywhere");
-    let mut one = sign_up(&w, &email, "2580").await;
+    let mut one = sign_up(&w, &email, "4826").await;
     let mut two = Browser::new(&w.app);
-    log_in(&mut two, &email, "2580").await;
+    log_in(&mut two, &email, "4826").await;
     let mut three = Browser::new(&w.app);
-    log_in(&mut three, &email, "2580").await;
+    log_in(&mut three, &email, "4826").await;
 
     let devices = one.get("/devices").await;
     assert_eq!(
@@ -413,7 +413,7 @@ async fn bad_input_gets_its_own_words_and_creates_nothing(pool: PgPool) {
     let r = b
         .post(
             path::<CreateAccount>(),
-            &[("pin", "1234"), ("pin_again", "1234"), ("accept", "yes")],
+            &[("pin", "4826"), ("pin_again", "4826"), ("accept", "yes")],
         )
         .await;
     assert_eq!(r.status, 400);
@@ -434,7 +434,7 @@ async fn bad_input_gets_its_own_words_and_creates_nothing(pool: PgPool) {
     let r = b
         .post(
             path::<CreateAccount>(),
-            &[("pin", "1234"), ("pin_again", "1234")],
+            &[("pin", "4826"), ("pin_again", "4826")],
         )
         .await;
     assert!(r.body.contains("accept the Terms"), "{}", r.body);
@@ -451,10 +451,10 @@ async fn bad_input_gets_its_own_words_and_creates_nothing(pool: PgPool) {
 async fn log_in_from_another_site_is_refused(pool: PgPool) {
     let w = world(pool, &[]);
     let email = address("csrf");
-    let _ = sign_up(&w, &email, "2580").await;
+    let _ = sign_up(&w, &email, "4826").await;
     for origin in [Some("https://evil.example"), None] {
         let mut call = Call::new(http::Method::POST, path::<LogIn>())
-            .form(&[("email", &email), ("pin", "2580")]);
+            .form(&[("email", &email), ("pin", "4826")]);
         if let Some(o) = origin {
             call = call.header("origin", o);
         }
@@ -530,10 +530,10 @@ async fn without_javascript_errors_come_back_to_the_form(pool: PgPool) {
 async fn new_terms_ask_again(pool: PgPool) {
     let w = world(pool.clone(), &[]);
     let email = address("terms");
-    let _ = sign_up(&w, &email, "2580").await;
+    let _ = sign_up(&w, &email, "4826").await;
     let bumped = world(pool, &[("PRUUF_TERMS_VERSION", "2027-01-01")]);
     let mut b = Browser::new(&bumped.app);
-    log_in(&mut b, &email, "2580").await;
+    log_in(&mut b, &email, "4826").await;
     let home = b.get("/home").await;
     assert!(home.body.contains("updated our Terms"), "{}", home.body);
     b.post(path::<app::accounts::devices::AcceptTerms>(), &[])

@@ -1006,7 +1006,7 @@ async fn a_browser_subscribes_and_a_test_alert_proves_the_path(pool: PgPool) {
     use pruuf_test_support::push::FakePushService;
     let w = http_world(pool.clone(), &[]);
     let email = address("tom");
-    let mut b = sign_up(&w, &email, "2580").await;
+    let mut b = sign_up(&w, &email, "4826").await;
     let key = b.post(path::<PushKey>(), &[]).await;
     assert_eq!(key.status, 200, "{}", key.body);
     assert_eq!(
@@ -1184,6 +1184,23 @@ async fn a_reminder_comes_by_push_at_the_lead_and_its_i_am_ok_checks_in(pool: Pg
     assert_eq!(message["checkin"], "/api/reminder_check_in");
     assert_eq!(path::<ReminderCheckIn>(), "/api/reminder_check_in");
     let token = message["token"].as_str().expect("token").to_string();
+    // The token is stored nowhere: the outbox keeps the reminder's id, the
+    // reminder row only the token's hash.
+    let anywhere: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM deliveries WHERE strpos(payload::text, $1) > 0)
+              + (SELECT count(*) FROM reminders WHERE token_hash = $1)",
+    )
+    .bind(&token)
+    .fetch_one(&pool)
+    .await
+    .expect("count");
+    assert_eq!(anywhere, 0, "the token itself is not stored");
+    let hashed: i64 = sqlx::query_scalar("SELECT count(*) FROM reminders WHERE token_hash = $1")
+        .bind(app::alerts::service::token_hash(&token))
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(hashed, 1);
 
     // The service worker's post: no session cookie, only the token.
     let mut sw = Browser::new(&app);

@@ -62,7 +62,7 @@ async fn check_ins_whose_clients_hang_up_mid_way_leave_no_open_transaction(pool:
     let w = world(pool, &[]);
     let mut members: Vec<Browser> = Vec::new();
     for n in 0..4 {
-        let mut b = sign_up(&w, &address(&format!("member{n}")), "2580").await;
+        let mut b = sign_up(&w, &address(&format!("member{n}")), "4826").await;
         let r = b
             .post(
                 path::<SaveSchedule>(),

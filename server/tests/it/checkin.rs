@@ -389,7 +389,7 @@ async fn bad_schedule_and_pause_input_is_refused_over_http(pool: PgPool) {
     use app::checkin::pages::{CheckIn, LoadMember, PauseCheckins, SaveSchedule};
     let w = http_world(pool, &[]);
     let email = address("mum");
-    let mut b = sign_up(&w, &email, "2580").await;
+    let mut b = sign_up(&w, &email, "4826").await;
     let schedule = |deadline: &'static str, zone: &'static str, grace: &'static str| {
         vec![
             ("deadline", deadline),

@@ -321,7 +321,7 @@ async fn a_frozen_contact_cannot_invite(pool: PgPool) {
         .invite(&caller(), &tom, Invitee::Member, &name("Mum"), &email(&mum))
         .await
         .expect_err("frozen");
-    assert!(message(refused).contains("add a payment method"));
+    assert!(message(refused).contains("choose a plan"));
     assert!(invite_mails(&mum.email).await.is_empty());
 }
 

@@ -3,6 +3,7 @@
 //! (and mail catcher) that scripts/test.sh starts.
 #![allow(dead_code)]
 
+mod abuse;
 mod accounts;
 mod alerts;
 mod billing;

@@ -8,6 +8,7 @@ use app::alerts::service::Alerts;
 use app::checkin::service::CheckIns;
 use app::phones::service::Phones;
 use axum::Router;
+use chrono::Duration;
 use pruuf_test_support::twilio::{FakeTwilio, Signed};
 use pruuf_test_support::{mailbox, Call, Reply};
 use sqlx::PgPool;
@@ -487,4 +488,144 @@ async fn twilio_saying_the_number_opted_out_marks_it_and_tells_the_person(pool: 
     assert!(mails
         .iter()
         .any(|m| m["subject"] == "Texts from Pruuf are stopped"));
+}
+
+/// The check-in and the record of Twilio's message id are one transaction: when
+/// the check-in fails (the database refuses it once, here), the id stays unseen,
+/// so Twilio's retry of the same message checks in instead of being thrown away.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_text_ok_whose_check_in_failed_counts_when_twilio_retries_it(pool: PgPool) {
+    let s = sms_world(pool).await;
+    let (mum, _tom, _ann) = family(&s.w).await;
+    s.confirmed(&mum, MUM).await;
+    // The first check-in insert fails; a sequence (not rolled back) says it did.
+    sqlx::raw_sql(
+        "CREATE SEQUENCE fail_once;
+         CREATE FUNCTION fail_first_checkin() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+           IF nextval('fail_once') = 1 THEN RAISE EXCEPTION 'the disk is full'; END IF;
+           RETURN NEW;
+         END $$;
+         CREATE TRIGGER fail_first_checkin BEFORE INSERT ON checkins
+           FOR EACH ROW EXECUTE FUNCTION fail_first_checkin();",
+    )
+    .execute(&s.w.pool)
+    .await
+    .expect("trigger");
+    let url = format!("{}{INBOUND}", s.origin);
+    let ok = s.twilio.inbound_with_id(&url, MUM, "OK", "SMretried");
+    let first = s.post(INBOUND, &ok).await;
+    assert!(
+        first.status.is_server_error(),
+        "{} {}",
+        first.status,
+        first.body
+    );
+    assert_eq!(count(&s.w.pool, "SELECT count(*) FROM checkins").await, 0);
+    assert_eq!(
+        count(
+            &s.w.pool,
+            "SELECT count(*) FROM sms_inbound WHERE message_sid = 'SMretried'"
+        )
+        .await,
+        0,
+        "the failed try left its id unseen"
+    );
+    // Twilio retries the same message: now it checks in, once.
+    let retry = s.post(INBOUND, &ok).await;
+    assert_eq!(retry.status, 200, "{}", retry.body);
+    assert!(
+        retry.body.contains("your family has been told"),
+        "{}",
+        retry.body
+    );
+    assert_eq!(count(&s.w.pool, "SELECT count(*) FROM checkins").await, 1);
+    assert!(
+        !s.post(INBOUND, &ok).await.body.contains("<Message>"),
+        "a third copy changes nothing"
+    );
+}
+
+/// SMS toll fraud and squatting refused: texts only to the served countries, a
+/// few confirmation texts per number and per person a day, a confirmed number
+/// re-added is not reset or texted, and a number nobody confirmed is let go.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn confirmation_texts_are_capped_and_limited_to_served_countries(pool: PgPool) {
+    use app::error::AppError;
+    let s = sms_world(pool).await;
+    let add = |who: Me, number: &'static str| {
+        let services = s.w.services.clone();
+        async move {
+            Phones(&services)
+                .add_phone(&caller(), &who, number, false)
+                .await
+        }
+    };
+    let people: Vec<Me> = {
+        let mut v = Vec::new();
+        for name in ["p1", "p2", "p3", "p4", "p5"] {
+            v.push(common::person(&s.w, name).await);
+        }
+        v
+    };
+    // A French mobile: refused, nothing stored or sent.
+    let r = add(people[0].clone(), "+33612345678").await;
+    assert!(
+        matches!(&r, Err(AppError::Invalid(m)) if m.contains("that country")),
+        "{r:?}"
+    );
+    assert_eq!(count(&s.w.pool, "SELECT count(*) FROM phones").await, 0);
+
+    // One number, asked for by three people in turn (each lets it go): the
+    // fourth ask in a day is refused and changes nothing.
+    for p in &people[..3] {
+        add(p.clone(), MUM).await.expect("asked");
+        drain_all(&s.w.services).await;
+        Phones(&s.w.services)
+            .remove_phone(&caller(), p)
+            .await
+            .expect("removed");
+    }
+    let r = add(people[3].clone(), MUM).await;
+    assert!(
+        matches!(&r, Err(AppError::Limited(m)) if m.contains("confirmation texts")),
+        "{r:?}"
+    );
+    assert_eq!(
+        count(&s.w.pool, "SELECT count(*) FROM phones").await,
+        0,
+        "nothing stored"
+    );
+    drain_all(&s.w.services).await;
+    assert_eq!(s.twilio.sent_to(MUM).len(), 3, "three texts, not four");
+
+    // A confirmed number added again: still confirmed, and no new text.
+    let tom = people[4].clone();
+    s.confirmed(&tom, TOM).await;
+    add(tom.clone(), TOM).await.expect("the same number");
+    drain_all(&s.w.services).await;
+    assert_eq!(s.phone_status(&tom).await, "verified");
+    assert_eq!(s.twilio.sent_to(TOM).len(), 1, "only the first YES request");
+
+    // A number left pending is someone else's to take after 48 hours.
+    let (squatter, owner) = (people[0].clone(), people[1].clone());
+    add(squatter.clone(), ANN).await.expect("pending");
+    let r = add(owner.clone(), ANN).await;
+    assert!(
+        matches!(&r, Err(AppError::Invalid(m)) if m.contains("already used")),
+        "{r:?}"
+    );
+    s.w.services
+        .clock
+        .advance(Duration::hours(49))
+        .expect("clock");
+    add(owner.clone(), ANN)
+        .await
+        .expect("let go after 48 hours");
+    let holder: uuid::Uuid = sqlx::query_scalar("SELECT user_id FROM phones WHERE number = $1")
+        .bind(ANN)
+        .fetch_one(&s.w.pool)
+        .await
+        .expect("row");
+    assert_eq!(holder, owner.user_id);
 }
