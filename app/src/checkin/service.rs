@@ -77,6 +77,9 @@ struct Today {
     grace: Duration,
     checkin: Option<CheckinRow>,
     paused: bool,
+    /// The schedule was saved after today's deadline: nothing is expected today,
+    /// the first check-in is tomorrow's (and nobody is alerted about today).
+    starts_tomorrow: bool,
 }
 
 impl Today {
@@ -85,6 +88,8 @@ impl Today {
             Status::CheckedIn
         } else if self.paused {
             Status::Paused
+        } else if self.starts_tomorrow {
+            Status::NotYet
         } else if now >= self.deadline + self.grace + Duration::minutes(1) {
             Status::Missed
         } else if !time::is_on_time(now, self.deadline) {
@@ -106,11 +111,20 @@ async fn today_of(
     let paused = !store::pauses_between(conn, s.member_id, day, day)
         .await?
         .is_empty();
+    let deadline = time::deadline_on(day, s.deadline, zone);
+    // The detector's own test: today is due while the schedule's next deadline is
+    // today's (or earlier); once a miss is claimed it moves on, but the miss stays.
+    let starts_tomorrow = checkin.is_none()
+        && s.next_deadline > deadline
+        && crate::alerts::store::miss_on(conn, s.member_id, day)
+            .await?
+            .is_none();
     Ok(Today {
         zone,
         day,
-        deadline: time::deadline_on(day, s.deadline, zone),
+        deadline,
         grace: Duration::minutes(i64::from(s.grace_min)),
+        starts_tomorrow,
         checkin,
         paused,
     })
@@ -164,7 +178,7 @@ impl CheckIns<'_> {
     ) -> Result<MyDay, AppError> {
         let today = today_of(conn, s, now).await?;
         let zone = today.zone;
-        let next = if today.checkin.is_some() || today.paused {
+        let next = if today.checkin.is_some() || today.paused || today.starts_tomorrow {
             time::deadline_on(today.day + Duration::days(1), s.deadline, zone)
         } else {
             today.deadline
@@ -232,6 +246,17 @@ impl CheckIns<'_> {
                         None => String::new(),
                     },
                     Status::Paused => "Away today: no check-in expected".into(),
+                    Status::NotYet if today.starts_tomorrow => {
+                        let first = time::deadline_on(
+                            today.day + Duration::days(1),
+                            s.deadline,
+                            today.zone,
+                        );
+                        format!(
+                            "First check-in: tomorrow at {}",
+                            time::deadline_both_zones(first, today.zone, my_zone)
+                        )
+                    }
                     Status::NotYet => format!("Not yet. Due by {due}"),
                     Status::Late => format!("Not yet. It was due at {due}"),
                     Status::Missed => format!("Missed today\u{2019}s check-in (due {due})"),
@@ -540,7 +565,11 @@ impl CheckIns<'_> {
         let from = today - Duration::days(HISTORY_DAYS - 1);
         let checkins = store::checkins_between(&mut conn, member, from, today).await?;
         let pauses = store::pauses_between(&mut conn, member, from, today).await?;
-        let started = s.as_ref().map(|s| time::local_day(s.created_at, zone));
+        let first_due_today = match &s {
+            Some(s) => Some(!today_of(&mut conn, s, now).await?.starts_tomorrow),
+            None => None,
+        };
+
         let days = (0..HISTORY_DAYS)
             .map(|back| {
                 let day = today - Duration::days(back);
@@ -549,7 +578,13 @@ impl CheckIns<'_> {
                     now >= time::deadline_on(day, s.deadline, zone)
                         + Duration::minutes(i64::from(s.grace_min) + 1)
                 });
-                let scheduled = started.is_some_and(|st| day >= st);
+                // Today counts when it is due (as the home says); an earlier day
+                // when its deadline came after the schedule was first saved.
+                let scheduled = match (&s, &first_due_today) {
+                    (Some(_), Some(due)) if day == today => *due,
+                    (Some(s), _) => time::deadline_on(day, s.deadline, zone) > s.created_at,
+                    (None, _) => false,
+                };
                 DayView {
                     day: day.format("%A %-d %B").to_string(),
                     outcome: DayOutcome::of(

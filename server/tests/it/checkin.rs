@@ -274,7 +274,7 @@ async fn pauses_are_bounded_shared_and_only_for_connected_people(pool: PgPool) {
         person(&w, "stranger").await,
     );
     connect(&w, &mum, &tom, "Mum").await;
-    set_clock(&w, "2026-11-26T15:00:00Z");
+    set_clock(&w, "2026-11-26T14:00:00Z"); // 9:00 AM in New York, before the first deadline
     CheckIns(&w.services)
         .set_schedule(&caller(), &mum, &schedule(10, 0, "America/New_York"))
         .await
@@ -523,4 +523,62 @@ async fn the_database_keeps_one_check_in_per_member_per_day(pool: PgPool) {
         .await
         .expect("count");
     assert_eq!(rows, 1);
+}
+
+/// A schedule saved after today's time has passed expects its first check-in
+/// tomorrow: nobody sees "Missed" for a day that was never due, and the Member's
+/// own home points at tomorrow.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_schedule_saved_after_todays_time_shows_no_miss_on_day_one(pool: PgPool) {
+    let w = world(pool);
+    let (mum, tom) = (person(&w, "mum").await, person(&w, "tom").await);
+    crate::alerts::connect(&w.pool, mum.user_id, tom.user_id, "Mum").await;
+    // 11:00 AM in Honolulu: today's 10:00 AM has passed (and its grace).
+    w.services
+        .clock
+        .set(
+            "2026-11-26T21:00:00Z"
+                .parse::<DateTime<Utc>>()
+                .expect("time"),
+        )
+        .expect("clock");
+    CheckIns(&w.services)
+        .set_schedule(&caller(), &mum, &crate::alerts::ten_am("Pacific/Honolulu"))
+        .await
+        .expect("schedule");
+    let home = CheckIns(&w.services).home(&tom).await.expect("home");
+    let watched = &home.watching[0];
+    assert_eq!(watched.status, Status::NotYet, "{watched:?}");
+    assert!(
+        watched
+            .headline
+            .starts_with("First check-in: tomorrow at 10:00 AM"),
+        "{}",
+        watched.headline
+    );
+    let detail = CheckIns(&w.services)
+        .member_detail(&tom, mum.user_id)
+        .await
+        .expect("detail");
+    assert!(
+        detail
+            .days
+            .iter()
+            .all(|d| d.outcome != app::checkin::rules::DayOutcome::Missed),
+        "{:?}",
+        detail.days.first()
+    );
+    let own = CheckIns(&w.services).home(&mum).await.expect("home");
+    let day = own.my_day.expect("her day");
+    assert!(
+        day.deadline_words.starts_with("tomorrow"),
+        "{}",
+        day.deadline_words
+    );
+    // And no alert is due for today.
+    let pass = app::alerts::service::Alerts(&w.services)
+        .detect()
+        .await
+        .expect("pass");
+    assert_eq!(pass.missed, 0);
 }
