@@ -12,6 +12,8 @@ pub mod connections;
 pub mod error;
 mod legal;
 pub mod limits;
+#[cfg(feature = "ssr")]
+pub mod locks;
 pub mod notify;
 pub mod phones;
 pub mod pwa;

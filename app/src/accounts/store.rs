@@ -44,11 +44,8 @@ pub struct SignedIn {
 /// Serialises everything about one address (codes, PIN guard) for the rest of the
 /// transaction, across every server process.
 pub async fn lock_address(tx: &mut PgConnection, email: &str) -> sqlx::Result<()> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended(lower($1), 7))")
-        .bind(email)
-        .execute(tx)
-        .await
-        .map(|_| ())
+    use crate::locks::{hold, Space};
+    hold(tx, Space::Address, &email.to_lowercase()).await
 }
 
 pub async fn user_by_email(conn: &mut PgConnection, email: &str) -> sqlx::Result<Option<UserRow>> {

@@ -294,11 +294,8 @@ pub async fn end_connection(
 
 /// Serialises one person's invitations, so two tabs cannot both pass a limit.
 pub async fn lock_inviter(tx: &mut PgConnection, inviter: Uuid) -> sqlx::Result<()> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 23))")
-        .bind(inviter)
-        .execute(tx)
-        .await?;
-    Ok(())
+    use crate::locks::{hold, Space};
+    hold(tx, Space::Inviter, &inviter.to_string()).await
 }
 
 /// When `inviter` sent invitation mails (new or again) since `since`: the audit

@@ -24,12 +24,8 @@ pub async fn lock_recipient(
     recipient: Uuid,
     kind: Kind,
 ) -> sqlx::Result<()> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1::text || $2, 16))")
-        .bind(recipient)
-        .bind(kind.as_str())
-        .execute(tx)
-        .await?;
-    Ok(())
+    use crate::locks::{hold, Space};
+    hold(tx, Space::Telling, &format!("{recipient}:{kind}")).await
 }
 
 /// When `recipient` was told of `kind` after `since`: one time per message, however

@@ -55,10 +55,7 @@ pub async fn set_phone(
     pending_expired: DateTime<Utc>,
 ) -> sqlx::Result<SetPhone> {
     // Serialises adding this number, whoever adds it.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 29))")
-        .bind(number)
-        .execute(&mut *tx)
-        .await?;
+    crate::locks::hold(&mut *tx, crate::locks::Space::PhoneNumber, number).await?;
     let same = sqlx::query(
         "UPDATE phones SET sms_reminders = $3 WHERE user_id = $1 AND number = $2 AND status = 'verified'",
     )
