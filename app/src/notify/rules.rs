@@ -26,6 +26,10 @@ pub const LAPSED_TRIES: i32 = 5;
 /// What a row failed at claim time says.
 pub const LAPSED_WORDS: &str = "no worker finished sending it: given up after 5 tries in a row";
 
+/// An answer waits at most this long to be recorded with others (one statement
+/// for many sent rows); a fast relay fills a batch far sooner.
+pub const RECORD_WITHIN: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// A worker pass claims at most this many deliveries (a few at a time, as slots
 /// free up); the worker then starts the next pass at once.
 pub const PASS_CLAIMS: usize = 256;

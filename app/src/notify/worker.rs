@@ -109,6 +109,7 @@ impl Worker<'_> {
         // Each send is its own task: it goes on while this loop takes rows or
         // records answers.
         let mut sending = tokio::task::JoinSet::new();
+        let mut answered = Vec::new();
         let mut drained = false;
         let mut failure = None;
         loop {
@@ -143,15 +144,28 @@ impl Worker<'_> {
                     Err(e) => failure = Some(e),
                 }
             }
-            let Some(first) = sending.join_next().await else {
+            // The next answer; while some wait to be recorded, at most
+            // `RECORD_WITHIN` (a slow send does not hold the quick ones' record).
+            let next = if answered.is_empty() {
+                sending.join_next().await
+            } else {
+                match tokio::time::timeout(rules::RECORD_WITHIN, sending.join_next()).await {
+                    Ok(next) => next,
+                    Err(_) => {
+                        self.record_into(&mut pass, &mut answered, &mut failure)
+                            .await;
+                        continue;
+                    }
+                }
+            };
+            let Some(first) = next else {
                 break;
             };
-            let mut answers = Vec::new();
             for joined in
                 std::iter::once(first).chain(std::iter::from_fn(|| sending.try_join_next()))
             {
                 match joined {
-                    Ok(answer) => answers.push(answer),
+                    Ok(answer) => answered.push(answer),
                     // The row stays taken; its lease runs out and it is sent
                     // again then (labelled).
                     Err(panicked) => {
@@ -159,16 +173,36 @@ impl Worker<'_> {
                     }
                 }
             }
-            match self.record(answers).await {
-                Ok(recorded) => pass.add(recorded),
-                // Unrecorded rows stay taken; their lease runs out and they are
-                // sent again then (labelled).
-                Err(e) => failure = Some(e),
+            // Answers are recorded a batch at a time (one statement for the sent
+            // ones): when a refill's worth is in, or nothing else is sending.
+            if answered.len() >= refill || sending.is_empty() {
+                self.record_into(&mut pass, &mut answered, &mut failure)
+                    .await;
             }
         }
+        self.record_into(&mut pass, &mut answered, &mut failure)
+            .await;
         match failure {
             Some(e) => Err(e),
             None => Ok(pass),
+        }
+    }
+
+    /// Records `answered` (emptying it) into `pass`; a database failure is kept
+    /// in `failure` (the rows stay taken; their lease runs out and they are sent
+    /// again then, labelled).
+    async fn record_into(
+        self,
+        pass: &mut WorkerPass,
+        answered: &mut Vec<(ClaimedRow, Result<Option<String>, SendError>)>,
+        failure: &mut Option<sqlx::Error>,
+    ) {
+        if answered.is_empty() || failure.is_some() {
+            return;
+        }
+        match self.record(std::mem::take(answered)).await {
+            Ok(recorded) => pass.add(recorded),
+            Err(e) => *failure = Some(e),
         }
     }
 
