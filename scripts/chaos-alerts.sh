@@ -49,7 +49,7 @@ start_server() { # NAME -> PID
 }
 
 say "Loading $MEMBERS Members whose grace ended a minute ago"
-(cd "$ROOT" && "$CARGO_TARGET_DIR/debug/server" migrate >/dev/null 2>&1) || die "migrations failed"
+(cd "$ROOT" && PRUUF_ENV=test "$CARGO_TARGET_DIR/debug/server" migrate >/dev/null 2>&1) || die "migrations failed"
 psql_q "WITH k AS (
     INSERT INTO users (id, email, pin_hash, text_size, created_at)
     SELECT gen_random_uuid(), 'contact' || g || '@chaos.example', 'x', 'standard', now()
