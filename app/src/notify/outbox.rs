@@ -151,7 +151,7 @@ pub async fn claim_deliveries(
          RETURNING d.id, d.recipient_id, d.channel, d.kind, d.attempts, d.payload, d.created_at, d.maybe_sent,
                    (SELECT u.email::text FROM users u WHERE u.id = d.recipient_id) AS address,
                    (SELECT p.number FROM phones p WHERE p.user_id = d.recipient_id
-                      AND (p.status = 'verified' OR (d.kind = 'sms_verify' AND p.status = 'pending'))) AS phone",
+                      AND (p.status = 'verified' OR (d.kind = 'sms_verify' AND p.status = 'pending' AND p.asked))) AS phone",
     )
     .bind(&channels)
     .bind(now)
@@ -384,9 +384,41 @@ pub async fn mark_number(
         super::rules::NumberFate::Unusable => "unusable",
         super::rules::NumberFate::Unchanged => return Ok(None),
     };
-    sqlx::query_scalar("UPDATE phones SET status = $2 WHERE number = $1 RETURNING user_id")
-        .bind(number)
-        .bind(status)
-        .fetch_optional(conn)
-        .await
+    let owner: Option<Uuid> = sqlx::query_scalar(&format!(
+        "UPDATE phones SET status = $2 WHERE user_id = ({NUMBER_HOLDER}) RETURNING user_id"
+    ))
+    .bind(number)
+    .bind(status)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(owner) = owner {
+        stop_asking_others(conn, number, owner).await?;
+    }
+    Ok(owner)
+}
+
+/// Who answers for a number (bind it as `$1`): the one person who holds it
+/// (confirmed, opted out or unusable), else the latest person we texted for a
+/// YES. A row added while someone else held the number (`asked = false`) never
+/// answers: it was not texted, and the holder's YES is not theirs.
+pub const NUMBER_HOLDER: &str = "SELECT user_id FROM phones
+     WHERE number = $1 AND (status <> 'pending' OR asked)
+     ORDER BY status <> 'pending' DESC, added_seq DESC LIMIT 1";
+
+/// Once `holder` has claimed `number` (YES, STOP, or the provider's word), any
+/// one else waiting for it stops being asked: no reminder, no YES.
+pub async fn stop_asking_others(
+    conn: &mut PgConnection,
+    number: &str,
+    holder: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE phones SET asked = false
+         WHERE number = $1 AND user_id <> $2 AND status = 'pending' AND asked",
+    )
+    .bind(number)
+    .bind(holder)
+    .execute(conn)
+    .await?;
+    Ok(())
 }

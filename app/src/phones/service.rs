@@ -17,8 +17,6 @@ use chrono::Duration;
 use serde_json::json;
 use uuid::Uuid;
 
-pub const TAKEN: &str =
-    "That number is already used by another Pruuf account. Please use a different one.";
 pub const HELP: &str = "Pruuf: daily check-ins for family. Reply OK to check in, STOP to stop texts, START to have them again.";
 const VERIFY: &str = "Pruuf: reply YES to confirm this number for Pruuf. Reply STOP to opt out.";
 const VERIFY_AGAIN: &str =
@@ -88,7 +86,7 @@ impl Phones<'_> {
         }
         let now = self.clock.now();
         let mut tx = self.pool.begin().await?;
-        match store::set_phone(
+        let held = match store::set_phone(
             &mut tx,
             me.user_id,
             &number,
@@ -98,14 +96,17 @@ impl Phones<'_> {
         )
         .await?
         {
-            store::SetPhone::Taken => return Err(AppError::invalid(TAKEN)),
             store::SetPhone::AlreadyConfirmed => {
                 // Already confirmed: nothing reset, no text.
                 tx.commit().await?;
                 return Ok(());
             }
-            store::SetPhone::Saved => {}
-        }
+            store::SetPhone::Saved => false,
+            // Someone else holds it: the answer, the limits and what the page
+            // shows are the same as for any number, so nobody learns from it
+            // whether a number uses Pruuf; it is just never texted or confirmed.
+            store::SetPhone::Held => true,
+        };
         let (mine, theirs) = store::verify_texts(
             &mut tx,
             me.user_id,
@@ -126,15 +127,17 @@ impl Phones<'_> {
             .with_status());
         }
         store::record_verify_text(&mut tx, me.user_id, &number, now).await?;
-        self.text(&mut tx, me.user_id, Kind::SmsVerify, VERIFY)
-            .await?;
+        if !held {
+            self.text(&mut tx, me.user_id, Kind::SmsVerify, VERIFY)
+                .await?;
+        }
         crate::accounts::store::audit(
             &mut tx,
             now,
             Some(me.user_id),
             "phone.added",
             &caller.ip,
-            json!({ "number": sms::masked(&number) }),
+            json!({ "number": sms::masked(&number), "held_by_another": held }),
         )
         .await?;
         tx.commit().await?;

@@ -3,6 +3,8 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::notify::outbox::NUMBER_HOLDER;
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PhoneRow {
     pub user_id: Uuid,
@@ -25,16 +27,17 @@ pub async fn phone_by_number(
     conn: &mut PgConnection,
     number: &str,
 ) -> sqlx::Result<Option<PhoneRow>> {
-    sqlx::query_as(
-        "SELECT user_id, number, status, sms_reminders, added_at FROM phones WHERE number = $1 FOR UPDATE",
-    )
+    // Serialises with adding this number.
+    crate::locks::hold(&mut *conn, crate::locks::Space::PhoneNumber, number).await?;
+    sqlx::query_as(&format!(
+        "SELECT user_id, number, status, sms_reminders, added_at FROM phones
+         WHERE user_id = ({NUMBER_HOLDER}) FOR UPDATE"
+    ))
     .bind(number)
     .fetch_optional(conn)
     .await
 }
 
-/// Sets `user`'s number (pending until they reply YES). `false` when another
-/// person already has that number.
 /// What adding a number did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SetPhone {
@@ -42,8 +45,9 @@ pub enum SetPhone {
     Saved,
     /// It is already this person's confirmed number: nothing reset, nothing sent.
     AlreadyConfirmed,
-    /// Another account has it (confirmed, or pending for less than `pending_expired`).
-    Taken,
+    /// Another account holds it: saved as pending but never asked (no text, and
+    /// no YES confirms it), so the answer is the same as `Saved`'s.
+    Held,
 }
 
 pub async fn set_phone(
@@ -76,31 +80,32 @@ pub async fn set_phone(
     .bind(pending_expired)
     .execute(&mut *tx)
     .await?;
-    let taken: Option<Uuid> = sqlx::query_scalar("SELECT user_id FROM phones WHERE number = $1")
-        .bind(number)
-        .fetch_optional(&mut *tx)
-        .await?;
-    if taken.is_some_and(|owner| owner != user) {
-        return Ok(SetPhone::Taken);
-    }
-    let done = sqlx::query(
-        "INSERT INTO phones (user_id, number, status, sms_reminders, added_at)
-         VALUES ($1, $2, 'pending', $3, $4)
+    let held: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM phones WHERE number = $1 AND user_id <> $2 AND status <> 'pending')",
+    )
+    .bind(number)
+    .bind(user)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO phones (user_id, number, status, sms_reminders, added_at, asked)
+         VALUES ($1, $2, 'pending', $3, $4, $5)
          ON CONFLICT (user_id) DO UPDATE SET number = $2, status = 'pending', sms_reminders = $3,
-             added_at = $4, verify_reminded_at = NULL, verified_at = NULL",
+             added_at = $4, asked = $5, added_seq = nextval('phone_adds'),
+             verify_reminded_at = NULL, verified_at = NULL",
     )
     .bind(user)
     .bind(number)
     .bind(sms_reminders)
     .bind(now)
+    .bind(!held)
     .execute(&mut *tx)
-    .await;
-    match done {
-        Ok(_) => Ok(SetPhone::Saved),
-        // Someone else took the number in the meantime.
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(SetPhone::Taken),
-        Err(e) => Err(e),
-    }
+    .await?;
+    Ok(if held {
+        SetPhone::Held
+    } else {
+        SetPhone::Saved
+    })
 }
 
 /// Records a text asking `number` for a YES, and forgets those older than two days.
@@ -179,8 +184,18 @@ pub async fn set_status(
     .bind(user)
     .bind(status)
     .bind(now)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
+    if status != "pending" {
+        let number: Option<String> =
+            sqlx::query_scalar("SELECT number FROM phones WHERE user_id = $1")
+                .bind(user)
+                .fetch_optional(&mut *conn)
+                .await?;
+        if let Some(number) = number {
+            crate::notify::outbox::stop_asking_others(conn, &number, user).await?;
+        }
+    }
     Ok(())
 }
 
@@ -223,7 +238,7 @@ pub async fn claim_verify_reminders(
     sqlx::query_as(
         "UPDATE phones SET verify_reminded_at = $2
          WHERE user_id IN (SELECT user_id FROM phones
-                           WHERE status = 'pending' AND verify_reminded_at IS NULL AND added_at <= $1
+                           WHERE status = 'pending' AND asked AND verify_reminded_at IS NULL AND added_at <= $1
                            ORDER BY added_at LIMIT $3 FOR UPDATE SKIP LOCKED)
          RETURNING user_id, number",
     )

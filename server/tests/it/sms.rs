@@ -366,10 +366,6 @@ async fn numbers_are_checked_kept_in_e164_and_have_one_owner(pool: PgPool) {
         .await
         .expect("row");
     assert_eq!(number, TOM);
-    let taken = Phones(&s.w.services)
-        .add_phone(&caller(), &mum, TOM, false)
-        .await;
-    assert!(matches!(taken, Err(app::error::AppError::Invalid(m)) if m.contains("already used")));
 
     // A Member's text reminder, when chosen, comes at deadline - lead.
     Phones(&s.w.services)
@@ -607,25 +603,105 @@ async fn confirmation_texts_are_capped_and_limited_to_served_countries(pool: PgP
     assert_eq!(s.phone_status(&tom).await, "verified");
     assert_eq!(s.twilio.sent_to(TOM).len(), 1, "only the first YES request");
 
-    // A number left pending is someone else's to take after 48 hours.
+    // A number nobody has confirmed cannot be squatted: the phone's own YES
+    // goes to the last person who asked, and the other stops being asked.
     let (squatter, owner) = (people[0].clone(), people[1].clone());
     add(squatter.clone(), ANN).await.expect("pending");
-    let r = add(owner.clone(), ANN).await;
-    assert!(
-        matches!(&r, Err(AppError::Invalid(m)) if m.contains("already used")),
-        "{r:?}"
-    );
+    add(owner.clone(), ANN).await.expect("asked as well");
+    drain_all(&s.w.services).await;
+    assert_eq!(s.twilio.sent_to(ANN).len(), 2);
+    let r = s.text(ANN, "YES").await;
+    assert!(r.body.contains("confirmed"), "{}", r.body);
+    assert_eq!(s.phone_status(&owner).await, "verified");
+    assert_eq!(s.phone_status(&squatter).await, "pending");
     s.w.services
         .clock
-        .advance(Duration::hours(49))
+        .advance(Duration::hours(25))
         .expect("clock");
-    add(owner.clone(), ANN)
+    assert_eq!(
+        Phones(&s.w.services)
+            .verify_reminders()
+            .await
+            .expect("reminders"),
+        0,
+        "the squatter's ask is not repeated to the owner's phone"
+    );
+    drain_all(&s.w.services).await;
+    assert_eq!(s.twilio.sent_to(ANN).len(), 2, "the two first asks only");
+}
+
+/// Adding a number that another account holds answers exactly as adding a free
+/// one does (the same result, the same page, the same daily cap), so nobody can
+/// learn whether a number uses Pruuf; but the holder is never texted for it and
+/// their YES confirms nothing for anyone else.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn adding_a_number_someone_holds_reveals_nothing(pool: PgPool) {
+    use app::error::AppError;
+    let s = sms_world(pool).await;
+    let (mum, tom, ann) = family(&s.w).await;
+    s.confirmed(&tom, TOM).await;
+    let add = |who: &Me, number: &'static str| {
+        let (services, who) = (s.w.services.clone(), who.clone());
+        async move {
+            Phones(&services)
+                .add_phone(&caller(), &who, number, false)
+                .await
+        }
+    };
+    let held = add(&ann, TOM).await;
+    let free = add(&mum, MUM).await;
+    assert!(held.is_ok() && free.is_ok(), "{held:?} {free:?}");
+    let view = |who: &Me| {
+        let (services, who) = (s.w.services.clone(), who.clone());
+        async move { Phones(&services).phone_view(&who).await.expect("view") }
+    };
+    let (ann_sees, mum_sees) = (view(&ann).await, view(&mum).await);
+    assert_eq!(ann_sees.number.as_deref(), Some(TOM));
+    assert_eq!(ann_sees.status, mum_sees.status);
+    assert_eq!(
+        ann_sees.status.map(|st| st.as_str()),
+        Some("pending"),
+        "both are shown waiting for a YES"
+    );
+    drain_all(&s.w.services).await;
+    assert_eq!(s.twilio.sent_to(MUM).len(), 1, "the free number is asked");
+    assert_eq!(
+        s.twilio.sent_to(TOM).len(),
+        1,
+        "Tom's phone only ever had his own ask"
+    );
+
+    // Tom's YES (or OK) is about Tom, not Ann.
+    s.text(TOM, "YES").await;
+    assert_eq!(s.phone_status(&ann).await, "pending");
+    assert_eq!(s.phone_status(&tom).await, "verified");
+
+    // The number's daily cap counts Ann's asks as it would for a free number:
+    // Tom's ask and two of Ann's make three; a fourth is refused.
+    add(&ann, TOM).await.expect("second ask");
+    let r = add(&ann, TOM).await;
+    assert!(
+        matches!(&r, Err(AppError::Limited(m)) if m.contains("confirmation texts")),
+        "{r:?}"
+    );
+
+    // Once Tom lets the number go, Ann's old row still confirms nothing; asking
+    // again (the next day) texts it like any free number.
+    Phones(&s.w.services)
+        .remove_phone(&caller(), &tom)
         .await
-        .expect("let go after 48 hours");
-    let holder: uuid::Uuid = sqlx::query_scalar("SELECT user_id FROM phones WHERE number = $1")
-        .bind(ANN)
-        .fetch_one(&s.w.pool)
-        .await
-        .expect("row");
-    assert_eq!(holder, owner.user_id);
+        .expect("removed");
+    let r = s.text(TOM, "YES").await;
+    assert!(!r.body.contains("<Message>"), "{}", r.body);
+    assert_eq!(s.phone_status(&ann).await, "pending");
+    s.w.services
+        .clock
+        .advance(Duration::hours(25))
+        .expect("clock");
+    add(&ann, TOM).await.expect("asked");
+    drain_all(&s.w.services).await;
+    assert_eq!(s.twilio.sent_to(TOM).len(), 2);
+    let r = s.text(TOM, "YES").await;
+    assert!(r.body.contains("confirmed"), "{}", r.body);
+    assert_eq!(s.phone_status(&ann).await, "verified");
 }
