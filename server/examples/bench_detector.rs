@@ -139,6 +139,18 @@ async fn run(members: usize) -> Result<(), Box<dyn std::error::Error>> {
         sink.connections(),
         sink.most_held()
     );
+    // How the hand-overs spread over the run: a steady rate, or a stall.
+    let mut marks = Vec::new();
+    let mut mark = Duration::from_secs(10);
+    while mark < last + Duration::from_secs(10) {
+        let by = taken
+            .iter()
+            .filter(|t| t.at.saturating_sub(offset) <= mark)
+            .count();
+        marks.push(format!("{}s {by}", mark.as_secs()));
+        mark += Duration::from_secs(10);
+    }
+    println!("  handed over by: {}", marks.join(", "));
     println!("  first alert handed over: {}", seconds(first));
     println!(
         "  last alert handed over:  {} ({:.0} mails/s)",
