@@ -21,6 +21,7 @@ pub mod pwa;
 pub mod security;
 #[cfg(feature = "ssr")]
 pub mod services;
+pub mod settings;
 mod shell;
 #[cfg(feature = "ssr")]
 pub mod time;

@@ -83,6 +83,7 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("people"), ParamSegment("id")) view=MemberPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("alerts"), ParamSegment("id")) view=AlertPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("notifications") view=NotificationsPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("settings") view=crate::settings::pages::SettingsPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("settings"), StaticSegment("alerts")) view=AlertSettingsPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("devices") view=DevicesPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("billing") view=BillingPage ssr=SsrMode::Async/>

@@ -10,13 +10,25 @@ test('a new person signs up with the emailed code, signs out, and logs in again'
   await expect(page.getByText(`You’re signed in as ${email}.`)).toBeVisible();
   await expectNoAxeViolations(page);
 
-  await page.getByRole('button', { name: 'Sign out' }).click();
+  // Sign out is in Settings, behind a confirmation (not on the home).
+  await expect(page.getByRole('button', { name: /Sign out/ })).toHaveCount(0);
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await expect(page.getByRole('heading', { name: 'Settings', level: 1 })).toBeVisible();
+  await hydrated(page);
+  await expectNoAxeViolations(page);
+  await expect(page.getByRole('button', { name: 'Yes, sign out' })).toBeHidden();
+  await page.getByText('Sign out of Pruuf on this device').click();
+  await page.getByRole('button', { name: 'Yes, sign out' }).click();
   await expect(page.getByRole('heading', { name: 'Welcome back' })).toBeVisible();
+  // A link on its own line is a 60 px target.
+  const forgot = await page.getByRole('link', { name: 'Forgot your PIN?' }).boundingBox();
+  expect(forgot?.height ?? 0).toBeGreaterThanOrEqual(60);
   await page.goto('/home');
   await expect(page).toHaveURL(/\/login$/);
 
   await logIn(page, email, '4826');
   await expect(page.getByText(`You’re signed in as ${email}.`)).toBeVisible();
+  await page.getByRole('link', { name: 'Settings' }).click();
   await page.getByRole('link', { name: 'Signed-in devices' }).click();
   await expect(page.getByRole('heading', { name: 'Signed-in devices' })).toBeVisible();
   await expect(page.getByText('(this device)')).toBeVisible();
@@ -143,10 +155,31 @@ test('the account pages pass axe and fit a phone at the largest text', async ({ 
     await expectNoAxeViolations(page);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow, path).toBeLessThanOrEqual(0);
-    for (const target of await page.locator('.button, input[type=email], input[type=password], input[type=text]').all()) {
+    for (const target of await page.locator('.button, a.standalone, input[type=email], input[type=password], input[type=text]').all()) {
       const box = await target.boundingBox();
       expect(box?.height ?? 0, `${path} target height`).toBeGreaterThanOrEqual(60);
       expect(box?.width ?? 0, `${path} target width`).toBeGreaterThanOrEqual(60);
+    }
+  }
+});
+
+test('Settings: the text size is applied at once, and Settings and the home fit a phone at the largest text', async ({ page }) => {
+  await quickSignUp(page, freshEmail('sett'), '4826');
+  await page.goto('/settings');
+  await hydrated(page);
+  await expect(page.getByRole('heading', { name: 'Settings', level: 1 })).toBeVisible();
+  await page.getByRole('button', { name: 'Extra large' }).click();
+  await expect(page.locator('html')).toHaveAttribute('data-text-size', 'extra-large');
+  for (const path of ['/settings', '/home']) {
+    await page.goto(path);
+    await hydrated(page);
+    await expectNoAxeViolations(page);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow, path).toBeLessThanOrEqual(0);
+    for (const target of await page.locator('main .button, main a.standalone').all()) {
+      if (!(await target.isVisible())) continue;
+      const box = await target.boundingBox();
+      expect(box?.height ?? 0, `${path} target height`).toBeGreaterThanOrEqual(60);
     }
   }
 });

@@ -78,6 +78,10 @@ test('a missed check-in: the Contacts see "Missed", an email arrives, and "I’m
   // Mum checks in late: the Contacts are told all is well.
   await mum.goto('/home');
   await hydrated(mum);
+  // Her home says, kindly, that her people were told, and the button still works.
+  await expect(mum.locator('#my-missed')).toContainText(/ and .+ have been told\. Tap “I’m OK” to let them know you’re fine\./);
+  await expect(mum.getByText('Next check-in:')).toHaveCount(0);
+  await expectNoAxeViolations(mum);
   await mum.getByRole('button', { name: 'I’m OK' }).click();
   await expect(mum.getByRole('status')).toHaveText('You checked in! Your family can see you’re OK.');
   await tom.goto('/notifications');
@@ -112,6 +116,7 @@ test('a Contact chooses how they hear about check-ins, and the next check-in arr
   // Tom's settings: the default is every check-in, by alerts on his devices.
   await tom.goto('/home');
   await hydrated(tom);
+  await tom.getByRole('link', { name: 'Settings' }).click();
   await tom.getByRole('link', { name: 'How you hear from us' }).click();
   await expect(tom.getByRole('heading', { name: 'How you hear from us', level: 1 })).toBeVisible();
   await hydrated(tom);

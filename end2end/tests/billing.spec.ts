@@ -18,8 +18,8 @@ test('a Contact in trial pays through Checkout, sees the plan and next charge, c
   const mum = await quickJoin(browser, mumEmail);
 
   // Mum is a Member: no prices, no link to them.
-  await mum.goto('/home');
-  await hydrated(mum);
+  await mum.goto('/settings');
+  await expect(mum.getByText('You check in every day.')).toBeVisible();
   await expect(mum.getByRole('link', { name: 'Plan and payment' })).toHaveCount(0);
   await mum.goto('/billing');
   await expect(mum.getByTestId('billing-state')).toContainText('you’ll never pay');
@@ -28,6 +28,8 @@ test('a Contact in trial pays through Checkout, sees the plan and next charge, c
   // Tom's 30 days started when Mum joined.
   await tom.goto('/home');
   await hydrated(tom);
+  await tom.getByRole('link', { name: 'Settings' }).click();
+  await expect(tom.getByText('You look out for Mum.')).toBeVisible();
   await tom.getByRole('link', { name: 'Plan and payment' }).click();
   await expect(tom.getByTestId('billing-state')).toContainText('Free trial: 30 days left');
   await hydrated(tom);

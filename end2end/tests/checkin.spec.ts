@@ -48,6 +48,9 @@ test('a Member checks in with one tap; the Contact sees it within a minute; a se
   await mum.goto('/home');
   await hydrated(mum);
   const errors = consoleErrors(mum);
+  // She only checks in, and can still have her reminders on this phone.
+  await expect(mum.getByRole('button', { name: 'Turn on reminders on this device' })).toBeVisible();
+  await expect(mum.getByRole('button', { name: 'Send me a test alert' })).toBeVisible();
   await expectNoAxeViolations(mum);
   const button = mum.getByRole('button', { name: 'I’m OK' });
   const box = await button.boundingBox();

@@ -136,12 +136,13 @@ pub fn ConsentCard() -> impl IntoView {
     }
 }
 
+/// The last step of signing out (Settings shows it behind a confirmation).
 #[component]
 pub fn SignOutButton() -> impl IntoView {
     let action = ServerAction::<SignOut>::new();
     view! {
         <ActionForm action=action attr:class="stack">
-            <button type="submit" class="button secondary">"Sign out"</button>
+            <button type="submit" class="button secondary">"Yes, sign out"</button>
         </ActionForm>
     }
 }

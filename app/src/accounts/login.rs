@@ -88,7 +88,7 @@ pub fn LoginPage() -> impl IntoView {
                     {move || if action.pending().get() { "Logging in\u{2026}" } else { "Log in" }}
                 </button>
             </ActionForm>
-            <p><a href="/forgot">"Forgot your PIN?"</a></p>
+            <p><a class="standalone" href="/forgot">"Forgot your PIN?"</a></p>
             <p>"New to Pruuf? " <a href="/signup">"Create an account"</a></p>
         </section>
     }
@@ -104,7 +104,7 @@ pub fn ForgotPage() -> impl IntoView {
                 "No problem. We\u{2019}ll email you a code, and then you can choose a new PIN."
             </p>
             <EmailStep intent="reset" button="Send me a code"/>
-            <p><a href="/login">"Back to log in"</a></p>
+            <p><a class="standalone" href="/login">"Back to log in"</a></p>
         </section>
     }
 }

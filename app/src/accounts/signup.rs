@@ -233,7 +233,7 @@ pub fn VerifyPage() -> impl IntoView {
                     <FormAlert id="resend-error" message=resend_error/>
                     <button type="submit" class="button secondary">"Send a new code"</button>
                 </ActionForm>
-                <p><a href=back>"Use a different email address"</a></p>
+                <p><a class="standalone" href=back>"Use a different email address"</a></p>
             </div>
         </section>
     }

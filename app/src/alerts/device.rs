@@ -64,9 +64,13 @@ pub async fn send_test_alert() -> Result<(), AppError> {
     Ok(())
 }
 
-/// The card on a Contact's home.
+/// The card on every home: a Contact's alerts, or (for someone who only checks
+/// in) her reminders, on this device.
 #[component]
-pub fn DeviceAlerts() -> impl IntoView {
+pub fn DeviceAlerts(
+    /// They look out for someone (alerts); otherwise only their own reminders.
+    looks_out: bool,
+) -> impl IntoView {
     let test = ServerAction::<SendTestAlert>::new();
     let test_error = error_of(test);
     let state = RwSignal::new(None::<String>);
@@ -84,12 +88,26 @@ pub fn DeviceAlerts() -> impl IntoView {
     };
     view! {
         <section class="card" aria-labelledby="device-alerts-title">
-            <h2 id="device-alerts-title">"Alerts on this device"</h2>
-            <p>"We always email you if someone misses a check-in. Alerts on this phone or computer reach you sooner."</p>
-            <button type="button" class="button secondary" on:click=turn_on disabled=move || busy.get()>
-                "Turn on alerts on this device"
-            </button>
-            <p class="checkin-status" role="status">{move || state.get()}</p>
+            {if looks_out {
+                view! {
+                    <h2 id="device-alerts-title">"Alerts on this device"</h2>
+                    <p>"We always email you if someone misses a check-in. Alerts on this phone or computer reach you sooner."</p>
+                    <button type="button" class="button secondary" on:click=turn_on disabled=move || busy.get()>
+                        "Turn on alerts on this device"
+                    </button>
+                }.into_any()
+            } else {
+                view! {
+                    <h2 id="device-alerts-title">"Reminders on this device"</h2>
+                    <p>"Turn this on and this phone or computer will remind you before your check-in time."</p>
+                    <button type="button" class="button secondary" on:click=turn_on disabled=move || busy.get()>
+                        "Turn on reminders on this device"
+                    </button>
+                }.into_any()
+            }}
+            // A live region without the status role: the home's own status line
+            // (the check-in) stays the page's one `status`.
+            <p class="checkin-status" aria-live="polite">{move || state.get()}</p>
             <ActionForm action=test attr:class="stack">
                 <button type="submit" class="button secondary">"Send me a test alert"</button>
             </ActionForm>

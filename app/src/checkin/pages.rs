@@ -3,7 +3,7 @@
 //! days with their pauses, and the notification list.
 use super::rules::{self, DayOutcome, GRACE_CHOICES, LEAD_CHOICES};
 use super::views::*;
-use crate::accounts::devices::{ConsentCard, SignOutButton};
+use crate::accounts::devices::ConsentCard;
 use crate::accounts::forms::{error_of, FormAlert};
 #[cfg(feature = "ssr")]
 use crate::checkin::service::CheckIns;
@@ -158,12 +158,12 @@ pub async fn list_notifications() -> Result<Vec<NotificationView>, AppError> {
 }
 
 /// The loading line every page shows while its data comes.
-fn loading() -> impl IntoView {
+pub(crate) fn loading() -> impl IntoView {
     view! { <p class="loading">"Loading\u{2026}"</p> }
 }
 
 /// Sends a signed-out visitor to log in; shows any other error.
-fn failed(error: AppError) -> AnyView {
+pub(crate) fn failed(error: AppError) -> AnyView {
     match error {
         AppError::SignInNeeded => view! { <Redirect path="/login"/> }.into_any(),
         error => view! { <ErrorPage error/> }.into_any(),
@@ -303,7 +303,9 @@ fn HomeBody(
             {home.is_member.then(|| view! { <MyCheckIn day=home.my_day.clone() me=home.user_id.clone() check_in/> })}
             {(!home.watching.is_empty() || !home.pending.is_empty())
                 .then(|| view! { <Watching watching=home.watching.clone() pending=home.pending.clone()/> })}
-            {(!home.watching.is_empty()).then(|| view! { <crate::alerts::device::DeviceAlerts/> })}
+            {(!home.watching.is_empty() || home.my_day.is_some()).then(|| view! {
+                <crate::alerts::device::DeviceAlerts looks_out=!home.watching.is_empty()/>
+            })}
             {nothing_yet.then(|| view! {
                 <section class="card" aria-labelledby="start-title">
                     <h2 id="start-title">"Let\u{2019}s get you connected"</h2>
@@ -314,16 +316,14 @@ fn HomeBody(
             <p class="lead">
                 "You\u{2019}re signed in as " <strong class="address">{home.email.clone()}</strong> "."
             </p>
+            // Three ways on, no more (issue 18); the rest, and "Sign out" behind a
+            // confirmation, are in Settings.
             <nav class="actions" aria-label="More">
                 <a class="button secondary" href="/connections">"Your people"</a>
                 <a class="button secondary" href="/notifications">
                     {if unread > 0 { format!("Notifications ({unread} new)") } else { "Notifications".to_string() }}
                 </a>
-                {home.is_member.then(|| view! { <a class="button secondary" href="/schedule">"Check-in time"</a> })}
-                <a class="button secondary" href="/settings/alerts">"How you hear from us"</a>
-                {billing.shows_billing.then(|| view! { <a class="button secondary" href="/billing">"Plan and payment"</a> })}
-                <a class="button secondary" href="/devices">"Signed-in devices"</a>
-                <SignOutButton/>
+                <a class="button secondary" href="/settings">"Settings"</a>
             </nav>
             <crate::pwa::InstallCard/>
         </div>
@@ -387,6 +387,9 @@ fn MyCheckIn(day: Option<MyDay>, me: String, check_in: ServerAction<CheckIn>) ->
             <h2 id="my-title">"Your check-in"</h2>
             {match (&day.paused, done) {
                 (Some(p), _) => view! { <p class="banner">{p.clone()}</p> }.into_any(),
+                (None, false) if day.missed.is_some() => view! {
+                    <p class="banner missed" id="my-missed">{day.missed.clone()}</p>
+                }.into_any(),
                 (None, true) => view! {
                     <p class="banner">"Next check-in: " <strong>{day.deadline_words.clone()}</strong></p>
                 }.into_any(),

@@ -171,9 +171,46 @@ pub fn countdown_words(minutes: i64) -> String {
     }
 }
 
+/// The Member's home just after her time passed (inside the wait before
+/// anyone is told).
+pub const LATE_WORDS: &str =
+    "Your check-in time has passed. Tap \u{201c}I\u{2019}m OK\u{201d} now so nobody worries.";
+
+/// The Member's home once her day is missed: kindly, who was told, and that the
+/// button still works. `told` is who was alerted (empty when nobody was, or not
+/// yet).
+pub fn missed_words(told: &[String]) -> String {
+    let ok = "\u{201c}I\u{2019}m OK\u{201d}";
+    match told {
+        [] => format!(
+            "You haven\u{2019}t checked in today. Tap {ok} to let your family know you\u{2019}re fine."
+        ),
+        [one] => format!("{one} has been told. Tap {ok} to let {one} know you\u{2019}re fine."),
+        [first @ .., last] => format!(
+            "{} and {last} have been told. Tap {ok} to let them know you\u{2019}re fine.",
+            first.join(", ")
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_missed_day_says_who_was_told() {
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            missed_words(&names(&["Tom"])),
+            "Tom has been told. Tap \u{201c}I\u{2019}m OK\u{201d} to let Tom know you\u{2019}re fine."
+        );
+        assert!(
+            missed_words(&names(&["Tom", "Ann"])).starts_with("Tom and Ann have been told. Tap")
+        );
+        assert!(missed_words(&names(&["Tom", "Ann", "Joe"]))
+            .starts_with("Tom, Ann and Joe have been told."));
+        assert!(missed_words(&[]).contains("let your family know"));
+    }
 
     #[test]
     fn countdowns_read_as_words() {

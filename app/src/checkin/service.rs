@@ -194,7 +194,25 @@ impl CheckIns<'_> {
                     p.last_day.format("%A %-d %B")
                 )
             });
+        let missed = match today.status(now) {
+            Status::Late => Some(rules::LATE_WORDS.to_string()),
+            Status::Missed => {
+                // Told only once the detector claimed the miss (it writes the
+                // alerts in the same transaction).
+                let claimed = crate::alerts::store::miss_on(conn, s.member_id, today.day)
+                    .await?
+                    .is_some();
+                let told: Vec<String> = if claimed {
+                    contacts.iter().map(|c| c.name.clone()).collect()
+                } else {
+                    Vec::new()
+                };
+                Some(rules::missed_words(&told))
+            }
+            _ => None,
+        };
         Ok(MyDay {
+            missed,
             deadline_words: format!(
                 "{} at {}",
                 time::day_words(next_day, today.day),

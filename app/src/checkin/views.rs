@@ -36,6 +36,8 @@ pub struct MyDay {
     pub checked_in_at: Option<String>,
     /// "You're away until Friday 4 December."
     pub paused: Option<String>,
+    /// Today's time passed unchecked: "Tom has been told. Tap I'm OK …".
+    pub missed: Option<String>,
     pub contacts: Vec<PersonLink>,
 }
 

@@ -582,3 +582,58 @@ async fn a_schedule_saved_after_todays_time_shows_no_miss_on_day_one(pool: PgPoo
         .expect("pass");
     assert_eq!(pass.missed, 0);
 }
+
+/// Issue 18: once her time passes unchecked, her home says so kindly (not "Next
+/// check-in: today (now)"); once the alert went out it says who was told; and
+/// the big button still checks her in, which clears it.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn her_home_says_she_missed_and_who_was_told(pool: PgPool) {
+    use app::checkin::rules::{missed_words, LATE_WORDS};
+    let w = world(pool);
+    let (mum, tom) = (person(&w, "mum").await, person(&w, "tom").await);
+    connect(&w, &mum, &tom, "Mum").await;
+    let set = |at: &str| {
+        w.services
+            .clock
+            .set(at.parse::<DateTime<Utc>>().expect("time"))
+            .expect("clock")
+    };
+    let missed_line = |w: &World, mum: &Me| {
+        let (services, mum) = (w.services.clone(), mum.clone());
+        async move {
+            CheckIns(&services)
+                .home(&mum)
+                .await
+                .expect("home")
+                .my_day
+                .expect("her day")
+                .missed
+        }
+    };
+    // 8:00 AM in Honolulu: her 10:00 AM is ahead.
+    set("2026-11-26T18:00:00Z");
+    CheckIns(&w.services)
+        .set_schedule(&caller(), &mum, &crate::alerts::ten_am("Pacific/Honolulu"))
+        .await
+        .expect("schedule");
+    assert_eq!(missed_line(&w, &mum).await, None);
+    // 10:05: late, nobody told yet.
+    set("2026-11-26T20:05:00Z");
+    assert_eq!(missed_line(&w, &mum).await.as_deref(), Some(LATE_WORDS));
+    // 10:20, past the 15 minutes' wait, before the detector ran: nobody named.
+    set("2026-11-26T20:20:00Z");
+    assert_eq!(missed_line(&w, &mum).await, Some(missed_words(&[])));
+    let pass = app::alerts::service::Alerts(&w.services)
+        .detect()
+        .await
+        .expect("pass");
+    assert_eq!(pass.missed, 1);
+    let line = missed_line(&w, &mum).await.expect("told");
+    assert!(line.starts_with("Tom has been told."), "{line}");
+    // The button still works, and the line goes.
+    CheckIns(&w.services)
+        .check_in(mum.user_id, Source::Web)
+        .await
+        .expect("checked in");
+    assert_eq!(missed_line(&w, &mum).await, None);
+}
