@@ -107,7 +107,7 @@ pub fn DeviceAlerts(
             }}
             // A live region without the status role: the home's own status line
             // (the check-in) stays the page's one `status`.
-            <p class="checkin-status" aria-live="polite">{move || state.get()}</p>
+            <p class="device-status" aria-live="polite">{move || state.get()}</p>
             <ActionForm action=test attr:class="stack">
                 <button type="submit" class="button secondary">"Send me a test alert"</button>
             </ActionForm>
