@@ -68,7 +68,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <main id="main" tabindex="-1">
                 <Routes fallback=|| view! { <ErrorPage error=AppError::NotFound/> }>
-                    <Route path=StaticSegment("") view=WelcomePage/>
+                    <Route path=StaticSegment("") view=WelcomePage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("signup") view=SignupPage/>
                     <Route path=(StaticSegment("signup"), StaticSegment("pin")) view=CreatePinPage/>
                     <Route path=(StaticSegment("signup"), StaticSegment("size")) view=ChooseSizePage/>

@@ -1,12 +1,27 @@
 //! The welcome page (SPEC §8; seed 001 L1604-1610): what Pruuf is, in one breath,
 //! and the two ways in.
 use crate::accounts::text_size_control::TextSizeControl;
+use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::Redirect;
+
+/// Whether someone is signed in on this device: the welcome page (and so the
+/// logo) then leads to Today.
+#[server]
+pub async fn signed_in_here() -> Result<bool, AppError> {
+    Ok(crate::accounts::session::signed_in().await?.is_some())
+}
 
 #[component]
 pub fn WelcomePage() -> impl IntoView {
+    let who = Resource::new(|| (), |_| signed_in_here());
     view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                matches!(who.await, Ok(true)).then(|| view! { <Redirect path="/home"/> })
+            })}
+        </Suspense>
         <Title text="Welcome"/>
         <section class="page welcome" aria-labelledby="welcome-title">
             <h1 id="welcome-title">"Stay connected to loved ones with daily check-ins"</h1>

@@ -168,6 +168,13 @@ test('Settings: the text size is applied at once, and Settings and the home fit 
   await page.goto('/settings');
   await hydrated(page);
   await expect(page.getByRole('heading', { name: 'Settings', level: 1 })).toBeVisible();
+  // Signed in, the logo (and the welcome page) lead to Today.
+  await page.getByRole('link', { name: 'Pruuf', exact: true }).click();
+  await expect(page).toHaveURL(/\/home$/);
+  await page.goto('/');
+  await expect(page).toHaveURL(/\/home$/);
+  await page.goto('/settings');
+  await hydrated(page);
   await page.getByRole('button', { name: 'Extra large' }).click();
   await expect(page.locator('html')).toHaveAttribute('data-text-size', 'extra-large');
   for (const path of ['/settings', '/home']) {

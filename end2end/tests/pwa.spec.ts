@@ -46,7 +46,7 @@ test('every signed-out page passes axe at 1.0× and 1.5× text and at 360 px', a
 test('every Member page passes axe at 1.0× and 1.5× text and at 360 px', async ({ browser }) => {
   test.setTimeout(180_000);
   const { mum } = await memberWithSchedule(browser);
-  await checkEverywhere(mum, ['/home', '/schedule', '/notifications', '/settings/alerts', '/devices', '/connections', '/billing']);
+  await checkEverywhere(mum, ['/home', '/schedule', '/notifications', '/settings', '/settings/alerts', '/devices', '/connections', '/billing']);
 });
 
 test('every Contact page passes axe at 1.0× and 1.5× text and at 360 px', async ({ browser }) => {
@@ -55,7 +55,7 @@ test('every Contact page passes axe at 1.0× and 1.5× text and at 360 px', asyn
   await hydrated(tom);
   const mumPage = await tom.getByRole('link', { name: 'Mum: last 30 days' }).getAttribute('href');
   expect(mumPage).toMatch(/^\/people\//);
-  await checkEverywhere(tom, ['/home', mumPage!, '/connections', '/billing', '/settings/alerts']);
+  await checkEverywhere(tom, ['/home', mumPage!, '/connections', '/billing', '/settings', '/settings/alerts']);
 });
 
 test('the keyboard reaches "I’m OK" on the Member home, in a sensible order', async ({ browser }) => {
