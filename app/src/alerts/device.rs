@@ -86,25 +86,26 @@ pub fn DeviceAlerts(
             busy.set(false);
         });
     };
+    let (title, why, turn_on_words) = if looks_out {
+        (
+            "Alerts on this device",
+            "We always email you if someone misses a check-in. Alerts on this phone or computer reach you sooner.",
+            "Turn on alerts on this device",
+        )
+    } else {
+        (
+            "Reminders on this device",
+            "Turn this on and this phone or computer will remind you before your check-in time.",
+            "Turn on reminders on this device",
+        )
+    };
     view! {
         <section class="card" aria-labelledby="device-alerts-title">
-            {if looks_out {
-                view! {
-                    <h2 id="device-alerts-title">"Alerts on this device"</h2>
-                    <p>"We always email you if someone misses a check-in. Alerts on this phone or computer reach you sooner."</p>
-                    <button type="button" class="button secondary" on:click=turn_on disabled=move || busy.get()>
-                        "Turn on alerts on this device"
-                    </button>
-                }.into_any()
-            } else {
-                view! {
-                    <h2 id="device-alerts-title">"Reminders on this device"</h2>
-                    <p>"Turn this on and this phone or computer will remind you before your check-in time."</p>
-                    <button type="button" class="button secondary" on:click=turn_on disabled=move || busy.get()>
-                        "Turn on reminders on this device"
-                    </button>
-                }.into_any()
-            }}
+            <h2 id="device-alerts-title">{title}</h2>
+            <p>{why}</p>
+            <button type="button" class="button secondary" on:click=turn_on disabled=move || busy.get()>
+                {turn_on_words}
+            </button>
             // A live region without the status role: the home's own status line
             // (the check-in) stays the page's one `status`.
             <p class="device-status" aria-live="polite">{move || state.get()}</p>

@@ -388,7 +388,7 @@ fn MyCheckIn(day: Option<MyDay>, me: String, check_in: ServerAction<CheckIn>) ->
             {match (&day.paused, done) {
                 (Some(p), _) => view! { <p class="banner">{p.clone()}</p> }.into_any(),
                 (None, false) if day.missed.is_some() => view! {
-                    <p class="banner missed" id="my-missed">{day.missed.clone()}</p>
+                    <p class="banner banner-warning" id="my-missed">{day.missed.clone()}</p>
                 }.into_any(),
                 (None, true) => view! {
                     <p class="banner">"Next check-in: " <strong>{day.deadline_words.clone()}</strong></p>
