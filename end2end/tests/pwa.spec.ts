@@ -123,6 +123,8 @@ test('offline after the first load: the app starts from cache, and a check-in is
   await mum.getByRole('button', { name: 'I’m OK' }).click();
   await expect(mum.locator('.checkin-status')).toContainText('You’re offline — we’ll send it as soon as you’re back.');
   await expect(mum.locator('#checkin-error')).toBeEmpty();
+  // The big button says the tap is kept, not lost.
+  await expect(mum.getByRole('button', { name: 'Waiting to send…' })).toBeVisible();
 
   // Tom sees nothing yet: it hasn't reached the server.
   await tom.goto('/home');

@@ -372,11 +372,20 @@ fn MyCheckIn(day: Option<MyDay>, me: String, check_in: ServerAction<CheckIn>) ->
         Signal::derive(move || raw.get().filter(|e| e != crate::pwa::QUEUED))
     };
     let pending = check_in.pending();
+    // A tap kept offline by the service worker (its answer, or its later word).
+    let queued = {
+        let raw = error_of(check_in);
+        move || {
+            raw.get().as_deref() == Some(crate::pwa::QUEUED)
+                || pwa.note.get() == Some(crate::pwa::QUEUED)
+        }
+    };
     let label = {
         let at = checked_in_at.clone();
         move || match (&at, pending.get()) {
             (_, true) => "Checking in\u{2026}".to_string(),
             (Some(t), false) => format!("Checked in at {t}"),
+            (None, false) if queued() => "Waiting to send\u{2026}".to_string(),
             (None, false) => "I\u{2019}m OK".to_string(),
         }
     };
