@@ -80,6 +80,8 @@ struct Today {
     /// The schedule was saved after today's deadline: nothing is expected today,
     /// the first check-in is tomorrow's (and nobody is alerted about today).
     starts_tomorrow: bool,
+    /// Today's miss, once the detector claimed it (its alerts went out with it).
+    miss: Option<crate::alerts::store::MissRow>,
 }
 
 impl Today {
@@ -114,17 +116,15 @@ async fn today_of(
     let deadline = time::deadline_on(day, s.deadline, zone);
     // The detector's own test: today is due while the schedule's next deadline is
     // today's (or earlier); once a miss is claimed it moves on, but the miss stays.
-    let starts_tomorrow = checkin.is_none()
-        && s.next_deadline > deadline
-        && crate::alerts::store::miss_on(conn, s.member_id, day)
-            .await?
-            .is_none();
+    let miss = crate::alerts::store::miss_on(conn, s.member_id, day).await?;
+    let starts_tomorrow = checkin.is_none() && s.next_deadline > deadline && miss.is_none();
     Ok(Today {
         zone,
         day,
         deadline,
         grace: Duration::minutes(i64::from(s.grace_min)),
         starts_tomorrow,
+        miss,
         checkin,
         paused,
     })
@@ -199,10 +199,7 @@ impl CheckIns<'_> {
             Status::Missed => {
                 // Told only once the detector claimed the miss (it writes the
                 // alerts in the same transaction).
-                let claimed = crate::alerts::store::miss_on(conn, s.member_id, today.day)
-                    .await?
-                    .is_some();
-                let told: Vec<String> = if claimed {
+                let told: Vec<String> = if today.miss.is_some() {
                     contacts.iter().map(|c| c.name.clone()).collect()
                 } else {
                     Vec::new()
@@ -250,7 +247,7 @@ impl CheckIns<'_> {
             Some(s) => {
                 let today = today_of(conn, &s, now).await?;
                 let status = today.status(now);
-                alert = crate::alerts::store::miss_on(conn, m.member_id, today.day).await?;
+                alert = today.miss.clone();
                 let due = time::deadline_both_zones(today.deadline, today.zone, my_zone);
                 let headline = match status {
                     Status::CheckedIn => match &today.checkin {

@@ -176,27 +176,22 @@ pub async fn set_status(
     status: &str,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    let number: Option<String> = sqlx::query_scalar(
         "UPDATE phones SET status = $2,
              verified_at = CASE WHEN $2 = 'verified' THEN coalesce(verified_at, $3) ELSE verified_at END
-         WHERE user_id = $1",
+         WHERE user_id = $1 RETURNING number",
     )
     .bind(user)
     .bind(status)
     .bind(now)
-    .execute(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await?;
-    if status != "pending" {
-        let number: Option<String> =
-            sqlx::query_scalar("SELECT number FROM phones WHERE user_id = $1")
-                .bind(user)
-                .fetch_optional(&mut *conn)
-                .await?;
-        if let Some(number) = number {
-            crate::notify::outbox::stop_asking_others(conn, &number, user).await?;
+    match number {
+        Some(number) if status != "pending" => {
+            crate::notify::outbox::stop_asking_others(conn, &number, user).await
         }
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// START after STOP: back to confirmed if it was confirmed, else waiting for YES.
