@@ -15,7 +15,9 @@ pub mod limits;
 #[cfg(feature = "ssr")]
 pub mod locks;
 pub mod notify;
+pub mod onboarding;
 pub mod phones;
+pub mod privacy;
 pub mod pwa;
 #[cfg(feature = "ssr")]
 pub mod security;

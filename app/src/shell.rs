@@ -1,7 +1,7 @@
 //! The HTML document, the app's frame and its routes.
 use crate::accounts::devices::DevicesPage;
 use crate::accounts::login::{ForgotPage, LoginPage, NewPinPage};
-use crate::accounts::signup::{ChooseSizePage, CreatePinPage, SignupPage, VerifyPage};
+use crate::accounts::signup::{CreatePinPage, SignupPage, VerifyPage};
 use crate::accounts::text_size::{initial_text_size, reflect_on_page, CurrentTextSize};
 use crate::alerts::pages::AlertPage;
 use crate::alerts::settings::AlertSettingsPage;
@@ -71,7 +71,9 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=WelcomePage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("signup") view=SignupPage/>
                     <Route path=(StaticSegment("signup"), StaticSegment("pin")) view=CreatePinPage/>
-                    <Route path=(StaticSegment("signup"), StaticSegment("size")) view=ChooseSizePage/>
+                    <Route path=(StaticSegment("signup"), StaticSegment("size")) view=crate::onboarding::pages::SizeStepPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("start"), StaticSegment("reminders")) view=crate::onboarding::pages::RemindersStepPage/>
+                    <Route path=(StaticSegment("start"), StaticSegment("invite")) view=crate::onboarding::pages::InviteStepPage/>
                     <Route path=StaticSegment("verify") view=VerifyPage/>
                     <Route path=StaticSegment("login") view=LoginPage/>
                     <Route path=StaticSegment("forgot") view=ForgotPage/>
@@ -85,6 +87,8 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("notifications") view=NotificationsPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("settings") view=crate::settings::pages::SettingsPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("settings"), StaticSegment("alerts")) view=AlertSettingsPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("settings"), StaticSegment("delete")) view=crate::privacy::pages::DeletePage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("goodbye") view=crate::privacy::pages::GoodbyePage/>
                     <Route path=StaticSegment("devices") view=DevicesPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("billing") view=BillingPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("connections") view=ConnectionsPage ssr=SsrMode::Async/>

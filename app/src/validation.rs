@@ -7,6 +7,7 @@ pub const EMAIL_MESSAGE: &str = "Please enter your email address, like name@exam
 pub const PIN_MESSAGE: &str = "Your PIN is 4 numbers.";
 pub const PIN_MISMATCH_MESSAGE: &str = "PINs don't match. Try again.";
 pub const CODE_MESSAGE: &str = "The code is the 6 numbers in the email we sent you.";
+pub const NAME_MESSAGE: &str = "Please enter a name between 2 and 255 characters.";
 
 /// An email address in the form we store it: trimmed, domain in lower case.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -116,6 +117,27 @@ impl fmt::Debug for EmailCode {
     }
 }
 
+/// A person's name: the one they give themselves ("Tom"), or the one a Contact
+/// gives a Member ("Mum").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonName(String);
+
+impl PersonName {
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        let chars = name.chars().count();
+        if (2..=255).contains(&chars) && !name.chars().any(char::is_control) {
+            Ok(PersonName(name))
+        } else {
+            Err(NAME_MESSAGE)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,6 +212,24 @@ mod tests {
         assert!(
             !shown.contains("2580") && !shown.contains("987654"),
             "{shown}"
+        );
+    }
+    #[test]
+    fn names_are_two_to_255_characters() {
+        assert_eq!(
+            PersonName::parse("  Mum  ").map(|n| n.as_str().to_string()),
+            Ok("Mum".into())
+        );
+        assert_eq!(
+            PersonName::parse("Mary   O'Neil").map(|n| n.as_str().to_string()),
+            Ok("Mary O'Neil".into())
+        );
+        assert!(PersonName::parse("Zoë").is_ok());
+        assert_eq!(PersonName::parse("M"), Err(NAME_MESSAGE));
+        assert_eq!(PersonName::parse(&"a".repeat(256)), Err(NAME_MESSAGE));
+        assert!(
+            PersonName::parse(&"é".repeat(255)).is_ok(),
+            "characters, not bytes"
         );
     }
 }

@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 mod detach;
 pub mod health;
+mod privacy;
 mod pwa;
 pub mod security;
 pub mod sessions;
@@ -153,6 +154,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
         .route("/metrics", get(health::metrics))
+        .route(app::privacy::pages::EXPORT_PATH, get(privacy::download))
         .leptos_routes_with_context(&state, routes, context, page)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(sessions::layer(&state))
@@ -340,6 +342,7 @@ pub async fn serve() -> Result<(), StartError> {
         ..state.services.clone()
     };
     alerts::spawn(background.clone());
+    privacy::spawn_purge(background.clone());
     billing::spawn(background);
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let listen_error = |e: std::io::Error| StartError::Listen {

@@ -43,6 +43,34 @@ pub fn TzField() -> impl IntoView {
     view! { <input type="hidden" name="tz" value=move || offset.get()/> }
 }
 
+/// The browser's IANA time zone ("Pacific/Honolulu"), in the browser only.
+pub fn browser_zone() -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        let options =
+            js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
+                .resolved_options();
+        js_sys::Reflect::get(&options, &"timeZone".into())
+            .ok()
+            .and_then(|z| z.as_string())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    None
+}
+
+/// A hidden `zone` field with the browser's time zone (like "Europe/London"), so an
+/// account starts in the right zone. Empty without JavaScript.
+#[component]
+pub fn ZoneField() -> impl IntoView {
+    let zone = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        if let Some(z) = browser_zone() {
+            zone.set(z);
+        }
+    });
+    view! { <input type="hidden" name="zone" value=move || zone.get()/> }
+}
+
 /// Reads the `tz` field sent by [`TzField`].
 pub fn parse_offset(tz: Option<String>) -> Option<i32> {
     tz.and_then(|t| t.trim().parse::<i32>().ok())

@@ -274,6 +274,15 @@ pub fn gate_message(
 }
 
 /// A short name for a signed-in device, from its browser's User-Agent header.
+/// How a person is shown to others: the name they gave, else the part of their
+/// address before the "@" (only accounts made before names were asked lack one).
+pub fn display_name(name: Option<&str>, email: &str) -> String {
+    match name.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(name) => name.to_string(),
+        None => email.split('@').next().unwrap_or(email).to_string(),
+    }
+}
+
 pub fn device_label(user_agent: &str) -> String {
     let ua = user_agent.to_ascii_lowercase();
     let browser = if ua.contains("edg/") {
@@ -312,6 +321,13 @@ pub fn device_label(user_agent: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn people_are_shown_by_their_name_and_only_then_their_address() {
+        assert_eq!(display_name(Some("Tom"), "tom.k@example.com"), "Tom");
+        assert_eq!(display_name(Some("  "), "tom.k@example.com"), "tom.k");
+        assert_eq!(display_name(None, "tom.k@example.com"), "tom.k");
+    }
+
     #[test]
     fn the_most_guessed_pins_are_refused_and_ordinary_ones_are_not() {
         for easy in [

@@ -9,7 +9,7 @@ use crate::accounts::text_size::TextSize;
 use crate::error::AppError;
 use crate::notify::email::{html_button, html_page, OutgoingMail};
 use crate::services::Caller;
-use crate::validation::{Email, EmailCode, Pin};
+use crate::validation::{Email, EmailCode, PersonName, Pin};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use uuid::Uuid;
@@ -21,8 +21,28 @@ pub struct Me {
     pub user_id: Uuid,
     pub device_id: Uuid,
     pub email: String,
+    /// The name they gave ("What should we call you?"); accounts made before
+    /// names were asked have none.
+    pub name: Option<String>,
     pub text_size: TextSize,
     pub needs_consent: bool,
+}
+
+impl Me {
+    /// How others see this person: their name, else the start of their address.
+    pub fn display_name(&self) -> String {
+        rules::display_name(self.name.as_deref(), &self.email)
+    }
+}
+
+/// What sign-up gives for a new account.
+pub struct NewAccount<'a> {
+    pub email: &'a Email,
+    pub pin: &'a Pin,
+    pub name: &'a PersonName,
+    pub text_size: TextSize,
+    /// The zone the browser reported (already checked to be a known one).
+    pub time_zone: Option<&'a str>,
 }
 
 /// A device was signed in: the session should point at it.
@@ -168,18 +188,28 @@ impl Accounts<'_> {
     pub async fn create_account(
         self,
         caller: &Caller,
-        email: &Email,
-        pin: &Pin,
-        text_size: TextSize,
+        new: NewAccount<'_>,
     ) -> Result<SignedInDevice, AppError> {
+        let NewAccount {
+            email,
+            pin,
+            name,
+            text_size,
+            time_zone,
+        } = new;
         let now = self.now();
         let pin_hash = secrets::hash_pin_off_thread(pin)
             .await
             .map_err(|_| AppError::Internal.with_status())?;
         let mut tx = self.pool.begin().await?;
-        let Some(user) =
-            store::insert_user(&mut tx, email.as_str(), &pin_hash, text_size.as_str(), now).await?
-        else {
+        let row = store::NewUser {
+            email: email.as_str(),
+            pin_hash: &pin_hash,
+            text_size: text_size.as_str(),
+            name: Some(name.as_str()),
+            time_zone,
+        };
+        let Some(user) = store::insert_user(&mut tx, &row, now).await? else {
             return Err(invalid(
                 "There is already a Pruuf account for this email. Please log in instead.",
             ));
@@ -234,6 +264,27 @@ impl Accounts<'_> {
             user_id: user.id,
             device_id: device,
         })
+    }
+
+    /// The signed-in person confirms something serious (deleting their account)
+    /// with their PIN. Tries count against the caller's hourly log-in limit.
+    pub async fn confirm_pin(self, caller: &Caller, me: &Me, pin: &Pin) -> Result<(), AppError> {
+        self.check_ip(caller, "login").await?;
+        let mut conn = self.pool.acquire().await?;
+        let user = store::user_by_email(&mut conn, &me.email).await?;
+        drop(conn);
+        if secrets::verify_pin_off_thread(pin, user.as_ref().map(|u| u.pin_hash.as_str())).await {
+            Ok(())
+        } else {
+            Err(invalid("That PIN isn\u{2019}t right. Please try again."))
+        }
+    }
+
+    /// "What should we call you?", changed in Settings. Connections keep the
+    /// names people chose for each other.
+    pub async fn set_name(self, me: &Me, name: &PersonName) -> Result<(), AppError> {
+        store::set_name(&self.pool, me.user_id, name.as_str()).await?;
+        Ok(())
     }
 
     /// Email and PIN. Wrong PINs climb the lockout ladder per address, whether or
@@ -364,6 +415,7 @@ impl Accounts<'_> {
             user_id: row.user_id,
             device_id: row.device_id,
             email: row.email,
+            name: row.name,
             text_size: TextSize::parse(&row.text_size).unwrap_or_default(),
             needs_consent,
         }))

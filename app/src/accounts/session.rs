@@ -85,6 +85,19 @@ pub async fn signed_in() -> Result<Option<Me>, AppError> {
     Ok(member)
 }
 
+/// Who is signed in on `session`'s device, for a plain axum handler (outside a
+/// server function: the export download). Does not roll the session forward.
+pub async fn signed_in_on(session: &Session, services: &Services) -> Result<Option<Me>, AppError> {
+    let Some(device) = session
+        .get::<Uuid>(DEVICE_KEY)
+        .await
+        .map_err(session_error)?
+    else {
+        return Ok(None);
+    };
+    Accounts(services).member(device).await
+}
+
 /// The signed-in person, or "please sign in".
 pub async fn require_sign_in() -> Result<Me, AppError> {
     signed_in()

@@ -1,12 +1,11 @@
 //! Sign-up and the email code (SPEC §3; seed 001 L1602-1677): email → 6-digit
 //! code → PIN twice (with the Terms) → text size. "Forgot PIN" uses the same code
 //! step; the server decides from the address which PIN page comes next.
-use super::forms::{error_of, CodeEntry, FormAlert, PinField, TzField};
+use super::forms::{error_of, CodeEntry, FormAlert, PinField, TzField, ZoneField};
 use super::query_encode;
 #[cfg(feature = "ssr")]
 use crate::accounts::service::Accounts;
 use crate::accounts::text_size::{CurrentTextSize, TextSize};
-use crate::accounts::text_size_control::TextSizeControl;
 #[cfg(feature = "ssr")]
 use crate::connections::service::Connections;
 use crate::error::AppError;
@@ -86,17 +85,27 @@ pub async fn verify_code(
 /// Creates the account for the address verified a moment ago, and signs in.
 #[server]
 pub async fn create_account(
+    name: Option<String>,
     pin: String,
     pin_again: String,
     accept: Option<String>,
     next: Option<String>,
+    zone: Option<String>,
 ) -> Result<TextSize, AppError> {
+    use super::service::NewAccount;
     use super::session::{caller, services, sign_in, verified_email};
+    use crate::validation::PersonName;
     let services = services()?;
     let Some(email) = verified_email(services.clock.now()).await? else {
         return Err(AppError::invalid(EXPIRED_VERIFICATION));
     };
+    let name = PersonName::parse(name.as_deref().unwrap_or_default())
+        .map_err(|_| AppError::invalid(YOUR_NAME_MESSAGE))?;
     let pin = super::rules::new_pin(&pin, &pin_again).map_err(AppError::invalid)?;
+    // A zone the browser named and we know; anything else leaves the default.
+    let zone = zone
+        .map(|z| z.trim().to_string())
+        .filter(|z| z.parse::<chrono_tz::Tz>().is_ok());
     if accept.is_none() {
         return Err(AppError::invalid(
             "Please tick the box to accept the Terms and the Privacy Policy.",
@@ -115,9 +124,14 @@ pub async fn create_account(
             size = crate::accounts::text_size::TextSize::Large;
         }
     }
-    let signed_in = Accounts(&services)
-        .create_account(&caller(), &email, &pin, size)
-        .await?;
+    let new = NewAccount {
+        email: &email,
+        pin: &pin,
+        name: &name,
+        text_size: size,
+        time_zone: zone.as_deref(),
+    };
+    let signed_in = Accounts(&services).create_account(&caller(), new).await?;
     sign_in(signed_in).await?;
     crate::accounts::text_size::remember_on_device(size)?;
     if let Some(code) = join {
@@ -129,7 +143,7 @@ pub async fn create_account(
                 .await
                 .is_ok()
             {
-                leptos_axum::redirect("/connections?joined=1");
+                leptos_axum::redirect("/signup/size?joined=1");
                 return Ok(size);
             }
         }
@@ -137,6 +151,9 @@ pub async fn create_account(
     leptos_axum::redirect(next.as_deref().unwrap_or("/signup/size"));
     Ok(size)
 }
+
+pub const YOUR_NAME_MESSAGE: &str =
+    "Please tell us what to call you: 2 letters or more, like Tom or Mary Smith.";
 
 pub const EXPIRED_VERIFICATION: &str =
     "It's been a while since you entered your code. Please start again: we'll send a new one.";
@@ -257,10 +274,17 @@ pub fn CreatePinPage() -> impl IntoView {
         <Title text="Create your PIN"/>
         <section class="page narrow" aria-labelledby="pin-title">
             <h1 id="pin-title">"Create your PIN"</h1>
-            <p class="lead">"Choose 4 numbers you will remember, not 1234 or a year. You\u{2019}ll use them to log in."</p>
+            <p class="lead">"Tell us your name, then choose 4 numbers you will remember, not 1234 or a year. You\u{2019}ll use them to log in."</p>
             <ActionForm action=action attr:class="stack" attr:novalidate=true>
                 <input type="hidden" name="next" value=next/>
-                <PinField name="pin" label="Your 4-number PIN" autofocus=true/>
+                <ZoneField/>
+                <div class="field">
+                    <label for="field-name">"What should we call you?"</label>
+                    <p class="hint" id="name-hint">"The name the people you connect with will see, like Tom or Mary Smith."</p>
+                    <input id="field-name" type="text" name="name" autocomplete="name" required
+                        maxlength="255" aria-describedby="name-hint" autofocus/>
+                </div>
+                <PinField name="pin" label="Your 4-number PIN"/>
                 <PinField name="pin_again" label="Type the same PIN again"/>
                 <div class="check">
                     <input id="field-accept" type="checkbox" name="accept" value="yes" required/>
@@ -274,20 +298,6 @@ pub fn CreatePinPage() -> impl IntoView {
                     "Create my account"
                 </button>
             </ActionForm>
-        </section>
-    }
-}
-
-/// Last step of sign-up: the text size, then on to Pruuf.
-#[component]
-pub fn ChooseSizePage() -> impl IntoView {
-    view! {
-        <Title text="Choose your text size"/>
-        <section class="page narrow" aria-labelledby="size-title">
-            <h1 id="size-title">"Welcome to Pruuf!"</h1>
-            <p class="lead">"Your account is ready. One last thing: is this text easy to read?"</p>
-            <TextSizeControl/>
-            <a class="button primary" href="/home">"Continue"</a>
         </section>
     }
 }

@@ -10,6 +10,7 @@ pub struct UserRow {
     pub email: String,
     pub pin_hash: String,
     pub text_size: String,
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -34,6 +35,7 @@ pub struct DeviceRow {
 pub struct SignedIn {
     pub user_id: Uuid,
     pub email: String,
+    pub name: Option<String>,
     pub text_size: String,
     pub device_id: Uuid,
     pub last_seen_at: DateTime<Utc>,
@@ -50,32 +52,53 @@ pub async fn lock_address(tx: &mut PgConnection, email: &str) -> sqlx::Result<()
 
 pub async fn user_by_email(conn: &mut PgConnection, email: &str) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as(
-        "SELECT id, email::text, pin_hash, text_size FROM users WHERE email = $1::citext",
+        "SELECT id, email::text, pin_hash, text_size, name FROM users WHERE email = $1::citext",
     )
     .bind(email)
     .fetch_optional(conn)
     .await
 }
 
+/// What a new account starts with.
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub pin_hash: &'a str,
+    pub text_size: &'a str,
+    pub name: Option<&'a str>,
+    /// The browser's zone, so "your time" is right from the first page.
+    pub time_zone: Option<&'a str>,
+}
+
 /// Inserts the account; `None` when the address already has one.
 pub async fn insert_user(
     tx: &mut PgConnection,
-    email: &str,
-    pin_hash: &str,
-    text_size: &str,
+    user: &NewUser<'_>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Option<Uuid>> {
     sqlx::query_scalar(
-        "INSERT INTO users (id, email, pin_hash, text_size, created_at) VALUES ($1, $2, $3, $4, $5)
+        "INSERT INTO users (id, email, pin_hash, text_size, created_at, name, time_zone)
+         VALUES ($1, $2, $3, $4, $5, $6, coalesce($7, 'UTC'))
          ON CONFLICT (email) DO NOTHING RETURNING id",
     )
     .bind(Uuid::new_v4())
-    .bind(email)
-    .bind(pin_hash)
-    .bind(text_size)
+    .bind(user.email)
+    .bind(user.pin_hash)
+    .bind(user.text_size)
     .bind(now)
+    .bind(user.name)
+    .bind(user.time_zone)
     .fetch_optional(tx)
     .await
+}
+
+/// The name others see ("What should we call you?").
+pub async fn set_name(pool: &PgPool, user: Uuid, name: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET name = $2 WHERE id = $1")
+        .bind(user)
+        .bind(name)
+        .execute(pool)
+        .await
+        .map(|_| ())
 }
 
 pub async fn set_pin_hash(tx: &mut PgConnection, user: Uuid, pin_hash: &str) -> sqlx::Result<()> {
@@ -311,7 +334,7 @@ pub async fn insert_device(
 /// The person signed in on a device that has not been signed out.
 pub async fn signed_in(pool: &PgPool, device: Uuid) -> sqlx::Result<Option<SignedIn>> {
     sqlx::query_as(
-        "SELECT u.id AS user_id, u.email::text AS email, u.text_size, d.id AS device_id,
+        "SELECT u.id AS user_id, u.email::text AS email, u.name, u.text_size, d.id AS device_id,
                 d.last_seen_at, c.terms_version, c.privacy_version
          FROM devices d
          JOIN users u ON u.id = d.user_id
@@ -464,4 +487,23 @@ pub async fn housekeeping(pool: &PgPool, now: DateTime<Utc>) -> sqlx::Result<()>
         .execute(pool)
         .await
         .map(|_| ())
+}
+
+/// Sets whether a Member shows her verified number to her Contacts.
+pub async fn set_share_phone(pool: &PgPool, user: Uuid, share: bool) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET share_phone = $2 WHERE id = $1")
+        .bind(user)
+        .bind(share)
+        .execute(pool)
+        .await
+        .map(|_| ())
+}
+
+/// Whether a Member shows her verified number to her Contacts.
+pub async fn shares_phone(pool: &PgPool, user: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar("SELECT share_phone FROM users WHERE id = $1")
+        .bind(user)
+        .fetch_optional(pool)
+        .await
+        .map(|v| v.unwrap_or(false))
 }

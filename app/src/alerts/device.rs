@@ -56,11 +56,16 @@ pub async fn save_push(endpoint: String, p256dh: String, auth: String) -> Result
 }
 
 #[server]
-pub async fn send_test_alert() -> Result<(), AppError> {
+pub async fn send_test_alert(then: Option<String>) -> Result<(), AppError> {
     use crate::accounts::session::{require_sign_in, services};
     let me = require_sign_in().await?;
     Alerts(&services()?).send_test_alert(me.user_id).await?;
-    leptos_axum::redirect("/home?test=sent");
+    // From the first steps, back to them; else to Today.
+    leptos_axum::redirect(if then.as_deref() == Some("start") {
+        "/start/reminders?test=sent"
+    } else {
+        "/home?test=sent"
+    });
     Ok(())
 }
 
@@ -70,6 +75,9 @@ pub async fn send_test_alert() -> Result<(), AppError> {
 pub fn DeviceAlerts(
     /// They look out for someone (alerts); otherwise only their own reminders.
     looks_out: bool,
+    /// "start": the test alert returns to the first steps instead of Today.
+    #[prop(default = "")]
+    then: &'static str,
 ) -> impl IntoView {
     let test = ServerAction::<SendTestAlert>::new();
     let test_error = error_of(test);
@@ -110,6 +118,7 @@ pub fn DeviceAlerts(
             // (the check-in) stays the page's one `status`.
             <p class="device-status" aria-live="polite">{move || state.get()}</p>
             <ActionForm action=test attr:class="stack">
+                <input type="hidden" name="then" value=then/>
                 <button type="submit" class="button secondary">"Send me a test alert"</button>
             </ActionForm>
             <FormAlert id="test-alert-error" message=test_error/>

@@ -5,6 +5,7 @@ use crate::accounts::forms::{error_of, FormAlert};
 #[cfg(feature = "ssr")]
 use crate::alerts::service::Alerts;
 use crate::error::{AppError, ErrorPage};
+use crate::phones::call_links::CallLinks;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
@@ -66,6 +67,9 @@ pub fn AlertPage() -> impl IntoView {
                                     </ActionForm>
                                 })}
                                 <FormAlert id="ack-error" message=error/>
+                                <div class="row-actions">
+                                    <CallLinks name=a.name.clone() phone=a.phone.clone()/>
+                                </div>
                             </div>
                             <h2>"What we sent you"</h2>
                             <ul class="plain-list">

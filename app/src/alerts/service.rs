@@ -596,6 +596,7 @@ impl Alerts<'_> {
             }
             _ => None,
         };
+        let phone = checkin_store::phone_for_contact(&mut conn, me.user_id, m.member_id).await?;
         let trail = outbox::trail(&mut conn, miss)
             .await?
             .into_iter()
@@ -643,6 +644,8 @@ impl Alerts<'_> {
             acknowledged,
             may_acknowledge: m.acknowledged_at.is_none() && checked_in_at.is_none(),
             trail,
+            name,
+            phone,
         })
     }
 

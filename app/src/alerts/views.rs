@@ -11,6 +11,10 @@ pub struct AlertView {
     pub may_acknowledge: bool,
     /// "Alert by email: sent at 10:16 AM", for this Contact.
     pub trail: Vec<String>,
+    /// What this Contact calls the Member ("Mum").
+    pub name: String,
+    /// A number to call or text her on, when the Contact may see one.
+    pub phone: Option<String>,
 }
 
 /// Where a reminder's "I'm OK" posts its token: the fixed path of

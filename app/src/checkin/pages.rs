@@ -4,10 +4,12 @@
 use super::rules::{self, DayOutcome, GRACE_CHOICES, LEAD_CHOICES};
 use super::views::*;
 use crate::accounts::devices::ConsentCard;
+use crate::accounts::forms::browser_zone;
 use crate::accounts::forms::{error_of, FormAlert};
 #[cfg(feature = "ssr")]
 use crate::checkin::service::CheckIns;
 use crate::error::{AppError, ErrorPage};
+use crate::phones::call_links::CallLinks;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
@@ -91,6 +93,7 @@ pub async fn save_schedule(
     reminder_on: Option<String>,
     lead: String,
     grace: String,
+    first: Option<String>,
 ) -> Result<(), AppError> {
     use super::service::ScheduleInput;
     use crate::accounts::session::{caller, require_sign_in, services};
@@ -110,7 +113,12 @@ pub async fn save_schedule(
     CheckIns(&services()?)
         .set_schedule(&caller(), &me, &input)
         .await?;
-    leptos_axum::redirect("/home?schedule=saved");
+    // During the first steps, on to turning reminders on; else back to Today.
+    leptos_axum::redirect(if first.is_some() {
+        "/start/reminders"
+    } else {
+        "/home?schedule=saved"
+    });
     Ok(())
 }
 
@@ -182,21 +190,6 @@ fn every(seconds: u32, tick: impl Fn() + 'static) {
     {
         let _ = (seconds, tick);
     }
-}
-
-/// The browser's IANA time zone ("Pacific/Honolulu"), in the browser only.
-pub fn browser_zone() -> Option<String> {
-    #[cfg(feature = "hydrate")]
-    {
-        let options =
-            js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
-                .resolved_options();
-        js_sys::Reflect::get(&options, &"timeZone".into())
-            .ok()
-            .and_then(|z| z.as_string())
-    }
-    #[cfg(not(feature = "hydrate"))]
-    None
 }
 
 #[component]
@@ -459,6 +452,7 @@ fn Watching(watching: Vec<Watched>, pending: Vec<String>) -> impl IntoView {
                             <a class="button secondary" href=format!("/people/{}", w.member_id)>
                                 {format!("{}: last 30 days", w.name)}
                             </a>
+                            <CallLinks name=w.name.clone() phone=w.phone.clone()/>
                             <a class="button secondary" href=format!("mailto:{}", w.email)>{format!("Email {}", w.name)}</a>
                         </div>
                     </li>
@@ -479,14 +473,17 @@ fn Watching(watching: Vec<Watched>, pending: Vec<String>) -> impl IntoView {
 pub fn SchedulePage() -> impl IntoView {
     let action = ServerAction::<SaveSchedule>::new();
     let data = Resource::new(|| (), |_| my_schedule());
+    // `?first=1`: a step of the first steps after joining.
+    let first = use_query_map().read_untracked().get("first").is_some();
     view! {
         <Title text="Check-in time"/>
         <section class="page narrow" aria-labelledby="schedule-title">
-            <h1 id="schedule-title">"Your daily check-in time"</h1>
+            {first.then(|| view! { <p class="step">"Step 2 of 3"</p> })}
+            <h1 id="schedule-title">{if first { "Set your daily time" } else { "Your daily check-in time" }}</h1>
             <Suspense fallback=loading>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(s) => view! { <ScheduleForm s action/> }.into_any(),
+                        Ok(s) => view! { <ScheduleForm s action first/> }.into_any(),
                         Err(error) => failed(error),
                     }
                 })}
@@ -496,7 +493,7 @@ pub fn SchedulePage() -> impl IntoView {
 }
 
 #[component]
-fn ScheduleForm(s: ScheduleView, action: ServerAction<SaveSchedule>) -> impl IntoView {
+fn ScheduleForm(s: ScheduleView, action: ServerAction<SaveSchedule>, first: bool) -> impl IntoView {
     let error = error_of(action);
     let zone = RwSignal::new(s.time_zone.clone());
     if !s.saved {
@@ -515,6 +512,7 @@ fn ScheduleForm(s: ScheduleView, action: ServerAction<SaveSchedule>) -> impl Int
             "we\u{2019}ll let the people who look out for you know."
         </p>
         <ActionForm action=action attr:class="stack" attr:novalidate=true>
+            {first.then(|| view! { <input type="hidden" name="first" value="1"/> })}
             <div class="field">
                 <label for="deadline">"Check in by"</label>
                 <input id="deadline" type="time" name="deadline" step="300" value=s.deadline.clone() required/>

@@ -162,6 +162,7 @@ impl CheckIns<'_> {
             my_day,
             watching,
             pending: store::pending_members_of(&mut conn, me.user_id, now).await?,
+            looked_out_by: contacts.iter().map(|c| c.name.clone()).collect(),
             unread: inbox::unread_count(&mut conn, me.user_id).await?,
             billing: Billing(self.0)
                 .home_billing(&mut conn, me.user_id, now)
@@ -303,6 +304,7 @@ impl CheckIns<'_> {
             member_id: m.member_id.to_string(),
             name: m.name,
             email: m.email,
+            phone: m.phone,
             status,
             headline,
             last_checkin,

@@ -286,19 +286,48 @@ pub struct WatchedRow {
     /// What the Contact calls them.
     pub name: String,
     pub email: String,
+    /// The number to call or text them on, if the Contact may see one.
+    pub phone: Option<String>,
 }
+
+/// The number a Contact may call a Member on (`c` a connection, `u` the Member):
+/// her own verified mobile when she chose to share it in Settings, else the one
+/// this Contact gave when inviting her.
+const PHONE_FOR_CONTACT: &str = "coalesce(
+    (SELECT p.number FROM phones p WHERE p.user_id = c.member_id AND p.status = 'verified'
+     AND u.share_phone),
+    c.member_phone)";
 
 /// The Members `contact` looks out for, by the name the Contact gave them.
 pub async fn members_of(conn: &mut PgConnection, contact: Uuid) -> sqlx::Result<Vec<WatchedRow>> {
-    sqlx::query_as(
-        "SELECT c.member_id, c.member_name AS name, u.email::text AS email FROM connections c
+    sqlx::query_as(&format!(
+        "SELECT c.member_id, c.member_name AS name, u.email::text AS email,
+                {PHONE_FOR_CONTACT} AS phone
+         FROM connections c
          JOIN users u ON u.id = c.member_id
-         WHERE c.contact_id = $1 AND c.ended_at IS NULL ORDER BY c.started_at LIMIT $2",
-    )
+         WHERE c.contact_id = $1 AND c.ended_at IS NULL ORDER BY c.started_at LIMIT $2"
+    ))
     .bind(contact)
     .bind(LIST_LIMIT)
     .fetch_all(conn)
     .await
+}
+
+/// The number `contact` may call `member` on (see [`PHONE_FOR_CONTACT`]).
+pub async fn phone_for_contact(
+    conn: &mut PgConnection,
+    contact: Uuid,
+    member: Uuid,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(&format!(
+        "SELECT {PHONE_FOR_CONTACT} FROM connections c JOIN users u ON u.id = c.member_id
+         WHERE c.contact_id = $1 AND c.member_id = $2 AND c.ended_at IS NULL"
+    ))
+    .bind(contact)
+    .bind(member)
+    .fetch_optional(conn)
+    .await
+    .map(Option::flatten)
 }
 
 /// The name `contact` gave `member`, when `contact` is one of `member`'s active
@@ -357,4 +386,14 @@ pub async fn pending_members_of(
     .bind(LIST_LIMIT)
     .fetch_all(conn)
     .await
+}
+
+/// Removes a Member's schedule (she left Pruuf): no deadline, so no reminder and
+/// no miss can follow.
+pub async fn remove_schedule(tx: &mut PgConnection, member: Uuid) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM schedules WHERE member_id = $1")
+        .bind(member)
+        .execute(tx)
+        .await
+        .map(|_| ())
 }

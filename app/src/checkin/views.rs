@@ -82,6 +82,8 @@ pub struct Watched {
     pub member_id: String,
     pub name: String,
     pub email: String,
+    /// A number to call or text them on ("tel:" / "sms:" links), when known.
+    pub phone: Option<String>,
     pub status: Status,
     /// "Checked in at 9:45 AM", "Due by 10:00 AM HST · 3:00 PM your time", ...
     pub headline: String,
@@ -107,6 +109,8 @@ pub struct HomeView {
     pub watching: Vec<Watched>,
     /// Members invited by them who have not joined yet.
     pub pending: Vec<String>,
+    /// The people who look out for them, by the names they call them ("Tom").
+    pub looked_out_by: Vec<String>,
     pub unread: i64,
     pub billing: crate::billing::views::HomeBilling,
 }

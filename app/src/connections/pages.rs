@@ -82,19 +82,38 @@ pub async fn people_overview() -> Result<Overview, AppError> {
 }
 
 #[server]
-pub async fn send_invite(who: String, name: String, email: String) -> Result<(), AppError> {
+pub async fn send_invite(
+    who: String,
+    name: String,
+    email: String,
+    phone: Option<String>,
+    then: Option<String>,
+) -> Result<(), AppError> {
     use super::rules::PersonName;
     use super::service::Invitee;
     use crate::accounts::session::{caller, require_sign_in, services};
+    use crate::phones::rules::normalise_phone;
     use crate::validation::Email;
     let me = require_sign_in().await?;
     let who = Invitee::parse(&who)?;
     let name = PersonName::parse(&name).map_err(AppError::invalid)?;
     let email = Email::parse(&email).map_err(AppError::invalid)?;
+    // A number only for someone who will check in: it is how their Contact calls them.
+    let phone = match phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        Some(raw) if who == Invitee::Member => {
+            Some(normalise_phone(raw).map_err(AppError::invalid)?)
+        }
+        _ => None,
+    };
     Connections(&services()?)
-        .invite(&caller(), &me, who, &name, &email)
+        .invite(&caller(), &me, who, &name, &email, phone.as_deref())
         .await?;
-    leptos_axum::redirect("/connections?sent=1");
+    // From the first-steps page, on to the home; else back to this list.
+    leptos_axum::redirect(if then.as_deref() == Some("home") {
+        "/home?invited=1"
+    } else {
+        "/connections?sent=1"
+    });
     Ok(())
 }
 
@@ -212,7 +231,12 @@ pub fn ConnectionsPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(overview) => view! { <PeopleLists overview/> <InviteForm/> }.into_any(),
+                        Ok(overview) => {
+                            // Someone who only checks in is most likely inviting a Contact.
+                            let contact_first = !overview.connections.is_empty()
+                                && overview.connections.iter().all(|c| !c.they_are_member);
+                            view! { <PeopleLists overview/> <InviteForm contact_first/> }.into_any()
+                        }
                         Err(AppError::SignInNeeded) => view! { <Redirect path="/login"/> }.into_any(),
                         Err(error) => view! { <ErrorPage error/> }.into_any(),
                     }
@@ -318,37 +342,81 @@ fn PendingInvites(invites: Vec<InviteView>) -> impl IntoView {
 }
 
 #[component]
-fn InviteForm() -> impl IntoView {
+fn InviteForm(contact_first: bool) -> impl IntoView {
     let action = expect_context::<PeopleActions>().send;
-    let error = error_of(action);
     view! {
         <section class="card" aria-labelledby="invite-title">
             <h2 id="invite-title">"Invite someone"</h2>
-            <ActionForm action=action attr:class="stack" attr:novalidate=true>
-                <fieldset class="choice-group">
-                    <legend>"Who are you inviting?"</legend>
-                    <div class="check">
-                        <input id="who-member" type="radio" name="who" value="member" checked/>
-                        <label for="who-member">"Someone I\u{2019}ll look out for (they check in each day)"</label>
-                    </div>
-                    <div class="check">
-                        <input id="who-contact" type="radio" name="who" value="contact"/>
-                        <label for="who-contact">"Someone to look out for me"</label>
-                    </div>
-                </fieldset>
-                <div class="field">
-                    <label for="invite-name">"Their name (what you call them, like Mum)"</label>
-                    <input id="invite-name" type="text" name="name" autocomplete="off" required/>
-                </div>
-                <div class="field">
-                    <label for="invite-email">"Their email address"</label>
-                    <input id="invite-email" type="email" name="email" autocomplete="off" inputmode="email" required/>
-                </div>
-                <FormAlert id="invite-error" message=error/>
-                <button type="submit" class="button primary">"Send invitation"</button>
-            </ActionForm>
+            <InviteFields action contact_first then=""/>
         </section>
     }
+}
+
+/// The invitation form: who, their name, email and (for someone who will check
+/// in) an optional mobile number. `then` = "home" ends the first steps on Today.
+#[component]
+pub fn InviteFields(
+    action: ServerAction<SendInvite>,
+    contact_first: bool,
+    then: &'static str,
+) -> impl IntoView {
+    let error = error_of(action);
+    view! {
+        <ActionForm action=action attr:class="stack" attr:novalidate=true>
+            <input type="hidden" name="then" value=then/>
+            <fieldset class="choice-group">
+                <legend>"Who are you inviting?"</legend>
+                <div class="check">
+                    <input id="who-member" type="radio" name="who" value="member" checked=!contact_first/>
+                    <label for="who-member">"Someone I\u{2019}ll look out for (they check in each day)"</label>
+                </div>
+                <div class="check">
+                    <input id="who-contact" type="radio" name="who" value="contact" checked=contact_first/>
+                    <label for="who-contact">"Someone to look out for me"</label>
+                </div>
+            </fieldset>
+            <div class="field">
+                <label for="invite-name">"Their name (what you call them, like Mum)"</label>
+                <input id="invite-name" type="text" name="name" autocomplete="off" required maxlength="255"/>
+            </div>
+            <div class="field">
+                <label for="invite-email">"Their email address"</label>
+                <input id="invite-email" type="email" name="email" autocomplete="off" inputmode="email" required/>
+            </div>
+            <div class="field">
+                <label for="invite-phone">"Their mobile number (optional)"</label>
+                <p class="hint" id="invite-phone-hint">"So you can call or text them from Pruuf. Only you will see it."</p>
+                <input id="invite-phone" type="tel" name="phone" autocomplete="off" inputmode="tel"
+                    maxlength="32" aria-describedby="invite-phone-hint"/>
+            </div>
+            <FormAlert id="invite-error" message=error/>
+            <button type="submit" class="button primary">"Send invitation"</button>
+        </ActionForm>
+    }
+}
+
+/// What the join page says about an open invitation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteShown {
+    /// "Tom would like to look out for you with a daily check-in."
+    pub words: String,
+    /// The invited address, to fill in at sign-up.
+    pub email: String,
+}
+
+#[server]
+pub async fn join_preview(code: String) -> Result<Option<InviteShown>, AppError> {
+    use crate::accounts::session::{caller, services};
+    let Ok(code) = InviteCode::parse(&code) else {
+        return Ok(None);
+    };
+    let preview = Connections(&services()?)
+        .invite_preview(&caller(), &code)
+        .await?;
+    Ok(preview.map(|p| InviteShown {
+        words: super::rules::join_words(&p.from, p.for_member),
+        email: p.email,
+    }))
 }
 
 /// `/join?code=…`: the link in an invitation. Signed in, it accepts; signed out,
@@ -359,6 +427,8 @@ pub fn JoinPage() -> impl IntoView {
     let code = query.read_untracked().get("code").unwrap_or_default();
     let valid = InviteCode::parse(&code).map(|c| c.as_str().to_string());
     let me = Resource::new(|| (), |_| crate::accounts::devices::me());
+    let code_for_preview = code.clone();
+    let preview = Resource::new(move || code_for_preview.clone(), join_preview);
     let action = ServerAction::<AcceptInvite>::new();
     let error = error_of(action);
     let join_here = format!("/join?code={}", valid.clone().unwrap_or_default());
@@ -392,11 +462,19 @@ pub fn JoinPage() -> impl IntoView {
                             .into_any(),
                             Ok(None) => {
                                 let after = crate::accounts::query_encode(&join_here);
+                                let found = preview.await.ok().flatten();
+                                let words = found.as_ref().map(|p| p.words.clone()).unwrap_or_else(|| {
+                                    "Someone would like to stay in touch with you through a daily check-in.".into()
+                                });
+                                let email = found
+                                    .map(|p| format!("&email={}", crate::accounts::query_encode(&p.email)))
+                                    .unwrap_or_default();
                                 view! {
                                     {valid.is_err().then(|| view! { <p class="form-alert"><span>{CODE_MESSAGE}</span></p> })}
-                                    <p class="lead">"Someone would like to stay in touch with you through a daily check-in. First, create your account: it takes two minutes."</p>
+                                    <p class="lead invite-words">{words}</p>
+                                    <p>"First, create your account: it takes two minutes."</p>
                                     <div class="actions">
-                                        <a class="button primary" href=format!("/signup?next={after}")>"Create my account"</a>
+                                        <a class="button primary" href=format!("/signup?next={after}{email}")>"Create my account"</a>
                                         <a class="button secondary" href=format!("/login?next={after}")>"I already have an account"</a>
                                     </div>
                                 }

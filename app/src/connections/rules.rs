@@ -25,7 +25,7 @@ pub const MAX_ACTIVE_CONTACTS: i64 = 10;
 
 pub const CODE_MESSAGE: &str =
     "The invite code is the 6 letters and numbers in the invitation email, like K7M2QX.";
-pub const NAME_MESSAGE: &str = "Please enter a name between 2 and 255 characters.";
+pub use crate::validation::{PersonName, NAME_MESSAGE};
 
 /// An invite code as entered: any case, spaces and dashes ignored.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -77,23 +77,12 @@ pub fn join_code(path: &str) -> Option<InviteCode> {
         .and_then(|code| InviteCode::parse(code).ok())
 }
 
-/// The name a Contact gives a Member ("Mum"), or a Member a Contact.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PersonName(String);
-
-impl PersonName {
-    pub fn parse(raw: &str) -> Result<Self, &'static str> {
-        let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
-        let chars = name.chars().count();
-        if (2..=255).contains(&chars) && !name.chars().any(char::is_control) {
-            Ok(PersonName(name))
-        } else {
-            Err(NAME_MESSAGE)
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
+/// The join page's first line: who invited, and to what.
+pub fn join_words(from: &str, for_member: bool) -> String {
+    if for_member {
+        format!("{from} would like to look out for you with a daily \u{201c}I\u{2019}m OK\u{201d} check-in. Pruuf is free for you, always.")
+    } else {
+        format!("{from} would like you to be one of the people told if their daily \u{201c}I\u{2019}m OK\u{201d} check-in doesn\u{2019}t arrive.")
     }
 }
 
@@ -232,22 +221,9 @@ mod tests {
     }
 
     #[test]
-    fn names_are_two_to_255_characters() {
-        assert_eq!(
-            PersonName::parse("  Mum  ").map(|n| n.as_str().to_string()),
-            Ok("Mum".into())
-        );
-        assert_eq!(
-            PersonName::parse("Mary   O'Neil").map(|n| n.as_str().to_string()),
-            Ok("Mary O'Neil".into())
-        );
-        assert!(PersonName::parse("Zoë").is_ok());
-        assert_eq!(PersonName::parse("M"), Err(NAME_MESSAGE));
-        assert_eq!(PersonName::parse(&"a".repeat(256)), Err(NAME_MESSAGE));
-        assert!(
-            PersonName::parse(&"é".repeat(255)).is_ok(),
-            "characters, not bytes"
-        );
+    fn the_join_page_names_who_invited() {
+        assert!(join_words("Tom", true).starts_with("Tom would like to look out for you"));
+        assert!(join_words("Mum", false).starts_with("Mum would like you to be one of the people"));
     }
 
     fn invite() -> InviteFacts {

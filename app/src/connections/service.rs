@@ -2,6 +2,7 @@
 //! object checked to belong to the signed-in person, and mail to the other side.
 use super::rules::{self, AcceptRefusal, InviteCode, InviteFacts, PersonName};
 use super::store::{self, ConnectionRow, InviteRow};
+use crate::accounts::rules::display_name;
 use crate::accounts::service::Me;
 use crate::accounts::store as account_store;
 use crate::error::AppError;
@@ -10,6 +11,17 @@ use crate::services::Caller;
 use crate::validation::Email;
 use serde_json::json;
 use uuid::Uuid;
+
+/// An open invitation as its join page shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvitePreview {
+    /// The inviter's name ("Tom").
+    pub from: String,
+    /// The invited person will check in each day (else they will look out).
+    pub for_member: bool,
+    /// The address it went to, to fill in at sign-up.
+    pub email: String,
+}
 
 /// Who is being invited: a Member (by a Contact) or a Contact (by a Member).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +94,7 @@ impl Connections<'_> {
         who: Invitee,
         name: &PersonName,
         email: &Email,
+        phone: Option<&str>,
     ) -> Result<(), AppError> {
         let now = self.clock.now();
         if rules::same_address(email.as_str(), &me.email) {
@@ -117,6 +130,7 @@ impl Connections<'_> {
                 who.as_str(),
                 name.as_str(),
                 email.as_str(),
+                phone,
                 now,
             )
             .await?
@@ -138,7 +152,7 @@ impl Connections<'_> {
             &self.settings.public_url,
             email,
             name,
-            &me.email,
+            &me.display_name(),
             who,
             &code,
         );
@@ -181,7 +195,7 @@ impl Connections<'_> {
             &self.settings.public_url,
             &email,
             &name,
-            &me.email,
+            &me.display_name(),
             who,
             &code,
         );
@@ -207,6 +221,34 @@ impl Connections<'_> {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Who sent an open invitation, for its join page: "Tom would like to look out
+    /// for you", with the invited address to fill in. Guesses count against the
+    /// caller's hourly limit; a used, cancelled or expired code shows nothing.
+    pub async fn invite_preview(
+        self,
+        caller: &Caller,
+        code: &InviteCode,
+    ) -> Result<Option<InvitePreview>, AppError> {
+        crate::accounts::service::Accounts(self.0)
+            .check_ip(caller, "invite")
+            .await?;
+        let now = self.clock.now();
+        let mut tx = self.pool.begin().await?;
+        let invite = store::invite_by_code(&mut tx, code.as_str()).await?;
+        tx.commit().await?;
+        Ok(invite
+            .filter(|i| {
+                i.accepted_at.is_none()
+                    && i.canceled_at.is_none()
+                    && now < i.sent_at + rules::INVITE_LIFETIME
+            })
+            .map(|i| InvitePreview {
+                from: display_name(i.inviter_name.as_deref(), &i.inviter_email),
+                for_member: i.invitee_role == "member",
+                email: i.invitee_email,
+            }))
     }
 
     /// Is this code an open invitation for someone to check in each day?
@@ -256,21 +298,24 @@ impl Connections<'_> {
                 "This person already has 10 contacts, the most Pruuf allows. One of them needs to step back first.",
             ));
         }
-        let inviter_label = local_part(&invite.inviter_email);
-        let (member_name, contact_name) = match who {
-            Invitee::Member => (invite.invitee_name.clone(), inviter_label.clone()),
-            Invitee::Contact => (inviter_label.clone(), invite.invitee_name.clone()),
+        let inviter_label = display_name(invite.inviter_name.as_deref(), &invite.inviter_email);
+        let (member_name, contact_name, member_phone) = match who {
+            Invitee::Member => (
+                invite.invitee_name.as_str(),
+                inviter_label.as_str(),
+                invite.invitee_phone.as_deref(),
+            ),
+            Invitee::Contact => (inviter_label.as_str(), invite.invitee_name.as_str(), None),
         };
-        let connection = store::insert_connection(
-            &mut tx,
+        let new = store::NewConnection {
             member,
             contact,
-            &member_name,
-            &contact_name,
-            invite.id,
-            now,
-        )
-        .await?;
+            member_name,
+            contact_name,
+            member_phone,
+            invite: invite.id,
+        };
+        let connection = store::insert_connection(&mut tx, &new, now).await?;
         // The Member is free from now on; the Contact's trial may start.
         let billing_calls = Billing(self.0)
             .billing_on_connection(&mut tx, member, contact)
@@ -350,6 +395,59 @@ impl Connections<'_> {
     }
 }
 
+/// The other side of a connection ended because someone left Pruuf: their
+/// address, and the name they know the leaver by.
+pub struct LeftBehind {
+    pub email: String,
+    pub leaver_called: String,
+}
+
+/// Someone leaving Pruuf, in the caller's transaction: every connection they are
+/// part of ends (the other sides are returned, to be told after the commit) and
+/// their waiting invitations are canceled.
+pub async fn end_all_for_leaver(
+    tx: &mut sqlx::PgConnection,
+    user: Uuid,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<LeftBehind>, AppError> {
+    let mut left = Vec::new();
+    for id in store::active_connection_ids(tx, user).await? {
+        if let Some(row) = store::end_connection(tx, user, id, now).await? {
+            left.push(if row.member_id == user {
+                LeftBehind {
+                    email: row.contact_email,
+                    leaver_called: row.member_name,
+                }
+            } else {
+                LeftBehind {
+                    email: row.member_email,
+                    leaver_called: row.contact_name,
+                }
+            });
+        }
+    }
+    store::cancel_invites_by(tx, user, now).await?;
+    Ok(left)
+}
+
+/// "Mum has left Pruuf", to each person who was connected with her.
+pub fn left_mail(to: &Email, leaver: &str) -> OutgoingMail {
+    let leaver_html = escape_html(leaver);
+    OutgoingMail {
+        message_id: None,
+        to: to.clone(),
+        subject: format!("{leaver} has left Pruuf"),
+        text: format!(
+            "{leaver} deleted their Pruuf account, so your connection has ended. \
+             You will no longer see their check-ins, and no alerts will be sent about them.\n\nPruuf\n"
+        ),
+        html: html_page(&format!(
+            "<p>{leaver_html} deleted their Pruuf account, so your connection has ended. \
+             You will no longer see their check-ins, and no alerts will be sent about them.</p><p>Pruuf</p>"
+        )),
+    }
+}
+
 /// One of my own invitations that is still waiting, locked; anyone else's, or one
 /// already accepted or cancelled, is "not in your list".
 async fn own_pending_invite(
@@ -379,17 +477,11 @@ fn invite_parts(invite: &InviteRow) -> Result<(Email, PersonName, InviteCode), A
     ))
 }
 
-/// "mary.smith" from "mary.smith@example.com": how an inviter is named until they
-/// give themselves a name.
-fn local_part(email: &str) -> String {
-    email.split('@').next().unwrap_or(email).to_string()
-}
-
 pub fn invite_mail(
     public_url: &str,
     to: &Email,
     name: &PersonName,
-    inviter_email: &str,
+    inviter: &str,
     who: Invitee,
     code: &InviteCode,
 ) -> OutgoingMail {
@@ -404,13 +496,13 @@ pub fn invite_mail(
     };
     let code = code.as_str();
     let name = name.as_str();
-    let (name_html, inviter_html) = (escape_html(name), escape_html(inviter_email));
+    let (name_html, inviter_html) = (escape_html(name), escape_html(inviter));
     OutgoingMail {
         message_id: None,
         to: to.clone(),
         subject: "You're invited to Pruuf".to_string(),
         text: format!(
-            "Hello {name},\n\n{inviter_email} {why}\n\nOpen this link to join:\n{link}\n\n\
+            "Hello {name},\n\n{inviter} {why}\n\nOpen this link to join:\n{link}\n\n\
              Or enter this invite code in Pruuf: {code}\n\nThe invitation lasts 14 days.\n\nPruuf\n"
         ),
         html: html_page(&format!(
@@ -463,7 +555,7 @@ mod tests {
             "https://pruuf.example",
             &to,
             &name,
-            "tom@example.com",
+            "Tom",
             Invitee::Member,
             &code,
         );
@@ -475,5 +567,10 @@ mod tests {
         assert!(!mail.html.contains("<b>Mum"));
         assert!(mail.text.contains("https://pruuf.example/join?code=K7M2QX"));
         assert!(mail.text.contains("free for you"));
+        assert!(
+            mail.text.contains("Tom would like to look out for you"),
+            "{}",
+            mail.text
+        );
     }
 }

@@ -9,9 +9,11 @@ pub struct InviteRow {
     pub code: String,
     pub inviter_id: Uuid,
     pub inviter_email: String,
+    pub inviter_name: Option<String>,
     pub invitee_role: String,
     pub invitee_name: String,
     pub invitee_email: String,
+    pub invitee_phone: Option<String>,
     pub sent_at: DateTime<Utc>,
     pub last_sent_at: DateTime<Utc>,
     pub accepted_at: Option<DateTime<Utc>>,
@@ -19,8 +21,9 @@ pub struct InviteRow {
 }
 
 const INVITE_COLUMNS: &str =
-    "i.id, i.code, i.inviter_id, u.email::text AS inviter_email, i.invitee_role,
-     i.invitee_name, i.invitee_email::text AS invitee_email, i.sent_at, i.last_sent_at,
+    "i.id, i.code, i.inviter_id, u.email::text AS inviter_email, u.name AS inviter_name,
+     i.invitee_role, i.invitee_name, i.invitee_email::text AS invitee_email, i.invitee_phone,
+     i.sent_at, i.last_sent_at,
      i.accepted_at, i.canceled_at";
 
 /// Inserts an invite; `false` when the code is taken (the caller draws another).
@@ -32,11 +35,13 @@ pub async fn insert_invite(
     invitee_role: &str,
     name: &str,
     email: &str,
+    phone: Option<&str>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Option<Uuid>> {
     sqlx::query_scalar(
-        "INSERT INTO invites (id, code, inviter_id, invitee_role, invitee_name, invitee_email, sent_at, last_sent_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+        "INSERT INTO invites (id, code, inviter_id, invitee_role, invitee_name, invitee_email,
+                              invitee_phone, sent_at, last_sent_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
          ON CONFLICT (code) DO NOTHING RETURNING id",
     )
     .bind(Uuid::new_v4())
@@ -45,6 +50,7 @@ pub async fn insert_invite(
     .bind(invitee_role)
     .bind(name)
     .bind(email)
+    .bind(phone)
     .bind(now)
     .fetch_optional(tx)
     .await
@@ -200,25 +206,34 @@ pub async fn connected_to_email(
 }
 
 #[allow(clippy::too_many_arguments)]
+/// A connection about to start: who, what each calls the other, and the number
+/// the inviting Contact gave for the Member (if any).
+pub struct NewConnection<'a> {
+    pub member: Uuid,
+    pub contact: Uuid,
+    pub member_name: &'a str,
+    pub contact_name: &'a str,
+    pub member_phone: Option<&'a str>,
+    pub invite: Uuid,
+}
+
 pub async fn insert_connection(
     tx: &mut PgConnection,
-    member: Uuid,
-    contact: Uuid,
-    member_name: &str,
-    contact_name: &str,
-    invite: Uuid,
+    c: &NewConnection<'_>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Uuid> {
     sqlx::query_scalar(
-        "INSERT INTO connections (id, member_id, contact_id, member_name, contact_name, invite_id, started_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        "INSERT INTO connections (id, member_id, contact_id, member_name, contact_name, member_phone,
+                                  invite_id, started_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(Uuid::new_v4())
-    .bind(member)
-    .bind(contact)
-    .bind(member_name)
-    .bind(contact_name)
-    .bind(invite)
+    .bind(c.member)
+    .bind(c.contact)
+    .bind(c.member_name)
+    .bind(c.contact_name)
+    .bind(c.member_phone)
+    .bind(c.invite)
     .bind(now)
     .fetch_one(tx)
     .await
@@ -335,4 +350,32 @@ pub async fn invite_mails_to(
     .bind(since)
     .fetch_all(conn)
     .await
+}
+
+/// The ids of every active connection `user` is part of, either side.
+pub async fn active_connection_ids(tx: &mut PgConnection, user: Uuid) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar(
+        "SELECT id FROM connections WHERE (member_id = $1 OR contact_id = $1) AND ended_at IS NULL
+         ORDER BY started_at LIMIT $2",
+    )
+    .bind(user)
+    .bind(LIST_LIMIT)
+    .fetch_all(tx)
+    .await
+}
+
+/// Cancels every invitation `inviter` sent that is still waiting.
+pub async fn cancel_invites_by(
+    tx: &mut PgConnection,
+    inviter: Uuid,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE invites SET canceled_at = $2 WHERE inviter_id = $1 AND accepted_at IS NULL AND canceled_at IS NULL",
+    )
+    .bind(inviter)
+    .bind(now)
+    .execute(tx)
+    .await
+    .map(|_| ())
 }

@@ -437,3 +437,17 @@ pub async fn stop_asking_others(
     .await?;
     Ok(())
 }
+
+/// Someone left Pruuf: nothing more goes to them or about them. Whatever waits in
+/// the queue (first try, retry, or claimed but not yet taken) is canceled; a send
+/// already under way finishes.
+pub async fn cancel_everything_for(tx: &mut PgConnection, user: Uuid) -> sqlx::Result<u64> {
+    sqlx::query(
+        "UPDATE deliveries SET status = 'canceled', lease_until = NULL
+         WHERE (recipient_id = $1 OR member_id = $1) AND status IN ('pending', 'claimed')",
+    )
+    .bind(user)
+    .execute(tx)
+    .await
+    .map(|r| r.rows_affected())
+}

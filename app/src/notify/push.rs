@@ -320,6 +320,15 @@ pub enum PushOutcome {
     Failed(SendError),
 }
 
+/// Forgets every browser of `user` (they left Pruuf).
+pub async fn delete_all_of(tx: &mut PgConnection, user: Uuid) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM push_subscriptions WHERE user_id = $1")
+        .bind(user)
+        .execute(tx)
+        .await
+        .map(|_| ())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

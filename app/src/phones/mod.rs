@@ -5,7 +5,9 @@
 //!   server also E.164 numbers and Twilio's request signature);
 //! - `store`, `service` (server only): the SQL and the actions (texts go
 //!   out through `notify`'s SMS channel);
-//! - `pages`: the "Text messages" card and its server functions.
+//! - `pages`: the "Text messages" card and its server functions;
+//! - `call_links`: a Contact's "Call Mum" / "Text Mum" links.
+pub mod call_links;
 pub mod pages;
 pub mod rules;
 #[cfg(feature = "ssr")]

@@ -22,7 +22,12 @@ async fn the_most_guessed_pins_are_refused_at_sign_up_and_reset(pool: PgPool) {
         let r = b
             .post(
                 path::<CreateAccount>(),
-                &[("pin", easy), ("pin_again", easy), ("accept", "yes")],
+                &[
+                    ("name", "Tom Test"),
+                    ("pin", easy),
+                    ("pin_again", easy),
+                    ("accept", "yes"),
+                ],
             )
             .await;
         assert_eq!(r.status, 400, "{easy}: {}", r.body);

@@ -72,7 +72,12 @@ pub(crate) async fn sign_up(w: &World, email: &str, pin: &str) -> Browser {
     let r = b
         .post(
             path::<CreateAccount>(),
-            &[("pin", pin), ("pin_again", pin), ("accept", "yes")],
+            &[
+                ("name", "Tom Test"),
+                ("pin", pin),
+                ("pin_again", pin),
+                ("accept", "yes"),
+            ],
         )
         .await;
     assert_eq!(r.header("location"), Some("/signup/size"), "{}", r.body);
@@ -413,7 +418,12 @@ async fn bad_input_gets_its_own_words_and_creates_nothing(pool: PgPool) {
     let r = b
         .post(
             path::<CreateAccount>(),
-            &[("pin", "4826"), ("pin_again", "4826"), ("accept", "yes")],
+            &[
+                ("name", "Tom Test"),
+                ("pin", "4826"),
+                ("pin_again", "4826"),
+                ("accept", "yes"),
+            ],
         )
         .await;
     assert_eq!(r.status, 400);
@@ -427,17 +437,36 @@ async fn bad_input_gets_its_own_words_and_creates_nothing(pool: PgPool) {
     let r = b
         .post(
             path::<CreateAccount>(),
-            &[("pin", "1234"), ("pin_again", "1235"), ("accept", "yes")],
+            &[
+                ("name", "Tom Test"),
+                ("pin", "1234"),
+                ("pin_again", "1235"),
+                ("accept", "yes"),
+            ],
         )
         .await;
     assert!(r.body.contains("PINs don't match"), "{}", r.body);
     let r = b
         .post(
             path::<CreateAccount>(),
-            &[("pin", "4826"), ("pin_again", "4826")],
+            &[("name", "Tom Test"), ("pin", "4826"), ("pin_again", "4826")],
         )
         .await;
     assert!(r.body.contains("accept the Terms"), "{}", r.body);
+    // Sign-up asks what to call the person; without a name, no account.
+    let r = b
+        .post(
+            path::<CreateAccount>(),
+            &[
+                ("name", " "),
+                ("pin", "4826"),
+                ("pin_again", "4826"),
+                ("accept", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("what to call you"), "{}", r.body);
     assert_eq!(users(&w.pool).await, 0);
 
     let big = "x".repeat(server::MAX_BODY_BYTES + 1);

@@ -274,6 +274,7 @@ async fn the_trial_starts_with_the_first_member_warns_and_ends_on_day_31(pool: P
             Invitee::Member,
             &app::connections::rules::PersonName::parse("Ann").expect("name"),
             &app::validation::Email::parse(&ann.email).expect("email"),
+            None,
         )
         .await;
     assert!(refused.is_err());

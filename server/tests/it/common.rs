@@ -102,7 +102,14 @@ pub async fn person(w: &World, name: &str) -> Me {
     let email = format!("{name}-{}@example.com", uuid::Uuid::new_v4().simple());
     let mut tx = w.pool.begin().await.expect("tx");
     let now = w.services.clock.now();
-    let user = account_store::insert_user(&mut tx, &email, "$argon2id$stand-in", "standard", now)
+    let new = account_store::NewUser {
+        email: &email,
+        pin_hash: "$argon2id$stand-in",
+        text_size: "standard",
+        name: Some(name),
+        time_zone: None,
+    };
+    let user = account_store::insert_user(&mut tx, &new, now)
         .await
         .expect("insert")
         .expect("new");
@@ -114,6 +121,7 @@ pub async fn person(w: &World, name: &str) -> Me {
         user_id: user,
         device_id: device,
         email,
+        name: Some(name.to_string()),
         text_size: TextSize::Standard,
         needs_consent: false,
     }

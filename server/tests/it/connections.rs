@@ -30,7 +30,7 @@ pub(crate) async fn invite(
 ) -> InviteCode {
     let before = invite_mails(&to.email).await.len();
     Connections(&w.services)
-        .invite(&caller(), from, who, &name(called), &email(to))
+        .invite(&caller(), from, who, &name(called), &email(to), None)
         .await
         .expect("invite sent");
     let mails = invite_mails(&to.email).await;
@@ -109,6 +109,7 @@ async fn invite_accept_remove_and_invite_again(pool: PgPool) {
             Invitee::Member,
             &name("Mother"),
             &email(&mum),
+            None,
         )
         .await
         .expect_err("already connected");
@@ -219,7 +220,14 @@ async fn codes_expire_and_only_the_invited_address_may_accept(pool: PgPool) {
         person(&w, "aunt").await,
     );
     let refused = Connections(&w.services)
-        .invite(&caller(), &tom, Invitee::Member, &name("Me"), &email(&tom))
+        .invite(
+            &caller(),
+            &tom,
+            Invitee::Member,
+            &name("Me"),
+            &email(&tom),
+            None,
+        )
         .await
         .expect_err("self-invite");
     assert_eq!(message(refused), "You can't connect to yourself.");
@@ -318,7 +326,14 @@ async fn a_frozen_contact_cannot_invite(pool: PgPool) {
         .await
         .expect("freeze");
     let refused = Connections(&w.services)
-        .invite(&caller(), &tom, Invitee::Member, &name("Mum"), &email(&mum))
+        .invite(
+            &caller(),
+            &tom,
+            Invitee::Member,
+            &name("Mum"),
+            &email(&mum),
+            None,
+        )
         .await
         .expect_err("frozen");
     assert!(message(refused).contains("choose a plan"));

@@ -17,4 +17,5 @@ mod http;
 mod leptos_config;
 mod mail;
 mod never_give_up;
+mod privacy;
 mod sms;
