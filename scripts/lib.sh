@@ -337,6 +337,21 @@ start_fake_twilio() {
   note "Twilio stand-in at $PRUUF_FAKE_TWILIO"
 }
 
+# start_fake_push: builds and starts the push-service stand-in (test-support) on
+# a free port; exports PRUUF_FAKE_PUSH (its controls' base URL: the end-to-end
+# tests take subscriptions from it and read back what Pruuf pushed). Stopped on exit.
+start_fake_push() {
+  env CARGO_TARGET_DIR="$ROOT/target/native" cargo build --locked -q -p pruuf-test-support --bin fake-push
+  local port; port="$(free_port)"
+  FAKE_PUSH_ADDR="127.0.0.1:$port" "$ROOT/target/native/debug/fake-push" > "$ROOT/target/fake-push.log" 2>&1 &
+  FAKE_PUSH_PID=$!
+  for _ in $(seq 1 100); do grep -q "push stand-in ready" "$ROOT/target/fake-push.log" 2>/dev/null && break; sleep 0.1; done
+  PRUUF_FAKE_PUSH="$(sed -n 's/^PRUUF_FAKE_PUSH=//p' "$ROOT/target/fake-push.log")"
+  [ -n "$PRUUF_FAKE_PUSH" ] || die "the push stand-in did not start (see target/fake-push.log)"
+  export PRUUF_FAKE_PUSH
+  note "push stand-in at $PRUUF_FAKE_PUSH"
+}
+
 # start_fake_stripe APP_URL: builds and starts the Stripe stand-in (test-support)
 # on a free port, posting signed webhooks to APP_URL/webhooks/stripe; exports the
 # PRUUF_STRIPE_* variables that point Pruuf at it, and PRUUF_FAKE_STRIPE (its base
@@ -359,6 +374,7 @@ start_fake_stripe() {
 throwaway_cleanup() {
   [ -n "${FAKE_STRIPE_PID:-}" ] && kill "$FAKE_STRIPE_PID" 2>/dev/null || true
   [ -n "${FAKE_TWILIO_PID:-}" ] && kill "$FAKE_TWILIO_PID" 2>/dev/null || true
+  [ -n "${FAKE_PUSH_PID:-}" ] && kill "$FAKE_PUSH_PID" 2>/dev/null || true
   [ -n "${MAILDEV_PID:-}" ] && kill "$MAILDEV_PID" 2>/dev/null || true
   pg_stop "$PG_DATA"
   rm -rf "$PG_DATA" "$MAIL_DIR"
@@ -380,6 +396,7 @@ e2e_run() {
   export PRUUF_E2E_DATABASE_URL="$DATABASE_URL"
   start_fake_twilio "$PRUUF_E2E_BASE_URL"
   start_fake_stripe "$PRUUF_E2E_BASE_URL"
+  start_fake_push
   mkdir -p "$(dirname "$E2E_LOG")"
   (cd "$ROOT/end2end" && npx playwright test "$@") 2>&1 | tee "$E2E_LOG"
 }

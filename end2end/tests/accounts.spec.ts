@@ -6,7 +6,12 @@ test('a new person signs up with the emailed code, signs out, and logs in again'
   const email = freshEmail('mary');
   await signUp(page, email, '4826');
   await expectNoAxeViolations(page);
+  // A new Contact's first step: add the person they look out for, or skip.
   await page.getByRole('link', { name: 'Continue' }).click();
+  await expect(page.getByRole('heading', { name: 'Add the person you look out for' })).toBeVisible();
+  await expect(page.getByText('the first 30 days are free')).toBeVisible();
+  await expectNoAxeViolations(page);
+  await page.getByRole('link', { name: 'Skip for now' }).click();
   await expect(page.getByText(`You’re signed in as ${email}.`)).toBeVisible();
   await expectNoAxeViolations(page);
 
@@ -129,11 +134,13 @@ test.describe('without JavaScript', () => {
     await page.getByLabel('Code from the email').fill(code);
     await page.getByRole('button', { name: 'Continue' }).click();
     await expect(page.getByRole('heading', { name: 'Create your PIN' })).toBeVisible();
+    await page.getByLabel('What should we call you?').fill('Nora');
     await page.getByLabel('Your 4-number PIN').fill('3968');
     await page.getByLabel('Type the same PIN again').fill('3969');
     await page.getByLabel(/I accept the/).check();
     await page.getByRole('button', { name: 'Create my account' }).click();
     await expect(page.getByRole('alert')).toContainText("PINs don't match");
+    await page.getByLabel('What should we call you?').fill('Nora');
     await page.getByLabel('Your 4-number PIN').fill('3968');
     await page.getByLabel('Type the same PIN again').fill('3968');
     await page.getByLabel(/I accept the/).check();

@@ -1,4 +1,4 @@
-import { expect, type APIRequestContext, type Browser, type Page } from '@playwright/test';
+import { expect, type APIRequestContext, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 
 /**
@@ -81,9 +81,17 @@ export async function advanceClock(baseURL: string, seconds: number) {
   expect(response.status).toBe(200);
 }
 
-/** Fills the sign-up steps from the email form on the current page to "Create my account". */
-export async function completeSignUp(page: Page, email: string, pin: string) {
-  await page.getByLabel('Your email address').fill(email);
+/** "Tom" for tom-…@example.com: the name a test person signs up with. */
+export function nameOf(email: string): string {
+  const first = email.split(/[-@]/)[0];
+  return first.charAt(0).toUpperCase() + first.slice(1);
+}
+
+/** Fills the sign-up steps from the email form on the current page to "Create my
+ *  account" (the address is typed unless the page filled it in already). */
+export async function completeSignUp(page: Page, email: string, pin: string, name = nameOf(email)) {
+  const field = page.getByLabel('Your email address');
+  if ((await field.inputValue()) !== email) await field.fill(email);
   await page.getByRole('button', { name: 'Send me a code' }).click();
   await expect(page.getByRole('heading', { name: 'Check your email' })).toBeVisible();
   await expect(page.getByText(email)).toBeVisible();
@@ -94,6 +102,7 @@ export async function completeSignUp(page: Page, email: string, pin: string) {
   await expect(page.getByLabel('Digit 6 of 6')).toHaveValue(code[5]);
   await page.getByRole('button', { name: 'Continue' }).click();
   await expect(page.getByRole('heading', { name: 'Create your PIN' })).toBeVisible();
+  await page.getByLabel('What should we call you?').fill(name);
   await page.getByLabel('Your 4-number PIN').fill(pin);
   await page.getByLabel('Type the same PIN again').fill(pin);
   await page.getByLabel(/I accept the/).check();
@@ -114,6 +123,11 @@ export async function logIn(page: Page, email: string, pin: string) {
   await page.getByLabel('Your email address').fill(email);
   await page.getByLabel('Your 4-number PIN').fill(pin);
   await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+/** The text of the newest invitation mail to `address`, once `count` have arrived. */
+export async function inviteMailFor(address: string, count = 1): Promise<string> {
+  return newestMail(address, "You're invited to Pruuf", count);
 }
 
 /** The /join link in the newest invitation mail to `address`, once `count` have arrived. */
@@ -202,6 +216,7 @@ async function postForm(
  *  functions. `next` is where sign-up carries on to (an invitation's /join link). */
 export async function quickSignUp(page: Page, email: string, pin: string, next?: string) {
   const withNext = next ? { next } : {};
+  const name = nameOf(email);
   await postForm(page, '/signup', 'request_code', { email, intent: 'signup', ...withNext }, /\/verify\?/);
   const code = await codeFor(email);
   await postForm(page, `/verify?email=${encodeURIComponent(email)}`, 'verify_code', { email, code, ...withNext }, /\/signup\/pin/);
@@ -209,8 +224,8 @@ export async function quickSignUp(page: Page, email: string, pin: string, next?:
     page,
     '/signup/pin',
     'create_account',
-    { pin, pin_again: pin, accept: 'on', ...withNext },
-    next ? /\/connections\?joined=1/ : /\/signup\/size/,
+    { name, pin, pin_again: pin, accept: 'on', ...withNext },
+    next ? /\/signup\/size\?joined=1/ : /\/signup\/size/,
   );
 }
 
@@ -238,4 +253,36 @@ export async function quickSchedule(page: Page, zone?: string, deadline = '10:00
     { deadline, time_zone: timeZone, reminder_on: 'on', lead: '60', grace: '15' },
     /\/home\?schedule=saved/,
   );
+}
+
+// ---------------------------------------------------------------------------
+// Push: no real push service is reachable from here, so a test takes a
+// subscription from the push stand-in (scripts/lib.sh start_fake_push) and the
+// page is given it in place of the browser's own. Pruuf pushes to it over the
+// real protocol; the test reads back what arrived, decrypted.
+// ---------------------------------------------------------------------------
+
+const pushApi = process.env.PRUUF_FAKE_PUSH ?? 'http://127.0.0.1:1095';
+
+/** Makes `context`'s pages subscribe at the push stand-in (with permission
+ *  granted) and returns the subscription's id, for pushesTo. */
+export async function fakePushFor(context: BrowserContext): Promise<string> {
+  const sub = (await (await fetch(`${pushApi}/__fake/subscriptions`, { method: 'POST' })).json()) as {
+    id: string;
+    endpoint: string;
+    keys: { p256dh: string; auth: string };
+  };
+  await context.grantPermissions(['notifications']);
+  await context.addInitScript((s) => {
+    const fake = { endpoint: s.endpoint, toJSON: () => ({ endpoint: s.endpoint, keys: s.keys }) };
+    PushManager.prototype.subscribe = async () => fake as unknown as PushSubscription;
+    PushManager.prototype.getSubscription = async () => fake as unknown as PushSubscription;
+  }, sub);
+  return sub.id;
+}
+
+/** The texts pushed to subscription `id` so far. */
+export async function pushesTo(id: string): Promise<string[]> {
+  const got = (await (await fetch(`${pushApi}/__fake/received/${id}`)).json()) as Array<{ text?: string }>;
+  return got.map((m) => m.text ?? '');
 }

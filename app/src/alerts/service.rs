@@ -530,7 +530,7 @@ impl Alerts<'_> {
                 miss: None,
                 kind: Kind::Test,
                 title: "A test alert from Pruuf".into(),
-                body: "This is a test alert from Pruuf. If you can read this, alerts about the people you look out for reach you here.".into(),
+                body: "This is a test alert from Pruuf. If you can read this, our alerts and reminders reach you here.".into(),
                 link: "/home".into(),
                 channels,
                 in_app: false,

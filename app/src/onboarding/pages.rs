@@ -66,7 +66,8 @@ fn connected_words(names: &[String]) -> String {
 /// `/start/reminders`: the last of a Member's first steps.
 #[component]
 pub fn RemindersStepPage() -> impl IntoView {
-    let test_sent = use_query_map().read_untracked().get("test").is_some();
+    let query = use_query_map();
+    let test_sent = move || query.read().get("test").is_some();
     view! {
         <Title text="Turn on reminders"/>
         <section class="page narrow" aria-labelledby="reminders-title">
@@ -76,7 +77,7 @@ pub fn RemindersStepPage() -> impl IntoView {
                 "Pruuf can remind you before your check-in time. Turn reminders on here, "
                 "then send yourself a test to see how one looks."
             </p>
-            {test_sent.then(|| view! {
+            {move || test_sent().then(|| view! {
                 <p class="notice-text" role="status">"Test alert sent. It should arrive in a moment."</p>
             })}
             <DeviceAlerts looks_out=false then="start"/>

@@ -60,18 +60,18 @@ pub async fn save_share_phone(share: Option<String>) -> Result<(), AppError> {
 pub fn SettingsPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| load_home());
     let profile = Resource::new(|| (), |_| my_profile());
-    let saved = leptos_router::hooks::use_query_map()
-        .read_untracked()
-        .get("saved")
-        .map(|what| match what.as_str() {
+    let query = leptos_router::hooks::use_query_map();
+    let saved = move || {
+        query.read().get("saved").map(|what| match what.as_str() {
             "name" => "Your name is saved.",
             _ => "Saved.",
-        });
+        })
+    };
     view! {
         <Title text="Settings"/>
         <section class="page" aria-labelledby="settings-title">
             <h1 id="settings-title">"Settings"</h1>
-            {saved.map(|w| view! { <p class="notice-text" role="status">{w}</p> })}
+            {move || saved().map(|w| view! { <p class="notice-text" role="status">{w}</p> })}
             <Suspense fallback=loading>
                 {move || Suspend::new(async move {
                     match (data.await, profile.await) {
