@@ -25,6 +25,7 @@ pub mod security;
 pub mod services;
 pub mod settings;
 mod shell;
+pub mod tabs;
 #[cfg(feature = "ssr")]
 pub mod time;
 pub mod validation;

@@ -62,10 +62,12 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/pruuf.css"/>
         <Title formatter=|text: String| format!("{text} \u{b7} Pruuf")/>
         <a class="skip-link" href="#main">"Skip to the main content"</a>
-        <header class="site-header">
-            <a class="brand" href="/">"Pruuf"</a>
-        </header>
         <Router>
+            <header class="site-header">
+                <a class="brand" href="/">"Pruuf"</a>
+            </header>
+            <crate::tabs::TabBar/>
+            <Frame/>
             <main id="main" tabindex="-1">
                 <Routes fallback=|| view! { <ErrorPage error=AppError::NotFound/> }>
                     <Route path=StaticSegment("") view=WelcomePage ssr=SsrMode::Async/>
@@ -98,9 +100,15 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("privacy") view=PrivacyPage/>
                 </Routes>
             </main>
+            <footer class="site-footer">
+                <p>"Pruuf \u{b7} a daily \u{201c}I\u{2019}m OK\u{201d} for the people you love"</p>
+            </footer>
         </Router>
-        <footer class="site-footer">
-            <p>"Pruuf \u{b7} a daily \u{201c}I\u{2019}m OK\u{201d} for the people you love"</p>
-        </footer>
     }
+}
+
+/// Inside the router: moves focus to each new page's heading.
+#[component]
+fn Frame() -> impl IntoView {
+    crate::tabs::focus_heading_on_navigation();
 }

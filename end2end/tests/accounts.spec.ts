@@ -17,9 +17,14 @@ test('a new person signs up with the emailed code, signs out, and logs in again'
 
   // Sign out is in Settings, behind a confirmation (not on the home).
   await expect(page.getByRole('button', { name: /Sign out/ })).toHaveCount(0);
-  await page.getByRole('link', { name: 'Settings' }).click();
-  await expect(page.getByRole('heading', { name: 'Settings', level: 1 })).toBeVisible();
   await hydrated(page);
+  const tabs = page.getByRole('navigation', { name: 'Main' });
+  await expect(tabs.getByRole('link', { name: 'Today' })).toHaveAttribute('aria-current', 'page');
+  await tabs.getByRole('link', { name: 'Settings' }).click();
+  await expect(page.getByRole('heading', { name: 'Settings', level: 1 })).toBeVisible();
+  // A move between pages puts focus on the new page's heading (announced).
+  await expect(page.getByRole('heading', { name: 'Settings', level: 1 })).toBeFocused();
+  await expect(tabs.getByRole('link', { name: 'Settings' })).toHaveAttribute('aria-current', 'page');
   await expectNoAxeViolations(page);
   await expect(page.getByRole('button', { name: 'Yes, sign out' })).toBeHidden();
   await page.getByText('Sign out of Pruuf on this device').click();

@@ -277,7 +277,6 @@ fn HomeBody(
         }
     });
     let nothing_yet = !home.is_member && home.watching.is_empty() && home.pending.is_empty();
-    let unread = home.unread;
     let billing = home.billing.clone();
     let banner = billing.banner.clone().map(|words| {
         let paused = billing.alerts_paused;
@@ -309,15 +308,9 @@ fn HomeBody(
             <p class="lead">
                 "You\u{2019}re signed in as " <strong class="address">{home.email.clone()}</strong> "."
             </p>
-            // Three ways on, no more (issue 18); the rest, and "Sign out" behind a
-            // confirmation, are in Settings.
-            <nav class="actions" aria-label="More">
-                <a class="button secondary" href="/connections">"Your people"</a>
-                <a class="button secondary" href="/notifications">
-                    {if unread > 0 { format!("Notifications ({unread} new)") } else { "Notifications".to_string() }}
-                </a>
-                <a class="button secondary" href="/settings">"Settings"</a>
-            </nav>
+            // People, Notifications and Settings are the tabs (issue 18); "Sign
+            // out" is in Settings, behind a confirmation.
+            <p><a class="standalone" href="/join">"I have an invite code"</a></p>
             <crate::pwa::InstallCard/>
         </div>
     }
@@ -506,7 +499,15 @@ fn ScheduleForm(s: ScheduleView, action: ServerAction<SaveSchedule>, first: bool
     }
     let lead = s.lead_min;
     let grace = s.grace_min;
+    // Not during the first steps: turning reminders on is the very next step.
+    let unreachable = s.unreachable.clone().filter(|_| !first);
     view! {
+        {unreachable.map(|words| view! {
+            <div class="banner banner-warning" id="reminders-unreachable">
+                <h2>"Reminders can\u{2019}t reach you"</h2>
+                <p>{words}</p>
+            </div>
+        })}
         <p class="lead">
             "Each day, tap \u{201c}I\u{2019}m OK\u{201d} before this time. If you don\u{2019}t, "
             "we\u{2019}ll let the people who look out for you know."

@@ -193,8 +193,25 @@ pub fn missed_words(told: &[String]) -> String {
     }
 }
 
+/// Reminders are on but nothing can carry them: the plain words saying so and
+/// how to fix it; `None` when a device or a mobile number will get them.
+pub fn reminder_unreachable(devices: i64, texts: bool) -> Option<&'static str> {
+    (devices == 0 && !texts).then_some(
+        "Your reminders can\u{2019}t reach you yet: no phone or computer has them turned on, and no mobile number takes text reminders. Turn them on under \u{201c}Reminders on this device\u{201d} on Today, or add your mobile number under Settings, \u{201c}How you hear from us\u{201d}.",
+    )
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn she_is_told_when_reminders_cannot_reach_her() {
+        assert!(
+            reminder_unreachable(0, false).is_some_and(|w| w.contains("can\u{2019}t reach you"))
+        );
+        assert_eq!(reminder_unreachable(1, false), None);
+        assert_eq!(reminder_unreachable(0, true), None);
+    }
+
     use super::*;
 
     #[test]

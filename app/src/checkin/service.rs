@@ -315,7 +315,9 @@ impl CheckIns<'_> {
     /// when they have not saved one.
     pub async fn my_schedule(self, me: &Me) -> Result<ScheduleView, AppError> {
         let mut conn = self.pool.acquire().await?;
-        Ok(match store::schedule(&mut conn, me.user_id).await? {
+        let (devices, texts) = store::reminder_reach(&mut conn, me.user_id).await?;
+        let unreachable = rules::reminder_unreachable(devices, texts).map(str::to_string);
+        let mut view = match store::schedule(&mut conn, me.user_id).await? {
             Some(s) => ScheduleView {
                 deadline: s.deadline.format("%H:%M").to_string(),
                 time_zone: s.time_zone,
@@ -323,6 +325,7 @@ impl CheckIns<'_> {
                 lead_min: s.reminder_lead_min.unsigned_abs(),
                 grace_min: s.grace_min.unsigned_abs(),
                 saved: true,
+                unreachable: None,
             },
             None => ScheduleView {
                 deadline: rules::DEFAULT_DEADLINE.into(),
@@ -331,8 +334,13 @@ impl CheckIns<'_> {
                 lead_min: rules::DEFAULT_LEAD,
                 grace_min: rules::DEFAULT_GRACE,
                 saved: false,
+                unreachable: None,
             },
-        })
+        };
+        if view.reminder_on {
+            view.unreachable = unreachable;
+        }
+        Ok(view)
     }
 
     /// Saves the signed-in Member's schedule. Only the Member sets their own: the

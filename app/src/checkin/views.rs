@@ -14,6 +14,9 @@ pub struct ScheduleView {
     pub grace_min: u16,
     /// False until the Member saves one (the form then shows the defaults).
     pub saved: bool,
+    /// Reminders are on but nothing can carry them (no device with reminders
+    /// turned on, no mobile number taking text reminders): what to do about it.
+    pub unreachable: Option<String>,
 }
 
 /// Someone on the other side of a connection.

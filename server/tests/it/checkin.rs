@@ -637,3 +637,32 @@ async fn her_home_says_she_missed_and_who_was_told(pool: PgPool) {
         .expect("checked in");
     assert_eq!(missed_line(&w, &mum).await, None);
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn the_schedule_page_says_when_reminders_cannot_reach_her(pool: PgPool) {
+    let w = world(pool);
+    let mum = person(&w, "mum").await;
+    set_clock(&w, "2026-11-26T18:00:00Z");
+    CheckIns(&w.services)
+        .set_schedule(&caller(), &mum, &schedule(10, 0, "Pacific/Honolulu"))
+        .await
+        .expect("schedule");
+    let view = CheckIns(&w.services).my_schedule(&mum).await.expect("view");
+    assert!(view
+        .unreachable
+        .is_some_and(|w| w.contains("can\u{2019}t reach you")));
+    sqlx::query(
+        "INSERT INTO push_subscriptions (id, user_id, endpoint, p256dh, auth, created_at)
+         VALUES ($1, $2, 'https://push.example/mum', 'k', 'a', now())",
+    )
+    .bind(uuid::Uuid::new_v4())
+    .bind(mum.user_id)
+    .execute(&w.pool)
+    .await
+    .expect("subscription");
+    let view = CheckIns(&w.services).my_schedule(&mum).await.expect("view");
+    assert_eq!(
+        view.unreachable, None,
+        "a browser with reminders on reaches her"
+    );
+}
