@@ -90,6 +90,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("settings") view=crate::settings::pages::SettingsPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("settings"), StaticSegment("alerts")) view=AlertSettingsPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("settings"), StaticSegment("delete")) view=crate::privacy::pages::DeletePage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("settings"), StaticSegment("email")) view=crate::settings::email::EmailCodePage/>
                     <Route path=StaticSegment("goodbye") view=crate::privacy::pages::GoodbyePage/>
                     <Route path=StaticSegment("devices") view=DevicesPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("billing") view=BillingPage ssr=SsrMode::Async/>

@@ -100,21 +100,26 @@ pub fn focus_heading_on_navigation() {
         let _ = location.pathname.get();
         if first.get_value() {
             first.set_value(false);
-            return;
+        } else {
+            request_animation_frame(focus_main_heading);
         }
-        #[cfg(feature = "hydrate")]
-        request_animation_frame(|| {
-            use web_sys::wasm_bindgen::JsCast;
-            let heading = web_sys::window()
-                .and_then(|w| w.document())
-                .and_then(|d| d.query_selector("main h1").ok().flatten())
-                .and_then(|h| h.dyn_into::<web_sys::HtmlElement>().ok());
-            if let Some(h) = heading {
-                let _ = h.set_attribute("tabindex", "-1");
-                let _ = h.focus();
-            }
-        });
     });
+}
+
+/// Focuses `main h1` (made focusable for this) in the browser.
+fn focus_main_heading() {
+    #[cfg(feature = "hydrate")]
+    {
+        use web_sys::wasm_bindgen::JsCast;
+        let heading = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.query_selector("main h1").ok().flatten())
+            .and_then(|h| h.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(h) = heading {
+            let _ = h.set_attribute("tabindex", "-1");
+            let _ = h.focus();
+        }
+    }
 }
 
 #[cfg(test)]

@@ -60,7 +60,7 @@ test('every Member page passes axe at 1.0× and 1.5× text and at 320 px', async
   const { mum } = await memberWithSchedule(browser);
   await checkEverywhere(mum, [
     '/home', '/schedule', '/schedule?first=1', '/signup/size', '/start/reminders', '/notifications', '/settings',
-    '/settings/alerts', '/settings/delete', '/devices', '/connections', '/billing',
+    '/settings/alerts', '/settings/delete', '/settings/email?to=new%40example.com', '/devices', '/connections', '/billing',
   ]);
 });
 

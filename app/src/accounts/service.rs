@@ -139,20 +139,8 @@ impl Accounts<'_> {
         let now = self.now();
         let mut tx = self.pool.begin().await?;
         store::lock_address(&mut tx, email.as_str()).await?;
-        let Some(row) = store::latest_code(&mut tx, email.as_str()).await? else {
-            return Err(invalid(
-                "Please ask for a code first: we haven't sent one to this address.",
-            ));
-        };
-        let state = rules::CodeState {
-            sent_at: row.sent_at,
-            used_at: row.used_at,
-            wrong_tries: u32::try_from(row.wrong_tries).unwrap_or(u32::MAX),
-        };
-        let matches = self.settings.code_key.matches(email, code, &row.digest);
-        let outcome = match rules::judge_code(state, now, matches) {
-            CodeVerdict::Accept => {
-                store::mark_code_used(&mut tx, row.id, now).await?;
+        let outcome = match self.take_code(&mut tx, email, code, now).await? {
+            Ok(()) => {
                 let user = store::user_by_email(&mut tx, email.as_str()).await?;
                 Ok(if user.is_some() {
                     AfterCode::NewPin
@@ -160,8 +148,40 @@ impl Accounts<'_> {
                     AfterCode::CreateAccount
                 })
             }
+            Err(e) => Err(e),
+        };
+        tx.commit().await?;
+        outcome
+    }
+
+    /// Judges a code typed for `email` (its address lock held by the caller):
+    /// marks it used and answers `Ok` when right; counts a wrong try otherwise.
+    /// The refusal is the words the person sees. The caller commits either way.
+    async fn take_code(
+        self,
+        tx: &mut sqlx::PgConnection,
+        email: &Email,
+        code: &EmailCode,
+        now: DateTime<Utc>,
+    ) -> Result<Result<(), AppError>, AppError> {
+        let Some(row) = store::latest_code(tx, email.as_str()).await? else {
+            return Ok(Err(invalid(
+                "Please ask for a code first: we haven't sent one to this address.",
+            )));
+        };
+        let state = rules::CodeState {
+            sent_at: row.sent_at,
+            used_at: row.used_at,
+            wrong_tries: u32::try_from(row.wrong_tries).unwrap_or(u32::MAX),
+        };
+        let matches = self.settings.code_key.matches(email, code, &row.digest);
+        Ok(match rules::judge_code(state, now, matches) {
+            CodeVerdict::Accept => {
+                store::mark_code_used(tx, row.id, now).await?;
+                Ok(())
+            }
             CodeVerdict::Wrong { tries_left } => {
-                store::count_wrong_code_try(&mut tx, row.id).await?;
+                store::count_wrong_code_try(tx, row.id).await?;
                 Err(if tries_left == 0 {
                     invalid(WRONG_CODE_SPENT)
                 } else {
@@ -178,9 +198,85 @@ impl Accounts<'_> {
                 "That code has already been used. Please ask for a new one.",
             )),
             CodeVerdict::TooManyTries => Err(invalid(WRONG_CODE_SPENT)),
-        };
+        })
+    }
+
+    /// Settings, "Change my email": sends a code to the new address (the same
+    /// limits as any code). Whether the address is free is only said once the
+    /// code proves it is theirs.
+    pub async fn request_email_change(
+        self,
+        caller: &Caller,
+        me: &Me,
+        new: &Email,
+    ) -> Result<(), AppError> {
+        if new.as_str().eq_ignore_ascii_case(&me.email) {
+            return Err(invalid("That is the address you use now."));
+        }
+        self.check_ip(caller, "code").await?;
+        let now = self.now();
+        let code = secrets::new_email_code();
+        let mut tx = self.pool.begin().await?;
+        store::lock_address(&mut tx, new.as_str()).await?;
+        let sent =
+            store::code_times_since(&mut tx, new.as_str(), now - Duration::hours(24)).await?;
+        if let Err(refusal) = rules::may_send_code(now, &sent) {
+            return Err(AppError::Limited(code_refusal_message(refusal, now, None)).with_status());
+        }
+        let digest = self.settings.code_key.digest(new, &code);
+        let code_id = store::insert_code(&mut tx, new.as_str(), &digest, now).await?;
         tx.commit().await?;
-        outcome
+        if self
+            .mailer
+            .send(&email_change_mail(new, &code))
+            .await
+            .is_err()
+        {
+            store::delete_code(&self.pool, code_id).await?;
+            return Err(AppError::MailNotSent.with_status());
+        }
+        Ok(())
+    }
+
+    /// The code from the new address: the account moves to it, and the old
+    /// address is told (so a change nobody asked for is noticed).
+    pub async fn confirm_email_change(
+        self,
+        caller: &Caller,
+        me: &Me,
+        new: &Email,
+        code: &EmailCode,
+    ) -> Result<(), AppError> {
+        self.check_ip(caller, "code").await?;
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        store::lock_address(&mut tx, new.as_str()).await?;
+        if let Err(refusal) = self.take_code(&mut tx, new, code, now).await? {
+            tx.commit().await?;
+            return Err(refusal);
+        }
+        if !store::set_email(&mut tx, me.user_id, new.as_str()).await? {
+            tx.commit().await?;
+            return Err(invalid(
+                "That address already has a Pruuf account. Please choose another.",
+            ));
+        }
+        store::audit(
+            &mut tx,
+            now,
+            Some(me.user_id),
+            "email_changed",
+            &caller.ip,
+            json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        if let Ok(old) = Email::parse(&me.email) {
+            if self.mailer.send(&email_changed_mail(&old)).await.is_err() {
+                tracing::error!("the email-changed notice could not be sent");
+            }
+        }
+        Ok(())
     }
 
     /// Creates the account for an address whose code was just verified, records the
@@ -278,6 +374,36 @@ impl Accounts<'_> {
         } else {
             Err(invalid("That PIN isn\u{2019}t right. Please try again."))
         }
+    }
+
+    /// A new PIN from Settings, confirmed with the current one. Every other device
+    /// is signed out (whoever knew the old PIN is out too); this one stays in.
+    pub async fn change_pin(
+        self,
+        caller: &Caller,
+        me: &Me,
+        current: &Pin,
+        new: &Pin,
+    ) -> Result<(), AppError> {
+        self.confirm_pin(caller, me, current).await?;
+        let now = self.now();
+        let pin_hash = secrets::hash_pin_off_thread(new)
+            .await
+            .map_err(|_| AppError::Internal.with_status())?;
+        let mut tx = self.pool.begin().await?;
+        store::set_pin_hash(&mut tx, me.user_id, &pin_hash).await?;
+        let ended = store::end_devices_except(&mut tx, me.user_id, Some(me.device_id), now).await?;
+        store::audit(
+            &mut tx,
+            now,
+            Some(me.user_id),
+            "pin_change",
+            &caller.ip,
+            json!({ "signed_out_devices": ended, "from": "settings" }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// "What should we call you?", changed in Settings. Connections keep the
@@ -573,6 +699,40 @@ pub fn code_mail(
         subject: "Your Pruuf code".to_string(),
         text,
         html,
+    }
+}
+
+/// The code that proves a new address is theirs.
+fn email_change_mail(to: &Email, code: &EmailCode) -> OutgoingMail {
+    let code = code.expose();
+    OutgoingMail {
+        message_id: None,
+        to: to.clone(),
+        subject: "Your Pruuf code".to_string(),
+        text: format!(
+            "Hello,\n\nYour Pruuf code is {code}. Enter it in Settings to use this address for Pruuf.\n\n\
+             The code works once, for 10 minutes.\n\n\
+             If you didn't ask for this, you can ignore this email: nothing will change.\n\nPruuf\n"
+        ),
+        html: html_page(&format!(
+            "<p>Hello,</p><p>Your Pruuf code is</p>\
+             <p style=\"font-size:36px;font-weight:bold;letter-spacing:8px\">{code}</p>\
+             <p>Enter it in Settings to use this address for Pruuf. The code works once, for 10 minutes.</p>\
+             <p>If you didn't ask for this, you can ignore this email: nothing will change.</p><p>Pruuf</p>"
+        )),
+    }
+}
+
+/// To the old address, once the account has moved.
+fn email_changed_mail(to: &Email) -> OutgoingMail {
+    let text = "The email address of your Pruuf account was just changed, so mail from Pruuf \
+                now goes to the new address. If you didn't do this, please reply to this email at once.";
+    OutgoingMail {
+        message_id: None,
+        to: to.clone(),
+        subject: "Your Pruuf email address was changed".to_string(),
+        text: format!("Hello,\n\n{text}\n\nPruuf\n"),
+        html: html_page(&format!("<p>Hello,</p><p>{text}</p><p>Pruuf</p>")),
     }
 }
 

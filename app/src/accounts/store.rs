@@ -91,6 +91,24 @@ pub async fn insert_user(
     .await
 }
 
+/// Moves the account to a new address; `false` when another account has it.
+pub async fn set_email(tx: &mut PgConnection, user: Uuid, email: &str) -> sqlx::Result<bool> {
+    let taken: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE email = $1::citext)")
+            .bind(email)
+            .fetch_one(&mut *tx)
+            .await?;
+    if taken {
+        return Ok(false);
+    }
+    sqlx::query("UPDATE users SET email = $2 WHERE id = $1")
+        .bind(user)
+        .bind(email)
+        .execute(&mut *tx)
+        .await
+        .map(|r| r.rows_affected() == 1)
+}
+
 /// The name others see ("What should we call you?").
 pub async fn set_name(pool: &PgPool, user: Uuid, name: &str) -> sqlx::Result<()> {
     sqlx::query("UPDATE users SET name = $2 WHERE id = $1")

@@ -5,5 +5,6 @@
 //! - `rules`: the plain words for someone's roles (pure, unit-tested);
 //! - `pages`: the page (it reads the home's data) and its small forms: your
 //!   name, and the consent to show your number to your Contacts.
+pub mod email;
 pub mod pages;
 pub mod rules;

@@ -3,7 +3,7 @@
 //! loads (a `<details>` disclosure, then the sign-out form).
 use super::rules::role_lines;
 use crate::accounts::devices::SignOutButton;
-use crate::accounts::forms::{error_of, FormAlert};
+use crate::accounts::forms::{error_of, FormAlert, PinField};
 use crate::accounts::text_size_control::TextSizeControl;
 use crate::checkin::pages::{failed, load_home, loading};
 use crate::checkin::views::HomeView;
@@ -45,6 +45,26 @@ pub async fn save_my_name(name: String) -> Result<(), AppError> {
     Ok(())
 }
 
+/// A new PIN, confirmed with the current one.
+#[server]
+pub async fn change_my_pin(
+    current: String,
+    pin: String,
+    pin_again: String,
+) -> Result<(), AppError> {
+    use crate::accounts::service::Accounts;
+    use crate::accounts::session::{caller, require_sign_in, services};
+    use crate::validation::Pin;
+    let me = require_sign_in().await?;
+    let current = Pin::parse(&current).map_err(AppError::invalid)?;
+    let new = crate::accounts::rules::new_pin(&pin, &pin_again).map_err(AppError::invalid)?;
+    Accounts(&services()?)
+        .change_pin(&caller(), &me, &current, &new)
+        .await?;
+    leptos_axum::redirect("/settings?saved=pin");
+    Ok(())
+}
+
 /// The consent switch: her number as "Call" and "Text" on her Contacts' pages.
 #[server]
 pub async fn save_share_phone(share: Option<String>) -> Result<(), AppError> {
@@ -64,6 +84,8 @@ pub fn SettingsPage() -> impl IntoView {
     let saved = move || {
         query.read().get("saved").map(|what| match what.as_str() {
             "name" => "Your name is saved.",
+            "email" => "Your email address is changed. We told your old address too.",
+            "pin" => "Your new PIN is saved. Other devices were signed out.",
             _ => "Saved.",
         })
     };
@@ -96,6 +118,7 @@ fn SettingsBody(home: HomeView, profile: Profile) -> impl IntoView {
             <p>"You\u{2019}re signed in as " <strong class="address">{home.email.clone()}</strong> "."</p>
             {roles.into_iter().map(|line| view! { <p class="role-line">{line}</p> }).collect_view()}
             <NameForm name=profile.name.clone()/>
+            <super::email::EmailForm email=home.email.clone()/>
         </section>
         <TextSizeControl/>
         {checks_in.then(|| view! { <SharePhoneForm share=profile.share_phone/> })}
@@ -107,6 +130,7 @@ fn SettingsBody(home: HomeView, profile: Profile) -> impl IntoView {
             <a class="button secondary" href="/devices">"Signed-in devices"</a>
             <a class="button secondary" href="/connections">"Your people"</a>
         </nav>
+        <PinForm/>
         <YourDataCard/>
         <section class="card" aria-labelledby="leave-title">
             <h2 id="leave-title">"Sign out"</h2>
@@ -160,6 +184,28 @@ fn SharePhoneForm(share: bool) -> impl IntoView {
                 <FormAlert id="share-phone-error" message=error/>
                 <button type="submit" class="button secondary">"Save"</button>
             </ActionForm>
+        </section>
+    }
+}
+
+/// "Change my PIN", behind a disclosure so it is one tap away, not in the way.
+#[component]
+fn PinForm() -> impl IntoView {
+    let action = ServerAction::<ChangeMyPin>::new();
+    let error = error_of(action);
+    view! {
+        <section class="card" aria-labelledby="pin-title">
+            <h2 id="pin-title">"Your PIN"</h2>
+            <details class="confirm">
+                <summary class="button secondary">"Change my PIN"</summary>
+                <ActionForm action=action attr:class="stack" attr:novalidate=true>
+                    <PinField name="current" label="Your PIN now" autocomplete="current-password"/>
+                    <PinField name="pin" label="Your new 4-number PIN"/>
+                    <PinField name="pin_again" label="Type the new PIN again"/>
+                    <FormAlert id="change-pin-error" message=error/>
+                    <button type="submit" class="button primary">"Save my new PIN"</button>
+                </ActionForm>
+            </details>
         </section>
     }
 }

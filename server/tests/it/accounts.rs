@@ -595,3 +595,116 @@ async fn a_mail_that_cannot_be_sent_says_so_and_leaves_no_code(pool: PgPool) {
         .expect("count");
     assert_eq!(codes, 0, "an unsent code counts against no limit");
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_pin_changed_in_settings_needs_the_old_one_and_signs_other_devices_out(pool: PgPool) {
+    use app::settings::pages::ChangeMyPin;
+    let w = world(pool, &[]);
+    let email = address("pinchange");
+    let mut phone = sign_up(&w, &email, "4826").await;
+    let mut laptop = Browser::new(&w.app);
+    let r = log_in(&mut laptop, &email, "4826").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let r = phone
+        .post(
+            path::<ChangeMyPin>(),
+            &[("current", "9142"), ("pin", "5937"), ("pin_again", "5937")],
+        )
+        .await;
+    assert_eq!(r.status, 400, "the old PIN is needed: {}", r.body);
+    let r = phone
+        .post(
+            path::<ChangeMyPin>(),
+            &[("current", "4826"), ("pin", "1234"), ("pin_again", "1234")],
+        )
+        .await;
+    assert_eq!(r.status, 400, "an easy PIN is refused: {}", r.body);
+    assert!(
+        signed_in_as(&mut laptop, &email).await,
+        "nothing changed yet"
+    );
+
+    let r = phone
+        .post(
+            path::<ChangeMyPin>(),
+            &[("current", "4826"), ("pin", "5937"), ("pin_again", "5937")],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        signed_in_as(&mut phone, &email).await,
+        "this device stays in"
+    );
+    assert!(
+        !signed_in_as(&mut laptop, &email).await,
+        "the other is signed out"
+    );
+    let r = log_in(&mut Browser::new(&w.app), &email, "4826").await;
+    assert_eq!(r.status, 400, "the old PIN is refused: {}", r.body);
+    let r = log_in(&mut Browser::new(&w.app), &email, "5937").await;
+    assert_eq!(r.status, 200, "the new PIN works: {}", r.body);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn an_email_change_needs_the_code_from_the_new_address_and_tells_the_old(pool: PgPool) {
+    use app::settings::email::{ConfirmEmailChange, RequestEmailChange};
+    let w = world(pool, &[]);
+    let (old, new, taken) = (address("old"), address("new"), address("taken"));
+    let mut b = sign_up(&w, &old, "4826").await;
+    sign_up(&w, &taken, "5937").await;
+
+    let r = b
+        .post(path::<RequestEmailChange>(), &[("email", &new)])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let code = mailbox::code_for(&new, 1).await;
+    let wrong = if code == "111111" { "222222" } else { "111111" };
+    let r = b
+        .post(
+            path::<ConfirmEmailChange>(),
+            &[("to", &new), ("code", wrong)],
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(
+        signed_in_as(&mut b, &old).await,
+        "nothing changed on a wrong code"
+    );
+    let r = b
+        .post(
+            path::<ConfirmEmailChange>(),
+            &[("to", &new), ("code", &code)],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(signed_in_as(&mut b, &new).await);
+    assert!(mailbox::to(&old)
+        .await
+        .iter()
+        .any(|m| m["subject"] == "Your Pruuf email address was changed"));
+    let r = log_in(&mut Browser::new(&w.app), &new, "4826").await;
+    assert_eq!(r.status, 200, "the new address logs in: {}", r.body);
+    let r = log_in(&mut Browser::new(&w.app), &old, "4826").await;
+    assert_eq!(r.status, 400, "the old one no longer does: {}", r.body);
+
+    // An address with an account of its own stays that account's (a minute on,
+    // so its sign-up code's resend wait has passed).
+    w.clock
+        .advance(chrono::Duration::seconds(61))
+        .expect("clock");
+    let r = b
+        .post(path::<RequestEmailChange>(), &[("email", &taken)])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let code = mailbox::code_for(&taken, 2).await;
+    let r = b
+        .post(
+            path::<ConfirmEmailChange>(),
+            &[("to", &taken), ("code", &code)],
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("already has a Pruuf account"), "{}", r.body);
+    assert!(signed_in_as(&mut b, &new).await);
+}
