@@ -106,7 +106,7 @@ test('Tom invites Mum by name; she joins, sets 10:00 and turns on reminders; Tom
   await hydrated(mum);
   await expectNoAxeViolations(mum);
   await mum.getByRole('button', { name: 'Turn on reminders on this device' }).click();
-  await expect(mum.locator('.device-status')).toHaveText('Alerts are on for this device.');
+  await expect(mum.locator('.device-status')).toContainText('Alerts are on for this device.');
   await mum.getByRole('button', { name: 'Send me a test alert' }).click();
   await expect(mum.getByRole('status')).toContainText('Test alert sent');
   await expect

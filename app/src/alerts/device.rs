@@ -87,7 +87,7 @@ pub fn DeviceAlerts(
         busy.set(true);
         leptos::task::spawn_local(async move {
             let words = match subscribe().await {
-                Ok(()) => "Alerts are on for this device.".to_string(),
+                Ok(()) => "Alerts are on for this device. Now send yourself a test alert to check one arrives.".to_string(),
                 Err(why) => why,
             };
             state.set(Some(words));

@@ -197,7 +197,7 @@ pub fn missed_words(told: &[String]) -> String {
 /// how to fix it; `None` when a device or a mobile number will get them.
 pub fn reminder_unreachable(devices: i64, texts: bool) -> Option<&'static str> {
     (devices == 0 && !texts).then_some(
-        "Your reminders can\u{2019}t reach you yet: no phone or computer has them turned on, and no mobile number takes text reminders. Turn them on under \u{201c}Reminders on this device\u{201d} on Today, or add your mobile number under Settings, \u{201c}How you hear from us\u{201d}.",
+        "Your reminders can\u{2019}t reach you yet: no phone or computer has received one, and no mobile number takes text reminders. On Today, under \u{201c}Reminders on this device\u{201d}, turn them on and send yourself a test alert; or add your mobile number under Settings, \u{201c}How you hear from us\u{201d}.",
     )
 }
 

@@ -398,11 +398,11 @@ pub async fn remove_schedule(tx: &mut PgConnection, member: Uuid) -> sqlx::Resul
         .map(|_| ())
 }
 
-/// What can carry a Member's reminders: her browsers with reminders on, and
-/// whether her confirmed mobile number takes text reminders.
+/// What can carry a Member's reminders: her browsers with reminders on that a
+/// push has reached, and whether her confirmed mobile number takes text reminders.
 pub async fn reminder_reach(conn: &mut PgConnection, member: Uuid) -> sqlx::Result<(i64, bool)> {
     sqlx::query_as(
-        "SELECT (SELECT count(*) FROM push_subscriptions WHERE user_id = $1),
+        "SELECT (SELECT count(*) FROM push_subscriptions WHERE user_id = $1 AND confirmed_at IS NOT NULL),
                 coalesce((SELECT status = 'verified' AND sms_reminders FROM phones WHERE user_id = $1), false)",
     )
     .bind(member)

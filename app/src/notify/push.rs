@@ -329,6 +329,19 @@ pub async fn delete_all_of(tx: &mut PgConnection, user: Uuid) -> sqlx::Result<()
         .map(|_| ())
 }
 
+/// A push reached this subscription's service: from now on it counts as a
+/// working channel (the first time only; later sends change nothing).
+pub async fn mark_confirmed(pool: &PgPool, id: Uuid, now: DateTime<Utc>) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE push_subscriptions SET confirmed_at = $2 WHERE id = $1 AND confirmed_at IS NULL",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(pool)
+    .await
+    .map(|_| ())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

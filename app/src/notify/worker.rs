@@ -359,7 +359,14 @@ impl Worker<'_> {
         let (mut sent, mut passing) = (0, None);
         for sub in &subs {
             match sender.send(sub, &bytes).await {
-                PushOutcome::Sent => sent += 1,
+                PushOutcome::Sent => {
+                    sent += 1;
+                    // Its push service took one: this browser now counts as a
+                    // way to reach them (issue 18).
+                    super::push::mark_confirmed(&self.pool, sub.id, self.clock.now())
+                        .await
+                        .map_err(unavailable)?;
+                }
                 PushOutcome::Gone => {
                     tracing::info!(delivery = %d.id, "a push subscription is gone; removed");
                     delete_subscription(&self.pool, sub.id)

@@ -970,6 +970,22 @@ async fn push_alerts_are_encrypted_signed_and_retried_and_gone_subscriptions_are
         2,
         "the gone subscription was deleted"
     );
+    // A browser counts as a way to reach someone once a push reached it: Tom's
+    // phone now, Ann's tablet (refusing so far) not yet.
+    let confirmed = |endpoint: String| {
+        let pool = w.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, bool>(
+                "SELECT confirmed_at IS NOT NULL FROM push_subscriptions WHERE endpoint = $1",
+            )
+            .bind(endpoint)
+            .fetch_one(&pool)
+            .await
+            .expect("subscription")
+        }
+    };
+    assert!(confirmed(phone.endpoint.clone()).await);
+    assert!(!confirmed(tablet.endpoint.clone()).await);
     // Ann's tablet: 500, 503, 429, then it takes it, on the backoff schedule.
     for wait in [30, 120, 600] {
         w.services
