@@ -65,15 +65,8 @@ pub fn caller() -> Caller {
 /// Who is signed in on this request's device, if anyone.
 pub async fn signed_in() -> Result<Option<Me>, AppError> {
     let session = session().await?;
-    let Some(device) = session
-        .get::<Uuid>(DEVICE_KEY)
-        .await
-        .map_err(session_error)?
-    else {
-        return Ok(None);
-    };
     let services = services()?;
-    let member = Accounts(&services).member(device).await?;
+    let member = signed_in_on(&session, &services).await?;
     if member.is_some() {
         // The session is saved when it changes: marking the day it was last used
         // rolls its 30-day expiry forward once a day, without a write per request.
