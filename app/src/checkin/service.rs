@@ -163,7 +163,6 @@ impl CheckIns<'_> {
             watching,
             pending: store::pending_members_of(&mut conn, me.user_id, now).await?,
             looked_out_by: contacts.iter().map(|c| c.name.clone()).collect(),
-            unread: inbox::unread_count(&mut conn, me.user_id).await?,
             billing: Billing(self.0)
                 .home_billing(&mut conn, me.user_id, now)
                 .await?,

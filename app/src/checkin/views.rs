@@ -114,7 +114,6 @@ pub struct HomeView {
     pub pending: Vec<String>,
     /// The people who look out for them, by the names they call them ("Tom").
     pub looked_out_by: Vec<String>,
-    pub unread: i64,
     pub billing: crate::billing::views::HomeBilling,
 }
 

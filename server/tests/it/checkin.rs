@@ -673,3 +673,32 @@ async fn the_schedule_page_says_when_reminders_cannot_reach_her(pool: PgPool) {
     let view = CheckIns(&w.services).my_schedule(&mum).await.expect("view");
     assert_eq!(view.unreachable, None, "a browser a push reached counts");
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn her_number_reaches_her_contacts_only_when_she_shares_it(pool: PgPool) {
+    let w = world(pool);
+    let (mum, tom) = (person(&w, "mum").await, person(&w, "tom").await);
+    connect(&w, &mum, &tom, "Mum").await;
+    sqlx::query(
+        "INSERT INTO phones (user_id, number, status, added_at, verified_at)
+         VALUES ($1, '+14155552671', 'verified', now(), now())",
+    )
+    .bind(mum.user_id)
+    .execute(&w.pool)
+    .await
+    .expect("phone");
+    let phone_tom_sees = || async {
+        CheckIns(&w.services)
+            .home(&tom)
+            .await
+            .expect("home")
+            .watching[0]
+            .phone
+            .clone()
+    };
+    assert_eq!(phone_tom_sees().await, None, "not without her consent");
+    app::accounts::store::set_share_phone(&w.pool, mum.user_id, true)
+        .await
+        .expect("share");
+    assert_eq!(phone_tom_sees().await.as_deref(), Some("+14155552671"));
+}
