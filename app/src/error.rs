@@ -17,6 +17,9 @@ pub enum AppError {
     Forbidden,
     #[error("Sorry, we couldn't find that page.")]
     NotFound,
+    /// An admin page, after 12 hours: a fresh emailed code first.
+    #[error("Please confirm it\u{2019}s you: we\u{2019}ll email you a code.")]
+    StepUpNeeded,
     /// A frozen (or closing) account may look but not change what others see.
     #[error("Your account is paused until you choose a plan, so this can\u{2019}t be changed from it. Please choose a plan on your home page.")]
     ReadOnly,
@@ -40,7 +43,9 @@ impl AppError {
         match self {
             AppError::Invalid(_) => StatusCode::BAD_REQUEST,
             AppError::SignInNeeded => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden | AppError::ReadOnly => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::ReadOnly | AppError::StepUpNeeded => {
+                StatusCode::FORBIDDEN
+            }
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::TooManyTries | AppError::Limited(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::MailNotSent => StatusCode::SERVICE_UNAVAILABLE,
@@ -187,6 +192,7 @@ mod tests {
             AppError::SignInNeeded,
             AppError::Forbidden,
             AppError::NotFound,
+            AppError::StepUpNeeded,
             AppError::TooManyTries,
             AppError::Limited("Please wait until 10:35.".into()),
             AppError::MailNotSent,

@@ -3,7 +3,10 @@
 #![recursion_limit = "256"]
 
 pub mod accounts;
+pub mod admin;
 pub mod alerts;
+#[cfg(feature = "ssr")]
+pub mod audit;
 pub mod billing;
 pub mod checkin;
 #[cfg(feature = "ssr")]

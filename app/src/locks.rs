@@ -15,6 +15,8 @@ pub enum Space {
     Inviter = 23,
     /// Adding one phone number, whoever adds it.
     PhoneNumber = 29,
+    /// The audit chain: one entry appended at a time, by every process.
+    AuditChain = 31,
 }
 
 /// Holds the lock on `key` in `space` until the transaction ends.

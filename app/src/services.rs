@@ -12,6 +12,8 @@ use std::sync::Arc;
 /// What the server's configuration tells the domains.
 pub struct Settings {
     pub code_key: CodeKey,
+    /// The audit chain's key (`PRUUF_AUDIT_KEY`).
+    pub audit_key: crate::audit::rules::AuditKey,
     /// e.g. `https://pruuf.example`, for links in mails.
     pub public_url: String,
     pub terms_version: String,

@@ -99,6 +99,13 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("offline") view=crate::pwa::OfflinePage/>
                     <Route path=StaticSegment("terms") view=TermsPage/>
                     <Route path=StaticSegment("privacy") view=PrivacyPage/>
+                    <Route path=StaticSegment("admin") view=crate::admin::pages::health::AdminHealthPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("verify")) view=crate::admin::pages::step_up::AdminVerifyPage/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("people")) view=crate::admin::pages::people::AdminPeoplePage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("people"), ParamSegment("id")) view=crate::admin::pages::person::AdminPersonPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("deliveries")) view=crate::admin::pages::deliveries::AdminDeliveriesPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("deliveries"), ParamSegment("id")) view=crate::admin::pages::deliveries::AdminDeliveryPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("webhooks")) view=crate::admin::pages::webhooks::AdminWebhooksPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <footer class="site-footer">

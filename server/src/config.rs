@@ -58,6 +58,10 @@ pub struct Config {
     /// Keys the digests of one-time codes (at least 32 bytes). Production sets its
     /// own secret; locally a fixed stand-in is used.
     pub secret_key: Vec<u8>,
+    /// Keys the audit log's hash chain (at least 32 bytes, PRUUF_AUDIT_KEY). Kept
+    /// apart from PRUUF_SECRET_KEY, and never in the database: whoever can write
+    /// to the database cannot re-hash history without it.
+    pub audit_key: Vec<u8>,
     /// The versions of the Terms and the Privacy Policy people accept; raising one
     /// asks every signed-in person to accept again.
     pub terms_version: String,
@@ -86,6 +90,8 @@ pub const DEFAULT_SMTP_URL: &str = "smtp://127.0.0.1:1025";
 pub const DEFAULT_MAIL_FROM: &str = "Pruuf <hello@pruuf.localhost>";
 /// The local stand-in for PRUUF_SECRET_KEY; production refuses it.
 pub const DEV_SECRET_KEY: &str = "pruuf-local-development-secret-not-for-production";
+/// The local stand-in for PRUUF_AUDIT_KEY; production refuses it.
+pub const DEV_AUDIT_KEY: &str = "pruuf-local-audit-chain-key-not-for-production";
 pub const DEFAULT_POLICY_VERSION: &str = "2026-11-01";
 
 impl Config {
@@ -211,6 +217,19 @@ impl Config {
                 why: "production needs its own secret, not the development stand-in".into(),
             });
         }
+        let audit_key = required_in_production("PRUUF_AUDIT_KEY", DEV_AUDIT_KEY)?.into_bytes();
+        if audit_key.len() < 32 {
+            return Err(ConfigError::Invalid {
+                name: "PRUUF_AUDIT_KEY",
+                why: "it must be at least 32 characters (e.g. `openssl rand -hex 32`)".into(),
+            });
+        }
+        if production && (audit_key == DEV_AUDIT_KEY.as_bytes() || audit_key == secret_key) {
+            return Err(ConfigError::Invalid {
+                name: "PRUUF_AUDIT_KEY",
+                why: "production needs its own audit key, unlike the development stand-in and PRUUF_SECRET_KEY".into(),
+            });
+        }
         let terms_version =
             var("PRUUF_TERMS_VERSION").unwrap_or_else(|| DEFAULT_POLICY_VERSION.into());
         let privacy_version =
@@ -330,6 +349,7 @@ impl Config {
             stripe,
             live_reload,
             secret_key,
+            audit_key,
             terms_version,
             privacy_version,
             ip_limit_per_hour,
@@ -402,6 +422,7 @@ mod tests {
             "PRUUF_SMTP_URL" => Some("smtps://u:p@smtp.example:465".into()),
             "PRUUF_MAIL_FROM" => Some("Pruuf <hello@pruuf.example>".into()),
             "PRUUF_SECRET_KEY" => Some(PROD_KEY.into()),
+            "PRUUF_AUDIT_KEY" => Some(PROD_AUDIT_KEY.into()),
             "PRUUF_TEST_CLOCK" => Some("1".into()),
             _ => None,
         });
@@ -412,6 +433,7 @@ mod tests {
     }
 
     const PROD_KEY: &str = "0123456789abcdef0123456789abcdef-production";
+    const PROD_AUDIT_KEY: &str = "fedcba9876543210fedcba9876543210-audit-chain";
 
     #[test]
     fn production_needs_its_own_long_secret() {
@@ -438,11 +460,27 @@ mod tests {
                 })
             ));
         }
-        let good = [&base[..], &[("PRUUF_SECRET_KEY", PROD_KEY)]].concat();
+        let keyed = [&base[..], &[("PRUUF_SECRET_KEY", PROD_KEY)]].concat();
         assert_eq!(
-            config(&good).expect("valid").secret_key,
-            PROD_KEY.as_bytes()
+            config(&keyed).expect_err("no audit key"),
+            ConfigError::Missing {
+                name: "PRUUF_AUDIT_KEY"
+            }
         );
+        for bad in ["short", DEV_AUDIT_KEY, PROD_KEY] {
+            let with = [&keyed[..], &[("PRUUF_AUDIT_KEY", bad)]].concat();
+            assert!(matches!(
+                config(&with),
+                Err(ConfigError::Invalid {
+                    name: "PRUUF_AUDIT_KEY",
+                    ..
+                })
+            ));
+        }
+        let good = [&keyed[..], &[("PRUUF_AUDIT_KEY", PROD_AUDIT_KEY)]].concat();
+        let c = config(&good).expect("valid");
+        assert_eq!(c.secret_key, PROD_KEY.as_bytes());
+        assert_eq!(c.audit_key, PROD_AUDIT_KEY.as_bytes());
     }
 
     #[test]
@@ -498,6 +536,7 @@ mod tests {
             ("PRUUF_SMTP_URL", "smtps://u:p@smtp.example:465"),
             ("PRUUF_MAIL_FROM", "Pruuf <hello@pruuf.example>"),
             ("PRUUF_SECRET_KEY", PROD_KEY),
+            ("PRUUF_AUDIT_KEY", PROD_AUDIT_KEY),
             ("LEPTOS_WATCH", "true"),
         ])
         .expect("valid");
@@ -545,6 +584,7 @@ mod tests {
             ("PRUUF_SMTP_URL", "smtps://u:p@smtp.example:465"),
             ("PRUUF_MAIL_FROM", "Pruuf <hello@pruuf.example>"),
             ("PRUUF_SECRET_KEY", PROD_KEY),
+            ("PRUUF_AUDIT_KEY", PROD_AUDIT_KEY),
         ])
         .expect("valid");
         assert_eq!(ok.public_origin, "https://pruuf.example");
@@ -560,6 +600,7 @@ mod tests {
             ("PRUUF_PUBLIC_URL", "https://pruuf.example"),
             ("PRUUF_MAIL_FROM", "Pruuf <hello@pruuf.example>"),
             ("PRUUF_SECRET_KEY", PROD_KEY),
+            ("PRUUF_AUDIT_KEY", PROD_AUDIT_KEY),
         ];
         assert_eq!(
             config(&base).expect_err("no relay"),

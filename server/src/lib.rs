@@ -1,5 +1,6 @@
 //! The Pruuf server: configuration, the database, the HTTP stack around the Leptos
 //! app, and (in later issues) the background workers.
+pub mod admin;
 pub mod alerts;
 mod background;
 mod billing;
@@ -63,12 +64,19 @@ impl AppState {
                 why: e.to_string(),
             })
         })?;
+        let audit_key = app::audit::rules::AuditKey::new(&config.audit_key).map_err(|e| {
+            StartError::Config(config::ConfigError::Invalid {
+                name: "PRUUF_AUDIT_KEY",
+                why: e.to_string(),
+            })
+        })?;
         let services = Services {
             pool: pool.clone(),
             clock: clock.clone(),
             mailer: mailer.clone(),
             settings: Arc::new(Settings {
                 code_key,
+                audit_key,
                 public_url: config.public_origin.clone(),
                 terms_version: config.terms_version.clone(),
                 privacy_version: config.privacy_version.clone(),
@@ -157,6 +165,8 @@ pub fn router(state: AppState) -> Router {
         .route(app::privacy::pages::EXPORT_PATH, get(privacy::download))
         .leptos_routes_with_context(&state, routes, context, page)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Inside the session layer: `/admin` is 404 to everyone but admins.
+        .layer(middleware::from_fn_with_state(state.clone(), admin::guard))
         .layer(sessions::layer(&state))
         // Every route above refuses cross-site state changes.
         .layer(middleware::from_fn_with_state(
@@ -341,6 +351,8 @@ pub async fn serve() -> Result<(), StartError> {
         .await?,
         ..state.services.clone()
     };
+    admin::spawn_heartbeat(background.clone());
+    admin::spawn_audit_check(background.clone());
     alerts::spawn(background.clone());
     privacy::spawn_purge(background.clone());
     billing::spawn(background);

@@ -19,9 +19,11 @@ fn main() -> ExitCode {
             None | Some("serve") => server::serve().await,
             Some("migrate") => server::migrate_only().await,
             Some("dead-letters") => server::dead_letters(&args[2..]).await,
+            Some("admin") => server::admin::command(&args[2..]).await,
+            Some("audit") => server::admin::audit(&args[2..]).await,
             Some(other) => {
                 eprintln!(
-                    "pruuf: unknown command `{other}`; use `serve` (default), `migrate` or `dead-letters`"
+                    "pruuf: unknown command `{other}`; use `serve` (default), `migrate`, `dead-letters`, `admin` or `audit`"
                 );
                 std::process::exit(2);
             }

@@ -12,14 +12,22 @@ use axum::response::{IntoResponse, Redirect, Response};
 use http::{header, StatusCode};
 use tower_sessions::Session;
 
-pub async fn download(State(state): State<AppState>, session: Session) -> Response {
+pub async fn download(
+    State(state): State<AppState>,
+    ip: Option<axum::Extension<app::security::ClientIp>>,
+    session: Session,
+) -> Response {
     let services = &state.services;
     let me = match signed_in_on(&session, services).await {
         Ok(Some(me)) => me,
         Ok(None) => return Redirect::to("/login?next=%2Fsettings").into_response(),
         Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
     };
-    let export = match Privacy(services).start_export(&me).await {
+    let caller = app::services::Caller {
+        ip: ip.map_or_else(|| "unknown".into(), |i| i.0 .0.clone()),
+        user_agent: String::new(),
+    };
+    let export = match Privacy(services).start_export(&caller, &me).await {
         Ok(export) => export,
         Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
     };

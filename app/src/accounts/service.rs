@@ -26,6 +26,8 @@ pub struct Me {
     pub name: Option<String>,
     pub text_size: TextSize,
     pub needs_consent: bool,
+    /// Granted on the command line only (`server admin grant EMAIL`).
+    pub is_admin: bool,
 }
 
 impl Me {
@@ -213,29 +215,71 @@ impl Accounts<'_> {
         if new.as_str().eq_ignore_ascii_case(&me.email) {
             return Err(invalid("That is the address you use now."));
         }
+        self.send_code(caller, new, email_change_mail).await
+    }
+
+    /// Sends a fresh code to `to` in the mail `make` writes, within the same
+    /// limits as every code (per address, per client address).
+    async fn send_code(
+        self,
+        caller: &Caller,
+        to: &Email,
+        make: fn(&Email, &EmailCode) -> OutgoingMail,
+    ) -> Result<(), AppError> {
         self.check_ip(caller, "code").await?;
         let now = self.now();
         let code = secrets::new_email_code();
         let mut tx = self.pool.begin().await?;
-        store::lock_address(&mut tx, new.as_str()).await?;
-        let sent =
-            store::code_times_since(&mut tx, new.as_str(), now - Duration::hours(24)).await?;
+        store::lock_address(&mut tx, to.as_str()).await?;
+        let sent = store::code_times_since(&mut tx, to.as_str(), now - Duration::hours(24)).await?;
         if let Err(refusal) = rules::may_send_code(now, &sent) {
             return Err(AppError::Limited(code_refusal_message(refusal, now, None)).with_status());
         }
-        let digest = self.settings.code_key.digest(new, &code);
-        let code_id = store::insert_code(&mut tx, new.as_str(), &digest, now).await?;
+        let digest = self.settings.code_key.digest(to, &code);
+        let code_id = store::insert_code(&mut tx, to.as_str(), &digest, now).await?;
         tx.commit().await?;
-        if self
-            .mailer
-            .send(&email_change_mail(new, &code))
-            .await
-            .is_err()
-        {
+        if self.mailer.send(&make(to, &code)).await.is_err() {
             store::delete_code(&self.pool, code_id).await?;
             return Err(AppError::MailNotSent.with_status());
         }
         Ok(())
+    }
+
+    /// An admin's step-up (issue 19): a code to their own address.
+    pub async fn send_step_up_code(self, caller: &Caller, me: &Me) -> Result<(), AppError> {
+        let to = Email::parse(&me.email).map_err(AppError::invalid)?;
+        self.send_code(caller, &to, step_up_mail).await
+    }
+
+    /// Checks an admin's step-up code; a wrong one counts like any other.
+    pub async fn check_step_up_code(
+        self,
+        caller: &Caller,
+        me: &Me,
+        code: &EmailCode,
+    ) -> Result<(), AppError> {
+        self.check_ip(caller, "code").await?;
+        let to = Email::parse(&me.email).map_err(AppError::invalid)?;
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        store::lock_address(&mut tx, to.as_str()).await?;
+        let outcome = self.take_code(&mut tx, &to, code, now).await?;
+        crate::audit::record(
+            &self.settings.audit_key,
+            &mut tx,
+            now,
+            Some(me.user_id),
+            if outcome.is_ok() {
+                "admin.step_up"
+            } else {
+                "admin.step_up_failed"
+            },
+            &caller.ip,
+            json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        outcome
     }
 
     /// The code from the new address: the account moves to it, and the old
@@ -261,7 +305,8 @@ impl Accounts<'_> {
                 "That address already has a Pruuf account. Please choose another.",
             ));
         }
-        store::audit(
+        crate::audit::record(
+            &self.settings.audit_key,
             &mut tx,
             now,
             Some(me.user_id),
@@ -314,7 +359,16 @@ impl Accounts<'_> {
         // The email code just proved the address is hers: guesses made against it
         // before the account existed do not lock her out of it.
         store::clear_pin_failures(&mut tx, email.as_str()).await?;
-        store::audit(&mut tx, now, Some(user), "signup", &caller.ip, json!({})).await?;
+        crate::audit::record(
+            &self.settings.audit_key,
+            &mut tx,
+            now,
+            Some(user),
+            "signup",
+            &caller.ip,
+            json!({}),
+        )
+        .await?;
         let device = self.add_device(&mut tx, caller, user, now).await?;
         tx.commit().await?;
         Ok(SignedInDevice {
@@ -345,7 +399,8 @@ impl Accounts<'_> {
         store::set_pin_hash(&mut tx, user.id, &pin_hash).await?;
         store::clear_pin_failures(&mut tx, email.as_str()).await?;
         let ended = store::end_devices_except(&mut tx, user.id, None, now).await?;
-        store::audit(
+        crate::audit::record(
+            &self.settings.audit_key,
             &mut tx,
             now,
             Some(user.id),
@@ -393,7 +448,8 @@ impl Accounts<'_> {
         let mut tx = self.pool.begin().await?;
         store::set_pin_hash(&mut tx, me.user_id, &pin_hash).await?;
         let ended = store::end_devices_except(&mut tx, me.user_id, Some(me.device_id), now).await?;
-        store::audit(
+        crate::audit::record(
+            &self.settings.audit_key,
             &mut tx,
             now,
             Some(me.user_id),
@@ -447,7 +503,16 @@ impl Accounts<'_> {
         if secrets::verify_pin_off_thread(pin, user.as_ref().map(|u| u.pin_hash.as_str())).await {
             if let Some(user) = user {
                 store::clear_pin_failures(&mut tx, email.as_str()).await?;
-                store::audit(&mut tx, now, Some(user.id), "login", &caller.ip, json!({})).await?;
+                crate::audit::record(
+                    &self.settings.audit_key,
+                    &mut tx,
+                    now,
+                    Some(user.id),
+                    "login",
+                    &caller.ip,
+                    json!({}),
+                )
+                .await?;
                 let device = self.add_device(&mut tx, caller, user.id, now).await?;
                 tx.commit().await?;
                 return Ok(SignedInDevice {
@@ -462,7 +527,8 @@ impl Accounts<'_> {
                 .await?;
         let failures = u32::try_from(failures).unwrap_or(u32::MAX);
         let strikes = u32::try_from(strikes).unwrap_or(u32::MAX);
-        store::audit(
+        crate::audit::record(
+            &self.settings.audit_key,
             &mut tx,
             now,
             user_id,
@@ -477,14 +543,14 @@ impl Accounts<'_> {
             ),
             rules::AfterFailure::LockedUntil(until) => {
                 store::set_pin_guard(&mut tx, email.as_str(), Some(until), false).await?;
-                store::audit(&mut tx, now, user_id, "lockout", &caller.ip, json!({ "until": until }))
+                crate::audit::record(&self.settings.audit_key, &mut tx, now, user_id, "lockout", &caller.ip, json!({ "until": until }))
                     .await?;
                 let message = rules::gate_message(PinGate::LockedUntil(until), now, offset_minutes);
                 AppError::Limited(message.unwrap_or_default()).with_status()
             }
             rules::AfterFailure::PinLoginDisabled => {
                 store::set_pin_guard(&mut tx, email.as_str(), None, true).await?;
-                store::audit(&mut tx, now, user_id, "pin_login_disabled", &caller.ip, json!({}))
+                crate::audit::record(&self.settings.audit_key, &mut tx, now, user_id, "pin_login_disabled", &caller.ip, json!({}))
                     .await?;
                 let message = rules::gate_message(PinGate::Disabled, now, offset_minutes);
                 AppError::Limited(message.unwrap_or_default()).with_status()
@@ -544,6 +610,7 @@ impl Accounts<'_> {
             name: row.name,
             text_size: TextSize::parse(&row.text_size).unwrap_or_default(),
             needs_consent,
+            is_admin: row.is_admin,
         }))
     }
 
@@ -552,7 +619,8 @@ impl Accounts<'_> {
         let mut tx = self.pool.begin().await?;
         self.record_consent(&mut tx, caller, member.user_id, now)
             .await?;
-        store::audit(
+        crate::audit::record(
+            &self.settings.audit_key,
             &mut tx,
             now,
             Some(member.user_id),
@@ -580,7 +648,8 @@ impl Accounts<'_> {
         let mut tx = self.pool.begin().await?;
         let ended = store::end_device(&mut tx, member.user_id, device, now).await?;
         if ended {
-            store::audit(
+            crate::audit::record(
+                &self.settings.audit_key,
                 &mut tx,
                 now,
                 Some(member.user_id),
@@ -605,7 +674,8 @@ impl Accounts<'_> {
         let keep = keep_this_device.then_some(member.device_id);
         let mut tx = self.pool.begin().await?;
         let ended = store::end_devices_except(&mut tx, member.user_id, keep, now).await?;
-        store::audit(
+        crate::audit::record(
+            &self.settings.audit_key,
             &mut tx,
             now,
             Some(member.user_id),
@@ -719,6 +789,25 @@ fn email_change_mail(to: &Email, code: &EmailCode) -> OutgoingMail {
              <p style=\"font-size:36px;font-weight:bold;letter-spacing:8px\">{code}</p>\
              <p>Enter it in Settings to use this address for Pruuf. The code works once, for 10 minutes.</p>\
              <p>If you didn't ask for this, you can ignore this email: nothing will change.</p><p>Pruuf</p>"
+        )),
+    }
+}
+
+fn step_up_mail(to: &Email, code: &EmailCode) -> OutgoingMail {
+    let code = code.expose();
+    let text = "Someone signed in to Pruuf's admin pages as you and asked for this code. \
+                If it wasn't you, do not share it, and tell the team at once.";
+    OutgoingMail {
+        message_id: None,
+        to: to.clone(),
+        subject: "Your Pruuf admin code".to_string(),
+        text: format!(
+            "Hello,\n\nYour Pruuf admin code is {code}. It works once, for 10 minutes.\n\n{text}\n\nPruuf\n"
+        ),
+        html: html_page(&format!(
+            "<p>Hello,</p><p>Your Pruuf admin code is</p>\
+             <p style=\"font-size:36px;font-weight:bold;letter-spacing:8px\">{code}</p>\
+             <p>It works once, for 10 minutes.</p><p>{text}</p><p>Pruuf</p>"
         )),
     }
 }

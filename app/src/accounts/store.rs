@@ -41,6 +41,7 @@ pub struct SignedIn {
     pub last_seen_at: DateTime<Utc>,
     pub terms_version: Option<String>,
     pub privacy_version: Option<String>,
+    pub is_admin: bool,
 }
 
 /// Serialises everything about one address (codes, PIN guard) for the rest of the
@@ -353,7 +354,7 @@ pub async fn insert_device(
 pub async fn signed_in(pool: &PgPool, device: Uuid) -> sqlx::Result<Option<SignedIn>> {
     sqlx::query_as(
         "SELECT u.id AS user_id, u.email::text AS email, u.name, u.text_size, d.id AS device_id,
-                d.last_seen_at, c.terms_version, c.privacy_version
+                d.last_seen_at, c.terms_version, c.privacy_version, u.is_admin
          FROM devices d
          JOIN users u ON u.id = d.user_id
          LEFT JOIN LATERAL (
@@ -449,27 +450,6 @@ pub async fn insert_consent(
     .bind(now)
     .bind(ip)
     .bind(user_agent)
-    .execute(conn)
-    .await
-    .map(|_| ())
-}
-
-pub async fn audit(
-    conn: &mut PgConnection,
-    now: DateTime<Utc>,
-    user: Option<Uuid>,
-    event: &str,
-    ip: &str,
-    detail: serde_json::Value,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO audit_log (at, user_id, event, ip, detail) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(now)
-    .bind(user)
-    .bind(event)
-    .bind(ip)
-    .bind(detail)
     .execute(conn)
     .await
     .map(|_| ())

@@ -338,7 +338,8 @@ impl Alerts<'_> {
         let now = self.clock.now();
         let mut tx = self.pool.begin().await?;
         store::set_confirm_prefs(&mut tx, user, prefs.every, &prefs.channel_names()).await?;
-        crate::accounts::store::audit(
+        crate::audit::record(
+            &self.settings.audit_key,
             &mut tx,
             now,
             Some(user),
@@ -693,7 +694,8 @@ impl Alerts<'_> {
             )
             .await?;
         }
-        crate::accounts::store::audit(
+        crate::audit::record(
+            &self.settings.audit_key,
             &mut tx,
             now,
             Some(me.user_id),

@@ -9,7 +9,6 @@ use super::rules::{self, Account, Event, Plan, StripeAction, Transition};
 use super::store::{self, BillingRow, SubscriptionFacts};
 use super::stripe::{InvoiceView, StripeApi, StripeFailure, SubView};
 use crate::accounts::service::Me;
-use crate::accounts::store as account_store;
 use crate::error::AppError;
 use crate::notify::Kind;
 use crate::notify::{self, Message};
@@ -186,7 +185,8 @@ impl<'a> Billing<'a> {
         let t = rules::next(before, event, now);
         if t.account != before {
             store::save_account(tx, user, &t.account).await?;
-            account_store::audit(
+            crate::audit::record(
+            &self.settings.audit_key,
                 tx,
                 now,
                 Some(user),
@@ -446,7 +446,8 @@ impl<'a> Billing<'a> {
             .await
             .map_err(stripe_error)?;
         store::save_checkout(&mut tx, &id, me.user_id, plan, &url, now, expires).await?;
-        account_store::audit(
+        crate::audit::record(
+            &self.settings.audit_key,
             &mut tx,
             now,
             Some(me.user_id),
@@ -549,7 +550,8 @@ impl<'a> Billing<'a> {
             self.apply_billing(&mut tx, me.user_id, Event::Stripe(f), Some(&view), why)
                 .await?;
         }
-        account_store::audit(
+        crate::audit::record(
+            &self.settings.audit_key,
             &mut tx,
             self.clock.now(),
             Some(me.user_id),

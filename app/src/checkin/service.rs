@@ -5,7 +5,6 @@ use super::rules::{self, DayOutcome, PauseRange, HISTORY_DAYS};
 use super::store::{self, CheckinRow, NewCheckin, NewSchedule, ScheduleRow};
 use super::views::*;
 use crate::accounts::service::Me;
-use crate::accounts::store as account_store;
 use crate::alerts::service::{token_hash, Alerts, REMINDER_EXPIRED};
 use crate::alerts::store as alert_store;
 use crate::billing::service::{require_may_act_for_others, Billing};
@@ -407,7 +406,8 @@ impl CheckIns<'_> {
                 .await?;
             }
         }
-        account_store::audit(
+        crate::audit::record(
+            &self.settings.audit_key,
             &mut tx,
             now,
             Some(me.user_id),
@@ -679,13 +679,17 @@ impl CheckIns<'_> {
             None => format!("Your check-ins are paused {words}: no check-in is needed then."),
         })
         .await?;
-        account_store::audit(
+        crate::audit::store::append(
             &mut tx,
-            now,
-            Some(me.user_id),
-            "pause.created",
-            &caller.ip,
-            json!({ "member": member, "first_day": range.first, "last_day": range.last }),
+            &self.settings.audit_key,
+            crate::audit::store::NewEntry {
+                at: now,
+                actor: Some(me.user_id),
+                subject: (member != me.user_id).then_some(member),
+                event: "pause.created",
+                ip: Some(&caller.ip),
+                detail: json!({ "first_day": range.first, "last_day": range.last }),
+            },
         )
         .await?;
         tx.commit().await?;
@@ -715,13 +719,17 @@ impl CheckIns<'_> {
             format!("The pause for {who} ({words}) has ended: daily check-ins are expected again.")
         })
         .await?;
-        account_store::audit(
+        crate::audit::store::append(
             &mut tx,
-            now,
-            Some(me.user_id),
-            "pause.ended",
-            &caller.ip,
-            json!({ "member": member, "pause": pause }),
+            &self.settings.audit_key,
+            crate::audit::store::NewEntry {
+                at: now,
+                actor: Some(me.user_id),
+                subject: (member != me.user_id).then_some(member),
+                event: "pause.ended",
+                ip: Some(&caller.ip),
+                detail: json!({ "pause": pause }),
+            },
         )
         .await?;
         tx.commit().await?;

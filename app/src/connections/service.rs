@@ -4,7 +4,6 @@ use super::rules::{self, AcceptRefusal, InviteCode, InviteFacts, PersonName};
 use super::store::{self, ConnectionRow, InviteRow};
 use crate::accounts::rules::display_name;
 use crate::accounts::service::Me;
-use crate::accounts::store as account_store;
 use crate::error::AppError;
 use crate::notify::email::{escape_html, html_button, html_page, OutgoingMail};
 use crate::services::Caller;
@@ -138,7 +137,8 @@ impl Connections<'_> {
                 break (id, code);
             }
         };
-        account_store::audit(
+        crate::audit::record(
+            &self.settings.audit_key,
             &mut tx,
             now,
             Some(me.user_id),
@@ -179,7 +179,8 @@ impl Connections<'_> {
             .with_status());
         }
         store::mark_resent(&mut tx, id, now).await?;
-        account_store::audit(
+        crate::audit::record(
+            &self.settings.audit_key,
             &mut tx,
             now,
             Some(me.user_id),
@@ -210,7 +211,8 @@ impl Connections<'_> {
         let mut tx = self.pool.begin().await?;
         own_pending_invite(&mut tx, me, id).await?;
         store::cancel_invite(&mut tx, id, now).await?;
-        account_store::audit(
+        crate::audit::record(
+            &self.settings.audit_key,
             &mut tx,
             now,
             Some(me.user_id),
@@ -322,7 +324,8 @@ impl Connections<'_> {
             .await?;
         store::grandfather(&mut tx, member).await?;
         store::mark_accepted(&mut tx, invite.id, me.user_id, now).await?;
-        account_store::audit(
+        crate::audit::record(
+            &self.settings.audit_key,
             &mut tx,
             now,
             Some(me.user_id),
@@ -369,7 +372,8 @@ impl Connections<'_> {
         let Some(row) = store::end_connection(&mut tx, me.user_id, id, now).await? else {
             return Err(AppError::invalid(NOT_YOUR_CONNECTION));
         };
-        account_store::audit(
+        crate::audit::record(
+            &self.settings.audit_key,
             &mut tx,
             now,
             Some(me.user_id),

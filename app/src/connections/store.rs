@@ -320,15 +320,8 @@ pub async fn invite_mails_by(
     inviter: Uuid,
     since: DateTime<Utc>,
 ) -> sqlx::Result<Vec<DateTime<Utc>>> {
-    sqlx::query_scalar(
-        "SELECT at FROM audit_log
-          WHERE user_id = $1 AND event IN ('invite_sent', 'invite_resent') AND at > $2
-          ORDER BY at DESC LIMIT 100",
-    )
-    .bind(inviter)
-    .bind(since)
-    .fetch_all(conn)
-    .await
+    crate::audit::store::times_of(conn, inviter, &["invite_sent", "invite_resent"], since, 100)
+        .await
 }
 
 /// When invitation mails went to `email` since `since`, by anyone (first sends and

@@ -451,3 +451,27 @@ pub async fn cancel_everything_for(tx: &mut PgConnection, user: Uuid) -> sqlx::R
     .await
     .map(|r| r.rows_affected())
 }
+
+/// An admin's retry (issue 19): each of `ids` that failed, or waits, is due
+/// again at `now` for one more try (its count of tries and last error stay, for
+/// the trail). An alert whose miss was answered meanwhile is left as it is:
+/// nobody should be told again about a check-in that came. Answers the ids
+/// put back in the queue.
+pub async fn retry(
+    tx: &mut PgConnection,
+    ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar(
+        "UPDATE deliveries d SET status = 'pending', next_attempt_at = $2, lease_until = NULL
+          WHERE d.id = ANY($1) AND d.status IN ('failed', 'pending')
+            AND NOT (d.kind IN ('missed', 'missed_again') AND EXISTS (
+                     SELECT 1 FROM misses m WHERE m.id = d.miss_id
+                       AND (m.resolved_at IS NOT NULL OR m.acknowledged_at IS NOT NULL)))
+          RETURNING d.id",
+    )
+    .bind(ids)
+    .bind(now)
+    .fetch_all(tx)
+    .await
+}

@@ -131,7 +131,8 @@ impl Phones<'_> {
             self.text(&mut tx, me.user_id, Kind::SmsVerify, VERIFY)
                 .await?;
         }
-        crate::accounts::store::audit(
+        crate::audit::record(
+            &self.settings.audit_key,
             &mut tx,
             now,
             Some(me.user_id),
@@ -148,7 +149,8 @@ impl Phones<'_> {
         let now = self.clock.now();
         let mut tx = self.pool.begin().await?;
         store::remove_phone(&mut tx, me.user_id).await?;
-        crate::accounts::store::audit(
+        crate::audit::record(
+            &self.settings.audit_key,
             &mut tx,
             now,
             Some(me.user_id),

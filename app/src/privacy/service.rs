@@ -19,7 +19,19 @@ impl Privacy<'_> {
     /// Starts "Download my data": one read-only snapshot (repeatable read), from
     /// which [`Export::next_piece`] reads one section at a time, so the file is
     /// streamed and never held whole.
-    pub async fn start_export(self, me: &Me) -> Result<Export, AppError> {
+    pub async fn start_export(self, caller: &Caller, me: &Me) -> Result<Export, AppError> {
+        let mut audit = self.pool.begin().await?;
+        crate::audit::record(
+            &self.settings.audit_key,
+            &mut audit,
+            self.clock.now(),
+            Some(me.user_id),
+            "export",
+            &caller.ip,
+            json!({}),
+        )
+        .await?;
+        audit.commit().await?;
         let mut tx = self.pool.begin().await?;
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .execute(&mut *tx)
@@ -48,7 +60,8 @@ impl Privacy<'_> {
         crate::phones::store::remove_phone(&mut tx, me.user_id).await?;
         account_store::end_devices_except(&mut tx, me.user_id, None, now).await?;
         store::mark_deleted(&mut tx, me.user_id, now).await?;
-        account_store::audit(
+        crate::audit::record(
+            &self.settings.audit_key,
             &mut tx,
             now,
             Some(me.user_id),
@@ -94,10 +107,25 @@ impl Privacy<'_> {
         let mut purged = 0;
         for user in store::due_for_purge(&self.pool, purge_cutoff(now)).await? {
             let mut tx = self.pool.begin().await?;
+            // Appended while her row still links her reference, before the
+            // purge deletes that link; rolled back with the purge if it stops.
+            crate::audit::store::append(
+                &mut tx,
+                &self.settings.audit_key,
+                crate::audit::store::NewEntry {
+                    at: now,
+                    actor: None,
+                    subject: Some(user),
+                    event: "account_purged",
+                    ip: None,
+                    detail: json!({ "after_days": PURGE_AFTER.num_days() }),
+                },
+            )
+            .await?;
             if store::purge(&mut tx, user).await? {
                 purged += 1;
+                tx.commit().await?;
             }
-            tx.commit().await?;
         }
         Ok(purged)
     }

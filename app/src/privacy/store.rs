@@ -86,7 +86,12 @@ pub const SECTIONS: &[Section] = &[
     },
     Section {
         name: "security_log",
-        sql: "SELECT at, event, ip, detail FROM audit_log WHERE user_id = $1 ORDER BY at DESC LIMIT $2",
+        // Entries by her, or about her (an admin's look, a Contact's pause); the
+        // address only of her own requests.
+        sql: "SELECT a.at, a.event, CASE WHEN a.actor = u.audit_ref THEN i.ip END AS ip, a.detail
+              FROM users u JOIN audit_log a ON a.actor = u.audit_ref OR a.subject = u.audit_ref
+              LEFT JOIN audit_ips i ON i.entry_id = a.id
+              WHERE u.id = $1 ORDER BY a.at DESC LIMIT $2",
     },
 ];
 
@@ -178,11 +183,10 @@ pub async fn purge(tx: &mut PgConnection, user: Uuid) -> sqlx::Result<bool> {
             .execute(&mut *tx)
             .await?;
     }
-    // The security log keeps that something happened, not who or from where.
-    sqlx::query("UPDATE audit_log SET ip = NULL, user_id = NULL WHERE user_id = $1")
-        .bind(user)
-        .execute(&mut *tx)
-        .await?;
+    // The security log keeps that something happened, not who or from where: its
+    // addresses are erased, and deleting the user row below deletes the only link
+    // from its entries' audit reference to her. The chain is never rewritten.
+    crate::audit::store::erase_addresses(tx, user).await?;
     sqlx::query("DELETE FROM users WHERE id = $1")
         .bind(user)
         .execute(&mut *tx)

@@ -615,12 +615,38 @@ async fn a_failing_handler_lands_in_the_dead_letter_table_and_replays(pool: PgPo
         .expect("count");
     assert_eq!(stored, 0, "a failed event is not marked as seen");
 
-    // An admin replays it once Stripe is back.
-    let outcome = Billing(&good.w.services)
-        .replay_dead_letter(id)
+    // An admin replays it from the Webhooks page once Stripe is back.
+    let (mut admin, _) = crate::admin::stepped_up_admin(&good.app, &good.w.services).await;
+    let page = admin.get("/admin/webhooks").await;
+    assert!(page.body.contains(&created.id), "{}", page.body);
+    assert!(
+        page.body
+            .contains("customer.subscription.created (stripe api)"),
+        "{}",
+        page.body
+    );
+    let r = admin
+        .post(
+            crate::accounts::path::<app::admin::pages::webhooks::AdminReplay>(),
+            &[("id", &id.to_string())],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json(), "applied");
+    let detail: serde_json::Value =
+        sqlx::query_scalar("SELECT detail FROM audit_log WHERE event = 'admin.webhook_replayed'")
+            .fetch_one(&pool)
+            .await
+            .expect("the replay is audited");
+    assert_eq!(
+        detail,
+        serde_json::json!({ "letter": id, "outcome": "applied" })
+    );
+    assert!(!admin
+        .get("/admin/webhooks")
         .await
-        .expect("replayed");
-    assert_eq!(outcome, "applied");
+        .body
+        .contains(&created.id));
     assert_eq!(good.state(&tom).await, "active");
     let open: i64 =
         sqlx::query_scalar("SELECT count(*) FROM stripe_dead_letters WHERE resolved_at IS NULL")

@@ -124,5 +124,15 @@ pub async fn person(w: &World, name: &str) -> Me {
         name: Some(name.to_string()),
         text_size: TextSize::Standard,
         needs_consent: false,
+        is_admin: false,
     }
+}
+
+/// A second pool on the same database: another server process's connections.
+pub async fn connect_again(pool: &PgPool) -> PgPool {
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(10)
+        .connect_with(pool.connect_options().as_ref().clone())
+        .await
+        .expect("a second pool")
 }

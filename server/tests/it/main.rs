@@ -5,6 +5,7 @@
 
 mod abuse;
 mod accounts;
+mod admin;
 mod alerts;
 mod billing;
 mod cancel;

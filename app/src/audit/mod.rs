@@ -1,0 +1,32 @@
+//! The audit log (server only): a keyed hash chain of what people and admins did.
+//! Every domain appends through [`store::append`] inside the transaction that
+//! made the change; `service` walks the chain (`server audit verify`).
+pub mod rules;
+pub mod service;
+pub mod store;
+
+use chrono::{DateTime, Utc};
+use rules::AuditKey;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// Records what `actor` did from address `ip`, in the caller's transaction.
+pub async fn record(
+    key: &AuditKey,
+    tx: &mut PgConnection,
+    at: DateTime<Utc>,
+    actor: Option<Uuid>,
+    event: &str,
+    ip: &str,
+    detail: serde_json::Value,
+) -> sqlx::Result<()> {
+    let entry = store::NewEntry {
+        at,
+        actor,
+        subject: None,
+        event,
+        ip: Some(ip),
+        detail,
+    };
+    store::append(tx, key, entry).await.map(|_| ())
+}
