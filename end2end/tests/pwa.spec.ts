@@ -3,49 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromiumArgs } from '../chromium';
-import { expectNoAxeViolations, hydrated, memberWithSchedule } from './support';
-
-/** Every page at 1.0× and 1.5× text, at the project's width and at 320 px: no axe
- *  violation (AAA rules included), nothing scrolls sideways, and every button
- *  and standalone link is a target at least 60 px high. */
-async function checkEverywhere(page: Page, paths: string[]) {
-  const base = page.viewportSize() ?? { width: 1280, height: 800 };
-  const configs = [
-    { size: 'standard', width: base.width },
-    { size: 'extra-large', width: base.width },
-    { size: 'standard', width: 320 },
-    { size: 'extra-large', width: 320 },
-  ];
-  for (const c of configs) {
-    // As the server sets it (HttpOnly, so only a cookie like it may replace it).
-    const host = new URL(page.url()).hostname;
-    await page.context().addCookies([
-      { name: 'pruuf_text_size', value: c.size, domain: host, path: '/', httpOnly: true, sameSite: 'Lax' },
-    ]);
-    await page.setViewportSize({ width: c.width, height: base.height });
-    for (const path of paths) {
-      await page.goto(path);
-      await hydrated(page);
-      await expect(page.locator('html'), path).toHaveAttribute('data-text-size', c.size);
-      await test.step(`${path} at ${c.size}, ${c.width}px`, async () => {
-        await expectNoAxeViolations(page);
-        const overflow = await page.evaluate(
-          () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
-        );
-        expect(overflow, `${path} scrolls sideways at ${c.width}px`).toBeLessThanOrEqual(0);
-        const small = await page.evaluate(() =>
-          [...document.querySelectorAll<HTMLElement>('button, a.button, a.standalone, summary.button, input[type=submit]')]
-            .filter((e) => e.offsetParent !== null)
-            .map((e) => ({ what: (e.innerText || e.getAttribute('aria-label') || e.tagName).trim(), height: e.getBoundingClientRect().height }))
-            .filter((t) => t.height < 59.5)
-            .map((t) => `${t.what} (${Math.round(t.height)} px)`),
-        );
-        expect(small, `targets under 60 px on ${path}`).toEqual([]);
-      });
-    }
-  }
-  await page.setViewportSize(base);
-}
+import { checkEverywhere, expectNoAxeViolations, hydrated, memberWithSchedule } from './support';
 
 test('every signed-out page passes axe at 1.0× and 1.5× text and at 320 px', async ({ page }) => {
   test.setTimeout(180_000);

@@ -299,7 +299,36 @@ mod control {
         Router::new()
             .route("/__fake/messages", get(messages))
             .route("/__fake/inbound", post(inbound))
+            .route("/__fake/script", post(script))
             .with_state((fake, app_url))
+    }
+
+    /// `{"number": "+1…", "answers": [[400, 21408]]}`: Twilio's next answers to
+    /// texts for that number (a code may be null); then it takes them again.
+    async fn script(
+        State((fake, _)): State<(FakeTwilio, String)>,
+        Json(body): Json<Value>,
+    ) -> impl IntoResponse {
+        let number = body["number"].as_str().unwrap_or_default();
+        let answers: Vec<(u16, Option<i64>)> = body["answers"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|pair| {
+                        let status = u16::try_from(pair[0].as_u64()?).ok()?;
+                        Some((status, pair[1].as_i64()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if number.is_empty() || answers.is_empty() {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({ "error": "number and answers" })),
+            );
+        }
+        fake.script(number, &answers);
+        (StatusCode::OK, Json(json!({ "scripted": answers.len() })))
     }
 
     async fn messages(State((fake, _)): State<(FakeTwilio, String)>) -> Json<Value> {

@@ -322,20 +322,13 @@ impl Admin<'_> {
     pub async fn deliveries(
         self,
         trouble: Trouble,
-        channel: Option<&str>,
-        kind: Option<&str>,
+        filter: store::Filter<'_>,
     ) -> Result<Vec<DeliveryView>, AppError> {
         let rows = match trouble {
-            Trouble::Failed => store::failed(&self.pool, channel, kind, LIST_LIMIT).await?,
+            Trouble::Failed => store::failed(&self.pool, filter, LIST_LIMIT).await?,
             Trouble::Stuck => {
-                store::stuck(
-                    &self.pool,
-                    self.now() - STUCK_AFTER,
-                    channel,
-                    kind,
-                    LIST_LIMIT,
-                )
-                .await?
+                let before = self.now() - STUCK_AFTER;
+                store::stuck(&self.pool, before, filter, LIST_LIMIT).await?
             }
         };
         Ok(rows.into_iter().map(delivery_view).collect())

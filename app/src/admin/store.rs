@@ -194,20 +194,24 @@ pub async fn delivery(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<DeliveryRo
         .await
 }
 
-/// Failed deliveries (newest first), optionally of one channel and kind.
-pub async fn failed(
-    pool: &PgPool,
-    channel: Option<&str>,
-    kind: Option<&str>,
-    limit: i64,
-) -> sqlx::Result<Vec<DeliveryRow>> {
+/// Which deliveries a list shows: of one channel, kind or recipient, or any.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Filter<'a> {
+    pub channel: Option<&'a str>,
+    pub kind: Option<&'a str>,
+    pub recipient: Option<Uuid>,
+}
+
+/// Failed deliveries (newest first), filtered.
+pub async fn failed(pool: &PgPool, f: Filter<'_>, limit: i64) -> sqlx::Result<Vec<DeliveryRow>> {
     sqlx::query_as(&format!(
         "{DELIVERY} WHERE d.status = 'failed' AND ($1::text IS NULL OR d.channel = $1)
-            AND ($2::text IS NULL OR d.kind = $2)
-          ORDER BY d.created_at DESC LIMIT $3"
+            AND ($2::text IS NULL OR d.kind = $2) AND ($3::uuid IS NULL OR d.recipient_id = $3)
+          ORDER BY d.created_at DESC LIMIT $4"
     ))
-    .bind(channel)
-    .bind(kind)
+    .bind(f.channel)
+    .bind(f.kind)
+    .bind(f.recipient)
     .bind(limit)
     .fetch_all(pool)
     .await
@@ -218,19 +222,20 @@ pub async fn failed(
 pub async fn stuck(
     pool: &PgPool,
     before: DateTime<Utc>,
-    channel: Option<&str>,
-    kind: Option<&str>,
+    f: Filter<'_>,
     limit: i64,
 ) -> sqlx::Result<Vec<DeliveryRow>> {
     sqlx::query_as(&format!(
         "{DELIVERY} WHERE ((d.status IN ('claimed', 'sending') AND d.lease_until < $1)
                         OR (d.status = 'pending' AND d.next_attempt_at < $1))
             AND ($2::text IS NULL OR d.channel = $2) AND ($3::text IS NULL OR d.kind = $3)
-          ORDER BY d.next_attempt_at LIMIT $4"
+            AND ($4::uuid IS NULL OR d.recipient_id = $4)
+          ORDER BY d.next_attempt_at LIMIT $5"
     ))
     .bind(before)
-    .bind(channel)
-    .bind(kind)
+    .bind(f.channel)
+    .bind(f.kind)
+    .bind(f.recipient)
     .bind(limit)
     .fetch_all(pool)
     .await

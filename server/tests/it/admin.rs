@@ -132,6 +132,7 @@ fn admin_doors() -> (Vec<String>, Calls) {
                 ("trouble", "failed".into()),
                 ("channel", String::new()),
                 ("kind", String::new()),
+                ("person", String::new()),
             ],
         ),
         (path::<AdminDelivery>(), vec![("id", id.clone())]),
@@ -410,6 +411,7 @@ async fn search_masks_reveal_and_retry_from_the_pages_are_audited(pool: PgPool) 
                 ("trouble", "failed"),
                 ("channel", "email"),
                 ("kind", "test"),
+                ("person", ""),
             ],
         )
         .await;
@@ -418,14 +420,42 @@ async fn search_masks_reveal_and_retry_from_the_pages_are_audited(pool: PgPool) 
     let r = admin
         .post(
             path::<AdminDeliveries>(),
-            &[("trouble", "failed"), ("channel", "sms"), ("kind", "")],
+            &[
+                ("trouble", "failed"),
+                ("channel", "sms"),
+                ("kind", ""),
+                ("person", ""),
+            ],
         )
         .await;
     assert!(!r.body.contains(&failed.to_string()), "filtered by channel");
+    for (person, found) in [(her, true), (admin_id, false)] {
+        let r = admin
+            .post(
+                path::<AdminDeliveries>(),
+                &[
+                    ("trouble", "failed"),
+                    ("channel", ""),
+                    ("kind", ""),
+                    ("person", &person.to_string()),
+                ],
+            )
+            .await;
+        assert_eq!(
+            r.body.contains(&failed.to_string()),
+            found,
+            "filtered by person"
+        );
+    }
     let r = admin
         .post(
             path::<AdminDeliveries>(),
-            &[("trouble", "lost"), ("channel", ""), ("kind", "")],
+            &[
+                ("trouble", "lost"),
+                ("channel", ""),
+                ("kind", ""),
+                ("person", ""),
+            ],
         )
         .await;
     assert_eq!(r.status, 400);

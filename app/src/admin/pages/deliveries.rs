@@ -17,6 +17,7 @@ pub async fn admin_deliveries(
     trouble: String,
     channel: String,
     kind: String,
+    person: String,
 ) -> Result<Vec<DeliveryView>, AppError> {
     use super::super::rules::{Trouble, CHANNELS};
     use crate::accounts::session::services;
@@ -35,8 +36,20 @@ pub async fn admin_deliveries(
         ));
     }
     let kind = (!kind.is_empty()).then_some(kind);
+    let recipient = match person.trim() {
+        "" => None,
+        p => Some(
+            uuid::Uuid::parse_str(p)
+                .map_err(|_| AppError::invalid("That person\u{2019}s id isn\u{2019}t right."))?,
+        ),
+    };
+    let filter = super::super::store::Filter {
+        channel,
+        kind,
+        recipient,
+    };
     super::super::service::Admin(&services()?)
-        .deliveries(trouble, channel, kind)
+        .deliveries(trouble, filter)
         .await
 }
 
@@ -97,8 +110,8 @@ fn retried_notice() -> impl IntoView {
 pub fn AdminDeliveriesPage() -> impl IntoView {
     let query = use_query_map();
     let get = move |k: &str| query.read().get(k).unwrap_or_default();
-    let filters = move || (get("trouble"), get("channel"), get("kind"));
-    let data = Resource::new(filters, |(t, c, k)| admin_deliveries(t, c, k));
+    let filters = move || (get("trouble"), get("channel"), get("kind"), get("person"));
+    let data = Resource::new(filters, |(t, c, k, p)| admin_deliveries(t, c, k, p));
     let retry = ServerAction::<AdminRetry>::new();
     let error = error_of(retry);
     let selected =
@@ -107,6 +120,10 @@ pub fn AdminDeliveriesPage() -> impl IntoView {
         <AdminFrame title="Deliveries">
             {retried_notice()}
             <form method="get" action="/admin/deliveries" class="stack filters">
+                <input type="hidden" name="person" value=move || get("person")/>
+                {move || (!get("person").is_empty()).then(|| view! {
+                    <p>"Deliveries to one person only. " <a href="/admin/deliveries">"Show everyone\u{2019}s"</a></p>
+                })}
                 <div class="field">
                     <label for="f-trouble">"Show"</label>
                     <select id="f-trouble" name="trouble">
@@ -135,10 +152,11 @@ pub fn AdminDeliveriesPage() -> impl IntoView {
                         Ok(list) => {
                             let ids: Vec<String> = list.iter().filter(|d| d.retryable).map(|d| d.id.clone()).collect();
                             let count = list.len();
-                            let back = format!("/admin/deliveries?trouble={}&channel={}&kind={}",
+                            let back = format!("/admin/deliveries?trouble={}&channel={}&kind={}&person={}",
                                 crate::accounts::query_encode(&get("trouble")),
                                 crate::accounts::query_encode(&get("channel")),
-                                crate::accounts::query_encode(&get("kind")));
+                                crate::accounts::query_encode(&get("kind")),
+                                crate::accounts::query_encode(&get("person")));
                             view! {
                                 <h2 class="results-count">{match count { 0 => "None.".to_string(), 1 => "1 delivery".into(), n => format!("{n} deliveries") }}</h2>
                                 <DeliveryList deliveries=list/>

@@ -54,7 +54,7 @@ fn hits_view(hits: Vec<PersonHit>) -> impl IntoView {
         n => format!("{n} people"),
     };
     view! {
-        <h2 class="results-count" role="status">{count}</h2>
+        <p class="results-count" role="status">{count}</p>
         <ul class="plain-list admin-results">
             {hits.into_iter().map(|h| {
                 let href = format!("/admin/people/{}", h.id);

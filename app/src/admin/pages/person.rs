@@ -97,6 +97,7 @@ fn person_view(p: PersonView, reveal: ServerAction<AdminReveal>) -> impl IntoVie
                     }.into_any()
                 }}
             </section>
+            <p><a href=format!("/admin/deliveries?trouble=failed&person={}", p.id)>"Failed deliveries to this person"</a></p>
             <section class="card" aria-labelledby="billing-title">
                 <h2 id="billing-title">"Billing"</h2>
                 <dl class="facts">
