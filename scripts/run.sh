@@ -46,5 +46,7 @@ say "Applying the migrations"
 target/release/server migrate
 
 say "Serving Pruuf at http://127.0.0.1:3000 (Ctrl-C to stop)"
+note "admin pages at /admin: sign up, then in another terminal:"
+note "  DATABASE_URL=$DATABASE_URL PRUUF_ENV=development target/release/server admin grant YOUR@EMAIL"
 export LEPTOS_ENV=PROD
 exec target/release/server

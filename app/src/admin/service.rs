@@ -178,7 +178,13 @@ impl Admin<'_> {
     }
 
     /// People whose address contains `query`, or whose id it is; masked.
-    pub async fn search(self, query: &str) -> Result<Vec<PersonHit>, AppError> {
+    /// Audited with how many matched, never what was typed (it may be an address).
+    pub async fn search(
+        self,
+        caller: &Caller,
+        admin: &Me,
+        query: &str,
+    ) -> Result<Vec<PersonHit>, AppError> {
         let q = query.trim();
         if q.chars().count() < 2 {
             return Err(AppError::invalid(
@@ -189,8 +195,11 @@ impl Admin<'_> {
             return Err(AppError::invalid("That is longer than any email address."));
         }
         let id = Uuid::parse_str(q).ok();
-        Ok(store::search(&self.pool, q, id, LIST_LIMIT)
-            .await?
+        let found = store::search(&self.pool, q, id, LIST_LIMIT).await?;
+        let detail = json!({ "matched": found.len(), "by_id": id.is_some() });
+        self.audit(caller, admin, None, "admin.searched", detail)
+            .await?;
+        Ok(found
             .into_iter()
             .map(|p| PersonHit {
                 id: p.id.to_string(),
@@ -202,11 +211,21 @@ impl Admin<'_> {
             .collect())
     }
 
-    /// One person's page; personal data in full only if `revealed`.
-    pub async fn person(self, id: Uuid, revealed: bool) -> Result<PersonView, AppError> {
+    /// One person's page; personal data in full only if `revealed`. Each look is
+    /// audited.
+    pub async fn person(
+        self,
+        caller: &Caller,
+        admin: &Me,
+        id: Uuid,
+        revealed: bool,
+    ) -> Result<PersonView, AppError> {
         let Some(p) = store::person(&self.pool, id).await? else {
             return Err(AppError::NotFound.with_status());
         };
+        let detail = json!({ "revealed": revealed });
+        self.audit(caller, admin, Some(id), "admin.viewed_person", detail)
+            .await?;
         let connections = store::connections_of(&self.pool, id, LIST_LIMIT).await?;
         let schedule = store::schedule_of(&self.pool, id).await?;
         let misses = store::misses_of(&self.pool, id, 10).await?;

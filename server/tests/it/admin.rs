@@ -401,6 +401,33 @@ async fn search_masks_reveal_and_retry_from_the_pages_are_audited(pool: PgPool) 
     .expect("the reveal is audited");
     assert_eq!(detail, json!({ "reason": "support ticket 412" }));
     assert!(subject_is_her && actor_is_admin);
+    // Searches and looks are audited too, without what was typed.
+    let searched: Vec<serde_json::Value> = sqlx::query_scalar(
+        "SELECT detail FROM audit_log WHERE event = 'admin.searched' ORDER BY seq",
+    )
+    .fetch_all(&w.pool)
+    .await
+    .expect("searches");
+    assert_eq!(searched[0], json!({ "matched": 1, "by_id": false }));
+    let typed: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE strpos(detail::text, $1) > 0")
+            .bind(&tag[..6])
+            .fetch_one(&w.pool)
+            .await
+            .expect("count");
+    assert_eq!(typed, 0, "the search words are not kept");
+    let looks: Vec<serde_json::Value> = sqlx::query_scalar(
+        "SELECT a.detail FROM audit_log a JOIN users u ON u.audit_ref = a.subject
+          WHERE a.event = 'admin.viewed_person' AND u.id = $1 ORDER BY a.seq",
+    )
+    .bind(her)
+    .fetch_all(&w.pool)
+    .await
+    .expect("looks");
+    assert_eq!(
+        looks,
+        [json!({ "revealed": false }), json!({ "revealed": true })]
+    );
 
     // A failed delivery is listed, opened and retried; then the worker sends it.
     let failed = failed_delivery(&w.pool, her).await;
@@ -740,4 +767,73 @@ async fn two_servers_appending_at_once_leave_one_unbroken_chain(pool: PgPool) {
         count(&pool, "SELECT count(*) FROM audit_log").await
     );
     assert_eq!(v.head_seq, v.entries, "places 1..N, no gaps");
+}
+
+/// The `server` binary itself, on this test's database, from the workspace root.
+fn cli(pool: &PgPool, args: &[&str]) -> (bool, String) {
+    let mut url = url::Url::parse(&common::database_url()).expect("DATABASE_URL");
+    url.set_path(&format!(
+        "/{}",
+        pool.connect_options().get_database().expect("a database")
+    ));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(args)
+        .env("DATABASE_URL", url.as_str())
+        .env("PRUUF_ENV", "test")
+        .env("RUST_LOG", "error")
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .expect("the server binary runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn the_command_line_grants_revokes_and_verifies(pool: PgPool) {
+    let w = world(pool.clone());
+    some_history(&w).await;
+    let email = address("operator");
+    let aw = crate::accounts::World {
+        app: w.app.clone(),
+        clock: w.services.clock.clone(),
+        pool: w.pool.clone(),
+    };
+    sign_up(&aw, &email, "3968").await;
+    let (ok, text) = cli(&pool, &["admin", "grant", "nobody@example.com"]);
+    assert!(
+        !ok && text.contains("No account uses that address"),
+        "{text}"
+    );
+    let (ok, text) = cli(&pool, &["admin", "grant", &email]);
+    assert!(ok && text.contains("granted (1 admin now)"), "{text}");
+    let admin: bool = sqlx::query_scalar("SELECT is_admin FROM users WHERE email = $1::citext")
+        .bind(&email)
+        .fetch_one(&pool)
+        .await
+        .expect("flag");
+    assert!(admin);
+    let (ok, text) = cli(&pool, &["admin", "revoke", &email]);
+    assert!(ok && text.contains("revoked (0 admins now)"), "{text}");
+    let events: Vec<String> =
+        sqlx::query_scalar("SELECT event FROM audit_log WHERE event LIKE 'admin.%' ORDER BY seq")
+            .fetch_all(&pool)
+            .await
+            .expect("events");
+    assert_eq!(events, ["admin.granted", "admin.revoked"]);
+
+    let entries = count(&pool, "SELECT count(*) FROM audit_log").await;
+    let (ok, text) = cli(&pool, &["audit", "verify"]);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains(&format!("{entries} entries, chain intact")),
+        "{text}"
+    );
+    tamper(&pool, "UPDATE audit_log SET event = 'login' WHERE seq = 4").await;
+    let (ok, text) = cli(&pool, &["audit", "verify"]);
+    assert!(!ok, "a broken chain fails the command: {text}");
+    assert!(text.contains("chain broken at entry 4"), "{text}");
 }

@@ -8,9 +8,11 @@ use leptos_router::hooks::use_query_map;
 
 #[server(prefix = "/admin/api")]
 pub async fn admin_search(q: String) -> Result<Vec<PersonHit>, AppError> {
-    use crate::accounts::session::services;
-    super::guard::require_fresh_admin().await?;
-    super::super::service::Admin(&services()?).search(&q).await
+    use crate::accounts::session::{caller, services};
+    let me = super::guard::require_fresh_admin().await?;
+    super::super::service::Admin(&services()?)
+        .search(&caller(), &me, &q)
+        .await
 }
 
 #[component]

@@ -10,13 +10,13 @@ use leptos_router::hooks::use_params_map;
 
 #[server(prefix = "/admin/api")]
 pub async fn admin_person(id: String) -> Result<PersonView, AppError> {
-    use crate::accounts::session::services;
-    super::guard::require_fresh_admin().await?;
+    use crate::accounts::session::{caller, services};
+    let me = super::guard::require_fresh_admin().await?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound.with_status())?;
     let services = services()?;
     let revealed = super::guard::revealed(id, services.clock.now()).await?;
     super::super::service::Admin(&services)
-        .person(id, revealed)
+        .person(&caller(), &me, id, revealed)
         .await
 }
 
