@@ -11,6 +11,7 @@ use app::admin::pages::people::AdminSearch;
 use app::admin::pages::person::{AdminPerson, AdminReveal};
 use app::admin::pages::step_up::{AdminSendCode, AdminStepUp};
 use app::admin::pages::webhooks::{AdminDeadLetters, AdminReplay};
+use app::admin::pages::AdminReady;
 use app::admin::service::Admin;
 use app::audit::service::{Audit, Verification};
 use app::audit::store::{append, NewEntry};
@@ -29,6 +30,17 @@ pub(crate) struct World {
     pub(crate) app: Router,
     pub(crate) services: Services,
     pub(crate) pool: PgPool,
+}
+
+impl World {
+    /// The same app as the account tests' world (for their sign-up helpers).
+    fn as_accounts(&self) -> crate::accounts::World {
+        crate::accounts::World {
+            app: self.app.clone(),
+            clock: self.services.clock.clone(),
+            pool: self.pool.clone(),
+        }
+    }
 }
 
 pub(crate) fn world(pool: PgPool) -> World {
@@ -120,6 +132,7 @@ fn admin_doors() -> (Vec<String>, Calls) {
     ];
     let functions = vec![
         (path::<AdminHealth>(), vec![]),
+        (path::<AdminReady>(), vec![]),
         (path::<AdminSearch>(), vec![("q", "example".to_string())]),
         (path::<AdminPerson>(), vec![("id", id.clone())]),
         (
@@ -179,11 +192,7 @@ async fn user_id(pool: &PgPool, email: &str) -> Uuid {
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_non_admin_gets_404_on_every_admin_page_and_function_and_changes_nothing(pool: PgPool) {
     let w = world(pool);
-    let aw = crate::accounts::World {
-        app: w.app.clone(),
-        clock: w.services.clock.clone(),
-        pool: w.pool.clone(),
-    };
+    let aw = w.as_accounts();
     let email = address("visitor");
     let signed_in = sign_up(&aw, &email, "5172").await;
     let me = user_id(&w.pool, &email).await;
@@ -249,11 +258,7 @@ async fn a_non_admin_gets_404_on_every_admin_page_and_function_and_changes_nothi
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn an_admin_without_a_recent_step_up_is_asked_for_a_code(pool: PgPool) {
     let w = world(pool);
-    let aw = crate::accounts::World {
-        app: w.app.clone(),
-        clock: w.services.clock.clone(),
-        pool: w.pool.clone(),
-    };
+    let aw = w.as_accounts();
     let email = address("operator");
     let mut b = sign_up(&aw, &email, "3968").await;
     Admin(&w.services)
@@ -344,11 +349,7 @@ async fn search_masks_reveal_and_retry_from_the_pages_are_audited(pool: PgPool) 
     let w = world(pool);
     let (mut admin, admin_email) = stepped_up_admin(&w.app, &w.services).await;
     let admin_id = user_id(&w.pool, &admin_email).await;
-    let aw = crate::accounts::World {
-        app: w.app.clone(),
-        clock: w.services.clock.clone(),
-        pool: w.pool.clone(),
-    };
+    let aw = w.as_accounts();
     let tag = Uuid::new_v4().simple().to_string()[..10].to_string();
     let margaret = format!("margaret-{tag}@example.com");
     sign_up(&aw, &margaret, "5172").await;
@@ -555,11 +556,7 @@ async fn search_masks_reveal_and_retry_from_the_pages_are_audited(pool: PgPool) 
 
 /// A normal history: accounts made, log-ins right and wrong, sign-outs.
 async fn some_history(w: &World) {
-    let aw = crate::accounts::World {
-        app: w.app.clone(),
-        clock: w.services.clock.clone(),
-        pool: w.pool.clone(),
-    };
+    let aw = w.as_accounts();
     for name in ["ann", "bob", "cy"] {
         let email = address(name);
         sign_up(&aw, &email, "5172").await;
@@ -797,11 +794,7 @@ async fn the_command_line_grants_revokes_and_verifies(pool: PgPool) {
     let w = world(pool.clone());
     some_history(&w).await;
     let email = address("operator");
-    let aw = crate::accounts::World {
-        app: w.app.clone(),
-        clock: w.services.clock.clone(),
-        pool: w.pool.clone(),
-    };
+    let aw = w.as_accounts();
     sign_up(&aw, &email, "3968").await;
     let (ok, text) = cli(&pool, &["admin", "grant", "nobody@example.com"]);
     assert!(

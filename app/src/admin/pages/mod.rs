@@ -15,6 +15,13 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_location;
 
+/// Whether this session may use the admin pages now (signed-in admin, fresh
+/// step-up): a page with nothing to load yet asks only this.
+#[server(prefix = "/admin/api")]
+pub async fn admin_ready() -> Result<(), AppError> {
+    guard::require_fresh_admin().await.map(|_| ())
+}
+
 /// The frame of every admin page: the admin menu, then the page.
 #[component]
 pub fn AdminFrame(title: &'static str, children: Children) -> impl IntoView {

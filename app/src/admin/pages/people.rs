@@ -22,7 +22,7 @@ pub fn AdminPeoplePage() -> impl IntoView {
     let results = Resource::new(q, |q| async move {
         if q.trim().is_empty() {
             // Nothing asked yet: only the step-up check.
-            super::health::admin_health().await.map(|_| None)
+            super::admin_ready().await.map(|_| None)
         } else {
             admin_search(q).await.map(Some)
         }
