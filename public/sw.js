@@ -86,6 +86,8 @@ self.addEventListener('fetch', (event) => {
     return;
   }
   if (request.method !== 'GET' || url.pathname.startsWith('/api/') || url.pathname.startsWith('/__test/')) return;
+  // Admin pages (other people's details) are never kept on the device.
+  if (url.pathname === '/admin' || url.pathname.startsWith('/admin/')) return;
   if (isPage(request)) {
     event.respondWith(networkFirst(request, '/offline'));
   } else if (url.pathname.startsWith('/pkg/')) {

@@ -35,7 +35,13 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
         None => false,
     };
     if admin {
-        return next.run(request).await;
+        // Other people's details: kept by no cache, the browser's included.
+        let mut response = next.run(request).await;
+        response.headers_mut().insert(
+            http::header::CACHE_CONTROL,
+            http::HeaderValue::from_static("no-store"),
+        );
+        return response;
     }
     // Rendered as an unknown address would be: the app's own "not found" page.
     *request.method_mut() = http::Method::GET;
@@ -149,20 +155,27 @@ pub fn spawn_audit_check(services: Services) {
                 }
             }
             match Audit(&services).verify().await {
-                Ok(v) if v.first_bad.is_none() => {
-                    tracing::info!(entries = v.entries, "audit chain intact")
+                Ok(v) => {
+                    // The head is logged too: a record of it outside the database.
+                    if v.first_bad.is_none() {
+                        tracing::info!(entries = v.entries, head_seq = v.head_seq, head_hash = %v.head_hash, "audit chain intact");
+                    } else {
+                        tracing::error!(summary = %v.summary(), "the audit chain is broken");
+                    }
+                    let _ = app::billing::store::finish_job(
+                        &services.pool,
+                        "audit_check",
+                        &day,
+                        services.clock.now(),
+                        json!({}),
+                    )
+                    .await;
                 }
-                Ok(v) => tracing::error!(summary = %v.summary(), "the audit chain is broken"),
-                Err(e) => tracing::warn!(error = %e, "the audit check failed"),
+                // Left unfinished: claimed again an hour later.
+                Err(e) => {
+                    tracing::warn!(error = %e, "the audit check failed; trying again within the hour")
+                }
             }
-            let _ = app::billing::store::finish_job(
-                &services.pool,
-                "audit_check",
-                &day,
-                services.clock.now(),
-                json!({}),
-            )
-            .await;
         }
     });
 }

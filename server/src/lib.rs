@@ -17,7 +17,6 @@ pub mod test_api;
 mod twilio;
 
 use app::accounts::secrets::CodeKey;
-use app::billing::service::Billing;
 use app::services::{Services, Settings};
 use app::{clock::Clock, notify::email as mail, security::Site, shell, App};
 use axum::{extract::FromRef, middleware, routing::get, Router};
@@ -310,8 +309,8 @@ pub async fn dead_letters(args: &[String]) -> Result<(), StartError> {
         [verb, id] if verb == "replay" => {
             let id = uuid::Uuid::parse_str(id)
                 .map_err(|_| StartError::Command(format!("not a dead letter id: {id}")))?;
-            let outcome = Billing(&state.services)
-                .replay_dead_letter(id)
+            let outcome = app::admin::service::Admin(&state.services)
+                .replay_from_command_line(id)
                 .await
                 .map_err(|e| StartError::Command(format!("replay failed: {}", e.message())))?;
             println!("replayed: {outcome}");

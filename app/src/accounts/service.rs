@@ -527,35 +527,47 @@ impl Accounts<'_> {
                 .await?;
         let failures = u32::try_from(failures).unwrap_or(u32::MAX);
         let strikes = u32::try_from(strikes).unwrap_or(u32::MAX);
-        crate::audit::record(
-            &self.settings.audit_key,
+        // The guard's rows first, the audit entries last (see `audit::store::append`).
+        let (error, then) = match rules::after_failed_pin(failures, strikes, now) {
+            rules::AfterFailure::Nothing => (
+                invalid(
+                    "That email and PIN don't match. Please try again, or choose \u{201c}Forgot your PIN?\u{201d}.",
+                ),
+                None,
+            ),
+            rules::AfterFailure::LockedUntil(until) => {
+                store::set_pin_guard(&mut tx, email.as_str(), Some(until), false).await?;
+                let message = rules::gate_message(PinGate::LockedUntil(until), now, offset_minutes);
+                (
+                    AppError::Limited(message.unwrap_or_default()).with_status(),
+                    Some(("lockout", json!({ "until": until }))),
+                )
+            }
+            rules::AfterFailure::PinLoginDisabled => {
+                store::set_pin_guard(&mut tx, email.as_str(), None, true).await?;
+                let message = rules::gate_message(PinGate::Disabled, now, offset_minutes);
+                (
+                    AppError::Limited(message.unwrap_or_default()).with_status(),
+                    Some(("pin_login_disabled", json!({}))),
+                )
+            }
+        };
+        let key = &self.settings.audit_key;
+        let failed = json!({ "failures": failures });
+        crate::audit::record_about(
+            key,
             &mut tx,
             now,
             user_id,
             "login_failed",
             &caller.ip,
-            json!({ "failures": failures }),
+            failed,
         )
         .await?;
-        let error = match rules::after_failed_pin(failures, strikes, now) {
-            rules::AfterFailure::Nothing => invalid(
-                "That email and PIN don't match. Please try again, or choose \u{201c}Forgot your PIN?\u{201d}.",
-            ),
-            rules::AfterFailure::LockedUntil(until) => {
-                store::set_pin_guard(&mut tx, email.as_str(), Some(until), false).await?;
-                crate::audit::record(&self.settings.audit_key, &mut tx, now, user_id, "lockout", &caller.ip, json!({ "until": until }))
-                    .await?;
-                let message = rules::gate_message(PinGate::LockedUntil(until), now, offset_minutes);
-                AppError::Limited(message.unwrap_or_default()).with_status()
-            }
-            rules::AfterFailure::PinLoginDisabled => {
-                store::set_pin_guard(&mut tx, email.as_str(), None, true).await?;
-                crate::audit::record(&self.settings.audit_key, &mut tx, now, user_id, "pin_login_disabled", &caller.ip, json!({}))
-                    .await?;
-                let message = rules::gate_message(PinGate::Disabled, now, offset_minutes);
-                AppError::Limited(message.unwrap_or_default()).with_status()
-            }
-        };
+        if let Some((event, detail)) = then {
+            crate::audit::record_about(key, &mut tx, now, user_id, event, &caller.ip, detail)
+                .await?;
+        }
         tx.commit().await?;
         Err(error)
     }

@@ -95,6 +95,9 @@ pub fn webhook_error_kind(error: &str) -> &'static str {
 /// A reason typed before revealing personal data: said in the audit log.
 pub fn reason(raw: &str) -> Result<String, &'static str> {
     let r = raw.trim();
+    if r.chars().any(char::is_control) {
+        return Err("Please write the reason on one line, in plain words.");
+    }
     match r.chars().count() {
         0..=2 => Err("Please say why you need to see it (at least 3 characters)."),
         3..=300 => Ok(r.to_string()),
@@ -140,6 +143,8 @@ mod tests {
         assert!(reason("  ").is_err());
         assert_eq!(reason(" ticket 42 "), Ok("ticket 42".into()));
         assert!(reason(&"x".repeat(301)).is_err());
+        assert!(reason("ticket\u{0}42").is_err());
+        assert!(reason("ticket\n42").is_err());
     }
 
     #[test]

@@ -241,10 +241,11 @@ pub async fn stuck(
     .await
 }
 
-/// Deliveries given up on since `since`.
+/// Deliveries given up on since `since` (by the time of their last try, which
+/// is when they failed).
 pub async fn failed_since(pool: &PgPool, since: DateTime<Utc>) -> sqlx::Result<i64> {
     sqlx::query_scalar(
-        "SELECT count(*) FROM deliveries WHERE status = 'failed' AND created_at >= $1",
+        "SELECT count(*) FROM deliveries WHERE status = 'failed' AND next_attempt_at >= $1",
     )
     .bind(since)
     .fetch_one(pool)

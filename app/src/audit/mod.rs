@@ -27,6 +27,30 @@ pub async fn record(
         event,
         ip: Some(ip),
         detail,
+        note: None,
+    };
+    store::append(tx, key, entry).await.map(|_| ())
+}
+
+/// Records something that happened to `subject`'s account from address `ip`,
+/// by nobody known (a wrong PIN typed for it, the lockout that followed).
+pub async fn record_about(
+    key: &AuditKey,
+    tx: &mut PgConnection,
+    at: DateTime<Utc>,
+    subject: Option<Uuid>,
+    event: &str,
+    ip: &str,
+    detail: serde_json::Value,
+) -> sqlx::Result<()> {
+    let entry = store::NewEntry {
+        at,
+        actor: None,
+        subject,
+        event,
+        ip: Some(ip),
+        detail,
+        note: None,
     };
     store::append(tx, key, entry).await.map(|_| ())
 }

@@ -53,6 +53,13 @@ impl AuditKey {
         mac.update(ip.as_bytes());
         mac.finalize().into_bytes().into()
     }
+
+    /// A keyed digest of a note typed by a person (kept beside the chain).
+    pub fn note_digest(&self, note: &str) -> [u8; 32] {
+        let mut mac = self.mac(b"pruuf-audit-note\0");
+        mac.update(note.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
 }
 
 /// One entry, as the chain covers it.
@@ -163,6 +170,10 @@ pub struct Stored {
     pub entry: Entry,
     pub prev_hash: Vec<u8>,
     pub hash: Vec<u8>,
+    /// The address kept beside the entry, unless erased.
+    pub ip: Option<String>,
+    /// The note kept beside the entry, unless erased.
+    pub note: Option<String>,
 }
 
 /// What is wrong with the first bad entry.
@@ -174,6 +185,8 @@ pub enum Fault {
     BrokenLink,
     /// The entry's fields are not what was hashed: it was changed.
     Altered,
+    /// The address or note kept beside the entry is not the one it was made with.
+    BesideChanged,
     /// An entry with no place in the chain, written after the chain began.
     Unchained,
     /// The newest entry the last check saw is gone or changed.
@@ -188,6 +201,9 @@ impl Fault {
             }
             Fault::BrokenLink => "it does not follow the entry before it".into(),
             Fault::Altered => "its contents are not what was written: changed".into(),
+            Fault::BesideChanged => {
+                "the address or note kept beside it is not the one written: changed".into()
+            }
             Fault::Unchained => "it was added outside the chain".into(),
             Fault::HeadGone { seq } => {
                 format!("entry {seq}, the newest at the last check, is gone or changed")
@@ -214,6 +230,20 @@ pub fn check(key: &AuditKey, prev: Option<(i64, &[u8])>, row: &Stored) -> Result
     }
     if key.chain(&row.prev_hash, &row.entry)[..] != row.hash[..] {
         return Err(Fault::Altered);
+    }
+    // What is kept beside it may be erased (the purge), never changed.
+    let ip_ok = match (&row.ip, &row.entry.ip_digest) {
+        (None, _) => true,
+        (Some(ip), Some(d)) => key.ip_digest(ip)[..] == d[..],
+        (Some(_), None) => false,
+    };
+    let note_ok = match (&row.note, row.entry.detail.get("note_digest")) {
+        (None, _) => true,
+        (Some(n), Some(Value::String(d))) => hex(&key.note_digest(n)) == *d,
+        (Some(_), _) => false,
+    };
+    if !(ip_ok && note_ok) {
+        return Err(Fault::BesideChanged);
     }
     Ok(())
 }
@@ -254,6 +284,8 @@ mod tests {
                     entry: e.clone(),
                     prev_hash: prev.clone(),
                     hash: hash.clone(),
+                    ip: Some("203.0.113.9".into()),
+                    note: None,
                 };
                 prev = hash;
                 s
@@ -347,6 +379,15 @@ mod tests {
         rows[0].entry.event = "nothing".into();
         rows[0].hash = other.chain(&GENESIS, &rows[0].entry).to_vec();
         assert_eq!(walk(&rows), Err((10, Fault::Altered)));
+    }
+
+    #[test]
+    fn an_address_beside_the_chain_may_be_erased_but_not_changed() {
+        let mut rows = chain(&[entry(1, "login", json!({})), entry(2, "login", json!({}))]);
+        rows[0].ip = None;
+        assert_eq!(walk(&rows), Ok(()));
+        rows[1].ip = Some("198.51.100.1".into());
+        assert_eq!(walk(&rows), Err((11, Fault::BesideChanged)));
     }
 
     #[test]

@@ -67,12 +67,13 @@ impl Audit<'_> {
     pub async fn verify(self) -> Result<Verification, sqlx::Error> {
         let now = self.now();
         let key = &self.settings.audit_key;
-        let previous_head = store::recent_checks(&self.pool, 1)
+        // The newest entry the last good check saw: a bad check in between must
+        // not become the new starting point (or a shortened chain would pass
+        // the check after the one that noticed).
+        let previous_head = store::last_good_check(&self.pool)
             .await?
-            .into_iter()
-            .next()
-            .and_then(|(_, s)| serde_json::from_value::<Verification>(s).ok())
-            .filter(|v| v.first_bad.is_none() && v.head_seq > 0);
+            .and_then(|s| serde_json::from_value::<Verification>(s).ok())
+            .filter(|v| v.head_seq > 0);
         let (before_chain, forged) = store::unchained(&self.pool).await?;
         let mut prev: Option<(i64, Vec<u8>)> = None;
         let mut entries = 0;

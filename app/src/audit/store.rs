@@ -18,19 +18,54 @@ pub struct NewEntry<'a> {
     /// unknown caller.
     pub actor: Option<Uuid>,
     /// Whom it concerned, when that is someone else (the Member a Contact paused,
-    /// the person an admin looked at).
+    /// the person an admin looked at, the account whose PIN was guessed).
     pub subject: Option<Uuid>,
     pub event: &'a str,
     /// The client's address; `None` for the command line and background jobs.
     pub ip: Option<&'a str>,
     /// Never names, addresses or numbers: ids, counts, states.
     pub detail: Value,
+    /// Words a person typed (an admin's reason), which may name someone: kept
+    /// beside the chain, erasable; the chain covers their keyed digest.
+    pub note: Option<&'a str>,
 }
 
 /// Appends one entry to the chain, in the caller's transaction (which must be
 /// READ COMMITTED, as every write transaction here is: each statement then sees
-/// the entry the previous lock holder committed). Answers the entry's id.
+/// the entry the previous lock holder committed). The chain's lock is held until
+/// that transaction ends, so append after taking every row lock the transaction
+/// needs: a transaction holding the chain that then waits for a row can deadlock
+/// with one holding that row and waiting for the chain. Answers the entry's id.
 pub async fn append(tx: &mut PgConnection, key: &AuditKey, new: NewEntry<'_>) -> sqlx::Result<i64> {
+    insert(tx, key, new, None).await
+}
+
+/// The audit reference of `user`, to append about them after their row is gone
+/// (the purge).
+pub async fn reference_of(tx: &mut PgConnection, user: Uuid) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar("SELECT audit_ref FROM users WHERE id = $1")
+        .bind(user)
+        .fetch_optional(tx)
+        .await
+}
+
+/// [`append`] with the subject given by its audit reference (read before its
+/// account was deleted); `new.subject` is ignored.
+pub async fn append_about_reference(
+    tx: &mut PgConnection,
+    key: &AuditKey,
+    new: NewEntry<'_>,
+    subject_ref: Uuid,
+) -> sqlx::Result<i64> {
+    insert(tx, key, new, Some(subject_ref)).await
+}
+
+async fn insert(
+    tx: &mut PgConnection,
+    key: &AuditKey,
+    mut new: NewEntry<'_>,
+    subject_ref: Option<Uuid>,
+) -> sqlx::Result<i64> {
     hold(tx, Space::AuditChain, "chain").await?;
     let (last_seq, last_hash, actor, subject): (
         Option<i64>,
@@ -46,15 +81,21 @@ pub async fn append(tx: &mut PgConnection, key: &AuditKey, new: NewEntry<'_>) ->
                                ORDER BY seq DESC LIMIT 1) l ON true",
     )
     .bind(new.actor)
-    .bind(new.subject)
+    .bind(new.subject.filter(|_| subject_ref.is_none()))
     .fetch_one(&mut *tx)
     .await?;
+    if let (Some(note), Value::Object(map)) = (new.note, &mut new.detail) {
+        map.insert(
+            "note_digest".into(),
+            Value::String(super::rules::hex(&key.note_digest(note))),
+        );
+    }
     let prev_hash = last_hash.unwrap_or_else(|| GENESIS.to_vec());
     let entry = Entry {
         seq: last_seq.unwrap_or(0) + 1,
         at: super::rules::stored_time(new.at),
         actor,
-        subject,
+        subject: subject_ref.or(subject),
         event: new.event.to_string(),
         ip_digest: new.ip.map(|ip| key.ip_digest(ip).to_vec()),
         detail: new.detail,
@@ -64,7 +105,8 @@ pub async fn append(tx: &mut PgConnection, key: &AuditKey, new: NewEntry<'_>) ->
         "WITH e AS (
              INSERT INTO audit_log (at, actor, subject, event, detail, seq, prev_hash, hash, ip_digest)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id),
-         i AS (INSERT INTO audit_ips (entry_id, ip) SELECT id, $10 FROM e WHERE $10::text IS NOT NULL)
+         i AS (INSERT INTO audit_ips (entry_id, ip) SELECT id, $10 FROM e WHERE $10::text IS NOT NULL),
+         n AS (INSERT INTO audit_notes (entry_id, note) SELECT id, $11 FROM e WHERE $11::text IS NOT NULL)
          SELECT id FROM e",
     )
     .bind(entry.at)
@@ -77,28 +119,38 @@ pub async fn append(tx: &mut PgConnection, key: &AuditKey, new: NewEntry<'_>) ->
     .bind(&hash[..])
     .bind(&entry.ip_digest)
     .bind(new.ip)
+    .bind(new.note)
     .fetch_one(&mut *tx)
     .await
 }
 
-type Row = (
-    i64,
-    i64,
-    DateTime<Utc>,
-    Option<Uuid>,
-    Option<Uuid>,
-    String,
-    Option<Vec<u8>>,
-    Value,
-    Vec<u8>,
-    Vec<u8>,
-);
+/// An entry as the walk reads it.
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    seq: i64,
+    at: DateTime<Utc>,
+    actor: Option<Uuid>,
+    subject: Option<Uuid>,
+    event: String,
+    ip_digest: Option<Vec<u8>>,
+    detail: Value,
+    prev_hash: Vec<u8>,
+    hash: Vec<u8>,
+    ip: Option<String>,
+    note: Option<String>,
+}
 
-/// Up to `limit` chained entries after place `after`, in chain order.
+/// Up to `limit` chained entries after place `after`, in chain order, with the
+/// address and note kept beside each (if not erased).
 pub async fn chained_after(pool: &PgPool, after: i64, limit: i64) -> sqlx::Result<Vec<Stored>> {
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, seq, at, actor, subject, event, ip_digest, detail, prev_hash, hash
-           FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+        "SELECT a.id, a.seq, a.at, a.actor, a.subject, a.event, a.ip_digest, a.detail, a.prev_hash,
+                a.hash, i.ip, n.note
+           FROM audit_log a
+           LEFT JOIN audit_ips i ON i.entry_id = a.id
+           LEFT JOIN audit_notes n ON n.entry_id = a.id
+          WHERE a.seq > $1 ORDER BY a.seq LIMIT $2",
     )
     .bind(after)
     .bind(limit)
@@ -106,22 +158,22 @@ pub async fn chained_after(pool: &PgPool, after: i64, limit: i64) -> sqlx::Resul
     .await?;
     Ok(rows
         .into_iter()
-        .map(
-            |(id, seq, at, actor, subject, event, ip_digest, detail, prev_hash, hash)| Stored {
-                id,
-                entry: Entry {
-                    seq,
-                    at,
-                    actor,
-                    subject,
-                    event,
-                    ip_digest,
-                    detail,
-                },
-                prev_hash,
-                hash,
+        .map(|r| Stored {
+            id: r.id,
+            entry: Entry {
+                seq: r.seq,
+                at: r.at,
+                actor: r.actor,
+                subject: r.subject,
+                event: r.event,
+                ip_digest: r.ip_digest,
+                detail: r.detail,
             },
-        )
+            prev_hash: r.prev_hash,
+            hash: r.hash,
+            ip: r.ip,
+            note: r.note,
+        })
         .collect())
 }
 
@@ -160,6 +212,16 @@ pub async fn record_check(pool: &PgPool, at: DateTime<Utc>, summary: Value) -> s
     .map(|_| ())
 }
 
+/// The latest check that found the chain intact.
+pub async fn last_good_check(pool: &PgPool) -> sqlx::Result<Option<Value>> {
+    sqlx::query_scalar(
+        "SELECT summary FROM job_runs WHERE job = 'audit_verify' AND summary -> 'first_bad' = 'null'::jsonb
+         ORDER BY started_at DESC LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await
+}
+
 /// The latest checks, newest first.
 pub async fn recent_checks(pool: &PgPool, limit: i64) -> sqlx::Result<Vec<(DateTime<Utc>, Value)>> {
     sqlx::query_as(
@@ -171,17 +233,27 @@ pub async fn recent_checks(pool: &PgPool, limit: i64) -> sqlx::Result<Vec<(DateT
     .await
 }
 
-/// Erases the client addresses kept beside `user`'s entries (the purge): the
-/// chain keeps only their keyed digests.
-pub async fn erase_addresses(tx: &mut PgConnection, user: Uuid) -> sqlx::Result<u64> {
+/// Erases what is kept beside the chain about `user` (the purge): the addresses
+/// of her own requests and of unattributed ones about her account (log-in
+/// guesses), and notes typed about her. Other people's addresses stay with
+/// their own actions. The chain keeps only keyed digests.
+pub async fn erase_beside(tx: &mut PgConnection, user: Uuid) -> sqlx::Result<()> {
     sqlx::query(
         "DELETE FROM audit_ips i USING audit_log a, users u
-          WHERE u.id = $1 AND i.entry_id = a.id AND (a.actor = u.audit_ref OR a.subject = u.audit_ref)",
+          WHERE u.id = $1 AND i.entry_id = a.id
+            AND (a.actor = u.audit_ref OR (a.actor IS NULL AND a.subject = u.audit_ref))",
     )
     .bind(user)
-    .execute(tx)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "DELETE FROM audit_notes n USING audit_log a, users u
+          WHERE u.id = $1 AND n.entry_id = a.id AND (a.actor = u.audit_ref OR a.subject = u.audit_ref)",
+    )
+    .bind(user)
+    .execute(&mut *tx)
     .await
-    .map(|r| r.rows_affected())
+    .map(|_| ())
 }
 
 /// When `user` did `events` since `since` (newest first, at most `limit`).

@@ -185,14 +185,19 @@ impl<'a> Billing<'a> {
         let t = rules::next(before, event, now);
         if t.account != before {
             store::save_account(tx, user, &t.account).await?;
-            crate::audit::record(
-            &self.settings.audit_key,
+            // Made by Stripe, a scheduled pass or the person: the account is the subject.
+            crate::audit::store::append(
                 tx,
-                now,
-                Some(user),
-                "billing_state",
-                "",
-                json!({ "from": before.state.as_str(), "to": t.account.state.as_str(), "why": why }),
+                &self.settings.audit_key,
+                crate::audit::store::NewEntry {
+                    at: now,
+                    actor: None,
+                    subject: Some(user),
+                    event: "billing_state",
+                    ip: None,
+                    detail: json!({ "from": before.state.as_str(), "to": t.account.state.as_str(), "why": why }),
+                    note: None,
+                },
             )
             .await?;
             if t.account.state != before.state {
@@ -273,6 +278,15 @@ impl<'a> Billing<'a> {
         contact: Uuid,
     ) -> sqlx::Result<Vec<(StripeAction, String)>> {
         let mut after = Vec::new();
+        // Both rows first, in one order, before an audit entry takes the chain's
+        // lock (see `audit::store::append`).
+        let (first, second) = if member < contact {
+            (member, contact)
+        } else {
+            (contact, member)
+        };
+        store::lock_billing(tx, first).await?;
+        store::lock_billing(tx, second).await?;
         for (user, event, why) in [
             (member, Event::BecameMember, "became a member"),
             (contact, Event::ConnectedAsContact, "connected as a contact"),

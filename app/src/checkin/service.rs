@@ -689,6 +689,7 @@ impl CheckIns<'_> {
                 event: "pause.created",
                 ip: Some(&caller.ip),
                 detail: json!({ "first_day": range.first, "last_day": range.last }),
+                note: None,
             },
         )
         .await?;
@@ -729,6 +730,7 @@ impl CheckIns<'_> {
                 event: "pause.ended",
                 ip: Some(&caller.ip),
                 detail: json!({ "pause": pause }),
+                note: None,
             },
         )
         .await?;

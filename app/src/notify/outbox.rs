@@ -454,9 +454,10 @@ pub async fn cancel_everything_for(tx: &mut PgConnection, user: Uuid) -> sqlx::R
 
 /// An admin's retry (issue 19): each of `ids` that failed, or waits, is due
 /// again at `now` for one more try (its count of tries and last error stay, for
-/// the trail). An alert whose miss was answered meanwhile is left as it is:
-/// nobody should be told again about a check-in that came. Answers the ids
-/// put back in the queue.
+/// the trail). Left as they are: an alert whose miss was answered meanwhile
+/// (nobody should be told again about a check-in that came), anything to or
+/// about an account that was deleted, and a Member's news to someone no longer
+/// her Contact. Answers the ids put back in the queue.
 pub async fn retry(
     tx: &mut PgConnection,
     ids: &[Uuid],
@@ -468,6 +469,11 @@ pub async fn retry(
             AND NOT (d.kind IN ('missed', 'missed_again') AND EXISTS (
                      SELECT 1 FROM misses m WHERE m.id = d.miss_id
                        AND (m.resolved_at IS NOT NULL OR m.acknowledged_at IS NOT NULL)))
+            AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id IN (d.recipient_id, d.member_id)
+                              AND u.deleted_at IS NOT NULL)
+            AND (d.member_id IS NULL OR d.member_id = d.recipient_id OR EXISTS (
+                     SELECT 1 FROM connections c WHERE c.member_id = d.member_id
+                       AND c.contact_id = d.recipient_id AND c.ended_at IS NULL))
           RETURNING d.id",
     )
     .bind(ids)

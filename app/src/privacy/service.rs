@@ -107,25 +107,32 @@ impl Privacy<'_> {
         let mut purged = 0;
         for user in store::due_for_purge(&self.pool, purge_cutoff(now)).await? {
             let mut tx = self.pool.begin().await?;
-            // Appended while her row still links her reference, before the
-            // purge deletes that link; rolled back with the purge if it stops.
-            crate::audit::store::append(
+            // Her reference is read first; the entry is appended last, after
+            // the purge has taken its row locks and deleted the link (so the
+            // chain's lock is held only for the append).
+            let Some(reference) = crate::audit::store::reference_of(&mut tx, user).await? else {
+                continue;
+            };
+            if !store::purge(&mut tx, user).await? {
+                continue;
+            }
+            crate::audit::store::append_about_reference(
                 &mut tx,
                 &self.settings.audit_key,
                 crate::audit::store::NewEntry {
                     at: now,
                     actor: None,
-                    subject: Some(user),
+                    subject: None,
                     event: "account_purged",
                     ip: None,
                     detail: json!({ "after_days": PURGE_AFTER.num_days() }),
+                    note: None,
                 },
+                reference,
             )
             .await?;
-            if store::purge(&mut tx, user).await? {
-                purged += 1;
-                tx.commit().await?;
-            }
+            tx.commit().await?;
+            purged += 1;
         }
         Ok(purged)
     }

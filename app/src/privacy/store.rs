@@ -86,9 +86,10 @@ pub const SECTIONS: &[Section] = &[
     },
     Section {
         name: "security_log",
-        // Entries by her, or about her (an admin's look, a Contact's pause); the
-        // address only of her own requests.
-        sql: "SELECT a.at, a.event, CASE WHEN a.actor = u.audit_ref THEN i.ip END AS ip, a.detail
+        // Entries by her, or about her (an admin's look, a Contact's pause, a
+        // wrong PIN typed for her account); the address of her own requests and
+        // of unattributed ones about her account, never another person's.
+        sql: "SELECT a.at, a.event, CASE WHEN a.actor = u.audit_ref OR a.actor IS NULL THEN i.ip END AS ip, a.detail
               FROM users u JOIN audit_log a ON a.actor = u.audit_ref OR a.subject = u.audit_ref
               LEFT JOIN audit_ips i ON i.entry_id = a.id
               WHERE u.id = $1 ORDER BY a.at DESC LIMIT $2",
@@ -186,7 +187,7 @@ pub async fn purge(tx: &mut PgConnection, user: Uuid) -> sqlx::Result<bool> {
     // The security log keeps that something happened, not who or from where: its
     // addresses are erased, and deleting the user row below deletes the only link
     // from its entries' audit reference to her. The chain is never rewritten.
-    crate::audit::store::erase_addresses(tx, user).await?;
+    crate::audit::store::erase_beside(tx, user).await?;
     sqlx::query("DELETE FROM users WHERE id = $1")
         .bind(user)
         .execute(&mut *tx)

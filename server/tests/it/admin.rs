@@ -308,6 +308,11 @@ async fn an_admin_without_a_recent_step_up_is_asked_for_a_code(pool: PgPool) {
     let page = b.get("/admin").await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("Detector lag"), "{}", page.body);
+    assert_eq!(
+        page.header("cache-control"),
+        Some("no-store"),
+        "kept by no cache"
+    );
     let events: Vec<String> =
         sqlx::query_scalar("SELECT event FROM audit_log WHERE event LIKE 'admin.%' ORDER BY seq")
             .fetch_all(&w.pool)
@@ -391,16 +396,23 @@ async fn search_masks_reveal_and_retry_from_the_pages_are_audited(pool: PgPool) 
         .post(path::<AdminPerson>(), &[("id", &her.to_string())])
         .await;
     assert_eq!(r.json()["email"], margaret.as_str());
-    let (detail, subject_is_her, actor_is_admin): (serde_json::Value, bool, bool) = sqlx::query_as(
-        "SELECT a.detail, a.subject = s.audit_ref, a.actor = t.audit_ref FROM audit_log a, users s, users t
-          WHERE a.event = 'admin.revealed' AND s.id = $1 AND t.id = $2",
-    )
-    .bind(her)
-    .bind(admin_id)
-    .fetch_one(&w.pool)
-    .await
-    .expect("the reveal is audited");
-    assert_eq!(detail, json!({ "reason": "support ticket 412" }));
+    let (detail, note, subject_is_her, actor_is_admin): (serde_json::Value, String, bool, bool) =
+        sqlx::query_as(
+            "SELECT a.detail, n.note, a.subject = s.audit_ref, a.actor = t.audit_ref
+               FROM audit_log a JOIN audit_notes n ON n.entry_id = a.id, users s, users t
+              WHERE a.event = 'admin.revealed' AND s.id = $1 AND t.id = $2",
+        )
+        .bind(her)
+        .bind(admin_id)
+        .fetch_one(&w.pool)
+        .await
+        .expect("the reveal is audited");
+    // The reason beside the chain (erasable), its keyed digest in it.
+    assert_eq!(note, "support ticket 412");
+    assert_eq!(
+        detail["note_digest"],
+        app::audit::rules::hex(&w.services.settings.audit_key.note_digest(&note))
+    );
     assert!(subject_is_her && actor_is_admin);
     // Searches and looks are audited too, without what was typed.
     let searched: Vec<serde_json::Value> = sqlx::query_scalar(
@@ -549,6 +561,20 @@ async fn search_masks_reveal_and_retry_from_the_pages_are_audited(pool: PgPool) 
         )
         .await;
     assert_eq!(r.body.trim(), "0");
+    // Nothing goes again to (or about) an account that was deleted.
+    let to_the_deleted = failed_delivery(&w.pool, her).await;
+    sqlx::query("UPDATE users SET deleted_at = now() WHERE id = $1")
+        .bind(her)
+        .execute(&w.pool)
+        .await
+        .expect("deleted");
+    let r = admin
+        .post(
+            path::<AdminRetry>(),
+            &[("ids", &to_the_deleted.to_string()), ("back", "/admin")],
+        )
+        .await;
+    assert_eq!(r.body.trim(), "0", "{}", r.body);
 
     let v = Audit(&w.services).verify().await.expect("verify");
     assert_eq!(v.first_bad, None, "{}", v.summary());
@@ -693,13 +719,53 @@ async fn entries_deleted_from_the_end_are_noticed_at_the_next_check(pool: PgPool
         &format!("DELETE FROM audit_log WHERE seq >= {}", first.head_seq - 1),
     )
     .await;
+    // Noticed, and noticed again: a bad check is never the next one's baseline.
+    for _ in 0..2 {
+        let v = verified(&w.services).await;
+        assert_eq!(
+            v.first_bad.as_ref().map(|b| b.seq),
+            Some(Some(first.head_seq)),
+            "{}",
+            v.summary()
+        );
+    }
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn an_address_beside_the_chain_can_be_erased_not_changed_and_references_never_move(
+    pool: PgPool,
+) {
+    let w = world(pool);
+    some_history(&w).await;
+    let (id, seq): (i64, i64) = sqlx::query_as(
+        "SELECT a.id, a.seq FROM audit_log a JOIN audit_ips i ON i.entry_id = a.id ORDER BY a.seq LIMIT 1 OFFSET 2",
+    )
+    .fetch_one(&w.pool)
+    .await
+    .expect("an entry with an address");
+    sqlx::query("UPDATE audit_ips SET ip = '198.51.100.7' WHERE entry_id = $1")
+        .bind(id)
+        .execute(&w.pool)
+        .await
+        .expect("changed");
     let v = verified(&w.services).await;
     assert_eq!(
         v.first_bad.as_ref().map(|b| b.seq),
-        Some(Some(first.head_seq)),
+        Some(Some(seq)),
         "{}",
         v.summary()
     );
+    sqlx::query("DELETE FROM audit_ips WHERE entry_id = $1")
+        .bind(id)
+        .execute(&w.pool)
+        .await
+        .expect("erased");
+    assert_eq!(verified(&w.services).await.first_bad, None);
+    let e = sqlx::query("UPDATE users SET audit_ref = gen_random_uuid()")
+        .execute(&w.pool)
+        .await
+        .expect_err("references are fixed");
+    assert!(e.to_string().contains("never changes"), "{e}");
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -725,6 +791,7 @@ async fn two_servers_appending_at_once_leave_one_unbroken_chain(pool: PgPool) {
                                 event: "test.append",
                                 ip: Some("192.0.2.1"),
                                 detail: json!({ "server": server, "lane": lane, "n": n }),
+                                note: None,
                             },
                         )
                         .await

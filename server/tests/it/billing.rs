@@ -640,7 +640,7 @@ async fn a_failing_handler_lands_in_the_dead_letter_table_and_replays(pool: PgPo
             .expect("the replay is audited");
     assert_eq!(
         detail,
-        serde_json::json!({ "letter": id, "outcome": "applied" })
+        serde_json::json!({ "letter": id, "outcome": "applied", "by": "admin page" })
     );
     assert!(!admin
         .get("/admin/webhooks")

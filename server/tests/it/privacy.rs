@@ -271,6 +271,7 @@ async fn an_export_holds_her_data_and_no_one_elses(pool: PgPool) {
 const TABLES: &[&str] = &[
     "audit_ips",
     "audit_log",
+    "audit_notes",
     "billing_notices",
     "checkins",
     "checkout_sessions",
@@ -369,8 +370,27 @@ async fn deleting_ends_everything_at_once_and_the_purge_leaves_nothing_of_her(po
         f.mum_phone,
         &mum_id.to_string(),
     ];
+    // An admin looked her up, with a reason that names her.
+    let admin = common::person(
+        &common::World {
+            services: w.services.clone(),
+            pool: w.pool.clone(),
+        },
+        "admin",
+    )
+    .await;
+    app::admin::service::Admin(&w.services)
+        .reveal(
+            &common::caller(),
+            &admin,
+            mum_id,
+            &format!("her son asked about {}", f.mum_name),
+        )
+        .await
+        .expect("revealed");
     let before = traces(&w.pool, mum_id, &needles).await;
     for expected in [
+        "audit_notes.note",
         "users.email",
         "checkins.member_id",
         "deliveries.member_id",
@@ -451,6 +471,19 @@ async fn deleting_ends_everything_at_once_and_the_purge_leaves_nothing_of_her(po
     assert_eq!(Privacy(&w.services).purge_due().await.expect("purge"), 1);
     let left = traces(&w.pool, mum_id, &needles).await;
     assert!(left.is_empty(), "her data is still in: {left:?}");
+    // Erased beside the chain, appended to it, never rewritten: still intact.
+    let v = app::audit::service::Audit(&w.services)
+        .verify()
+        .await
+        .expect("verify");
+    assert_eq!(v.first_bad, None, "{}", v.summary());
+    let purged: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE event = 'account_purged' AND subject IS NOT NULL",
+    )
+    .fetch_one(&w.pool)
+    .await
+    .expect("count");
+    assert_eq!(purged, 1);
     // Tom's own account is still there.
     user_id(&w.pool, &f.tom_email).await;
 

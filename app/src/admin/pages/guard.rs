@@ -13,9 +13,13 @@ use uuid::Uuid;
 const STEP_UP_KEY: &str = "admin_step_up";
 const REVEAL_KEY: &str = "admin_reveal";
 
+/// A step-up or a reveal, bound to the signed-in device it was made on: a new
+/// sign-in in the same browser (a new device) starts without either.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct Reveal {
-    person: Uuid,
+struct Proof {
+    device: Uuid,
+    /// The person revealed (none for a step-up).
+    person: Option<Uuid>,
     at: DateTime<Utc>,
 }
 
@@ -37,11 +41,12 @@ pub async fn require_admin() -> Result<Me, AppError> {
 /// last 12 hours; otherwise [`AppError::StepUpNeeded`].
 pub async fn require_fresh_admin() -> Result<Me, AppError> {
     let me = require_admin().await?;
-    let at = session()
+    let proof = session()
         .await?
-        .get::<DateTime<Utc>>(STEP_UP_KEY)
+        .get::<Proof>(STEP_UP_KEY)
         .await
         .map_err(store_error)?;
+    let at = proof.filter(|p| p.device == me.device_id).map(|p| p.at);
     if step_up_fresh(at, services()?.clock.now()) {
         Ok(me)
     } else {
@@ -49,28 +54,46 @@ pub async fn require_fresh_admin() -> Result<Me, AppError> {
     }
 }
 
-/// Marks this session as stepped up, now.
-pub async fn mark_stepped_up(now: DateTime<Utc>) -> Result<(), AppError> {
+/// Marks this session, on `me`'s device, as stepped up now.
+pub async fn mark_stepped_up(me: &Me, now: DateTime<Utc>) -> Result<(), AppError> {
     let session = session().await?;
     session.cycle_id().await.map_err(store_error)?;
-    session.insert(STEP_UP_KEY, now).await.map_err(store_error)
-}
-
-/// Remembers that this admin revealed `person` (for a few minutes).
-pub async fn mark_revealed(person: Uuid, now: DateTime<Utc>) -> Result<(), AppError> {
-    session()
-        .await?
-        .insert(REVEAL_KEY, Reveal { person, at: now })
+    let proof = Proof {
+        device: me.device_id,
+        person: None,
+        at: now,
+    };
+    session
+        .insert(STEP_UP_KEY, proof)
         .await
         .map_err(store_error)
 }
 
-/// Whether this admin revealed `person` in the last few minutes.
-pub async fn revealed(person: Uuid, now: DateTime<Utc>) -> Result<bool, AppError> {
+/// Remembers that this admin revealed `person` (for a few minutes).
+pub async fn mark_revealed(me: &Me, person: Uuid, now: DateTime<Utc>) -> Result<(), AppError> {
+    let proof = Proof {
+        device: me.device_id,
+        person: Some(person),
+        at: now,
+    };
+    session()
+        .await?
+        .insert(REVEAL_KEY, proof)
+        .await
+        .map_err(store_error)
+}
+
+/// Whether this admin, on this device, revealed `person` in the last few minutes.
+pub async fn revealed(me: &Me, person: Uuid, now: DateTime<Utc>) -> Result<bool, AppError> {
     let r = session()
         .await?
-        .get::<Reveal>(REVEAL_KEY)
+        .get::<Proof>(REVEAL_KEY)
         .await
         .map_err(store_error)?;
-    Ok(r.is_some_and(|r| r.person == person && r.at <= now && now - r.at < REVEAL_LIFETIME))
+    Ok(r.is_some_and(|r| {
+        r.device == me.device_id
+            && r.person == Some(person)
+            && r.at <= now
+            && now - r.at < REVEAL_LIFETIME
+    }))
 }

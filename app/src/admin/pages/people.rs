@@ -62,7 +62,7 @@ fn hits_view(hits: Vec<PersonHit>) -> impl IntoView {
                 let href = format!("/admin/people/{}", h.id);
                 view! {
                     <li class="card">
-                        <a class="result-link" href=href>{h.email}</a>
+                        <a class="result-link" href=href>{format!("{} \u{b7} {}", h.email, &h.id[..8])}</a>
                         <p>{h.phone.unwrap_or_else(|| "No phone".into())}</p>
                         <p>{format!("{} \u{b7} joined {}", h.state, h.joined)}</p>
                     </li>

@@ -14,7 +14,7 @@ pub async fn admin_person(id: String) -> Result<PersonView, AppError> {
     let me = super::guard::require_fresh_admin().await?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound.with_status())?;
     let services = services()?;
-    let revealed = super::guard::revealed(id, services.clock.now()).await?;
+    let revealed = super::guard::revealed(&me, id, services.clock.now()).await?;
     super::super::service::Admin(&services)
         .person(&caller(), &me, id, revealed)
         .await
@@ -29,7 +29,7 @@ pub async fn admin_reveal(id: String, reason: String) -> Result<(), AppError> {
     super::super::service::Admin(&services)
         .reveal(&caller(), &me, person, &reason)
         .await?;
-    super::guard::mark_revealed(person, services.clock.now()).await?;
+    super::guard::mark_revealed(&me, person, services.clock.now()).await?;
     leptos_axum::redirect(&format!("/admin/people/{person}"));
     Ok(())
 }

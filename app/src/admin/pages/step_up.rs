@@ -10,7 +10,7 @@ use leptos_router::hooks::{use_location, use_query_map};
 pub fn safe_next(next: &str) -> &str {
     let ok = (next == "/admin" || next.starts_with("/admin/") || next.starts_with("/admin?"))
         && !next.contains("//")
-        && !next.contains('\\');
+        && next.chars().all(|c| c.is_ascii_graphic() && c != '\\');
     if ok {
         next
     } else {
@@ -46,7 +46,7 @@ pub async fn admin_step_up(code: String, next: String) -> Result<(), AppError> {
     Accounts(&services)
         .check_step_up_code(&caller(), &me, &code)
         .await?;
-    mark_stepped_up(services.clock.now()).await?;
+    mark_stepped_up(&me, services.clock.now()).await?;
     leptos_axum::redirect(safe_next(&next));
     Ok(())
 }
@@ -119,5 +119,7 @@ mod tests {
         assert_eq!(safe_next("/admin//evil.example"), "/admin");
         assert_eq!(safe_next("/administrator"), "/admin");
         assert_eq!(safe_next("/home"), "/admin");
+        assert_eq!(safe_next("/admin/people\r\nSet-Cookie: x"), "/admin");
+        assert_eq!(safe_next("/admin/people?q=a b"), "/admin");
     }
 }

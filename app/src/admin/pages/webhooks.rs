@@ -60,7 +60,7 @@ pub fn AdminWebhooksPage() -> impl IntoView {
                                         </dl>
                                         <ActionForm action=replay>
                                             <input type="hidden" name="id" value=l.id.clone()/>
-                                            <button type="submit" class="button primary">"Replay this event"</button>
+                                            <button type="submit" class="button primary" aria-label=format!("Replay event {}", l.event_id)>"Replay this event"</button>
                                         </ActionForm>
                                     </li>
                                 }).collect_view()}
