@@ -834,20 +834,31 @@ async fn two_servers_appending_at_once_leave_one_unbroken_chain(pool: PgPool) {
 }
 
 /// The `server` binary itself, on this test's database, from the workspace root.
-fn cli(pool: &PgPool, args: &[&str]) -> (bool, String) {
+/// Run off this test's runtime (a single thread): while the command runs, this
+/// test's own tasks (a connection's rollback being flushed, say) must go on, or
+/// the command could wait for a lock that thread will never release.
+async fn cli(pool: &PgPool, args: &[&str]) -> (bool, String) {
     let mut url = url::Url::parse(&common::database_url()).expect("DATABASE_URL");
     url.set_path(&format!(
         "/{}",
         pool.connect_options().get_database().expect("a database")
     ));
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
-        .args(args)
-        .env("DATABASE_URL", url.as_str())
-        .env("PRUUF_ENV", "test")
-        .env("RUST_LOG", "error")
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .output()
-        .expect("the server binary runs");
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let run = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+            .args(&args)
+            .env("DATABASE_URL", url.as_str())
+            .env("PRUUF_ENV", "test")
+            .env("RUST_LOG", "error")
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+            .output()
+            .expect("the server binary runs")
+    });
+    // A bound on a failure only: the command answers in well under a second.
+    let out = tokio::time::timeout(std::time::Duration::from_secs(120), run)
+        .await
+        .expect("the command ended")
+        .expect("the command's thread");
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -863,12 +874,12 @@ async fn the_command_line_grants_revokes_and_verifies(pool: PgPool) {
     let email = address("operator");
     let aw = w.as_accounts();
     sign_up(&aw, &email, "3968").await;
-    let (ok, text) = cli(&pool, &["admin", "grant", "nobody@example.com"]);
+    let (ok, text) = cli(&pool, &["admin", "grant", "nobody@example.com"]).await;
     assert!(
         !ok && text.contains("No account uses that address"),
         "{text}"
     );
-    let (ok, text) = cli(&pool, &["admin", "grant", &email]);
+    let (ok, text) = cli(&pool, &["admin", "grant", &email]).await;
     assert!(ok && text.contains("granted (1 admin now)"), "{text}");
     let admin: bool = sqlx::query_scalar("SELECT is_admin FROM users WHERE email = $1::citext")
         .bind(&email)
@@ -876,7 +887,7 @@ async fn the_command_line_grants_revokes_and_verifies(pool: PgPool) {
         .await
         .expect("flag");
     assert!(admin);
-    let (ok, text) = cli(&pool, &["admin", "revoke", &email]);
+    let (ok, text) = cli(&pool, &["admin", "revoke", &email]).await;
     assert!(ok && text.contains("revoked (0 admins now)"), "{text}");
     let events: Vec<String> =
         sqlx::query_scalar("SELECT event FROM audit_log WHERE event LIKE 'admin.%' ORDER BY seq")
@@ -886,14 +897,14 @@ async fn the_command_line_grants_revokes_and_verifies(pool: PgPool) {
     assert_eq!(events, ["admin.granted", "admin.revoked"]);
 
     let entries = count(&pool, "SELECT count(*) FROM audit_log").await;
-    let (ok, text) = cli(&pool, &["audit", "verify"]);
+    let (ok, text) = cli(&pool, &["audit", "verify"]).await;
     assert!(ok, "{text}");
     assert!(
         text.contains(&format!("{entries} entries, chain intact")),
         "{text}"
     );
     tamper(&pool, "UPDATE audit_log SET event = 'login' WHERE seq = 4").await;
-    let (ok, text) = cli(&pool, &["audit", "verify"]);
+    let (ok, text) = cli(&pool, &["audit", "verify"]).await;
     assert!(!ok, "a broken chain fails the command: {text}");
     assert!(text.contains("chain broken at entry 4"), "{text}");
 }
