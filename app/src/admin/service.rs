@@ -90,21 +90,22 @@ impl Admin<'_> {
         event: &str,
         detail: serde_json::Value,
     ) -> Result<(), AppError> {
+        self.record(NewEntry {
+            at: self.now(),
+            actor: Some(admin.user_id),
+            subject,
+            event,
+            ip: Some(&caller.ip),
+            detail,
+            note: None,
+        })
+        .await
+    }
+
+    /// Appends `entry` in a transaction of its own.
+    async fn record(self, entry: NewEntry<'_>) -> Result<(), AppError> {
         let mut tx = self.pool.begin().await?;
-        append(
-            &mut tx,
-            &self.settings.audit_key,
-            NewEntry {
-                at: self.now(),
-                actor: Some(admin.user_id),
-                subject,
-                event,
-                ip: Some(&caller.ip),
-                detail,
-                note: None,
-            },
-        )
-        .await?;
+        append(&mut tx, &self.settings.audit_key, entry).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -330,23 +331,16 @@ impl Admin<'_> {
             return Err(AppError::NotFound.with_status());
         }
         // The reason is kept beside the chain (it may name someone), erasable.
-        let mut tx = self.pool.begin().await?;
-        append(
-            &mut tx,
-            &self.settings.audit_key,
-            NewEntry {
-                at: self.now(),
-                actor: Some(admin.user_id),
-                subject: Some(person),
-                event: "admin.revealed",
-                ip: Some(&caller.ip),
-                detail: json!({}),
-                note: Some(&reason),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        self.record(NewEntry {
+            at: self.now(),
+            actor: Some(admin.user_id),
+            subject: Some(person),
+            event: "admin.revealed",
+            ip: Some(&caller.ip),
+            detail: json!({}),
+            note: Some(&reason),
+        })
+        .await
     }
 
     /// Failed or stuck deliveries, filtered.
@@ -432,22 +426,16 @@ impl Admin<'_> {
     /// `server dead-letters replay ID`: the same, by the command line.
     pub async fn replay_from_command_line(self, id: Uuid) -> Result<String, AppError> {
         let outcome = Billing(self.0).replay_dead_letter(id).await;
-        let mut tx = self.pool.begin().await?;
-        append(
-            &mut tx,
-            &self.settings.audit_key,
-            NewEntry {
-                at: self.now(),
-                actor: None,
-                subject: None,
-                event: "admin.webhook_replayed",
-                ip: None,
-                detail: replay_detail(id, &outcome, "command line"),
-                note: None,
-            },
-        )
+        self.record(NewEntry {
+            at: self.now(),
+            actor: None,
+            subject: None,
+            event: "admin.webhook_replayed",
+            ip: None,
+            detail: replay_detail(id, &outcome, "command line"),
+            note: None,
+        })
         .await?;
-        tx.commit().await?;
         outcome
     }
 }

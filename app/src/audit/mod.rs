@@ -20,16 +20,7 @@ pub async fn record(
     ip: &str,
     detail: serde_json::Value,
 ) -> sqlx::Result<()> {
-    let entry = store::NewEntry {
-        at,
-        actor,
-        subject: None,
-        event,
-        ip: Some(ip),
-        detail,
-        note: None,
-    };
-    store::append(tx, key, entry).await.map(|_| ())
+    append_one(key, tx, at, (actor, None), event, ip, detail).await
 }
 
 /// Records something that happened to `subject`'s account from address `ip`,
@@ -43,9 +34,21 @@ pub async fn record_about(
     ip: &str,
     detail: serde_json::Value,
 ) -> sqlx::Result<()> {
+    append_one(key, tx, at, (None, subject), event, ip, detail).await
+}
+
+async fn append_one(
+    key: &AuditKey,
+    tx: &mut PgConnection,
+    at: DateTime<Utc>,
+    (actor, subject): (Option<Uuid>, Option<Uuid>),
+    event: &str,
+    ip: &str,
+    detail: serde_json::Value,
+) -> sqlx::Result<()> {
     let entry = store::NewEntry {
         at,
-        actor: None,
+        actor,
         subject,
         event,
         ip: Some(ip),
