@@ -1,10 +1,12 @@
 // Pruuf's service worker.
 // - Offline start: the pages, the CSS and the WASM/JS are kept in a cache named
-//   after the build (the server writes BUILD below when it serves this file, so
-//   a deploy installs a new worker and drops the old cache). Pages and /pkg/ are
-//   network-first: online, a page and its WASM always come from the same build
-//   (a cached WASM with newer HTML would break hydration); offline, the last
-//   ones seen are used.
+//   after the build (the server writes BUILD and BUNDLE below when it serves
+//   this file, so a deploy installs a new worker and drops the old cache).
+//   Pages are network-first (offline, the last ones seen are used). The bundle's
+//   files are named after their content (pruuf.<hash>.wasm), so a kept copy can
+//   never be stale: they come from the cache first, and a repeat visit fetches
+//   only the page. A page always names its own build's files, so new HTML never
+//   runs old WASM. Plain names (a development build) stay network-first.
 // - Offline check-in: a tap on "I'm OK" that cannot reach the server is kept
 //   (IndexedDB) and sent when the network is back (Background Sync where the
 //   browser has it; otherwise the page asks on `online`). The server decides the
@@ -17,7 +19,10 @@
 
 const BUILD = '__PRUUF_BUILD__';
 const CACHE = `pruuf-${BUILD}`;
-const SHELL = ['/offline', '/pkg/pruuf.css', '/pkg/pruuf.js', '/pkg/pruuf.wasm', '/favicon.svg', '/manifest.webmanifest', '/icons/icon-192.png'];
+const BUNDLE = '__PRUUF_BUNDLE__'.split(' ');
+const SHELL = ['/offline', ...BUNDLE, '/favicon.svg', '/manifest.webmanifest', '/icons/icon-192.png'];
+// cargo-leptos's content hash: 22 characters of URL-safe base64 between dots.
+const CONTENT_NAMED = /\.[A-Za-z0-9_-]{22}\.[a-z]+$/;
 const CHECK_IN = '/api/check_in';
 const QUEUE_DB = 'pruuf-offline';
 const MAX_AGE_MS = 24 * 60 * 60 * 1000;
@@ -91,7 +96,7 @@ self.addEventListener('fetch', (event) => {
   if (isPage(request)) {
     event.respondWith(networkFirst(request, '/offline'));
   } else if (url.pathname.startsWith('/pkg/')) {
-    event.respondWith(networkFirst(request));
+    event.respondWith(CONTENT_NAMED.test(url.pathname) ? cacheFirst(request) : networkFirst(request));
   } else if (url.pathname.startsWith('/icons/') || url.pathname === '/favicon.svg' || url.pathname === '/manifest.webmanifest') {
     event.respondWith(cacheFirst(request));
   }

@@ -249,7 +249,7 @@ pg_start() {
   else
     note "starting PostgreSQL on 127.0.0.1:$port"
     pg_as_owner "$PG_BIN/pg_ctl" -D "$data" -l "$data/server.log" -w -t 30 \
-      -o "-p $port -h 127.0.0.1 -k $data -c fsync=off" start >/dev/null \
+      -o "-p $port -h 127.0.0.1 -k $data -c fsync=off ${PG_EXTRA_OPTS:-}" start >/dev/null \
       || { tail -n 20 "$data/server.log" >&2; die "PostgreSQL did not start"; }
   fi
   local psql=("$PG_BIN/psql" -h 127.0.0.1 -p "$port" -U postgres -v ON_ERROR_STOP=1 -qAt)
@@ -380,6 +380,10 @@ throwaway_cleanup() {
   rm -rf "$PG_DATA" "$MAIL_DIR"
 }
 
+# bundle_built: whether target/site holds a browser bundle (its WASM is named
+# after its content: pruuf.<hash>.wasm).
+bundle_built() { compgen -G "$ROOT/target/site/pkg/pruuf*.wasm" >/dev/null; }
+
 # e2e_run [PLAYWRIGHT ARGS...]: the Playwright suite against the site in
 # target/site and the server binary PRUUF_E2E_SERVER (default: the one the
 # integration tests build, target/native/debug/server), with the Twilio and Stripe
@@ -389,7 +393,7 @@ E2E_LOG="$ROOT/target/logs/playwright.log"
 e2e_run() {
   export PRUUF_E2E_SERVER="${PRUUF_E2E_SERVER:-$ROOT/target/native/debug/server}"
   [ -x "$PRUUF_E2E_SERVER" ] || die "no server binary at $PRUUF_E2E_SERVER (bash scripts/test.sh builds it; or cargo test --no-run -p app -p server -p pruuf-test-support with CARGO_TARGET_DIR=target/native)"
-  [ -f "$ROOT/target/site/pkg/pruuf.wasm" ] || die "no browser bundle in target/site (cargo leptos build --release --frontend-only)"
+  bundle_built || die "no browser bundle in target/site (cargo leptos build --release --precompress --frontend-only)"
   note "server: ${PRUUF_E2E_SERVER#"$ROOT"/}; site: target/site"
   local port; port="$(free_port)"
   export PRUUF_E2E_BASE_URL="http://127.0.0.1:$port"

@@ -11,9 +11,9 @@ ensure_rust
 ensure_cargo_tools
 ensure_npm_packages
 
-if [ ! -x target/release/server ] || [ ! -f target/site/pkg/pruuf.wasm ]; then
-  say "Release build (cargo leptos build --release)"
-  cargo leptos build --release
+if [ ! -x target/release/server ] || ! bundle_built; then
+  say "Release build (cargo leptos build --release --precompress)"
+  cargo leptos build --release --precompress
 fi
 
 throwaway_services lighthouse

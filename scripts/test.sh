@@ -31,11 +31,11 @@ ensure_wasm_opt
 release_frontend() {
   bg_part "build tools (installed once)" ensure_cargo_tools
   if [ -n "${PRUUF_E2E_RELEASE:-}" ]; then
-    bg_part "cargo leptos build --release (WASM and server)" cargo leptos build --release
+    bg_part "cargo leptos build --release (WASM and server)" cargo leptos build --release --precompress
   else
-    bg_part "cargo leptos build --release --frontend-only" cargo leptos build --release --frontend-only
+    bg_part "cargo leptos build --release --frontend-only" cargo leptos build --release --precompress --frontend-only
   fi
-  ls -l "$ROOT"/target/site/pkg/
+  bash "$ROOT/scripts/bundle-size.sh"
 }
 FRONTEND_STEP="Build tools (first run only), then the release WASM"
 bg_step "$FRONTEND_STEP" release_frontend

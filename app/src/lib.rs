@@ -8,6 +8,7 @@ pub mod alerts;
 #[cfg(feature = "ssr")]
 pub mod audit;
 pub mod billing;
+pub mod bundle;
 pub mod checkin;
 #[cfg(feature = "ssr")]
 pub mod clock;

@@ -12,7 +12,7 @@ use crate::error::{AppError, ErrorPage};
 use crate::legal::{PrivacyPage, TermsPage};
 use crate::welcome::WelcomePage;
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     ParamSegment, SsrMode, StaticSegment,
@@ -37,8 +37,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="apple-touch-icon" href="/icons/apple-touch-icon.png"/>
                 <meta name="apple-mobile-web-app-capable" content="yes"/>
                 <meta name="apple-mobile-web-app-title" content="Pruuf"/>
-                <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <AutoReload options/>
+                <crate::bundle::BundleLinks/>
                 <MetaTags/>
             </head>
             <body>
@@ -59,7 +59,6 @@ pub fn App() -> impl IntoView {
     Effect::new(move |_| crate::pwa::start(pwa));
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/pruuf.css"/>
         <Title formatter=|text: String| format!("{text} \u{b7} Pruuf")/>
         <a class="skip-link" href="#main">"Skip to the main content"</a>
         <Router>

@@ -2,6 +2,7 @@
 //! app, and (in later issues) the background workers.
 pub mod admin;
 pub mod alerts;
+mod assets;
 mod background;
 mod billing;
 mod body;
@@ -28,6 +29,7 @@ use sqlx::PgPool;
 use std::sync::Arc;
 use tower_http::{
     catch_panic::CatchPanicLayer,
+    compression::CompressionLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     trace::TraceLayer,
 };
@@ -149,12 +151,36 @@ pub fn router(state: AppState) -> Router {
             provide_context(services.clone());
         }
     };
+    let options = &state.leptos_options;
+    let bundle = app::bundle::read(
+        &std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref()),
+        &options.output_name,
+    );
+    // Under `cargo leptos watch` the bundle is rebuilt while the server runs:
+    // its names are looked up again for every page.
+    let watching = state.config.live_reload;
+    let page_with_bundle = {
+        let bundle = bundle.clone();
+        move |options: LeptosOptions| {
+            provide_context(if watching {
+                app::bundle::read(
+                    &std::path::Path::new(options.site_root.as_ref())
+                        .join(options.site_pkg_dir.as_ref()),
+                    &options.output_name,
+                )
+            } else {
+                bundle.clone()
+            });
+            shell(options)
+        }
+    };
     let page = {
-        let options = state.leptos_options.clone();
+        let (options, shell) = (state.leptos_options.clone(), page_with_bundle.clone());
         move || shell(options.clone())
     };
     let allowed = Arc::new(state.config.allowed_origins.clone());
-    let worker = Arc::new(pwa::service_worker(&state.leptos_options.site_root));
+    let worker = Arc::new(pwa::service_worker(&options.site_root, &bundle));
+    let pkg = assets::pkg_routes(&options.site_root, &options.site_pkg_dir);
 
     let mut app = Router::new()
         .route("/sw.js", get(move || async move { pwa::response(&worker) }))
@@ -162,8 +188,11 @@ pub fn router(state: AppState) -> Router {
         .route("/ready", get(health::ready))
         .route("/metrics", get(health::metrics))
         .route(app::privacy::pages::EXPORT_PATH, get(privacy::download))
+        .nest_service(app::bundle::PKG, pkg)
         .leptos_routes_with_context(&state, routes, context, page)
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            page_with_bundle,
+        ))
         // Inside the session layer: `/admin` is 404 to everyone but admins.
         .layer(middleware::from_fn_with_state(state.clone(), admin::guard))
         .layer(sessions::layer(&state))
@@ -199,6 +228,9 @@ pub fn router(state: AppState) -> Router {
     .layer(middleware::from_fn(|request, next| {
         body::whole_body(MAX_BODY_BYTES, request, next)
     }))
+    // Pages and server functions' answers, compressed as they are sent (the
+    // bundle under /pkg/ is compressed once, at build time, and passes through).
+    .layer(CompressionLayer::new())
     .layer(CatchPanicLayer::custom(panic_page))
     // Outside the panic catcher, inside the request's span: a request runs to its
     // end in its own task even if its client hangs up (see `detach`).

@@ -171,6 +171,11 @@ pub async fn security_headers(
         config.default_csp.clone()
     };
     h.insert(header::CONTENT_SECURITY_POLICY, csp);
+    // A page is always checked with the server (its bundle's names change with
+    // every deploy); pages that say more (admin: no-store) keep their own.
+    if html && !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

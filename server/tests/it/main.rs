@@ -8,6 +8,7 @@ mod accounts;
 mod admin;
 mod alerts;
 mod billing;
+mod bundle;
 mod cancel;
 mod checkin;
 mod common;
