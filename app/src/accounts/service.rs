@@ -609,8 +609,9 @@ impl Accounts<'_> {
             return Ok(None);
         };
         let now = self.now();
-        // "Last used" is kept to the nearest few minutes, not written on every page.
-        if now - row.last_seen_at > Duration::minutes(5) {
+        // "Last used" is a day (the devices page shows no more): written on a
+        // device's first request of the day, not on every page.
+        if row.last_seen_at.date_naive() != now.date_naive() {
             store::touch_device(&self.pool, device, now).await?;
         }
         let needs_consent = row.terms_version.as_deref() != Some(&self.settings.terms_version)

@@ -358,12 +358,13 @@ impl Alerts<'_> {
         self,
         tx: &mut PgConnection,
         member: Uuid,
+        recipients: &[store::RecipientRow],
         words: &(dyn Fn(&str) -> String + Sync),
         late: bool,
         now: DateTime<Utc>,
     ) -> Result<usize, sqlx::Error> {
         let mut messages = Vec::new();
-        for r in store::recipients(tx, member).await? {
+        for r in recipients {
             if !rules::may_receive_alerts(&r.account_state) {
                 continue;
             }
@@ -385,7 +386,8 @@ impl Alerts<'_> {
                     r.push_devices,
                     r.sms_ok,
                 ),
-                in_app: false,
+                // Shown in the notification list at once, whatever the channels.
+                in_app: true,
                 check_in: None,
             });
         }
@@ -454,6 +456,7 @@ impl Alerts<'_> {
         self,
         tx: &mut PgConnection,
         member: Uuid,
+        recipients: &[store::RecipientRow],
         at_words: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, sqlx::Error> {
@@ -461,10 +464,9 @@ impl Alerts<'_> {
         if open.is_empty() {
             return Ok(false);
         }
-        let names: Vec<(Uuid, String)> = store::recipients(tx, member)
-            .await?
-            .into_iter()
-            .map(|r| (r.contact_id, r.member_name))
+        let names: Vec<(Uuid, &str)> = recipients
+            .iter()
+            .map(|r| (r.contact_id, r.member_name.as_str()))
             .collect();
         for miss in &open {
             outbox::cancel_waiting_alerts(tx, miss.id).await?;
@@ -474,7 +476,7 @@ impl Alerts<'_> {
                 let name = names
                     .iter()
                     .find(|(id, _)| *id == recipient)
-                    .map(|(_, n)| n.as_str())
+                    .map(|(_, n)| *n)
                     .unwrap_or("They");
                 // By the channel that carried the alert.
                 let Some(channel) = notify::Channel::parse(&channel) else {

@@ -451,10 +451,35 @@ impl CheckIns<'_> {
     /// "I'm OK": records today's check-in for `member` at server time. A second one
     /// the same day returns the first and tells nobody.
     pub async fn check_in(self, member: Uuid, source: Source) -> Result<CheckInDone, AppError> {
+        // A repeat tap is answered from what is committed: one read, no lock, no
+        // transaction. (A first tap racing another is settled below, under the lock.)
+        if let Some(done) = self.already_checked_in(member).await? {
+            return Ok(done);
+        }
         let mut tx = self.pool.begin().await?;
         let done = self.check_in_within(&mut tx, member, source).await?;
         tx.commit().await?;
         Ok(done)
+    }
+
+    /// Today's check-in, if there is one, as a repeat tap answers it.
+    async fn already_checked_in(self, member: Uuid) -> Result<Option<CheckInDone>, AppError> {
+        let now = self.clock.now();
+        let Some((zone, recent)) =
+            store::zone_and_checkins_around(&self.pool, member, now.date_naive()).await?
+        else {
+            return Ok(None);
+        };
+        let zone = zone_of(&zone);
+        let day = time::local_day(now, zone);
+        Ok(recent
+            .into_iter()
+            .find(|c| c.local_day == day)
+            .map(|first| CheckInDone {
+                at: time::clock(first.checked_in_at, zone),
+                late: first.late,
+                already: true,
+            }))
     }
 
     /// The same, in the caller's transaction: a text's "OK" records its message id
@@ -472,13 +497,7 @@ impl CheckIns<'_> {
             .ok_or_else(|| AppError::invalid(NO_SCHEDULE))?;
         let zone = schedule_zone(&s);
         let day = time::local_day(now, zone);
-        if let Some(first) = store::checkin_on(&mut *tx, member, day).await? {
-            return Ok(CheckInDone {
-                at: time::clock(first.checked_in_at, zone),
-                late: first.late,
-                already: true,
-            });
-        }
+        // No read first: the insert finds an earlier check-in by its unique key.
         let deadline = time::deadline_on(day, s.deadline, zone);
         let late = !time::is_on_time(now, deadline);
         let Some(row) = store::insert_checkin(
@@ -494,8 +513,9 @@ impl CheckIns<'_> {
         )
         .await?
         else {
-            // Lost a race with another tap (the row lock makes this rare): the
-            // unique constraint kept one (committed, so this statement sees it).
+            // Already checked in today (or lost a race with another tap, which
+            // the row lock makes rare): the unique key kept the first one
+            // (committed, so this statement sees it).
             let first = store::checkin_on(&mut *tx, member, day)
                 .await?
                 .ok_or_else(|| AppError::Internal.with_status())?;
@@ -513,8 +533,10 @@ impl CheckIns<'_> {
         // channels that carried the alert.
         let at = time::clock(row.checked_in_at, zone);
         let minutes_late = time::minutes_late(now, deadline);
+        // Who hears of it, read once for everything below.
+        let recipients = alert_store::recipients(&mut *tx, member).await?;
         let alerted = Alerts(self.0)
-            .late_update(&mut *tx, member, &at, now)
+            .late_update(&mut *tx, member, &recipients, &at, now)
             .await?;
         let words = |name: &str| {
             if late {
@@ -524,33 +546,34 @@ impl CheckIns<'_> {
             }
         };
         // Otherwise a quiet confirmation, by each Contact's choice (the delivery
-        // workers send it); the notification list shows it now. Frozen Contacts
-        // get neither (SPEC §7).
-        if !alerted {
-            Alerts(self.0)
-                .confirm_check_in(&mut *tx, member, &words, late, now)
-                .await?;
-        }
-        for c in crate::alerts::store::recipients(&mut *tx, member).await? {
-            if !crate::alerts::rules::may_receive_alerts(&c.account_state) {
-                continue;
-            }
-            inbox::add(
-                &mut *tx,
-                &NewNotification {
-                    user: c.contact_id,
+        // workers send it). Either way the notification list shows it now, all
+        // in one statement. Frozen Contacts get neither (SPEC §7).
+        if alerted {
+            let link = format!("/people/{member}");
+            let bodies: Vec<(Uuid, String)> = recipients
+                .iter()
+                .filter(|c| crate::alerts::rules::may_receive_alerts(&c.account_state))
+                .map(|c| (c.contact_id, words(&c.member_name)))
+                .collect();
+            let notes: Vec<NewNotification> = bodies
+                .iter()
+                .map(|(user, body)| NewNotification {
+                    user: *user,
                     kind: if late {
                         Kind::CheckedInLate
                     } else {
                         Kind::CheckedIn
                     },
                     about: Some(member),
-                    body: &words(&c.member_name),
-                    link: Some(&format!("/people/{member}")),
-                },
-                now,
-            )
-            .await?;
+                    body,
+                    link: Some(&link),
+                })
+                .collect();
+            inbox::add_many(&mut *tx, &notes, now).await?;
+        } else {
+            Alerts(self.0)
+                .confirm_check_in(&mut *tx, member, &recipients, &words, late, now)
+                .await?;
         }
         Ok(CheckInDone {
             at,

@@ -162,6 +162,50 @@ pub async fn checkin_on(
     .await
 }
 
+/// The Member's time zone and check-ins of the days around `utc_day` (a local
+/// day is never more than one from the UTC one), read outside any transaction.
+/// `None` when there is no schedule.
+pub async fn zone_and_checkins_around(
+    pool: &sqlx::PgPool,
+    member: Uuid,
+    utc_day: NaiveDate,
+) -> sqlx::Result<Option<(String, Vec<CheckinRow>)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        time_zone: String,
+        local_day: Option<NaiveDate>,
+        checked_in_at: Option<DateTime<Utc>>,
+        deadline_at: Option<DateTime<Utc>>,
+        late: Option<bool>,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT s.time_zone, c.local_day, c.checked_in_at, c.deadline_at, c.late
+         FROM schedules s
+         LEFT JOIN checkins c ON c.member_id = s.member_id
+              AND c.local_day BETWEEN $2::date - 1 AND $2::date + 1
+         WHERE s.member_id = $1",
+    )
+    .bind(member)
+    .bind(utc_day)
+    .fetch_all(pool)
+    .await?;
+    let Some(zone) = rows.first().map(|r| r.time_zone.clone()) else {
+        return Ok(None);
+    };
+    let checkins = rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(CheckinRow {
+                local_day: r.local_day?,
+                checked_in_at: r.checked_in_at?,
+                deadline_at: r.deadline_at?,
+                late: r.late?,
+            })
+        })
+        .collect();
+    Ok(Some((zone, checkins)))
+}
+
 pub async fn last_checkin(
     conn: &mut PgConnection,
     member: Uuid,

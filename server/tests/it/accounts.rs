@@ -708,3 +708,65 @@ async fn an_email_change_needs_the_code_from_the_new_address_and_tells_the_old(p
     assert!(r.body.contains("already has a Pruuf account"), "{}", r.body);
     assert!(signed_in_as(&mut b, &new).await);
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_device_and_its_session_are_written_once_a_day_not_on_every_request(pool: PgPool) {
+    let w = world(pool, &[]);
+    // Early in a UTC day, so the hours below stay inside it.
+    let morning = chrono::DateTime::parse_from_rfc3339("2026-12-01T06:00:00Z")
+        .expect("instant")
+        .with_timezone(&chrono::Utc);
+    w.clock.set(morning).expect("test clock");
+    let mut b = sign_up(&w, &address("daily"), "4826").await;
+    let last_seen = |pool: PgPool| async move {
+        sqlx::query_scalar::<_, chrono::DateTime<chrono::Utc>>(
+            "SELECT last_seen_at FROM devices ORDER BY created_at DESC LIMIT 1",
+        )
+        .fetch_one(&pool)
+        .await
+        .expect("device")
+    };
+    // tower-sessions sets the expiry from the real clock each time it saves.
+    let session_expiry = |pool: PgPool| async move {
+        sqlx::query_scalar::<_, time::OffsetDateTime>(
+            "SELECT max(expiry_date) FROM tower_sessions.session",
+        )
+        .fetch_one(&pool)
+        .await
+        .expect("session")
+    };
+    assert_eq!(b.get("/home").await.status, 200);
+    let seen = last_seen(w.pool.clone()).await;
+    let expiry = session_expiry(w.pool.clone()).await;
+
+    // Hours of use the same day: neither row is written again.
+    for _ in 0..5 {
+        w.clock.advance(Duration::hours(2)).expect("test clock");
+        assert_eq!(b.get("/home").await.status, 200);
+        assert_eq!(b.get("/settings").await.status, 200);
+    }
+    assert_eq!(
+        last_seen(w.pool.clone()).await,
+        seen,
+        "last_seen_at unchanged the same day"
+    );
+    assert_eq!(
+        session_expiry(w.pool.clone()).await,
+        expiry,
+        "the session is not saved again the same day"
+    );
+
+    // The next day's first request writes both, once.
+    w.clock.advance(Duration::hours(10)).expect("test clock");
+    assert_eq!(b.get("/home").await.status, 200);
+    let next = last_seen(w.pool.clone()).await;
+    assert!(next > seen, "last_seen_at moves on the next day");
+    let rolled = session_expiry(w.pool.clone()).await;
+    assert!(
+        rolled > expiry,
+        "the session's 30 days roll forward once that day"
+    );
+    assert_eq!(b.get("/home").await.status, 200);
+    assert_eq!(last_seen(w.pool.clone()).await, next);
+    assert_eq!(session_expiry(w.pool.clone()).await, rolled);
+}

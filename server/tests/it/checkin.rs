@@ -702,3 +702,67 @@ async fn her_number_reaches_her_contacts_only_when_she_shares_it(pool: PgPool) {
         .expect("share");
     assert_eq!(phone_tom_sees().await.as_deref(), Some("+14155552671"));
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_repeat_tap_is_answered_without_the_schedule_lock_or_a_transaction(pool: PgPool) {
+    let w = world(pool);
+    let (mum, tom) = (person(&w, "mum").await, person(&w, "tom").await);
+    connect(&w, &mum, &tom, "Mum").await;
+    set_clock(&w, "2026-11-26T18:00:00Z");
+    CheckIns(&w.services)
+        .set_schedule(&caller(), &mum, &schedule(10, 0, "Pacific/Honolulu"))
+        .await
+        .expect("schedule");
+    set_clock(&w, "2026-11-26T19:00:00Z"); // 9:00 AM
+    let first = CheckIns(&w.services)
+        .check_in(mum.user_id, Source::Web)
+        .await
+        .expect("first");
+    assert!(!first.already);
+
+    // Another transaction holds her schedule row (a detector pass, a schedule
+    // change): a repeat tap still answers at once, from what is committed.
+    let mut holder = w.pool.begin().await.expect("tx");
+    sqlx::query("SELECT 1 FROM schedules WHERE member_id = $1 FOR UPDATE")
+        .bind(mum.user_id)
+        .execute(&mut *holder)
+        .await
+        .expect("lock");
+    let again = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        CheckIns(&w.services).check_in(mum.user_id, Source::Web),
+    )
+    .await
+    .expect("a repeat tap does not wait for the schedule's lock")
+    .expect("repeat");
+    assert!(again.already);
+    assert_eq!(
+        (again.at.as_str(), again.late),
+        (first.at.as_str(), first.late)
+    );
+    holder.rollback().await.expect("rollback");
+
+    // The next local day, the same lock does hold a first tap until it is let go.
+    set_clock(&w, "2026-11-27T19:00:00Z");
+    let mut holder = w.pool.begin().await.expect("tx");
+    sqlx::query("SELECT 1 FROM schedules WHERE member_id = $1 FOR UPDATE")
+        .bind(mum.user_id)
+        .execute(&mut *holder)
+        .await
+        .expect("lock");
+    let waiting = tokio::time::timeout(
+        std::time::Duration::from_millis(300),
+        CheckIns(&w.services).check_in(mum.user_id, Source::Web),
+    )
+    .await;
+    assert!(waiting.is_err(), "a first tap is made under the lock");
+    holder.rollback().await.expect("rollback");
+    let next = CheckIns(&w.services)
+        .check_in(mum.user_id, Source::Web)
+        .await
+        .expect("next day");
+    assert!(!next.already);
+    assert_eq!(checkin_rows(&w, &mum).await, 2);
+    // Tom heard of each first tap once, in his list (no repeat).
+    assert_eq!(notifications(&w, &tom).await.len(), 2);
+}
