@@ -9,6 +9,7 @@ use app::privacy::service::{Export, Privacy};
 use axum::body::Body;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
+use futures_util::StreamExt;
 use http::{header, StatusCode};
 use tower_sessions::Session;
 
@@ -32,7 +33,9 @@ pub async fn download(
         Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
     };
     let name = export_file_name(services.clock.now());
-    let body = Body::from_stream(futures_util::stream::unfold(Some(export), next));
+    // Fused: a stream that has ended may be asked again (the compression layer
+    // does), and must then say "ended" again rather than panic.
+    let body = Body::from_stream(futures_util::stream::unfold(Some(export), next).fuse());
     (
         [
             (

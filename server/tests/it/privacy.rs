@@ -242,6 +242,19 @@ async fn an_export_holds_her_data_and_no_one_elses(pool: PgPool) {
         "no PIN hash"
     );
 
+    // Compressed on its way, as browsers ask (the stream ends once, cleanly).
+    let packed = f
+        .mum
+        .send(
+            pruuf_test_support::Call::get("/settings/export")
+                .header("accept", "text/html")
+                .header("accept-encoding", "br, gzip"),
+        )
+        .await;
+    assert_eq!(packed.status, 200);
+    assert_eq!(packed.header("content-encoding"), Some("br"));
+    assert!(!packed.body.is_empty());
+
     // Tom's export: his alerts about her, but not her address or her number
     // (he typed it, but it is hers), and not Ann's address.
     let (_, his) = export(&mut f.tom).await;
