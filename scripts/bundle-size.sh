@@ -3,8 +3,8 @@
 # target/site/pkg/ (raw, gzip -9 and brotli at quality 11, computed with Node.js's
 # zlib so no other tool is needed; the .gz and .br files served are cargo-leptos's
 # own, made at build time), then the bytes of WASM the Member home downloads, and
-# fails if they are over the budget. scripts/test.sh runs it after the release
-# build.
+# fails if they are over the budget. scripts/test.sh runs it as a step of its own
+# once the release build is done.
 #   bash scripts/bundle-size.sh            (after cargo leptos build --release --precompress)
 #   PRUUF_WASM_BUDGET_BR=300000 bash scripts/bundle-size.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

@@ -35,7 +35,6 @@ release_frontend() {
   else
     bg_part "cargo leptos build --release --frontend-only" cargo leptos build --release --precompress --frontend-only
   fi
-  bash "$ROOT/scripts/bundle-size.sh"
 }
 FRONTEND_STEP="Build tools (first run only), then the release WASM"
 bg_step "$FRONTEND_STEP" release_frontend
@@ -69,6 +68,9 @@ scan_logs_for_personal_data "$PRUUF_TEST_LOG"
 
 bg_wait "$FRONTEND_STEP"
 report_disk
+
+step "The browser bundle's sizes, and the Member home's WASM budget"
+bash "$ROOT/scripts/bundle-size.sh"
 
 step "End-to-end tests (Playwright, Chromium, desktop and phone)"
 if [ -n "${PRUUF_E2E_RELEASE:-}" ]; then
