@@ -1,4 +1,4 @@
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect, type Page, type Request } from '@playwright/test';
 import { memberWithSchedule } from '../tests/support';
 
 // A measurement (scripts/lighthouse.sh), not a test: the Member home on a slow
@@ -10,7 +10,6 @@ import { memberWithSchedule } from '../tests/support';
 async function visit(page: Page, baseURL: string, label: string) {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Network.enable');
-  await cdp.send('Network.setCacheDisabled', { cacheDisabled: false });
   await cdp.send('Network.emulateNetworkConditions', {
     offline: false,
     latency: 150,
@@ -18,10 +17,21 @@ async function visit(page: Page, baseURL: string, label: string) {
     uploadThroughput: (750 * 1024) / 8,
   });
   await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+  // Bytes that crossed the network: every response the page or its service
+  // worker fetched, headers and (compressed) body; not what the worker answered
+  // from its cache. (The throttle applies to the page's own requests; the
+  // worker's fetches are not slowed, which flatters a network-first worker.)
   let bytes = 0;
-  cdp.on('Network.loadingFinished', (e) => {
-    bytes += e.encodedDataLength;
-  });
+  const context = page.context();
+  const count = async (r: Request) => {
+    const response = await r.response();
+    if (!response || (!r.serviceWorker() && response.fromServiceWorker())) return;
+    const sizes = await r.sizes();
+    bytes += sizes.responseBodySize + sizes.responseHeadersSize;
+  };
+  const counting: Promise<void>[] = [];
+  const onFinished = (r: Request) => void counting.push(count(r));
+  context.on('requestfinished', onFinished);
   const start = Date.now();
   await page.goto(`${baseURL}/home`, { waitUntil: 'commit' });
   await page.getByRole('button', { name: 'I’m OK' }).waitFor();
@@ -29,6 +39,8 @@ async function visit(page: Page, baseURL: string, label: string) {
   await expect(page.locator('html[data-hydrated="true"]')).toBeAttached({ timeout: 120_000 });
   const hydrated = Date.now() - start;
   await page.waitForLoadState('networkidle');
+  context.off('requestfinished', onFinished);
+  await Promise.all(counting);
   await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
   await cdp.detach();
   console.log(
