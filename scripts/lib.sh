@@ -393,7 +393,7 @@ E2E_LOG="$ROOT/target/logs/playwright.log"
 e2e_run() {
   export PRUUF_E2E_SERVER="${PRUUF_E2E_SERVER:-$ROOT/target/native/debug/server}"
   [ -x "$PRUUF_E2E_SERVER" ] || die "no server binary at $PRUUF_E2E_SERVER (bash scripts/test.sh builds it; or cargo test --no-run -p app -p server -p pruuf-test-support with CARGO_TARGET_DIR=target/native)"
-  bundle_built || die "no browser bundle in target/site (cargo leptos build --release --precompress --frontend-only)"
+  bundle_built || die "no browser bundle in target/site (cargo leptos build --release --split --precompress --frontend-only)"
   note "server: ${PRUUF_E2E_SERVER#"$ROOT"/}; site: target/site"
   local port; port="$(free_port)"
   export PRUUF_E2E_BASE_URL="http://127.0.0.1:$port"

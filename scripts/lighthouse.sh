@@ -12,8 +12,8 @@ ensure_cargo_tools
 ensure_npm_packages
 
 if [ ! -x target/release/server ] || ! bundle_built; then
-  say "Release build (cargo leptos build --release --precompress)"
-  cargo leptos build --release --precompress
+  say "Release build (cargo leptos build --release --split --precompress)"
+  cargo leptos build --release --split --precompress
 fi
 
 throwaway_services lighthouse

@@ -40,7 +40,7 @@ if [ "${1:-}" = "--watch" ]; then
 fi
 
 say "Building the release (server + WASM)"
-cargo leptos build --release --precompress
+cargo leptos build --release --split --precompress
 
 say "Applying the migrations"
 target/release/server migrate

@@ -31,9 +31,9 @@ ensure_wasm_opt
 release_frontend() {
   bg_part "build tools (installed once)" ensure_cargo_tools
   if [ -n "${PRUUF_E2E_RELEASE:-}" ]; then
-    bg_part "cargo leptos build --release (WASM and server)" cargo leptos build --release --precompress
+    bg_part "cargo leptos build --release (WASM and server)" cargo leptos build --release --split --precompress
   else
-    bg_part "cargo leptos build --release --frontend-only" cargo leptos build --release --precompress --frontend-only
+    bg_part "cargo leptos build --release --frontend-only" cargo leptos build --release --split --precompress --frontend-only
   fi
 }
 FRONTEND_STEP="Build tools (first run only), then the release WASM"

@@ -8,13 +8,20 @@ use leptos::prelude::*;
 /// Where the bundle is served from.
 pub const PKG: &str = "/pkg";
 
-/// The three files a page needs, by name inside `/pkg/`.
+/// The files a page needs, by name inside `/pkg/`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Bundle {
     pub js: String,
     pub wasm: String,
     pub css: String,
+    /// The loader of the pages split out of the main WASM (`--split` builds
+    /// only): the main JS imports it, so a page preloads it and the service
+    /// worker keeps it for an offline start.
+    pub split: Option<String>,
 }
+
+/// The split loader's name before cargo-leptos names it after its content.
+const SPLIT_STEM: &str = "__wasm_split";
 
 impl Default for Bundle {
     /// The names of an unhashed (development) build.
@@ -23,6 +30,7 @@ impl Default for Bundle {
             js: "pruuf.js".into(),
             wasm: "pruuf.wasm".into(),
             css: "pruuf.css".into(),
+            split: None,
         }
     }
 }
@@ -37,6 +45,16 @@ impl Bundle {
     pub fn css_url(&self) -> String {
         format!("{PKG}/{}", self.css)
     }
+    pub fn split_url(&self) -> Option<String> {
+        self.split.as_ref().map(|s| format!("{PKG}/{s}"))
+    }
+
+    /// Every file a page loads at start, for the service worker to keep.
+    pub fn urls(&self) -> Vec<String> {
+        let mut urls = vec![self.css_url(), self.js_url(), self.wasm_url()];
+        urls.extend(self.split_url());
+        urls
+    }
 
     /// The files a page needs, picked from the names in `/pkg/`: for each kind,
     /// the content-named file if there is one, else the plain name. Where a
@@ -45,18 +63,19 @@ impl Bundle {
         output_name: &str,
         names: impl IntoIterator<Item = (&'a str, u64)>,
     ) -> Bundle {
-        let mut best: [Option<(&str, u64)>; 3] = [None, None, None];
+        let mut best: [Option<(&str, u64)>; 4] = [None, None, None, None];
         for (name, stamp) in names {
             let Some((stem, hash, ext)) = split_name(name) else {
                 continue;
             };
-            if stem != output_name || hash.is_none() {
+            if hash.is_none() {
                 continue;
             }
-            let slot = match ext {
-                "js" => 0,
-                "wasm" => 1,
-                "css" => 2,
+            let slot = match (stem == output_name, stem == SPLIT_STEM, ext) {
+                (true, _, "js") => 0,
+                (true, _, "wasm") => 1,
+                (true, _, "css") => 2,
+                (_, true, "js") => 3,
                 _ => continue,
             };
             if best[slot].is_none_or(|(_, s)| stamp > s) {
@@ -70,6 +89,7 @@ impl Bundle {
             js: pick(0, "js"),
             wasm: pick(1, "wasm"),
             css: pick(2, "css"),
+            split: best[3].map(|(n, _)| n.to_string()),
         }
     }
 }
@@ -137,6 +157,7 @@ pub fn BundleLinks() -> impl IntoView {
     view! {
         <link rel="stylesheet" id="leptos" href=bundle.css_url()/>
         <link rel="modulepreload" href=bundle.js_url()/>
+        {bundle.split_url().map(|href| view! { <link rel="modulepreload" href=href/> })}
         <link rel="preload" href=bundle.wasm_url() r#as="fetch" r#type="application/wasm" crossorigin=""/>
         <script type="module" nonce=nonce>{start}</script>
     }
@@ -168,18 +189,33 @@ mod tests {
     fn the_hashed_names_are_picked_and_plain_ones_are_the_fallback() {
         let js = format!("pruuf.{H1}.js");
         let wasm = format!("pruuf.{H2}.wasm");
+        let split = format!("__wasm_split.{H1}.js");
+        let chunk = format!("split___settings_view_1.{H2}.wasm");
         let names = [
             (js.as_str(), 1),
             (wasm.as_str(), 1),
             ("pruuf.css", 1),
             ("other.css", 1),
+            (split.as_str(), 1),
+            (chunk.as_str(), 1),
         ];
         let b = Bundle::from_names("pruuf", names);
         assert_eq!(b.js, js);
         assert_eq!(b.wasm, wasm);
         assert_eq!(b.css, "pruuf.css");
+        assert_eq!(b.split.as_deref(), Some(split.as_str()));
         assert_eq!(b.wasm_url(), format!("/pkg/{wasm}"));
+        assert_eq!(
+            b.urls(),
+            vec![
+                "/pkg/pruuf.css".to_string(),
+                format!("/pkg/{js}"),
+                format!("/pkg/{wasm}"),
+                format!("/pkg/{split}")
+            ]
+        );
         assert_eq!(Bundle::from_names("pruuf", []), Bundle::default());
+        assert_eq!(Bundle::default().urls().len(), 3);
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod checkin;
 pub mod clock;
 pub mod connections;
 pub mod error;
+mod lazy;
 mod legal;
 pub mod limits;
 #[cfg(feature = "ssr")]
@@ -40,11 +41,18 @@ pub use shell::{shell, App};
 /// Called by the browser bundle (the `frontend` crate) once the WASM has loaded.
 #[cfg(feature = "hydrate")]
 pub fn hydrate() {
-    leptos::mount::hydrate_body(App);
-    // Marks the page as live: the stylesheet and the end-to-end tests read it.
-    if let Some(root) = page_root() {
-        let _ = root.set_attribute("data-hydrated", "true");
-    }
+    // Asynchronous: a page split out of the main bundle (see `lazy`) is fetched
+    // before its part of the page is hydrated.
+    wasm_bindgen_futures::spawn_local(async {
+        let Some(body) = leptos::prelude::document().body() else {
+            return;
+        };
+        leptos::mount::hydrate_from_async(body, App).await.forget();
+        // Marks the page as live: the stylesheet and the end-to-end tests read it.
+        if let Some(root) = page_root() {
+            let _ = root.set_attribute("data-hydrated", "true");
+        }
+    });
 }
 
 /// The page's `<html>` element, in the browser.

@@ -1,21 +1,15 @@
 //! The HTML document, the app's frame and its routes.
-use crate::accounts::devices::DevicesPage;
-use crate::accounts::login::{ForgotPage, LoginPage, NewPinPage};
-use crate::accounts::signup::{CreatePinPage, SignupPage, VerifyPage};
 use crate::accounts::text_size::{initial_text_size, reflect_on_page, CurrentTextSize};
 use crate::alerts::pages::AlertPage;
-use crate::alerts::settings::AlertSettingsPage;
-use crate::billing::pages::BillingPage;
 use crate::checkin::pages::{HomePage, MemberPage, NotificationsPage, SchedulePage};
-use crate::connections::pages::{ConnectionsPage, JoinPage};
 use crate::error::{AppError, ErrorPage};
-use crate::legal::{PrivacyPage, TermsPage};
+use crate::lazy;
 use crate::welcome::WelcomePage;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    ParamSegment, SsrMode, StaticSegment,
+    Lazy, ParamSegment, SsrMode, StaticSegment,
 };
 
 /// The document the server sends; the browser hydrates `<App/>` inside it.
@@ -57,28 +51,29 @@ pub fn App() -> impl IntoView {
     let pwa = crate::pwa::PwaEvents::new();
     provide_context(pwa);
     Effect::new(move |_| crate::pwa::start(pwa));
+    let (routing, set_routing) = signal(false);
 
     view! {
         <Title formatter=|text: String| format!("{text} \u{b7} Pruuf")/>
         <a class="skip-link" href="#main">"Skip to the main content"</a>
-        <Router>
+        <Router set_is_routing=set_routing>
             <header class="site-header">
                 <a class="brand" href="/">"Pruuf"</a>
             </header>
             <crate::tabs::TabBar/>
-            <Frame/>
+            <Frame routing/>
             <main id="main" tabindex="-1">
                 <Routes fallback=|| view! { <ErrorPage error=AppError::NotFound/> }>
                     <Route path=StaticSegment("") view=WelcomePage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("signup") view=SignupPage/>
-                    <Route path=(StaticSegment("signup"), StaticSegment("pin")) view=CreatePinPage/>
-                    <Route path=(StaticSegment("signup"), StaticSegment("size")) view=crate::onboarding::pages::SizeStepPage ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("start"), StaticSegment("reminders")) view=crate::onboarding::pages::RemindersStepPage/>
-                    <Route path=(StaticSegment("start"), StaticSegment("invite")) view=crate::onboarding::pages::InviteStepPage/>
-                    <Route path=StaticSegment("verify") view=VerifyPage/>
-                    <Route path=StaticSegment("login") view=LoginPage/>
-                    <Route path=StaticSegment("forgot") view=ForgotPage/>
-                    <Route path=(StaticSegment("forgot"), StaticSegment("pin")) view=NewPinPage/>
+                    <Route path=StaticSegment("signup") view={Lazy::<lazy::Signup>::new()}/>
+                    <Route path=(StaticSegment("signup"), StaticSegment("pin")) view={Lazy::<lazy::CreatePin>::new()}/>
+                    <Route path=(StaticSegment("signup"), StaticSegment("size")) view={Lazy::<lazy::SizeStep>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("start"), StaticSegment("reminders")) view={Lazy::<lazy::RemindersStep>::new()}/>
+                    <Route path=(StaticSegment("start"), StaticSegment("invite")) view={Lazy::<lazy::InviteStep>::new()}/>
+                    <Route path=StaticSegment("verify") view={Lazy::<lazy::Verify>::new()}/>
+                    <Route path=StaticSegment("login") view={Lazy::<lazy::Login>::new()}/>
+                    <Route path=StaticSegment("forgot") view={Lazy::<lazy::Forgot>::new()}/>
+                    <Route path=(StaticSegment("forgot"), StaticSegment("pin")) view={Lazy::<lazy::NewPin>::new()}/>
                     // Pages that load data render whole on the server, so they
                     // work before (and without) the WASM.
                     <Route path=StaticSegment("home") view=HomePage ssr=SsrMode::Async/>
@@ -86,25 +81,25 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("people"), ParamSegment("id")) view=MemberPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("alerts"), ParamSegment("id")) view=AlertPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("notifications") view=NotificationsPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("settings") view=crate::settings::pages::SettingsPage ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("settings"), StaticSegment("alerts")) view=AlertSettingsPage ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("settings"), StaticSegment("delete")) view=crate::privacy::pages::DeletePage ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("settings"), StaticSegment("email")) view=crate::settings::email::EmailCodePage/>
-                    <Route path=StaticSegment("goodbye") view=crate::privacy::pages::GoodbyePage/>
-                    <Route path=StaticSegment("devices") view=DevicesPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("billing") view=BillingPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("connections") view=ConnectionsPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("join") view=JoinPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("settings") view={Lazy::<lazy::Settings>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("settings"), StaticSegment("alerts")) view={Lazy::<lazy::AlertSettings>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("settings"), StaticSegment("delete")) view={Lazy::<lazy::Delete>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("settings"), StaticSegment("email")) view={Lazy::<lazy::EmailCode>::new()}/>
+                    <Route path=StaticSegment("goodbye") view={Lazy::<lazy::Goodbye>::new()}/>
+                    <Route path=StaticSegment("devices") view={Lazy::<lazy::Devices>::new()} ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("billing") view={Lazy::<lazy::Billing>::new()} ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("connections") view={Lazy::<lazy::Connections>::new()} ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("join") view={Lazy::<lazy::Join>::new()} ssr=SsrMode::Async/>
                     <Route path=StaticSegment("offline") view=crate::pwa::OfflinePage/>
-                    <Route path=StaticSegment("terms") view=TermsPage/>
-                    <Route path=StaticSegment("privacy") view=PrivacyPage/>
-                    <Route path=StaticSegment("admin") view=crate::admin::pages::health::AdminHealthPage ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("admin"), StaticSegment("verify")) view=crate::admin::pages::step_up::AdminVerifyPage/>
-                    <Route path=(StaticSegment("admin"), StaticSegment("people")) view=crate::admin::pages::people::AdminPeoplePage ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("admin"), StaticSegment("people"), ParamSegment("id")) view=crate::admin::pages::person::AdminPersonPage ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("admin"), StaticSegment("deliveries")) view=crate::admin::pages::deliveries::AdminDeliveriesPage ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("admin"), StaticSegment("deliveries"), ParamSegment("id")) view=crate::admin::pages::deliveries::AdminDeliveryPage ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("admin"), StaticSegment("webhooks")) view=crate::admin::pages::webhooks::AdminWebhooksPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("terms") view={Lazy::<lazy::Terms>::new()}/>
+                    <Route path=StaticSegment("privacy") view={Lazy::<lazy::Privacy>::new()}/>
+                    <Route path=StaticSegment("admin") view={Lazy::<lazy::AdminHealth>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("verify")) view={Lazy::<lazy::AdminVerify>::new()}/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("people")) view={Lazy::<lazy::AdminPeople>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("people"), ParamSegment("id")) view={Lazy::<lazy::AdminPerson>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("deliveries")) view={Lazy::<lazy::AdminDeliveries>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("deliveries"), ParamSegment("id")) view={Lazy::<lazy::AdminDelivery>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("webhooks")) view={Lazy::<lazy::AdminWebhooks>::new()} ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <footer class="site-footer">
@@ -116,6 +111,6 @@ pub fn App() -> impl IntoView {
 
 /// Inside the router: moves focus to each new page's heading.
 #[component]
-fn Frame() -> impl IntoView {
-    crate::tabs::focus_heading_on_navigation();
+fn Frame(routing: ReadSignal<bool>) -> impl IntoView {
+    crate::tabs::focus_heading_on_navigation(routing);
 }

@@ -93,16 +93,19 @@ pub fn TabBar() -> impl IntoView {
 
 /// After a move between pages in the browser (not the first load), focus moves
 /// to the new page's main heading.
-pub fn focus_heading_on_navigation() {
-    let location = use_location();
-    let first = StoredValue::new(true);
+///
+/// `routing` is the router's "a navigation is under way" signal: a page whose
+/// code is loaded on demand (`crate::lazy`) shows only once its code has arrived,
+/// so the heading is looked for when the navigation ends, not when the address
+/// changes.
+pub fn focus_heading_on_navigation(routing: ReadSignal<bool>) {
+    let was_routing = StoredValue::new(false);
     Effect::new(move |_| {
-        let _ = location.pathname.get();
-        if first.get_value() {
-            first.set_value(false);
-        } else {
+        let now = routing.get();
+        if was_routing.get_value() && !now {
             request_animation_frame(focus_main_heading);
         }
+        was_routing.set_value(now);
     });
 }
 

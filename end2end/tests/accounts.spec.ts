@@ -101,6 +101,8 @@ test('forgot PIN: a code, a new PIN, and the other device is signed out', async 
   await laptop.goto('/login');
   await hydrated(laptop);
   await laptop.getByRole('link', { name: 'Forgot your PIN?' }).click();
+  // The page's code is fetched on the way (a split page): wait for it.
+  await expect(laptop.getByRole('heading', { name: 'Forgot your PIN?' })).toBeVisible();
   await laptop.getByLabel('Your email address').fill(email);
   await laptop.getByRole('button', { name: 'Send me a code' }).click();
   await expect(laptop.getByRole('heading', { name: 'Check your email' })).toBeVisible();

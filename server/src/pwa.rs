@@ -16,7 +16,7 @@ const SOURCE: &str = include_str!("../../public/sw.js");
 pub fn service_worker(site_root: &str, bundle: &Bundle) -> String {
     let root = Path::new(site_root);
     let source = std::fs::read_to_string(root.join("sw.js")).unwrap_or_else(|_| SOURCE.to_string());
-    let files = [bundle.css_url(), bundle.js_url(), bundle.wasm_url()].join(" ");
+    let files = bundle.urls().join(" ");
     source
         .replace("__PRUUF_BUILD__", &build_id(&root.join("pkg"), &source))
         .replace("__PRUUF_BUNDLE__", &files)
