@@ -62,16 +62,23 @@ fn set_clock(w: &World, to: &str) {
     w.services.clock.set(at(to)).expect("test clock");
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
-async fn concurrent_check_ins_make_one_row_and_one_confirmation(pool: PgPool) {
-    let w = world(pool);
-    let (mum, tom) = (person(&w, "mum").await, person(&w, "tom").await);
-    connect(&w, &mum, &tom, "Mum").await;
-    set_clock(&w, "2026-11-26T18:00:00Z"); // 8:00 AM in Honolulu
+/// Mum, due at 10:00 in Honolulu, watched by Tom; the clock at 8:00 AM there on
+/// 26 November.
+async fn mum_watched_by_tom(w: &World) -> (Me, Me) {
+    let (mum, tom) = (person(w, "mum").await, person(w, "tom").await);
+    connect(w, &mum, &tom, "Mum").await;
+    set_clock(w, "2026-11-26T18:00:00Z");
     CheckIns(&w.services)
         .set_schedule(&caller(), &mum, &schedule(10, 0, "Pacific/Honolulu"))
         .await
         .expect("schedule");
+    (mum, tom)
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn concurrent_check_ins_make_one_row_and_one_confirmation(pool: PgPool) {
+    let w = world(pool);
+    let (mum, tom) = mum_watched_by_tom(&w).await;
     set_clock(&w, "2026-11-26T19:45:00Z"); // 9:45 AM
     let taps = (0..8).map(|_| {
         let (services, id) = (w.services.clone(), mum.user_id);
@@ -165,13 +172,7 @@ async fn a_check_in_after_local_midnight_counts_for_the_next_day(pool: PgPool) {
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn late_check_ins_are_recorded_late_and_the_contact_dashboard_follows_the_day(pool: PgPool) {
     let w = world(pool);
-    let (mum, tom) = (person(&w, "mum").await, person(&w, "tom").await);
-    connect(&w, &mum, &tom, "Mum").await;
-    set_clock(&w, "2026-11-26T18:00:00Z");
-    CheckIns(&w.services)
-        .set_schedule(&caller(), &mum, &schedule(10, 0, "Pacific/Honolulu"))
-        .await
-        .expect("schedule");
+    let (mum, tom) = mum_watched_by_tom(&w).await;
     sqlx::query("UPDATE users SET time_zone = 'America/New_York' WHERE id = $1")
         .bind(tom.user_id)
         .execute(&w.pool)
@@ -706,13 +707,7 @@ async fn her_number_reaches_her_contacts_only_when_she_shares_it(pool: PgPool) {
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_repeat_tap_is_answered_without_the_schedule_lock_or_a_transaction(pool: PgPool) {
     let w = world(pool);
-    let (mum, tom) = (person(&w, "mum").await, person(&w, "tom").await);
-    connect(&w, &mum, &tom, "Mum").await;
-    set_clock(&w, "2026-11-26T18:00:00Z");
-    CheckIns(&w.services)
-        .set_schedule(&caller(), &mum, &schedule(10, 0, "Pacific/Honolulu"))
-        .await
-        .expect("schedule");
+    let (mum, tom) = mum_watched_by_tom(&w).await;
     set_clock(&w, "2026-11-26T19:00:00Z"); // 9:00 AM
     let first = CheckIns(&w.services)
         .check_in(mum.user_id, Source::Web)
