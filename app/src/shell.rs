@@ -54,7 +54,9 @@ pub fn App() -> impl IntoView {
     let (routing, set_routing) = signal(false);
 
     view! {
-        <Title formatter=|text: String| format!("{text} \u{b7} Pruuf")/>
+        // "Pruuf" alone until a page names itself: a split page's title arrives
+        // with its chunk, and the document is never left without one meanwhile.
+        <Title text="Pruuf" formatter=page_title/>
         <a class="skip-link" href="#main">"Skip to the main content"</a>
         <Router set_is_routing=set_routing>
             <header class="site-header">
@@ -113,4 +115,24 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Frame(routing: ReadSignal<bool>) -> impl IntoView {
     crate::tabs::focus_heading_on_navigation(routing);
+}
+
+/// "Settings · Pruuf"; the app's own name stays as it is.
+fn page_title(text: String) -> String {
+    if text == "Pruuf" {
+        text
+    } else {
+        format!("{text} \u{b7} Pruuf")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::page_title;
+
+    #[test]
+    fn a_page_title_ends_with_the_app_name_once() {
+        assert_eq!(page_title("Settings".into()), "Settings \u{b7} Pruuf");
+        assert_eq!(page_title("Pruuf".into()), "Pruuf");
+    }
 }
