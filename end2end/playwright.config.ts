@@ -22,9 +22,17 @@ export default defineConfig({
   // sample a colour halfway through it after a click and report a contrast
   // failure the finished page does not have (seen on the welcome page's text
   // size buttons).
+  // Tests that move the server's clock far (*.later.spec.ts) run once the others
+  // have finished, so they cannot turn another test's check-in late.
   projects: [
-    { name: 'desktop', use: { ...devices['Desktop Chrome'], launchOptions, reducedMotion: 'reduce' } },
-    { name: 'phone', use: { ...devices['Pixel 7'], launchOptions, reducedMotion: 'reduce' } },
+    { name: 'desktop', testIgnore: /\.later\.spec\.ts$/, use: { ...devices['Desktop Chrome'], launchOptions, reducedMotion: 'reduce' } },
+    { name: 'phone', testIgnore: /\.later\.spec\.ts$/, use: { ...devices['Pixel 7'], launchOptions, reducedMotion: 'reduce' } },
+    {
+      name: 'later',
+      testMatch: /\.later\.spec\.ts$/,
+      dependencies: ['desktop', 'phone'],
+      use: { ...devices['Desktop Chrome'], launchOptions, reducedMotion: 'reduce' },
+    },
   ],
   // The release build, served with the test clock on. Playwright waits for /ready.
   webServer: {

@@ -16,11 +16,13 @@ use crate::admin::pages::people::AdminPeoplePage;
 use crate::admin::pages::person::AdminPersonPage;
 use crate::admin::pages::step_up::AdminVerifyPage;
 use crate::admin::pages::webhooks::AdminWebhooksPage;
+use crate::alerts::order::OrderPage;
 use crate::alerts::settings::AlertSettingsPage;
 use crate::billing::pages::BillingPage;
 use crate::connections::pages::{ConnectionsPage, JoinPage};
 use crate::legal::{PrivacyPage, TermsPage};
 use crate::onboarding::pages::{InviteStepPage, RemindersStepPage, SizeStepPage};
+use crate::plan::pages::PlanPage;
 use crate::privacy::pages::{DeletePage, GoodbyePage};
 use crate::settings::email::EmailCodePage;
 use crate::settings::pages::SettingsPage;
@@ -55,6 +57,8 @@ lazy_page! {
     NewPin => NewPinPage,
     Settings => SettingsPage,
     AlertSettings => AlertSettingsPage,
+    Order => OrderPage,
+    Plan => PlanPage,
     Delete => DeletePage,
     EmailCode => EmailCodePage,
     Goodbye => GoodbyePage,

@@ -22,6 +22,7 @@ pub mod locks;
 pub mod notify;
 pub mod onboarding;
 pub mod phones;
+pub mod plan;
 pub mod privacy;
 pub mod pwa;
 #[cfg(feature = "ssr")]

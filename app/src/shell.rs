@@ -81,6 +81,8 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("home") view=HomePage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("schedule") view=SchedulePage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("people"), ParamSegment("id")) view=MemberPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("people"), ParamSegment("id"), StaticSegment("order")) view={Lazy::<lazy::Order>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("people"), ParamSegment("id"), StaticSegment("plan")) view={Lazy::<lazy::Plan>::new()} ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("alerts"), ParamSegment("id")) view=AlertPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("notifications") view=NotificationsPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("settings") view={Lazy::<lazy::Settings>::new()} ssr=SsrMode::Async/>

@@ -1,30 +1,17 @@
 import { test, expect } from '@playwright/test';
-import { consoleErrors, expectNoAxeViolations, freshEmail, hydrated, quickInvite, quickJoin, quickSchedule, quickSignUp } from './support';
-
-const mailApi = `http://${process.env.PRUUF_TEST_MAIL_API ?? '127.0.0.1:1080'}`;
-
-/** How many mails with `subject` reached `to`. */
-async function mailCount(subject: string, to: string): Promise<number> {
-  const mails = (await (await fetch(`${mailApi}/api/email`)).json()) as Array<{
-    subject: string;
-    to: Array<{ address: string }>;
-  }>;
-  return mails.filter((m) => m.subject === subject && m.to.some((t) => t.address.toLowerCase() === to.toLowerCase()))
-    .length;
-}
-
-/** A zone where the server's clock reads between 2 AM and 10 PM, and that local time. */
-async function zoneAwayFromMidnight(baseURL: string) {
-  const now = new Date(((await (await fetch(`${baseURL}/__test/clock`)).json()) as { now: string }).now);
-  for (const zone of ['Pacific/Honolulu', 'Europe/London', 'Asia/Tokyo']) {
-    const parts = new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
-      .formatToParts(now);
-    const hour = Number(parts.find((p) => p.type === 'hour')!.value);
-    const minute = Number(parts.find((p) => p.type === 'minute')!.value);
-    if (hour >= 2 && hour < 22) return { zone, hour, minute };
-  }
-  throw new Error('no zone away from midnight');
-}
+import {
+  consoleErrors,
+  expectNoAxeViolations,
+  freshEmail,
+  hydrated,
+  mailCount,
+  minutesBefore,
+  quickInvite,
+  quickJoin,
+  quickSchedule,
+  quickSignUp,
+  zoneAwayFromMidnight,
+} from './support';
 
 test('a missed check-in: the Contacts see "Missed", an email arrives, and "I’m on it" shows to the other', async ({
   browser,
@@ -49,9 +36,7 @@ test('a missed check-in: the Contacts see "Missed", an email arrives, and "I’m
   // alerts (SPEC §5) without anyone moving the clock.
   const { zone, hour, minute } = await zoneAwayFromMidnight(baseURL!);
   await quickSchedule(mum, 'Pacific/Honolulu');
-  const past = (hour * 60 + minute - 30 + 24 * 60) % (24 * 60);
-  const hhmm = `${String(Math.floor(past / 60)).padStart(2, '0')}:${String(past % 60).padStart(2, '0')}`;
-  await quickSchedule(mum, zone, hhmm);
+  await quickSchedule(mum, zone, minutesBefore(hour, minute, 30));
 
   // The alert email reaches Tom.
   await expect.poll(() => mailCount('Mum hasn’t checked in today', tomEmail), { timeout: 30_000 }).toBe(1);

@@ -336,3 +336,33 @@ export async function adminCodeFor(address: string, count = 1): Promise<string> 
   expect(match, text).not.toBeNull();
   return match![1];
 }
+
+/** How many mails whose subject is `subject` (or matches it) reached `to`. */
+export async function mailCount(subject: string | RegExp, to: string): Promise<number> {
+  const mails = (await (await fetch(`${mailApi}/api/email`)).json()) as Array<{
+    subject: string;
+    to: Array<{ address: string }>;
+  }>;
+  const matches = (s: string) => (typeof subject === 'string' ? s === subject : subject.test(s));
+  return mails.filter((m) => matches(m.subject) && m.to.some((t) => t.address.toLowerCase() === to.toLowerCase()))
+    .length;
+}
+
+/** A zone where the server's clock reads between 2 AM and 10 PM, and that local time. */
+export async function zoneAwayFromMidnight(baseURL: string) {
+  const now = new Date(((await (await fetch(`${baseURL}/__test/clock`)).json()) as { now: string }).now);
+  for (const zone of ['Pacific/Honolulu', 'Europe/London', 'Asia/Tokyo']) {
+    const parts = new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+      .formatToParts(now);
+    const hour = Number(parts.find((p) => p.type === 'hour')!.value);
+    const minute = Number(parts.find((p) => p.type === 'minute')!.value);
+    if (hour >= 2 && hour < 22) return { zone, hour, minute };
+  }
+  throw new Error('no zone away from midnight');
+}
+
+/** "HH:MM" `minutes` before `hour`:`minute`, on a 24-hour clock. */
+export function minutesBefore(hour: number, minute: number, minutes: number): string {
+  const past = (hour * 60 + minute - minutes + 24 * 60) % (24 * 60);
+  return `${String(Math.floor(past / 60)).padStart(2, '0')}:${String(past % 60).padStart(2, '0')}`;
+}

@@ -9,7 +9,6 @@
 use super::rules::{self, Due};
 use super::store;
 use crate::checkin::store as checkin_store;
-use crate::notify::inbox::{self, NewNotification};
 use crate::notify::outbox;
 use crate::notify::{self, Channel, Kind, Message};
 use crate::time;
@@ -34,12 +33,16 @@ pub struct DetectorPass {
     pub reminders_sent: usize,
 }
 
-/// A claimed miss about to be alerted.
+/// A claimed miss about to be alerted: its first step (`step` 0), or its next
+/// step or repeat.
 struct Alerting {
     member: Uuid,
     miss: Uuid,
     deadline: DateTime<Utc>,
     zone: Tz,
+    /// The step last told (0: none yet) and the repeats sent.
+    step: i16,
+    repeats: i16,
 }
 
 fn zone_of(name: &str) -> Tz {
@@ -140,12 +143,13 @@ impl Alerts<'_> {
                         miss: *miss,
                         deadline: due[i].next_deadline,
                         zone: zones[i],
+                        step: 0,
+                        repeats: 0,
                     })
                 })
                 .collect();
-            pass.deliveries += self
-                .alert_contacts(&mut tx, &alerts, Kind::Missed, now)
-                .await?;
+            let (written, _) = self.alert_contacts(&mut tx, &alerts, now).await?;
+            pass.deliveries += written;
             let next: Vec<DateTime<Utc>> = due
                 .iter()
                 .zip(&days)
@@ -157,29 +161,34 @@ impl Alerts<'_> {
             store::set_next_deadlines(&mut tx, &members, &next).await?;
             tx.commit().await?;
         }
-        // Nobody said "I'm on it" within 30 minutes: everyone once more.
-        let now = self.clock.now();
-        let mut tx = self.pool.begin().await?;
-        let mut again = Vec::new();
-        for m in
-            store::claim_unacknowledged(&mut tx, now - rules::ACK_WINDOW, now, rules::BATCH).await?
-        {
-            let zone = match checkin_store::schedule(&mut tx, m.member_id).await? {
-                Some(s) => zone_of(&s.time_zone),
-                None => Tz::UTC,
-            };
-            again.push(Alerting {
-                member: m.member_id,
-                miss: m.id,
-                deadline: m.deadline_at,
-                zone,
-            });
+        // The next step of each escalation nobody has responded to, or the
+        // repeat to everyone (issue 21).
+        loop {
+            let now = self.clock.now();
+            let mut tx = self.pool.begin().await?;
+            let waiting = store::lock_due_steps(&mut tx, now, rules::BATCH).await?;
+            let members: Vec<Uuid> = waiting.iter().map(|m| m.member_id).collect();
+            let zones = checkin_store::zones_of(&mut tx, &members).await?;
+            let again: Vec<Alerting> = waiting
+                .iter()
+                .map(|m| Alerting {
+                    member: m.member_id,
+                    miss: m.id,
+                    deadline: m.deadline_at,
+                    zone: zones.get(&m.member_id).map_or(Tz::UTC, |z| zone_of(z)),
+                    step: m.step,
+                    repeats: m.repeats,
+                })
+                .collect();
+            let (written, repeats) = self.alert_contacts(&mut tx, &again, now).await?;
+            pass.realerts += repeats;
+            pass.deliveries += written;
+            tx.commit().await?;
+            if (waiting.len() as i64) < rules::BATCH {
+                break;
+            }
         }
-        pass.realerts += again.len();
-        pass.deliveries += self
-            .alert_contacts(&mut tx, &again, Kind::MissedAgain, now)
-            .await?;
-        tx.commit().await?;
+        let now = self.clock.now();
         let (unreachable, told) = self.tell_unreachable(now).await?;
         pass.unreachable = unreachable;
         pass.deliveries += told;
@@ -394,56 +403,131 @@ impl Alerts<'_> {
         notify::tell(tx, &messages, now).await
     }
 
-    /// Writes one delivery per Contact who may receive alerts per channel, and
-    /// their in-app notification, for each alert. Returns the number of deliveries.
+    /// Tells each alert's next step (its first, a later one, or a repeat to
+    /// everyone): one delivery per Contact of that step per channel, and their
+    /// in-app notification; then records where each escalation stands and when
+    /// its next step is due. Returns (deliveries written, repeats sent).
     async fn alert_contacts(
         self,
         tx: &mut PgConnection,
         alerts: &[Alerting],
-        kind: Kind,
         now: DateTime<Utc>,
-    ) -> Result<usize, sqlx::Error> {
+    ) -> Result<(usize, usize), sqlx::Error> {
+        use super::escalation::{self, Next};
         if alerts.is_empty() {
-            return Ok(0);
+            return Ok((0, 0));
         }
         let members: Vec<Uuid> = alerts.iter().map(|a| a.member).collect();
-        let by_member: std::collections::HashMap<Uuid, &Alerting> =
-            alerts.iter().map(|a| (a.member, a)).collect();
-        let mut messages = Vec::new();
+        let escalations = store::escalations_of(tx, &members).await?;
+        let plans = crate::plan::store::plans_of(tx, &members).await?;
+        let mut recipients: std::collections::HashMap<Uuid, Vec<store::RecipientRow>> =
+            std::collections::HashMap::new();
         for (member, r) in store::recipients_of(tx, &members).await? {
-            if !rules::may_receive_alerts(&r.account_state) {
-                continue;
+            // A Contact who may not receive alerts holds no step: the next
+            // one is not left waiting for them.
+            if rules::may_receive_alerts(&r.account_state) {
+                recipients.entry(member).or_default().push(r);
             }
-            let Some(a) = by_member.get(&member) else {
-                continue;
-            };
-            let due = time::deadline_both_zones(a.deadline, a.zone, zone_of(&r.time_zone));
-            let name = &r.member_name;
-            let (title, body) = if kind == Kind::MissedAgain {
-                (
-                    format!("Still no check-in from {name}"),
-                    format!("{name} hasn\u{2019}t checked in yet (due {due}), and no one has said they\u{2019}re on it. You may want to call or visit."),
-                )
-            } else {
-                (
-                    format!("{name} hasn\u{2019}t checked in today"),
-                    format!("{name} hasn\u{2019}t checked in by {due}. You may want to call or visit to make sure all is well."),
-                )
-            };
-            messages.push(Message {
-                to: r.contact_id,
-                member,
-                miss: Some(a.miss),
-                kind,
-                title,
-                body,
-                link: format!("/alerts/{}", a.miss),
-                channels: alert_channels(&r).collect(),
-                in_app: true,
-                check_in: None,
-            });
         }
-        notify::tell(tx, &messages, now).await
+        let mut messages = Vec::new();
+        let (mut ids, mut steps, mut repeats, mut nexts) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut repeated = 0;
+        for a in alerts {
+            let esc = escalations.get(&a.member).copied().unwrap_or_default();
+            let rs = recipients.get(&a.member).map_or(&[][..], Vec::as_slice);
+            let positions: Vec<Option<i16>> = rs.iter().map(|r| r.alert_step).collect();
+            let (ladder, total) = escalation::ladder(&esc, &positions);
+            let what = if a.step == 0 {
+                Some(Next::Step(1))
+            } else {
+                escalation::next_after(&esc, a.step, total, a.repeats, now).map(|(n, _)| n)
+            };
+            let (step, repeat) = match what {
+                Some(Next::Step(k)) => (k, a.repeats),
+                Some(Next::Repeat(n)) => (a.step, n),
+                None => {
+                    // The family shortened the escalation meanwhile: it has run its course.
+                    ids.push(a.miss);
+                    steps.push(a.step);
+                    repeats.push(a.repeats);
+                    nexts.push(None);
+                    continue;
+                }
+            };
+            let told_before: Vec<&str> = rs
+                .iter()
+                .zip(&ladder)
+                .filter(|(_, s)| match what {
+                    Some(Next::Repeat(_)) => true,
+                    _ => **s < step,
+                })
+                .map(|(r, _)| r.contact_name.as_str())
+                .collect();
+            let told = escalation::told_words(&told_before);
+            for (r, s) in rs.iter().zip(&ladder) {
+                let this_step = match what {
+                    Some(Next::Repeat(_)) => true,
+                    // The last step tells everyone not yet told.
+                    _ if step == total => *s >= step,
+                    _ => *s == step,
+                };
+                if !this_step {
+                    continue;
+                }
+                let due = time::deadline_both_zones(a.deadline, a.zone, zone_of(&r.time_zone));
+                let name = &r.member_name;
+                let (kind, title, body) = match what {
+                    Some(Next::Repeat(_)) => (
+                        Kind::MissedAgain,
+                        format!("Still no check-in from {name}"),
+                        format!("{name} hasn\u{2019}t checked in yet (due {due}), and no one has said they\u{2019}re on it. {told}. You may want to call or visit."),
+                    ),
+                    _ if step > 1 => (
+                        Kind::Missed,
+                        format!("{name} hasn\u{2019}t checked in today"),
+                        format!("{name} hasn\u{2019}t checked in by {due}. {told}, and no one has said they\u{2019}re on it yet. Please call or visit to make sure all is well."),
+                    ),
+                    _ if total > 1 => (
+                        Kind::Missed,
+                        format!("{name} hasn\u{2019}t checked in today"),
+                        format!("{name} hasn\u{2019}t checked in by {due}. You\u{2019}re the first to be told; if no one responds, the next on the list will be told in {} minutes. You may want to call or visit.", esc.gap_min.unwrap_or(0)),
+                    ),
+                    _ => (
+                        Kind::Missed,
+                        format!("{name} hasn\u{2019}t checked in today"),
+                        format!("{name} hasn\u{2019}t checked in by {due}. You may want to call or visit to make sure all is well."),
+                    ),
+                };
+                // What a responder needs first, from her plan (the whole plan
+                // is on the alert page).
+                let body = match plans.get(&a.member).and_then(|p| p.short()) {
+                    Some(short) => format!("{body}\n{short}"),
+                    None => body,
+                };
+                messages.push(Message {
+                    to: r.contact_id,
+                    member: a.member,
+                    miss: Some(a.miss),
+                    kind,
+                    title,
+                    body,
+                    link: format!("/alerts/{}", a.miss),
+                    channels: alert_channels(r).collect(),
+                    in_app: true,
+                    check_in: None,
+                });
+            }
+            if matches!(what, Some(Next::Repeat(_))) {
+                repeated += 1;
+            }
+            ids.push(a.miss);
+            steps.push(step);
+            repeats.push(repeat);
+            nexts.push(escalation::next_after(&esc, step, total, repeat, now).map(|(_, at)| at));
+        }
+        store::set_steps(tx, &ids, &steps, &repeats, &nexts).await?;
+        Ok((notify::tell(tx, &messages, now).await?, repeated))
     }
 
     /// After a check-in, for every miss of the last day it answers (today's, or
@@ -600,6 +684,28 @@ impl Alerts<'_> {
             _ => None,
         };
         let phone = checkin_store::phone_for_contact(&mut conn, me.user_id, m.member_id).await?;
+        let closed = match (m.closed_at, m.close_outcome.as_deref()) {
+            (Some(at), Some(outcome)) => {
+                let who = match m.closed_by {
+                    Some(by) if by == me.user_id => "you".to_string(),
+                    Some(by) => store::contact_name(&mut conn, m.member_id, by)
+                        .await?
+                        .unwrap_or_else(|| "a Contact".into()),
+                    None => "a Contact".into(),
+                };
+                let what = super::escalation::Outcome::parse(outcome)
+                    .map(|o| o.told_words(&name, m.close_note.as_deref().unwrap_or("")))
+                    .unwrap_or_default();
+                Some(format!(
+                    "Closed by {who} at {} \u{2014} {what}",
+                    time::clock(at, my_zone)
+                ))
+            }
+            _ => None,
+        };
+        let order = self
+            .order_words(&mut conn, m.member_id, m.deadline_at, my_zone)
+            .await?;
         let trail = outbox::trail(&mut conn, miss)
             .await?
             .into_iter()
@@ -645,11 +751,46 @@ impl Alerts<'_> {
                 None => format!("{name} hasn\u{2019}t checked in today. It was due {due}."),
             },
             acknowledged,
-            may_acknowledge: m.acknowledged_at.is_none() && checked_in_at.is_none(),
+            may_acknowledge: m.acknowledged_at.is_none()
+                && checked_in_at.is_none()
+                && m.closed_at.is_none(),
+            may_close: checked_in_at.is_none() && m.closed_at.is_none(),
+            closed,
+            order,
+            member_id: m.member_id.to_string(),
+            plan: Vec::new(),
+            outcomes: super::escalation::Outcome::ALL
+                .iter()
+                .map(|o| (o.as_str().to_string(), o.choice_words(&name)))
+                .collect(),
             trail,
             name,
             phone,
         })
+    }
+
+    /// The alert page: the alert, and the Member's plan (each view of it audited).
+    pub async fn alert_page(
+        self,
+        caller: &crate::services::Caller,
+        me: &crate::accounts::service::Me,
+        miss: Uuid,
+    ) -> Result<super::views::AlertView, crate::error::AppError> {
+        let mut view = self.alert_view(me, miss).await?;
+        let member =
+            Uuid::parse_str(&view.member_id).map_err(|_| crate::error::AppError::Internal)?;
+        if let Some(plan) = crate::plan::service::Plans(self.0)
+            .for_alert(caller, me, member)
+            .await?
+        {
+            view.plan = crate::plan::rules::PARTS
+                .iter()
+                .zip(plan.values())
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(p, v)| (p.label.to_string(), v.to_string()))
+                .collect();
+        }
+        Ok(view)
     }
 
     /// "I'm on it": the first Contact to say so is shown to the others.
@@ -675,27 +816,15 @@ impl Alerts<'_> {
         let who = store::contact_name(&mut tx, m.member_id, me.user_id)
             .await?
             .unwrap_or_else(|| "Someone".into());
-        for r in store::recipients(&mut tx, m.member_id).await? {
-            if r.contact_id == me.user_id {
-                continue;
-            }
-            let body = format!(
-                "{who} is on it: they\u{2019}re checking on {}.",
-                r.member_name
-            );
-            inbox::add(
-                &mut tx,
-                &NewNotification {
-                    user: r.contact_id,
-                    kind: Kind::Acknowledged,
-                    about: Some(m.member_id),
-                    body: &body,
-                    link: Some(&format!("/alerts/{miss}")),
-                },
-                now,
-            )
-            .await?;
-        }
+        self.tell_everyone(
+            &mut tx,
+            &m,
+            me.user_id,
+            Kind::Acknowledged,
+            &|name| format!("{who} is on it: they\u{2019}re checking on {name}."),
+            now,
+        )
+        .await?;
         crate::audit::record(
             &self.settings.audit_key,
             &mut tx,
@@ -704,6 +833,276 @@ impl Alerts<'_> {
             "alert.acknowledged",
             &caller.ip,
             json!({ "miss": miss }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Tells every Contact of `m`'s Member but `by` something that ends or
+    /// changes the alert: in the app, and by each channel that carried an alert
+    /// to them (so a Contact woken by a text hears by text that it is handled).
+    async fn tell_everyone(
+        self,
+        tx: &mut PgConnection,
+        m: &store::MissRow,
+        by: Uuid,
+        kind: Kind,
+        words: &(dyn Fn(&str) -> String + Sync),
+        now: DateTime<Utc>,
+    ) -> Result<usize, sqlx::Error> {
+        let alerted = outbox::alerted(tx, m.id).await?;
+        let mut messages = Vec::new();
+        for r in store::recipients(tx, m.member_id).await? {
+            if r.contact_id == by {
+                continue;
+            }
+            let body = words(&r.member_name);
+            messages.push(Message {
+                to: r.contact_id,
+                member: m.member_id,
+                miss: Some(m.id),
+                kind,
+                title: body.clone(),
+                body,
+                link: format!("/alerts/{}", m.id),
+                channels: alerted
+                    .iter()
+                    .filter(|(who, _)| *who == r.contact_id)
+                    .filter_map(|(_, c)| Channel::parse(c))
+                    .collect(),
+                in_app: true,
+                check_in: None,
+            });
+        }
+        notify::tell(tx, &messages, now).await
+    }
+
+    /// "Close this alert": what happened, told to every Contact at once; the
+    /// escalation and its repeats stop, and alerts not yet sent are canceled.
+    pub async fn close(
+        self,
+        caller: &crate::services::Caller,
+        me: &crate::accounts::service::Me,
+        miss: Uuid,
+        outcome: super::escalation::Outcome,
+        note: &str,
+    ) -> Result<(), crate::error::AppError> {
+        use crate::error::AppError;
+        let now = self.clock.now();
+        let mut tx = self.pool.begin().await?;
+        let not_yours = || AppError::NotFound.with_status();
+        let m = store::miss(&mut tx, miss).await?.ok_or_else(not_yours)?;
+        checkin_store::contact_calls(&mut tx, me.user_id, m.member_id)
+            .await?
+            .ok_or_else(not_yours)?;
+        crate::billing::service::require_may_act_for_others(&mut tx, me.user_id).await?;
+        if !store::close(&mut tx, miss, me.user_id, outcome, note, now).await? {
+            // Closed already, or she checked in: the page says so.
+            return Ok(());
+        }
+        outbox::cancel_waiting_alerts(&mut tx, miss).await?;
+        let who = store::contact_name(&mut tx, m.member_id, me.user_id)
+            .await?
+            .unwrap_or_else(|| "Someone".into());
+        self.tell_everyone(
+            &mut tx,
+            &m,
+            me.user_id,
+            Kind::AlertClosed,
+            &|name| {
+                format!(
+                    "{who} closed the alert about {name}: {}.",
+                    outcome.told_words(name, note).trim_end_matches('.')
+                )
+            },
+            now,
+        )
+        .await?;
+        crate::audit::record(
+            &self.settings.audit_key,
+            &mut tx,
+            now,
+            Some(me.user_id),
+            "alert.closed",
+            &caller.ip,
+            json!({ "miss": miss, "outcome": outcome.as_str() }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Who is told when, for everyone to see: "Tom: at 10:15 AM", "Anna: 15
+    /// minutes later, if no one has responded", then the repeats.
+    pub async fn order_words(
+        self,
+        conn: &mut PgConnection,
+        member: Uuid,
+        deadline: DateTime<Utc>,
+        zone: Tz,
+    ) -> Result<Vec<String>, sqlx::Error> {
+        use super::escalation;
+        let esc = store::escalation(conn, member).await?;
+        let rs: Vec<store::RecipientRow> = store::recipients(conn, member)
+            .await?
+            .into_iter()
+            .filter(|r| rules::may_receive_alerts(&r.account_state))
+            .collect();
+        let positions: Vec<Option<i16>> = rs.iter().map(|r| r.alert_step).collect();
+        let (ladder, total) = escalation::ladder(&esc, &positions);
+        let (grace, theirs) = match checkin_store::schedule(conn, member).await? {
+            Some(s) => (i64::from(s.grace_min), zone_of(&s.time_zone)),
+            None => (0, zone),
+        };
+        let first = time::deadline_both_zones(deadline + Duration::minutes(grace), theirs, zone);
+        let mut lines = Vec::new();
+        for step in 1..=total {
+            let names: Vec<&str> = rs
+                .iter()
+                .zip(&ladder)
+                .filter(|(_, s)| **s == step)
+                .map(|(r, _)| r.contact_name.as_str())
+                .collect();
+            if names.is_empty() {
+                continue;
+            }
+            let when = if step == 1 {
+                format!("told first, at {first}")
+            } else {
+                format!(
+                    "told {} minutes after the step before, if no one has responded",
+                    esc.gap_min.unwrap_or(0)
+                )
+            };
+            lines.push(format!("{}: {when}", escalation::names_words(&names)));
+        }
+        if esc.repeats > 0 {
+            lines.push(format!(
+                "Then everyone again every 30 minutes, up to {} times, until someone says they\u{2019}re on it.",
+                esc.repeats
+            ));
+        }
+        Ok(lines)
+    }
+
+    /// `member`'s escalation, for the Member or one of their Contacts.
+    pub async fn order_view(
+        self,
+        me: &crate::accounts::service::Me,
+        member: Uuid,
+    ) -> Result<super::views::OrderView, crate::error::AppError> {
+        let mut conn = self.pool.acquire().await?;
+        let name = self.may_see_order(&mut conn, me, member).await?;
+        let esc = store::escalation(&mut conn, member).await?;
+        let contacts = store::recipients(&mut conn, member)
+            .await?
+            .into_iter()
+            .map(|r| (r.contact_id.to_string(), r.contact_name, r.alert_step))
+            .collect();
+        let zone = zone_of(&checkin_store::user_time_zone(&mut conn, me.user_id).await?);
+        let deadline = match checkin_store::schedule(&mut conn, member).await? {
+            Some(s) => s.next_deadline,
+            None => self.clock.now(),
+        };
+        let summary = self.order_words(&mut conn, member, deadline, zone).await?;
+        Ok(super::views::OrderView {
+            member_id: member.to_string(),
+            name,
+            is_self: member == me.user_id,
+            gap_min: esc.gap_min,
+            repeats: esc.repeats,
+            contacts,
+            summary,
+        })
+    }
+
+    /// The Member, or one of their active Contacts: what `me` calls them.
+    async fn may_see_order(
+        self,
+        conn: &mut PgConnection,
+        me: &crate::accounts::service::Me,
+        member: Uuid,
+    ) -> Result<String, crate::error::AppError> {
+        if member == me.user_id {
+            return Ok("You".into());
+        }
+        checkin_store::contact_calls(conn, me.user_id, member)
+            .await?
+            .ok_or_else(|| crate::error::AppError::NotFound.with_status())
+    }
+
+    /// Sets who is told first: the Member or any of their Contacts may; the
+    /// Member and the other Contacts are told in the app who changed it.
+    pub async fn set_order(
+        self,
+        caller: &crate::services::Caller,
+        me: &crate::accounts::service::Me,
+        member: Uuid,
+        escalation: &super::escalation::Escalation,
+        places: &[(Uuid, Option<i16>)],
+    ) -> Result<(), crate::error::AppError> {
+        let now = self.clock.now();
+        let mut tx = self.pool.begin().await?;
+        self.may_see_order(&mut tx, me, member).await?;
+        if member != me.user_id {
+            crate::billing::service::require_may_act_for_others(&mut tx, me.user_id).await?;
+        }
+        store::set_escalation(&mut tx, member, escalation, places, me.user_id, now).await?;
+        let who = if member == me.user_id {
+            None
+        } else {
+            store::contact_name(&mut tx, member, me.user_id).await?
+        };
+        let mut notes = Vec::new();
+        if let Some(who) = &who {
+            notes.push((
+                member,
+                format!("{who} changed who is told first if you miss a check-in."),
+            ));
+        }
+        for r in store::recipients(&mut tx, member).await? {
+            if r.contact_id == me.user_id {
+                continue;
+            }
+            let by = who.clone().unwrap_or_else(|| r.member_name.clone());
+            notes.push((
+                r.contact_id,
+                format!(
+                    "{by} changed who is told first if {} misses a check-in.",
+                    r.member_name
+                ),
+            ));
+        }
+        let messages: Vec<Message> = notes
+            .into_iter()
+            .map(|(to, body)| Message {
+                to,
+                member,
+                miss: None,
+                kind: Kind::ScheduleChanged,
+                title: body.clone(),
+                body,
+                link: format!("/people/{member}/order"),
+                channels: Vec::new(),
+                in_app: true,
+                check_in: None,
+            })
+            .collect();
+        notify::tell(&mut tx, &messages, now).await?;
+        crate::audit::record(
+            &self.settings.audit_key,
+            &mut tx,
+            now,
+            Some(me.user_id),
+            "alerts.order_set",
+            &caller.ip,
+            json!({
+                "member": member,
+                "gap_min": escalation.gap_min,
+                "repeats": escalation.repeats,
+                "places": places.iter().filter(|(_, p)| p.is_some()).count(),
+            }),
         )
         .await?;
         tx.commit().await?;

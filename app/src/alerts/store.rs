@@ -1,4 +1,5 @@
 //! Every SQL statement about misses and the delivery outbox (server only).
+use super::escalation::{Escalation, Outcome};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -127,6 +128,10 @@ pub struct RecipientRow {
     pub confirm_channels: Vec<String>,
     /// They have a confirmed mobile number.
     pub sms_ok: bool,
+    /// What the Member calls them ("Tom").
+    pub contact_name: String,
+    /// Their place in the Member's escalation order (None: told at the last step).
+    pub alert_step: Option<i16>,
 }
 
 pub async fn recipients(tx: &mut PgConnection, member: Uuid) -> sqlx::Result<Vec<RecipientRow>> {
@@ -152,7 +157,8 @@ pub async fn recipients_of(
         "SELECT c.member_id, c.contact_id, c.member_name, u.account_state, u.time_zone,
                 (SELECT count(*) FROM push_subscriptions p WHERE p.user_id = c.contact_id) AS push_devices,
                 u.confirm_every, u.confirm_channels,
-                EXISTS (SELECT 1 FROM phones p WHERE p.user_id = c.contact_id AND p.status = 'verified') AS sms_ok
+                EXISTS (SELECT 1 FROM phones p WHERE p.user_id = c.contact_id AND p.status = 'verified') AS sms_ok,
+                c.contact_name, c.alert_step
          FROM connections c
          JOIN users u ON u.id = c.contact_id
          WHERE c.member_id = ANY($1) AND c.ended_at IS NULL ORDER BY c.member_id, c.started_at",
@@ -175,10 +181,20 @@ pub struct MissRow {
     pub acknowledged_at: Option<DateTime<Utc>>,
     /// When a check-in resolved it (that day's, or a later one).
     pub resolved_at: Option<DateTime<Utc>>,
+    /// The escalation step last told, and the repeats sent.
+    pub step: i16,
+    pub repeats: i16,
+    pub next_step_at: Option<DateTime<Utc>>,
+    /// Closed by a Contact, with what happened.
+    pub closed_at: Option<DateTime<Utc>>,
+    pub closed_by: Option<Uuid>,
+    pub close_outcome: Option<String>,
+    pub close_note: Option<String>,
 }
 
 const MISS_COLUMNS: &str =
-    "id, member_id, local_day, deadline_at, detected_at, acknowledged_by, acknowledged_at, resolved_at";
+    "id, member_id, local_day, deadline_at, detected_at, acknowledged_by, acknowledged_at, resolved_at,
+     step, repeats, next_step_at, closed_at, closed_by, close_outcome, close_note";
 
 pub async fn miss(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<MissRow>> {
     sqlx::query_as(&format!("SELECT {MISS_COLUMNS} FROM misses WHERE id = $1"))
@@ -226,7 +242,9 @@ pub async fn resolve_miss(
     miss: Uuid,
     at: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE misses SET resolved_at = $2 WHERE id = $1 AND resolved_at IS NULL")
+    sqlx::query(
+        "UPDATE misses SET resolved_at = $2, next_step_at = NULL WHERE id = $1 AND resolved_at IS NULL",
+    )
         .bind(miss)
         .bind(at)
         .execute(tx)
@@ -242,7 +260,8 @@ pub async fn acknowledge(
     now: DateTime<Utc>,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query(
-        "UPDATE misses SET acknowledged_by = $2, acknowledged_at = $3 WHERE id = $1 AND acknowledged_at IS NULL",
+        "UPDATE misses SET acknowledged_by = $2, acknowledged_at = $3, next_step_at = NULL
+         WHERE id = $1 AND acknowledged_at IS NULL AND closed_at IS NULL",
     )
     .bind(miss)
     .bind(by)
@@ -252,34 +271,138 @@ pub async fn acknowledge(
     Ok(done.rows_affected() == 1)
 }
 
-/// Claims the misses nobody acknowledged within the window (and whose Member has
-/// not checked in since) for their one repeat alert.
-/// The repeat-alert claim ($1: detected before, $2: now, $3: limit); its index
-/// holds open misses only (a test reads its plan).
-pub fn unacknowledged_sql() -> String {
+/// The escalation claim ($1: now, $2: limit): open misses whose next step or
+/// repeat is due, nobody having responded, the Member not checked in that day
+/// and the alert not closed; locked for this transaction, skipping any another
+/// detector holds. Its index holds waiting misses only (a test reads its plan).
+pub fn due_steps_sql() -> String {
     format!(
-        "UPDATE misses SET realerted_at = $2 WHERE id IN (
-             SELECT m.id FROM misses m
-             WHERE m.acknowledged_at IS NULL AND m.realerted_at IS NULL AND m.detected_at <= $1
-               AND m.resolved_at IS NULL
-               AND NOT EXISTS (SELECT 1 FROM checkins c WHERE c.member_id = m.member_id AND c.local_day = m.local_day)
-             ORDER BY m.detected_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-         RETURNING {MISS_COLUMNS}"
+        "SELECT {MISS_COLUMNS} FROM misses m
+         WHERE m.next_step_at <= $1 AND m.next_step_at IS NOT NULL
+           AND m.acknowledged_at IS NULL AND m.resolved_at IS NULL AND m.closed_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM checkins c WHERE c.member_id = m.member_id AND c.local_day = m.local_day)
+         ORDER BY m.next_step_at LIMIT $2 FOR UPDATE SKIP LOCKED"
     )
 }
 
-pub async fn claim_unacknowledged(
+pub async fn lock_due_steps(
     tx: &mut PgConnection,
-    older_than: DateTime<Utc>,
     now: DateTime<Utc>,
     limit: i64,
 ) -> sqlx::Result<Vec<MissRow>> {
-    sqlx::query_as(&unacknowledged_sql())
-        .bind(older_than)
+    sqlx::query_as(&due_steps_sql())
         .bind(now)
         .bind(limit)
         .fetch_all(tx)
         .await
+}
+
+/// Records where each miss's escalation stands: (miss, step, repeats, next).
+pub async fn set_steps(
+    tx: &mut PgConnection,
+    misses: &[Uuid],
+    steps: &[i16],
+    repeats: &[i16],
+    next: &[Option<DateTime<Utc>>],
+) -> sqlx::Result<()> {
+    if misses.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "UPDATE misses m SET step = s.step, repeats = s.repeats, next_step_at = s.next
+         FROM unnest($1::uuid[], $2::int2[], $3::int2[], $4::timestamptz[]) AS s(id, step, repeats, next)
+         WHERE m.id = s.id",
+    )
+    .bind(misses)
+    .bind(steps)
+    .bind(repeats)
+    .bind(next)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Each of `members`' escalation (the default for those with none).
+pub async fn escalations_of(
+    conn: &mut PgConnection,
+    members: &[Uuid],
+) -> sqlx::Result<std::collections::HashMap<Uuid, Escalation>> {
+    let rows: Vec<(Uuid, Option<i16>, i16)> = sqlx::query_as(
+        "SELECT member_id, gap_min, repeats FROM escalations WHERE member_id = ANY($1)",
+    )
+    .bind(members)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(m, gap_min, repeats)| (m, Escalation { gap_min, repeats }))
+        .collect())
+}
+
+pub async fn escalation(conn: &mut PgConnection, member: Uuid) -> sqlx::Result<Escalation> {
+    Ok(escalations_of(conn, &[member])
+        .await?
+        .remove(&member)
+        .unwrap_or_default())
+}
+
+/// A family's escalation: the wait and repeats, and each active Contact's place.
+pub async fn set_escalation(
+    tx: &mut PgConnection,
+    member: Uuid,
+    escalation: &Escalation,
+    places: &[(Uuid, Option<i16>)],
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO escalations (member_id, gap_min, repeats, updated_by, updated_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (member_id) DO UPDATE SET gap_min = $2, repeats = $3, updated_by = $4, updated_at = $5",
+    )
+    .bind(member)
+    .bind(escalation.gap_min)
+    .bind(escalation.repeats)
+    .bind(by)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let (contacts, steps): (Vec<Uuid>, Vec<Option<i16>>) = places.iter().copied().unzip();
+    sqlx::query(
+        "UPDATE connections c SET alert_step = p.step
+         FROM unnest($2::uuid[], $3::int2[]) AS p(contact_id, step)
+         WHERE c.member_id = $1 AND c.contact_id = p.contact_id AND c.ended_at IS NULL",
+    )
+    .bind(member)
+    .bind(&contacts)
+    .bind(&steps)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Closes an open alert; `false` if it was closed already or the Member checked in.
+pub async fn close(
+    tx: &mut PgConnection,
+    miss: Uuid,
+    by: Uuid,
+    outcome: Outcome,
+    note: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE misses SET closed_at = $3, closed_by = $2, close_outcome = $4, close_note = nullif($5, ''),
+                next_step_at = NULL
+         WHERE id = $1 AND closed_at IS NULL AND resolved_at IS NULL",
+    )
+    .bind(miss)
+    .bind(by)
+    .bind(now)
+    .bind(outcome.as_str())
+    .bind(note)
+    .execute(tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// The name the Contact `who` gave themselves on a Member's side (what the
@@ -305,6 +428,42 @@ pub async fn latest_miss(conn: &mut PgConnection, member: Uuid) -> sqlx::Result<
     ))
     .bind(member)
     .fetch_optional(conn)
+    .await
+}
+
+/// How a missed day was handled, for the Member's history.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HandledRow {
+    pub local_day: NaiveDate,
+    pub closed_at: Option<DateTime<Utc>>,
+    /// What the Member calls whoever closed it, or said they were on it.
+    pub closer: Option<String>,
+    pub close_outcome: Option<String>,
+    pub close_note: Option<String>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub acknowledger: Option<String>,
+}
+
+pub async fn handled_between(
+    conn: &mut PgConnection,
+    member: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> sqlx::Result<Vec<HandledRow>> {
+    sqlx::query_as(
+        "SELECT m.local_day, m.closed_at, m.close_outcome, m.close_note, m.acknowledged_at,
+                (SELECT c.contact_name FROM connections c WHERE c.member_id = m.member_id AND c.contact_id = m.closed_by
+                  ORDER BY c.started_at DESC LIMIT 1) AS closer,
+                (SELECT c.contact_name FROM connections c WHERE c.member_id = m.member_id AND c.contact_id = m.acknowledged_by
+                  ORDER BY c.started_at DESC LIMIT 1) AS acknowledger
+         FROM misses m WHERE m.member_id = $1 AND m.local_day BETWEEN $2 AND $3
+           AND (m.closed_at IS NOT NULL OR m.acknowledged_at IS NOT NULL)
+         ORDER BY m.local_day LIMIT 40",
+    )
+    .bind(member)
+    .bind(from)
+    .bind(to)
+    .fetch_all(conn)
     .await
 }
 

@@ -9,6 +9,18 @@ pub struct AlertView {
     /// "Tom is on it (since 10:20 AM)."
     pub acknowledged: Option<String>,
     pub may_acknowledge: bool,
+    /// A Contact may close it (not closed, she has not checked in).
+    pub may_close: bool,
+    /// "Closed by Tom at 11:40 AM — Mum is fine".
+    pub closed: Option<String>,
+    /// Who is told when ("Tom: told first, at 10:15 AM"), shown to every Contact.
+    pub order: Vec<String>,
+    /// The closing choices: (value, words).
+    pub outcomes: Vec<(String, String)>,
+    pub member_id: String,
+    /// The Member's plan for a missed check-in, its written parts as (label,
+    /// words); empty when nothing is written.
+    pub plan: Vec<(String, String)>,
     /// "Alert by email: sent at 10:16 AM", for this Contact.
     pub trail: Vec<String>,
     /// What this Contact calls the Member ("Mum").
@@ -21,3 +33,20 @@ pub struct AlertView {
 /// `pages::reminder_check_in` (no build hash, so a reminder sent before a deploy
 /// still works after it).
 pub const REMINDER_CHECK_IN_PATH: &str = "/api/reminder_check_in";
+
+/// The "Who is told first" page for one Member: what it is now, and who can
+/// be placed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderView {
+    pub member_id: String,
+    /// What the viewer calls the Member ("Mum"), or "You".
+    pub name: String,
+    pub is_self: bool,
+    /// `None`: everyone at once.
+    pub gap_min: Option<i16>,
+    pub repeats: i16,
+    /// Each active Contact: (id, name, place 1-5 or none).
+    pub contacts: Vec<(String, String, Option<i16>)>,
+    /// How it reads to everyone (as the alert page shows it).
+    pub summary: Vec<String>,
+}

@@ -37,6 +37,22 @@ pub async fn record_about(
     append_one(key, tx, at, (None, subject), event, ip, detail).await
 }
 
+/// Records something `actor` did that concerns `subject` (a Contact reading a
+/// Member's plan).
+#[allow(clippy::too_many_arguments)]
+pub async fn record_on(
+    key: &AuditKey,
+    tx: &mut PgConnection,
+    at: DateTime<Utc>,
+    actor: Uuid,
+    subject: Uuid,
+    event: &str,
+    ip: &str,
+    detail: serde_json::Value,
+) -> sqlx::Result<()> {
+    append_one(key, tx, at, (Some(actor), Some(subject)), event, ip, detail).await
+}
+
 async fn append_one(
     key: &AuditKey,
     tx: &mut PgConnection,

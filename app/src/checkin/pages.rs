@@ -418,6 +418,7 @@ fn MyCheckIn(day: Option<MyDay>, me: String, check_in: ServerAction<CheckIn>) ->
                     </ul>
                 }.into_any()
             }}
+            <a class="button secondary" href=format!("{away_link}/plan")>"My plan if I miss a check-in"</a>
             <a class="button secondary" href=away_link>"I\u{2019}m away (pause) and my last 30 days"</a>
         </section>
     }
@@ -630,6 +631,13 @@ fn MemberBody(
             <p class="notice-text" role="status">{notice}</p>
         </Show>
         <p class="lead">{detail.headline.clone()}</p>
+        <section class="card" aria-labelledby="missed-plan-title">
+            <h2 id="missed-plan-title">"If a check-in is missed"</h2>
+            <div class="row-actions">
+                <a class="button secondary" href=format!("/people/{}/plan", detail.member_id)>"The plan: who has a key, who to call"</a>
+                <a class="button secondary" href=format!("/people/{}/order", detail.member_id)>"Who is told first"</a>
+            </div>
+        </section>
         <section class="card" aria-labelledby="pause-title">
             <h2 id="pause-title">"Away? Pause the check-ins"</h2>
             {planned}
@@ -658,6 +666,10 @@ fn MemberBody(
                             (Some(at), DayOutcome::OnTime) => format!("On time, {at}"),
                             (Some(at), DayOutcome::Late) => format!("Late, {at}"),
                             (_, outcome) => outcome.words().to_string(),
+                        };
+                        let words = match d.handled {
+                            Some(h) => format!("{words}. {h}"),
+                            None => words,
                         };
                         view! {
                             <tr class=format!("day {:?}", d.outcome).to_lowercase()>

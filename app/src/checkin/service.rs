@@ -287,7 +287,33 @@ impl CheckIns<'_> {
                 time::clock(c.checked_in_at, zone)
             )
         });
+        let closed = match alert.as_ref() {
+            Some(a) => match (
+                a.closed_at,
+                a.close_outcome
+                    .as_deref()
+                    .and_then(crate::alerts::escalation::Outcome::parse),
+            ) {
+                (Some(at), Some(outcome)) => {
+                    let who = match a.closed_by {
+                        Some(by) => {
+                            crate::alerts::store::contact_name(conn, m.member_id, by).await?
+                        }
+                        None => None,
+                    }
+                    .unwrap_or_else(|| "a Contact".into());
+                    Some(format!(
+                        "Closed by {who} at {} \u{2014} {}",
+                        time::clock(at, zone),
+                        outcome.told_words(&m.name, a.close_note.as_deref().unwrap_or(""))
+                    ))
+                }
+                _ => None,
+            },
+            None => None,
+        };
         let on_it = match alert.as_ref().and_then(|a| a.acknowledged_by) {
+            _ if closed.is_some() => closed,
             Some(by) => Some(format!(
                 "{} is on it.",
                 crate::alerts::store::contact_name(conn, m.member_id, by)
@@ -612,6 +638,12 @@ impl CheckIns<'_> {
         let from = today - Duration::days(HISTORY_DAYS - 1);
         let checkins = store::checkins_between(&mut conn, member, from, today).await?;
         let pauses = store::pauses_between(&mut conn, member, from, today).await?;
+        let handled = alert_store::handled_between(&mut conn, member, from, today).await?;
+        let viewer_zone = if member == me.user_id {
+            zone
+        } else {
+            zone_of(&store::user_time_zone(&mut conn, me.user_id).await?)
+        };
         let first_due_today = match &s {
             Some(s) => Some(!today_of(&mut conn, s, now).await?.starts_tomorrow),
             None => None,
@@ -643,6 +675,10 @@ impl CheckIns<'_> {
                         scheduled,
                     ),
                     at: checkin.map(|c| time::clock(c.checked_in_at, zone)),
+                    handled: handled
+                        .iter()
+                        .find(|h| h.local_day == day)
+                        .and_then(|h| handled_words(h, &name, member == me.user_id, viewer_zone)),
                 }
             })
             .collect();
@@ -821,6 +857,35 @@ impl CheckIns<'_> {
             })
             .collect())
     }
+}
+
+/// "Closed by Tom at 11:40 AM \u{2014} Mum is fine", or "Tom was on it (11:20 AM)".
+fn handled_words(
+    h: &alert_store::HandledRow,
+    name: &str,
+    is_self: bool,
+    zone: Tz,
+) -> Option<String> {
+    use crate::alerts::escalation::Outcome;
+    if let (Some(at), Some(outcome)) = (
+        h.closed_at,
+        h.close_outcome.as_deref().and_then(Outcome::parse),
+    ) {
+        let note = h.close_note.as_deref().unwrap_or("");
+        let what = if is_self {
+            outcome.brief(note)
+        } else {
+            outcome.told_words(name, note)
+        };
+        let who = h.closer.as_deref().unwrap_or("a Contact");
+        return Some(format!(
+            "Closed by {who} at {} \u{2014} {what}",
+            time::clock(at, zone)
+        ));
+    }
+    let at = h.acknowledged_at?;
+    let who = h.acknowledger.as_deref().unwrap_or("A Contact");
+    Some(format!("{who} was on it ({})", time::clock(at, zone)))
 }
 
 #[cfg(test)]

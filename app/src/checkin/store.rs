@@ -30,6 +30,19 @@ pub async fn schedule(conn: &mut PgConnection, member: Uuid) -> sqlx::Result<Opt
     .await
 }
 
+/// Each of `members`' schedule time zone (those with a schedule).
+pub async fn zones_of(
+    conn: &mut PgConnection,
+    members: &[Uuid],
+) -> sqlx::Result<std::collections::HashMap<Uuid, String>> {
+    let rows: Vec<(Uuid, String)> =
+        sqlx::query_as("SELECT member_id, time_zone FROM schedules WHERE member_id = ANY($1)")
+            .bind(members)
+            .fetch_all(conn)
+            .await?;
+    Ok(rows.into_iter().collect())
+}
+
 /// The schedule, locked for the rest of the transaction: check-ins and schedule
 /// changes of one Member take turns.
 pub async fn schedule_for_update(

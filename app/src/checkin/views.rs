@@ -153,6 +153,9 @@ pub struct DayView {
     pub outcome: DayOutcome,
     /// "9:45 AM", when they checked in.
     pub at: Option<String>,
+    /// A missed day's handling: "Closed by Tom at 11:40 AM — Mum is fine",
+    /// "Tom was on it (11:20 AM)".
+    pub handled: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

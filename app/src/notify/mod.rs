@@ -163,6 +163,8 @@ kinds! {
     Test = "test",
     /// A Contact said "I'm on it".
     Acknowledged = "acknowledged",
+    /// A Contact closed an alert, saying what happened.
+    AlertClosed = "alert_closed",
     /// A quiet confirmation of a check-in on time, or a late one.
     CheckedIn = "checked_in",
     CheckedInLate = "checked_in_late",

@@ -223,7 +223,7 @@ pub async fn mark_retry(
         "UPDATE deliveries d SET next_attempt_at = $3, lease_until = NULL, last_error = $4,
                 status = CASE WHEN d.kind IN ('missed', 'missed_again') AND EXISTS (
                              SELECT 1 FROM misses m WHERE m.id = d.miss_id
-                               AND (m.resolved_at IS NOT NULL OR m.acknowledged_at IS NOT NULL))
+                               AND (m.resolved_at IS NOT NULL OR m.acknowledged_at IS NOT NULL OR m.closed_at IS NOT NULL))
                          THEN 'canceled' ELSE 'pending' END
          WHERE d.id = $1 AND d.attempts = $2 AND d.status = 'sending'",
     )
@@ -321,7 +321,7 @@ pub async fn claim_unreachable(
              SELECT d.miss_id, d.member_id, d.recipient_id
              FROM deliveries d JOIN misses m ON m.id = d.miss_id
              WHERE d.status = 'failed' AND d.kind IN ('missed', 'missed_again')
-               AND m.resolved_at IS NULL AND m.detected_at >= $1
+               AND m.resolved_at IS NULL AND m.closed_at IS NULL AND m.detected_at >= $1
                AND NOT EXISTS (
                    SELECT 1 FROM deliveries o WHERE o.miss_id = d.miss_id AND o.recipient_id = d.recipient_id
                      AND o.kind IN ('missed', 'missed_again') AND o.status <> 'failed')
@@ -468,7 +468,7 @@ pub async fn retry(
           WHERE d.id = ANY($1) AND d.status IN ('failed', 'pending')
             AND NOT (d.kind IN ('missed', 'missed_again') AND EXISTS (
                      SELECT 1 FROM misses m WHERE m.id = d.miss_id
-                       AND (m.resolved_at IS NOT NULL OR m.acknowledged_at IS NOT NULL)))
+                       AND (m.resolved_at IS NOT NULL OR m.acknowledged_at IS NOT NULL OR m.closed_at IS NOT NULL)))
             AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id IN (d.recipient_id, d.member_id)
                               AND u.deleted_at IS NOT NULL)
             AND (d.member_id IS NULL OR d.member_id = d.recipient_id OR EXISTS (

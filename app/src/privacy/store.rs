@@ -43,8 +43,21 @@ pub const SECTIONS: &[Section] = &[
     },
     Section {
         name: "missed_check_ins",
-        sql: "SELECT local_day, deadline_at, detected_at, acknowledged_at, resolved_at
+        sql: "SELECT local_day, deadline_at, detected_at, acknowledged_at, resolved_at,
+                     closed_at, close_outcome, close_note
               FROM misses WHERE member_id = $1 ORDER BY local_day DESC LIMIT $2",
+    },
+    Section {
+        name: "plan_if_you_miss_a_check_in",
+        sql: "SELECT address, access, key_holder, key_holder_phone, neighbours, doctor, health, pets, notes,
+                     contacts_may_edit AS contacts_may_change_it, updated_at
+              FROM plans WHERE member_id = $1 LIMIT $2",
+    },
+    Section {
+        name: "who_is_told_first",
+        sql: "SELECT CASE WHEN gap_min IS NULL THEN 'everyone at once' ELSE 'in order' END AS how,
+                     gap_min AS minutes_between, repeats, updated_at
+              FROM escalations WHERE member_id = $1 LIMIT $2",
     },
     Section {
         name: "connections",

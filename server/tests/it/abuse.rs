@@ -784,6 +784,10 @@ async fn fuzzing_every_server_function_and_webhook_changes_nothing_and_never_fai
     ]);
 
     let before = fingerprint(&w.pool).await;
+    let users_before: Vec<String> = sqlx::query_scalar("SELECT t::text FROM users t ORDER BY id")
+        .fetch_all(&w.pool)
+        .await
+        .expect("u");
     let mut cases = Cases(0x5eed_cafe_f00d_0001);
     let per_target = 40;
     let mut sent = 0;
@@ -809,6 +813,11 @@ async fn fuzzing_every_server_function_and_webhook_changes_nothing_and_never_fai
             assert!(!r.body.contains("panicked"), "{target}: {}", r.body);
         }
     }
+    let users_after: Vec<String> = sqlx::query_scalar("SELECT t::text FROM users t ORDER BY id")
+        .fetch_all(&w.pool)
+        .await
+        .expect("u");
+    assert_eq!(users_after, users_before, "no account changed");
     assert_eq!(fingerprint(&w.pool).await, before, "no row changed");
     // The count the note quotes: printed with --nocapture.
     println!(

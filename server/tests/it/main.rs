@@ -14,6 +14,7 @@ mod checkin;
 mod common;
 mod connections;
 mod database_outage;
+mod escalation;
 mod fanout;
 mod http;
 mod leptos_config;

@@ -293,6 +293,7 @@ const TABLES: &[&str] = &[
     "deliveries",
     "devices",
     "email_codes",
+    "escalations",
     "invites",
     "ip_attempts",
     "job_runs",
@@ -303,6 +304,7 @@ const TABLES: &[&str] = &[
     "phones",
     "pin_failures",
     "pin_guard",
+    "plans",
     "process_beats",
     "push_subscriptions",
     "reminders",
@@ -376,12 +378,32 @@ async fn deleting_ends_everything_at_once_and_the_purge_leaves_nothing_of_her(po
         tables, TABLES,
         "a table was added or removed: review the purge"
     );
+    // Her plan for a missed check-in, written from her page.
+    let address = "12 Quinceberry Lane";
+    let r = f
+        .mum
+        .post(
+            path::<app::plan::pages::SavePlan>(),
+            &[
+                ("member", mum_id.to_string().as_str()),
+                ("plan[address]", address),
+                ("plan[key_holder]", "Neighbour Sue"),
+                ("plan[key_holder_phone]", "555-0101"),
+            ],
+        )
+        .await;
+    assert!(
+        r.status.is_success() || r.status.is_redirection(),
+        "{}",
+        r.body
+    );
     let needles = [
         f.mum_email.as_str(),
         f.mum_name.as_str(),
         f.mum_called.as_str(),
         f.mum_phone,
         &mum_id.to_string(),
+        address,
     ];
     // An admin looked her up, with a reason that names her.
     let admin = common::person(
@@ -410,6 +432,7 @@ async fn deleting_ends_everything_at_once_and_the_purge_leaves_nothing_of_her(po
         "invites.invitee_email",
         "phones.number",
         "pin_failures.email",
+        "plans.address",
     ] {
         assert!(
             before.contains(&expected.to_string()),

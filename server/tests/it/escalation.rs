@@ -1,0 +1,425 @@
+//! An alert's escalation, repeats and closing (issue 21), on the test clock:
+//! Contacts told in the family's order, the next only after the wait and only
+//! while nobody has responded; repeats that stop at the chosen count; a Contact
+//! closing the alert tells everyone and ends the repeats.
+use crate::alerts::{at, ten_am};
+use crate::common::{caller, person, world, World};
+use app::accounts::service::Me;
+use app::alerts::escalation::{Escalation, Outcome};
+use app::alerts::service::Alerts;
+use app::checkin::service::CheckIns;
+use app::notify::worker::Worker;
+use app::notify::Channel;
+use pruuf_test_support::mailbox;
+use uuid::Uuid;
+
+async fn connect(w: &World, member: &Me, contact: &Me, called: &str, name: &str) {
+    sqlx::query(
+        "INSERT INTO connections (id, member_id, contact_id, member_name, contact_name, started_at)
+         VALUES ($1, $2, $3, $4, $5, now())",
+    )
+    .bind(Uuid::new_v4())
+    .bind(member.user_id)
+    .bind(contact.user_id)
+    .bind(called)
+    .bind(name)
+    .execute(&w.pool)
+    .await
+    .expect("connection");
+}
+
+/// Mum in Honolulu (10:00 AM, 15 minutes' grace: alerted from 20:15 UTC),
+/// looked out for by Tom, Anna and Sue.
+async fn mum_and_three(w: &World) -> (Me, [Me; 3]) {
+    let mum = person(w, "mum").await;
+    let tom = person(w, "tom").await;
+    let anna = person(w, "anna").await;
+    let sue = person(w, "sue").await;
+    connect(w, &mum, &tom, "Mum", "Tom").await;
+    connect(w, &mum, &anna, "Mum", "Anna").await;
+    connect(w, &mum, &sue, "Mum", "Sue").await;
+    w.services
+        .clock
+        .set(at("2026-11-26T18:00:00Z"))
+        .expect("clock");
+    CheckIns(&w.services)
+        .set_schedule(&caller(), &mum, &ten_am("Pacific/Honolulu"))
+        .await
+        .expect("schedule");
+    (mum, [tom, anna, sue])
+}
+
+/// Who has been sent a missed-check-in alert (first or repeat), by email.
+async fn alerted(w: &World, kind: &str) -> Vec<Uuid> {
+    sqlx::query_scalar(
+        "SELECT recipient_id FROM deliveries WHERE kind = $1 AND channel = 'email' ORDER BY created_at, recipient_id",
+    )
+    .bind(kind)
+    .fetch_all(&w.pool)
+    .await
+    .expect("deliveries")
+}
+
+async fn detect_at(w: &World, when: &str) -> app::alerts::service::DetectorPass {
+    w.services.clock.set(at(when)).expect("clock");
+    Alerts(&w.services).detect().await.expect("detector pass")
+}
+
+async fn drain(w: &World) {
+    while Worker(&w.services)
+        .deliver(&[Channel::Email])
+        .await
+        .expect("worker pass")
+        .claimed
+        > 0
+    {}
+}
+
+async fn the_miss(w: &World, member: &Me) -> Uuid {
+    sqlx::query_scalar("SELECT id FROM misses WHERE member_id = $1")
+        .bind(member.user_id)
+        .fetch_one(&w.pool)
+        .await
+        .expect("the miss")
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn an_ordered_escalation_tells_the_next_only_after_the_wait_and_stops_when_someone_is_on_it(
+    pool: sqlx::PgPool,
+) {
+    let w = world(pool);
+    let (mum, [tom, anna, sue]) = mum_and_three(&w).await;
+    // Anna sets the order: Tom, then Anna, then Sue, 15 minutes apart.
+    Alerts(&w.services)
+        .set_order(
+            &caller(),
+            &anna,
+            mum.user_id,
+            &Escalation {
+                gap_min: Some(15),
+                repeats: 4,
+            },
+            &[
+                (tom.user_id, Some(1)),
+                (anna.user_id, Some(2)),
+                (sue.user_id, Some(3)),
+            ],
+        )
+        .await
+        .expect("order");
+    // Everyone sees the order and its timings.
+    let order = Alerts(&w.services)
+        .order_view(&sue, mum.user_id)
+        .await
+        .expect("order view");
+    assert_eq!(order.gap_min, Some(15));
+    assert!(
+        order.summary[0].starts_with("Tom: told first, at 10:15 AM HST \u{b7} 8:15 PM your time"),
+        "{:?}",
+        order.summary
+    );
+    assert!(
+        order.summary[1].starts_with("Anna: told 15 minutes after"),
+        "{:?}",
+        order.summary
+    );
+
+    let pass = detect_at(&w, "2026-11-26T20:16:00Z").await;
+    assert_eq!(pass.missed, 1);
+    assert_eq!(
+        alerted(&w, "missed").await,
+        vec![tom.user_id],
+        "Tom first, alone"
+    );
+    // 14 minutes on: still only Tom.
+    detect_at(&w, "2026-11-26T20:30:00Z").await;
+    assert_eq!(alerted(&w, "missed").await, vec![tom.user_id]);
+    // 15 minutes on and nobody responded: Anna, told that Tom knows.
+    detect_at(&w, "2026-11-26T20:31:00Z").await;
+    assert_eq!(alerted(&w, "missed").await, vec![tom.user_id, anna.user_id]);
+    drain(&w).await;
+    let to_anna = mailbox::to(&anna.email).await;
+    let text = to_anna[0]["text"].as_str().unwrap_or_default();
+    assert!(text.contains("Tom has been told"), "{text}");
+    // Tom says he is on it: Sue is never alerted, nobody gets a repeat, and
+    // Anna (alerted by email) hears by email that Tom is on it.
+    let miss = the_miss(&w, &mum).await;
+    Alerts(&w.services)
+        .acknowledge(&caller(), &tom, miss)
+        .await
+        .expect("on it");
+    for when in [
+        "2026-11-26T20:47:00Z",
+        "2026-11-26T21:30:00Z",
+        "2026-11-26T23:00:00Z",
+    ] {
+        let pass = detect_at(&w, when).await;
+        assert_eq!(pass.realerts, 0, "{when}");
+    }
+    assert_eq!(
+        alerted(&w, "missed").await,
+        vec![tom.user_id, anna.user_id],
+        "Sue was never alerted"
+    );
+    assert!(alerted(&w, "missed_again").await.is_empty());
+    assert_eq!(alerted(&w, "acknowledged").await, vec![anna.user_id]);
+    drain(&w).await;
+    assert!(mailbox::to(&anna.email).await.iter().any(|m| m["text"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("Tom is on it")));
+    // Sue, never alerted, sees it in the app.
+    let sue_notes: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM notifications WHERE user_id = $1 AND kind = 'acknowledged'",
+    )
+    .bind(sue.user_id)
+    .fetch_one(&w.pool)
+    .await
+    .expect("notes");
+    assert_eq!(sue_notes, 1);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn with_nobody_responding_everyone_is_alerted_again_every_30_minutes_up_to_the_count(
+    pool: sqlx::PgPool,
+) {
+    let w = world(pool);
+    let (mum, [tom, anna, sue]) = mum_and_three(&w).await;
+    Alerts(&w.services)
+        .set_order(
+            &caller(),
+            &mum,
+            mum.user_id,
+            &Escalation {
+                gap_min: None,
+                repeats: 2,
+            },
+            &[],
+        )
+        .await
+        .expect("two repeats");
+    assert_eq!(detect_at(&w, "2026-11-26T20:16:00Z").await.deliveries, 3);
+    assert_eq!(detect_at(&w, "2026-11-26T20:45:00Z").await.realerts, 0);
+    let pass = detect_at(&w, "2026-11-26T20:46:00Z").await;
+    assert_eq!((pass.realerts, pass.deliveries), (1, 3));
+    assert_eq!(detect_at(&w, "2026-11-26T21:15:00Z").await.realerts, 0);
+    assert_eq!(detect_at(&w, "2026-11-26T21:16:00Z").await.realerts, 1);
+    // The count is reached: no more, however long nobody responds.
+    for when in [
+        "2026-11-26T21:46:00Z",
+        "2026-11-26T23:00:00Z",
+        "2026-11-27T05:00:00Z",
+    ] {
+        assert_eq!(detect_at(&w, when).await.realerts, 0, "{when}");
+    }
+    assert_eq!(alerted(&w, "missed_again").await.len(), 6);
+    drain(&w).await;
+    let repeat = mailbox::to(&sue.email)
+        .await
+        .into_iter()
+        .find(|m| m["subject"] == "Still no check-in from Mum")
+        .expect("a repeat to Sue");
+    let text = repeat["text"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("Tom, Anna and Sue have been told"),
+        "says who has been told: {text}"
+    );
+    let _ = (tom, anna);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn closing_with_shes_fine_tells_everyone_at_once_and_ends_the_repeats(pool: sqlx::PgPool) {
+    let w = world(pool);
+    let (mum, [tom, anna, sue]) = mum_and_three(&w).await;
+    detect_at(&w, "2026-11-26T20:16:00Z").await;
+    drain(&w).await;
+    let miss = the_miss(&w, &mum).await;
+    // Someone from another family can neither see nor close it.
+    let stranger = person(&w, "stranger").await;
+    assert!(Alerts(&w.services)
+        .close(&caller(), &stranger, miss, Outcome::Fine, "")
+        .await
+        .is_err());
+    w.services
+        .clock
+        .set(at("2026-11-26T21:40:00Z"))
+        .expect("clock");
+    Alerts(&w.services)
+        .close(
+            &caller(),
+            &tom,
+            miss,
+            Outcome::Fine,
+            "I reached her by phone.",
+        )
+        .await
+        .expect("closed");
+    // Closing again (Anna, a moment later) changes nothing.
+    Alerts(&w.services)
+        .close(&caller(), &anna, miss, Outcome::Hospital, "")
+        .await
+        .expect("already closed");
+    // Anna and Sue are told at once, by the channel that alerted them.
+    let mut told = vec![anna.user_id, sue.user_id];
+    told.sort();
+    assert_eq!(alerted(&w, "alert_closed").await, told);
+    drain(&w).await;
+    let to_sue = mailbox::to(&sue.email).await;
+    assert!(
+        to_sue.iter().any(|m| m["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Tom closed the alert about Mum: Mum is fine. I reached her by phone")),
+        "{to_sue:?}"
+    );
+    // No repeat ever follows.
+    for when in ["2026-11-26T21:46:00Z", "2026-11-26T23:00:00Z"] {
+        assert_eq!(detect_at(&w, when).await.realerts, 0, "{when}");
+    }
+    assert!(alerted(&w, "missed_again").await.is_empty());
+    // The alert page and Mum's history say who closed it and what happened.
+    let view = Alerts(&w.services)
+        .alert_view(&anna, miss)
+        .await
+        .expect("alert");
+    assert_eq!(
+        view.closed.as_deref(),
+        Some("Closed by Tom at 9:40 PM \u{2014} Mum is fine. I reached her by phone.")
+    );
+    assert!(!view.may_close && !view.may_acknowledge);
+    let detail = CheckIns(&w.services)
+        .member_detail(&anna, mum.user_id)
+        .await
+        .expect("detail");
+    let day = detail
+        .days
+        .iter()
+        .find(|d| d.day == "Thursday 26 November")
+        .expect("the day");
+    assert_eq!(
+        day.handled.as_deref(),
+        Some("Closed by Tom at 9:40 PM \u{2014} Mum is fine. I reached her by phone.")
+    );
+    // The close is in the audit log.
+    let audited: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE event = 'alert.closed'")
+            .fetch_one(&w.pool)
+            .await
+            .expect("audit");
+    assert_eq!(audited, 1);
+}
+
+fn sues_plan() -> app::plan::rules::Plan {
+    app::plan::rules::Plan {
+        address: "12 Elm Street".into(),
+        key_holder: "Neighbour Sue".into(),
+        key_holder_phone: "555-0101".into(),
+        health: "Insulin twice a day".into(),
+        ..Default::default()
+    }
+}
+
+async fn plan_views(w: &World, by: &Me) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log a JOIN users u ON u.audit_ref = a.actor
+         WHERE a.event = 'plan.viewed' AND u.id = $1",
+    )
+    .bind(by.user_id)
+    .fetch_one(&w.pool)
+    .await
+    .expect("audit")
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn the_plan_is_for_her_contacts_only_every_view_is_audited_and_the_alert_carries_the_key_holder(
+    pool: sqlx::PgPool,
+) {
+    use app::plan::service::Plans;
+    let w = world(pool);
+    let (mum, [tom, anna, _sue]) = mum_and_three(&w).await;
+    Plans(&w.services)
+        .save(&caller(), &mum, mum.user_id, &sues_plan())
+        .await
+        .expect("Mum writes her plan");
+    // Her Contact reads it, and the view is in the audit log.
+    assert_eq!(plan_views(&w, &tom).await, 0);
+    let seen = Plans(&w.services)
+        .view(&caller(), &tom, mum.user_id)
+        .await
+        .expect("Tom reads it");
+    assert_eq!(seen.plan.key_holder_phone, "555-0101");
+    assert!(!seen.may_edit, "not until Mum allows it");
+    assert_eq!(plan_views(&w, &tom).await, 1);
+    // Her own look is not a Contact's view.
+    Plans(&w.services)
+        .view(&caller(), &mum, mum.user_id)
+        .await
+        .expect("Mum reads it");
+    // A Contact from another family gets "not found", and no audit entry.
+    let (_, [other, _, _]) = mum_and_three(&w).await;
+    let refused = Plans(&w.services)
+        .view(&caller(), &other, mum.user_id)
+        .await;
+    assert!(
+        matches!(refused, Err(app::error::AppError::NotFound)),
+        "{refused:?}"
+    );
+    assert_eq!(plan_views(&w, &other).await, 0);
+    // Tom may not change it until Mum lets him; then she is told.
+    let changed = app::plan::rules::Plan {
+        pets: "Cat called Biscuit".into(),
+        ..sues_plan()
+    };
+    assert!(Plans(&w.services)
+        .save(&caller(), &tom, mum.user_id, &changed)
+        .await
+        .is_err());
+    Plans(&w.services)
+        .set_contacts_may_edit(&caller(), &mum, true)
+        .await
+        .expect("allowed");
+    Plans(&w.services)
+        .save(&caller(), &tom, mum.user_id, &changed)
+        .await
+        .expect("Tom adds the cat");
+    let told: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM notifications WHERE user_id = $1 AND body LIKE 'Tom changed your plan%'",
+    )
+    .bind(mum.user_id)
+    .fetch_one(&w.pool)
+    .await
+    .expect("notes");
+    assert_eq!(told, 1);
+
+    // Mum misses: the alert's email carries the key holder (not her health),
+    // and the alert page shows the plan to her Contacts, audited.
+    detect_at(&w, "2026-11-26T20:16:00Z").await;
+    drain(&w).await;
+    let mail = mailbox::to(&anna.email)
+        .await
+        .into_iter()
+        .find(|m| m["subject"] == "Mum hasn\u{2019}t checked in today")
+        .expect("Anna's alert");
+    let text = mail["text"].as_str().unwrap_or_default();
+    assert!(text.contains("Key: Neighbour Sue, 555-0101."), "{text}");
+    assert!(!text.contains("Insulin"), "{text}");
+    let miss = the_miss(&w, &mum).await;
+    let page = Alerts(&w.services)
+        .alert_page(&caller(), &anna, miss)
+        .await
+        .expect("the alert");
+    assert!(page
+        .plan
+        .iter()
+        .any(|(label, value)| label == "Key holder\u{2019}s phone" && value == "555-0101"));
+    assert!(page
+        .plan
+        .iter()
+        .any(|(_, value)| value == "Cat called Biscuit"));
+    assert_eq!(plan_views(&w, &anna).await, 1);
+    let refused = Alerts(&w.services)
+        .alert_page(&caller(), &other, miss)
+        .await;
+    assert!(refused.is_err());
+    assert_eq!(plan_views(&w, &other).await, 0);
+}
