@@ -793,6 +793,25 @@ impl Alerts<'_> {
         Ok(view)
     }
 
+    /// The transaction a Contact's answer to an alert ("I'm on it", closing)
+    /// runs in, with the miss: only for someone who looks out for its Member
+    /// (404 for anyone else) and whose account may act for others.
+    async fn answering(
+        self,
+        me: &crate::accounts::service::Me,
+        miss: Uuid,
+    ) -> Result<(sqlx::Transaction<'static, sqlx::Postgres>, store::MissRow), crate::error::AppError>
+    {
+        let not_yours = || crate::error::AppError::NotFound.with_status();
+        let mut tx = self.pool.begin().await?;
+        let m = store::miss(&mut tx, miss).await?.ok_or_else(not_yours)?;
+        checkin_store::contact_calls(&mut tx, me.user_id, m.member_id)
+            .await?
+            .ok_or_else(not_yours)?;
+        crate::billing::service::require_may_act_for_others(&mut tx, me.user_id).await?;
+        Ok((tx, m))
+    }
+
     /// "I'm on it": the first Contact to say so is shown to the others.
     pub async fn acknowledge(
         self,
@@ -800,15 +819,8 @@ impl Alerts<'_> {
         me: &crate::accounts::service::Me,
         miss: Uuid,
     ) -> Result<(), crate::error::AppError> {
-        use crate::error::AppError;
         let now = self.clock.now();
-        let mut tx = self.pool.begin().await?;
-        let not_yours = || AppError::NotFound.with_status();
-        let m = store::miss(&mut tx, miss).await?.ok_or_else(not_yours)?;
-        checkin_store::contact_calls(&mut tx, me.user_id, m.member_id)
-            .await?
-            .ok_or_else(not_yours)?;
-        crate::billing::service::require_may_act_for_others(&mut tx, me.user_id).await?;
+        let (mut tx, m) = self.answering(me, miss).await?;
         if !store::acknowledge(&mut tx, miss, me.user_id, now).await? {
             // Someone else was first: nothing to change; the page says who.
             return Ok(());
@@ -888,15 +900,8 @@ impl Alerts<'_> {
         outcome: super::escalation::Outcome,
         note: &str,
     ) -> Result<(), crate::error::AppError> {
-        use crate::error::AppError;
         let now = self.clock.now();
-        let mut tx = self.pool.begin().await?;
-        let not_yours = || AppError::NotFound.with_status();
-        let m = store::miss(&mut tx, miss).await?.ok_or_else(not_yours)?;
-        checkin_store::contact_calls(&mut tx, me.user_id, m.member_id)
-            .await?
-            .ok_or_else(not_yours)?;
-        crate::billing::service::require_may_act_for_others(&mut tx, me.user_id).await?;
+        let (mut tx, m) = self.answering(me, miss).await?;
         if !store::close(&mut tx, miss, me.user_id, outcome, note, now).await? {
             // Closed already, or she checked in: the page says so.
             return Ok(());
