@@ -10,8 +10,9 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Brotli bytes of WASM allowed on the Member home (issue 20: set from
-# the measured size with a little room, so growth is a decision, not an accident).
-BUDGET_BR="${PRUUF_WASM_BUDGET_BR:-380000}"
+# the measured size with a little room, so growth is a decision, not an accident;
+# 358,331 after issue 21 moved the alert page out of the main bundle).
+BUDGET_BR="${PRUUF_WASM_BUDGET_BR:-370000}"
 
 bundle_built || die "no browser bundle in target/site (cargo leptos build --release --split --precompress --frontend-only)"
 node - "$ROOT/target/site/pkg" "$BUDGET_BR" <<'EOF'

@@ -2,8 +2,9 @@
 //! chunk of its own by `cargo leptos build --split` and loaded when the page is
 //! opened (on the server they render as any page does, so they still work
 //! without JavaScript). The Member and Contact homes, the schedule, a Member's
-//! page, an alert and the notifications stay in the main bundle: they are what
-//! people open every day.
+//! page and the notifications stay in the main bundle: they are what people
+//! open every day. An alert's page (with its plan and closing form) is a
+//! Contact's, on a rare day: the Member's home does not carry it.
 use leptos::prelude::*;
 use leptos_router::{lazy_route, LazyRoute};
 
@@ -17,6 +18,7 @@ use crate::admin::pages::person::AdminPersonPage;
 use crate::admin::pages::step_up::AdminVerifyPage;
 use crate::admin::pages::webhooks::AdminWebhooksPage;
 use crate::alerts::order::OrderPage;
+use crate::alerts::pages::AlertPage;
 use crate::alerts::settings::AlertSettingsPage;
 use crate::billing::pages::BillingPage;
 use crate::connections::pages::{ConnectionsPage, JoinPage};
@@ -58,6 +60,7 @@ lazy_page! {
     Settings => SettingsPage,
     AlertSettings => AlertSettingsPage,
     Order => OrderPage,
+    Alert => AlertPage,
     Plan => PlanPage,
     Delete => DeletePage,
     EmailCode => EmailCodePage,

@@ -1,6 +1,5 @@
 //! The HTML document, the app's frame and its routes.
 use crate::accounts::text_size::{initial_text_size, reflect_on_page, CurrentTextSize};
-use crate::alerts::pages::AlertPage;
 use crate::checkin::pages::{HomePage, MemberPage, NotificationsPage, SchedulePage};
 use crate::error::{AppError, ErrorPage};
 use crate::lazy;
@@ -83,7 +82,7 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("people"), ParamSegment("id")) view=MemberPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("people"), ParamSegment("id"), StaticSegment("order")) view={Lazy::<lazy::Order>::new()} ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("people"), ParamSegment("id"), StaticSegment("plan")) view={Lazy::<lazy::Plan>::new()} ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("alerts"), ParamSegment("id")) view=AlertPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("alerts"), ParamSegment("id")) view={Lazy::<lazy::Alert>::new()} ssr=SsrMode::Async/>
                     <Route path=StaticSegment("notifications") view=NotificationsPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("settings") view={Lazy::<lazy::Settings>::new()} ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("settings"), StaticSegment("alerts")) view={Lazy::<lazy::AlertSettings>::new()} ssr=SsrMode::Async/>
