@@ -84,6 +84,17 @@ fn alert_channels(r: &store::RecipientRow) -> impl Iterator<Item = Channel> {
     Channel::reachable(r.push_devices, r.sms_ok)
 }
 
+/// What a "1" texted back did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OnItByText {
+    /// Recorded; the others are told. `member`: what the Contact calls her.
+    Done { member: String },
+    /// Someone (`who`, or they themselves when None) was on it already.
+    Already { member: String, who: Option<String> },
+    /// No open alert was texted to them.
+    NoAlert,
+}
+
 crate::services::facade! {
     /// Misses, the detector, reminders, confirmations and acknowledgement.
     Alerts
@@ -819,36 +830,81 @@ impl Alerts<'_> {
         me: &crate::accounts::service::Me,
         miss: Uuid,
     ) -> Result<(), crate::error::AppError> {
-        let now = self.clock.now();
         let (mut tx, m) = self.answering(me, miss).await?;
-        if !store::acknowledge(&mut tx, miss, me.user_id, now).await? {
-            // Someone else was first: nothing to change; the page says who.
-            return Ok(());
+        // Someone else first: nothing to change; the page says who.
+        self.on_it(&mut tx, &m, me.user_id, &caller.ip, "app")
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records `who`'s "I'm on it" on `m` (told `how`: the app, a text, a
+    /// link), stops the escalation, tells the others and audits it; `false`
+    /// (and nothing changed) if someone was first.
+    async fn on_it(
+        self,
+        tx: &mut PgConnection,
+        m: &store::MissRow,
+        who: Uuid,
+        ip: &str,
+        how: &str,
+    ) -> Result<bool, sqlx::Error> {
+        let now = self.clock.now();
+        if !store::acknowledge(tx, m.id, who, now).await? {
+            return Ok(false);
         }
-        let who = store::contact_name(&mut tx, m.member_id, me.user_id)
+        let name = store::contact_name(tx, m.member_id, who)
             .await?
             .unwrap_or_else(|| "Someone".into());
         self.tell_everyone(
-            &mut tx,
-            &m,
-            me.user_id,
+            tx,
+            m,
+            who,
             Kind::Acknowledged,
-            &|name| format!("{who} is on it: they\u{2019}re checking on {name}."),
+            &|member| format!("{name} is on it: they\u{2019}re checking on {member}."),
             now,
         )
         .await?;
         crate::audit::record(
             &self.settings.audit_key,
-            &mut tx,
+            tx,
             now,
-            Some(me.user_id),
+            Some(who),
             "alert.acknowledged",
-            &caller.ip,
-            json!({ "miss": miss }),
+            ip,
+            json!({ "miss": m.id, "how": how }),
         )
         .await?;
-        tx.commit().await?;
-        Ok(())
+        Ok(true)
+    }
+
+    /// A "1" texted to our number by a Contact whose alert came by text: "I'm
+    /// on it" for the newest open alert they were texted about (in the
+    /// webhook's transaction, so a failure leaves the message to Twilio's retry).
+    pub async fn on_it_by_text(
+        self,
+        tx: &mut PgConnection,
+        user: Uuid,
+    ) -> Result<OnItByText, sqlx::Error> {
+        let now = self.clock.now();
+        let Some(m) = store::texted_open_miss(tx, user, now - rules::CATCH_UP).await? else {
+            return Ok(OnItByText::NoAlert);
+        };
+        let Some(member) = checkin_store::contact_calls(tx, user, m.member_id).await? else {
+            return Ok(OnItByText::NoAlert);
+        };
+        if let Some(first) = m.acknowledged_by {
+            let who = if first == user {
+                None
+            } else {
+                store::contact_name(tx, m.member_id, first).await?
+            };
+            return Ok(OnItByText::Already { member, who });
+        }
+        if !self.on_it(tx, &m, user, "sms", "text").await? {
+            return Ok(OnItByText::Already { member, who: None });
+        }
+        Ok(OnItByText::Done { member })
     }
 
     /// Tells every Contact of `m`'s Member but `by` something that ends or

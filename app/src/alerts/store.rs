@@ -431,6 +431,26 @@ pub async fn latest_miss(conn: &mut PgConnection, member: Uuid) -> sqlx::Result<
     .await
 }
 
+/// The newest open miss (detected since `since`) whose alert went to `user` by
+/// text: what a "1" replied to our number answers. Locked for the transaction.
+pub async fn texted_open_miss(
+    tx: &mut PgConnection,
+    user: Uuid,
+    since: DateTime<Utc>,
+) -> sqlx::Result<Option<MissRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {MISS_COLUMNS} FROM misses m
+         WHERE m.detected_at >= $2 AND m.resolved_at IS NULL AND m.closed_at IS NULL
+           AND EXISTS (SELECT 1 FROM deliveries d WHERE d.miss_id = m.id AND d.recipient_id = $1
+                         AND d.channel = 'sms' AND d.kind IN ('missed', 'missed_again') AND d.attempts > 0)
+         ORDER BY m.detected_at DESC LIMIT 1 FOR UPDATE"
+    ))
+    .bind(user)
+    .bind(since)
+    .fetch_optional(tx)
+    .await
+}
+
 /// How a missed day was handled, for the Member's history.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct HandledRow {

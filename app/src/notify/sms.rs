@@ -75,6 +75,12 @@ impl Worker<'_> {
         } else {
             d.payload.body.clone()
         };
+        // An alert can be answered from the phone: "1" is "I'm on it".
+        let body = if d.kind.is_alert() {
+            format!("{body} Reply 1 if you're on it.")
+        } else {
+            body
+        };
         let body = if link.is_empty() {
             body
         } else {

@@ -76,6 +76,8 @@ pub fn phone_shape(raw: &str) -> Result<String, &'static str> {
 pub enum Reply {
     Yes,
     CheckIn,
+    /// "1" to an alert: I'm on it (a Contact).
+    OnIt,
     Stop,
     Start,
     Help,
@@ -104,6 +106,7 @@ pub fn read_reply(body: &str) -> Reply {
         "STOP" | "STOPALL" | "UNSUBSCRIBE" | "CANCEL" | "END" | "QUIT" | "REVOKE" | "OPTOUT" => {
             Reply::Stop
         }
+        "1" | "ON IT" | "I'M ON IT" | "IM ON IT" => Reply::OnIt,
         "START" | "UNSTOP" => Reply::Start,
         "HELP" | "INFO" => Reply::Help,
         _ => Reply::Other,
@@ -230,6 +233,10 @@ mod tests {
             ("Y", Reply::Yes),
             ("Yes!", Reply::Yes),
             ("STOP", Reply::Stop),
+            ("1", Reply::OnIt),
+            (" 1. ", Reply::OnIt),
+            ("I\u{2019}m on it", Reply::OnIt),
+            ("11", Reply::Other),
             ("unsubscribe", Reply::Stop),
             ("start", Reply::Start),
             ("Help", Reply::Help),

@@ -4,6 +4,7 @@
 use super::rules::{self, PhoneStatus, Reply};
 use super::store;
 use crate::accounts::service::Me;
+use crate::alerts::service::{Alerts, OnItByText};
 use crate::checkin::service::{CheckIns, Source};
 use crate::checkin::store as checkin_store;
 use crate::error::AppError;
@@ -33,6 +34,8 @@ fn checked_in_words(name: Option<&str>) -> String {
 const YES_FIRST: &str = "Please reply YES first to confirm this number for Pruuf.";
 const NO_CHECKIN: &str = "You don't have a daily check-in with Pruuf. Reply HELP for help.";
 const NOT_UNDERSTOOD: &str = "Sorry, we didn't understand. Reply OK to check in, or HELP for help.";
+const NO_ALERT: &str =
+    "Pruuf: there's no alert waiting for you. Open the app to see how everyone is.";
 const STARTED: &str = "You'll get texts from Pruuf again. Reply STOP to stop them.";
 
 crate::services::facade! {
@@ -238,6 +241,20 @@ impl Phones<'_> {
                 .await?;
                 Some(CONFIRMED.to_string())
             }
+            (Reply::OnIt, Some(PhoneStatus::Verified)) => Some(
+                match Alerts(self.0).on_it_by_text(&mut tx, user).await? {
+                    OnItByText::Done { member } => format!(
+                        "Thank you. We've told the others you're on it, and we won't alert them again about {member}."
+                    ),
+                    OnItByText::Already { member, who: None } => {
+                        format!("You're already on it for {member}. Thank you.")
+                    }
+                    OnItByText::Already { member, who: Some(who) } => {
+                        format!("{who} is already on it for {member}. Thank you.")
+                    }
+                    OnItByText::NoAlert => NO_ALERT.to_string(),
+                },
+            ),
             (Reply::CheckIn, Some(PhoneStatus::Pending)) => Some(YES_FIRST.to_string()),
             (Reply::CheckIn | Reply::Yes, Some(PhoneStatus::Verified)) => {
                 // In the transaction that records the message id: if the check-in

@@ -8,10 +8,11 @@ use app::alerts::service::Alerts;
 use app::checkin::service::CheckIns;
 use app::phones::service::Phones;
 use axum::Router;
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use pruuf_test_support::twilio::{FakeTwilio, Signed};
 use pruuf_test_support::{mailbox, Call, Reply};
 use sqlx::PgPool;
+use uuid::Uuid;
 
 const INBOUND: &str = "/webhooks/twilio/inbound";
 const STATUS: &str = "/webhooks/twilio/status";
@@ -704,4 +705,74 @@ async fn adding_a_number_someone_holds_reveals_nothing(pool: PgPool) {
     let r = s.text(TOM, "YES").await;
     assert!(r.body.contains("confirmed"), "{}", r.body);
     assert_eq!(s.phone_status(&ann).await, "verified");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn replying_1_to_a_texted_alert_is_im_on_it_once_and_tells_the_others(pool: PgPool) {
+    let s = sms_world(pool).await;
+    let (mum, tom, ann) = family(&s.w).await;
+    s.confirmed(&tom, TOM).await;
+    // Before any alert, "1" answers kindly and changes nothing.
+    let r = s.text(TOM, "1").await;
+    assert!(r.body.contains("no alert waiting"), "{}", r.body);
+    s.w.services
+        .clock
+        .set(at("2026-11-26T20:16:00Z"))
+        .expect("clock");
+    Alerts(&s.w.services).detect().await.expect("pass");
+    drain_all(&s.w.services).await;
+    let alert = s.twilio.sent_to(TOM).pop().expect("the alert text");
+    assert!(
+        alert.body.contains("Reply 1 if you're on it."),
+        "{}",
+        alert.body
+    );
+
+    let r = s.text(TOM, " 1 ").await;
+    assert!(
+        r.body.contains("told the others you're on it"),
+        "{}",
+        r.body
+    );
+    let (by, next): (Option<Uuid>, Option<DateTime<Utc>>) =
+        sqlx::query_as("SELECT acknowledged_by, next_step_at FROM misses WHERE member_id = $1")
+            .bind(mum.user_id)
+            .fetch_one(&s.w.pool)
+            .await
+            .expect("the miss");
+    assert_eq!(by, Some(tom.user_id));
+    assert_eq!(next, None, "the escalation stopped");
+    let told: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM notifications WHERE user_id = $1 AND kind = 'acknowledged'",
+    )
+    .bind(ann.user_id)
+    .fetch_one(&s.w.pool)
+    .await
+    .expect("Ann told");
+    assert_eq!(told, 1);
+    // Sending it again is harmless: nothing more is recorded or told.
+    let r = s.text(TOM, "1").await;
+    assert!(r.body.contains("already on it"), "{}", r.body);
+    let told: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM notifications WHERE kind = 'acknowledged'")
+            .fetch_one(&s.w.pool)
+            .await
+            .expect("told");
+    assert_eq!(told, 1, "Ann, once");
+    // Nobody is alerted again.
+    s.w.services
+        .clock
+        .set(at("2026-11-26T20:47:00Z"))
+        .expect("clock");
+    assert_eq!(
+        Alerts(&s.w.services).detect().await.expect("pass").realerts,
+        0
+    );
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE event = 'alert.acknowledged' AND detail->>'how' = 'text'",
+    )
+    .fetch_one(&s.w.pool)
+    .await
+    .expect("audit");
+    assert_eq!(audited, 1);
 }
