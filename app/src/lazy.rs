@@ -17,6 +17,7 @@ use crate::admin::pages::people::AdminPeoplePage;
 use crate::admin::pages::person::AdminPersonPage;
 use crate::admin::pages::step_up::AdminVerifyPage;
 use crate::admin::pages::webhooks::AdminWebhooksPage;
+use crate::alerts::answer::AnswerPage;
 use crate::alerts::order::OrderPage;
 use crate::alerts::pages::AlertPage;
 use crate::alerts::settings::AlertSettingsPage;
@@ -61,6 +62,7 @@ lazy_page! {
     AlertSettings => AlertSettingsPage,
     Order => OrderPage,
     Alert => AlertPage,
+    Answer => AnswerPage,
     Plan => PlanPage,
     Delete => DeletePage,
     EmailCode => EmailCodePage,

@@ -3,10 +3,13 @@ import {
   advanceClock,
   checkEverywhere,
   consoleErrors,
+  expectNoAxeViolations,
   freshEmail,
   hydrated,
   mailCount,
   minutesBefore,
+  nameOf,
+  newestMail,
   quickInvite,
   quickJoin,
   quickSchedule,
@@ -61,7 +64,7 @@ test('Tom first, Anna 15 minutes later: Anna is on it and closes the alert, and 
   await hydrated(tom);
   await tom.getByLabel('One after another, in the order below').check();
   await tom.getByLabel(/Minutes to wait before telling the next/).fill('15');
-  const tomName = (await tom.locator('label[for="place-0"]').innerText()).trim();
+  const tomName = nameOf(tomEmail);
   await tom.getByLabel(tomName, { exact: true }).selectOption('1');
   await tom.getByLabel('Anna', { exact: true }).selectOption('2');
   await tom.getByRole('button', { name: 'Save and tell everyone' }).click();
@@ -89,10 +92,22 @@ test('Tom first, Anna 15 minutes later: Anna is on it and closes the alert, and 
   await advanceClock(baseURL!, 15 * 60 + 5);
   await expect.poll(() => mailCount('Mum hasn’t checked in today', annaEmail), { timeout: 30_000 }).toBe(1);
 
-  // Anna is on it, then closes it: she reached Mum, who is fine.
+  // Anna answers from the email on her phone, where she is not signed in: the
+  // link opens a page with one button.
+  const annaMail = await newestMail(annaEmail, 'Mum hasn’t checked in today', 1);
+  const link = /https?:\/\/\S+\/answer\/\S+/.exec(annaMail)![0];
+  const mailApp = await (await browser.newContext()).newPage();
+  await mailApp.goto(link);
+  await expect(mailApp.getByText('Mum hasn’t checked in today.')).toBeVisible();
+  await hydrated(mailApp);
+  await expectNoAxeViolations(mailApp);
+  await mailApp.getByRole('button', { name: 'I’m on it' }).click();
+  await expect(mailApp.getByText(/^You said you’re on it at .* The others know\.$/)).toBeVisible();
+  await expect(mailApp.getByRole('button', { name: 'I’m on it' })).toHaveCount(0);
+
+  // Then, signed in, she closes it: she reached Mum, who is fine.
   await anna.goto(alertPath);
   await hydrated(anna);
-  await anna.getByRole('button', { name: 'I’m on it' }).click();
   await expect(anna.getByText(/^You said you’re on it at /)).toBeVisible();
   await anna.locator('summary', { hasText: 'Close this alert' }).click();
   await anna.getByLabel('I reached Mum: all is well').check();

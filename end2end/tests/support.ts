@@ -44,7 +44,7 @@ export function freshEmail(name: string): string {
 const mailApi = `http://${process.env.PRUUF_TEST_MAIL_API ?? '127.0.0.1:1080'}`;
 
 /** The text of the newest mail with `subject` to `address`, once `count` such have arrived. */
-async function newestMail(address: string, subject: string, count: number): Promise<string> {
+export async function newestMail(address: string, subject: string, count: number): Promise<string> {
   let text = '';
   await expect
     .poll(

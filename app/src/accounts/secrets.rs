@@ -81,6 +81,34 @@ impl CodeKey {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
     }
 
+    fn answer_mac(&self, delivery: uuid::Uuid) -> Hmac<Sha256> {
+        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.0) {
+            Ok(m) => m,
+            Err(_) => unreachable!("HMAC takes any key length"),
+        };
+        mac.update(b"pruuf alert answer\0");
+        mac.update(delivery.as_bytes());
+        mac
+    }
+
+    /// The signature on an alert email's "I'm on it" link, made from the
+    /// delivery's id when the mail is sent (base64url, 43 characters; stored
+    /// nowhere).
+    pub fn answer_token(&self, delivery: uuid::Uuid) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(self.answer_mac(delivery).finalize().into_bytes())
+    }
+
+    /// Whether `token` is the signature for `delivery` (compared in constant time).
+    pub fn answer_token_ok(&self, delivery: uuid::Uuid, token: &str) -> bool {
+        use base64::Engine;
+        match base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token.trim()) {
+            Ok(bytes) => self.answer_mac(delivery).verify_slice(&bytes).is_ok(),
+            Err(_) => false,
+        }
+    }
+
     /// Constant-time comparison of a typed code with a stored digest.
     pub fn matches(&self, email: &Email, code: &EmailCode, stored: &[u8]) -> bool {
         self.mac(email, code).verify_slice(stored).is_ok()

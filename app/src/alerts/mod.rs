@@ -7,9 +7,11 @@
 //! - `store`, `service` (server only): all the misses/deliveries SQL, the detector
 //!   and worker passes, and the alert page's actions;
 //! - `pages`: the alert page and its server functions, and "I'm OK" from a reminder;
+//! - `answer`: an alert email's signed "I'm on it" link (`/answer/<id>`);
 //! - `order`: who is told first (`/people/<id>/order`);
 //! - `settings`: how a Contact hears about check-ins (`/settings/alerts`);
 //! - `device`: alerts on this browser (web push) and the test alert.
+pub mod answer;
 pub mod device;
 pub mod escalation;
 pub mod order;

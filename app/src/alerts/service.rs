@@ -1169,4 +1169,93 @@ impl Alerts<'_> {
         tx.commit().await?;
         Ok(())
     }
+
+    /// The alert an email's signed link is about, and its reader (404 for a
+    /// bad signature, an unknown delivery, or a reader no longer connected).
+    async fn linked_alert(
+        self,
+        conn: &mut PgConnection,
+        delivery: Uuid,
+        token: &str,
+    ) -> Result<(Uuid, store::MissRow, String), crate::error::AppError> {
+        let not_found = || crate::error::AppError::NotFound.with_status();
+        if !self.settings.code_key.answer_token_ok(delivery, token) {
+            return Err(not_found());
+        }
+        let (reader, miss) = outbox::alert_of_delivery(conn, delivery)
+            .await?
+            .ok_or_else(not_found)?;
+        let m = store::miss(conn, miss).await?.ok_or_else(not_found)?;
+        let name = checkin_store::contact_calls(conn, reader, m.member_id)
+            .await?
+            .ok_or_else(not_found)?;
+        Ok((reader, m, name))
+    }
+
+    /// The page an alert email's "I'm on it" link opens (GET: changes nothing,
+    /// so a mail scanner following the link answers nothing).
+    pub async fn answer_view(
+        self,
+        delivery: Uuid,
+        token: &str,
+    ) -> Result<super::views::AnswerView, crate::error::AppError> {
+        let mut conn = self.pool.acquire().await?;
+        let (reader, m, name) = self.linked_alert(&mut conn, delivery, token).await?;
+        let zone = zone_of(&checkin_store::user_time_zone(&mut conn, reader).await?);
+        let state = if let Some(at) = m.resolved_at {
+            Some(format!(
+                "{name} checked in at {}. All is well.",
+                time::clock(at, zone)
+            ))
+        } else if let (Some(at), Some(by)) = (m.closed_at, m.closed_by) {
+            let who = store::contact_name(&mut conn, m.member_id, by)
+                .await?
+                .unwrap_or_else(|| "a Contact".into());
+            Some(format!(
+                "The alert was closed by {who} at {}.",
+                time::clock(at, zone)
+            ))
+        } else {
+            match (m.acknowledged_by, m.acknowledged_at) {
+                (Some(by), Some(at)) if by == reader => Some(format!(
+                    "You said you\u{2019}re on it at {}. The others know.",
+                    time::clock(at, zone)
+                )),
+                (Some(by), Some(at)) => Some(format!(
+                    "{} is on it (since {}).",
+                    store::contact_name(&mut conn, m.member_id, by)
+                        .await?
+                        .unwrap_or_else(|| "Someone".into()),
+                    time::clock(at, zone)
+                )),
+                _ => None,
+            }
+        };
+        Ok(super::views::AnswerView {
+            headline: format!("{name} hasn\u{2019}t checked in today."),
+            may_answer: state.is_none(),
+            state,
+            alert_link: format!("/alerts/{}", m.id),
+            name,
+        })
+    }
+
+    /// "I'm on it" from an alert email's signed link: once; using the link
+    /// again changes nothing.
+    pub async fn answer_by_link(
+        self,
+        caller: &crate::services::Caller,
+        delivery: Uuid,
+        token: &str,
+    ) -> Result<(), crate::error::AppError> {
+        let now = self.clock.now();
+        let mut tx = self.pool.begin().await?;
+        let (reader, m, _) = self.linked_alert(&mut tx, delivery, token).await?;
+        let open = m.resolved_at.is_none() && m.closed_at.is_none();
+        if outbox::use_answer_link(&mut tx, delivery, now).await? && open {
+            self.on_it(&mut tx, &m, reader, &caller.ip, "email").await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
 }

@@ -50,3 +50,18 @@ pub struct OrderView {
     /// How it reads to everyone (as the alert page shows it).
     pub summary: Vec<String>,
 }
+
+/// The page an alert email's "I'm on it" link opens, without signing in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnswerView {
+    /// "Mum hasn't checked in today."
+    pub headline: String,
+    /// Where it stands: "Anna is on it (since 10:40 AM).", "Closed by …".
+    pub state: Option<String>,
+    /// Nobody is on it yet and it is still open.
+    pub may_answer: bool,
+    /// What the reader calls the Member.
+    pub name: String,
+    /// `/alerts/<id>` (signed in, the whole alert).
+    pub alert_link: String,
+}

@@ -25,6 +25,9 @@ pub mod twilio;
 #[cfg(feature = "ssr")]
 pub mod worker;
 
+/// Where an alert email's "I'm on it" link leads: `/answer/<delivery id>?t=<signature>`.
+pub const ANSWER_PATH: &str = "/answer/";
+
 /// One thing to tell one person: in the app (their Notifications list) and by
 /// each of `channels` (the workers send those).
 #[cfg(feature = "ssr")]

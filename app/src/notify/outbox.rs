@@ -481,3 +481,34 @@ pub async fn retry(
     .fetch_all(tx)
     .await
 }
+
+/// The alert a delivery carried, and to whom: (recipient, miss), for an alert
+/// email's signed "I'm on it" link.
+pub async fn alert_of_delivery(
+    conn: &mut PgConnection,
+    delivery: Uuid,
+) -> sqlx::Result<Option<(Uuid, Uuid)>> {
+    sqlx::query_as(
+        "SELECT recipient_id, miss_id FROM deliveries
+         WHERE id = $1 AND miss_id IS NOT NULL AND kind IN ('missed', 'missed_again')",
+    )
+    .bind(delivery)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Marks an answer link used; `false` if it was used before.
+pub async fn use_answer_link(
+    tx: &mut PgConnection,
+    delivery: Uuid,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO answer_links_used (delivery_id, used_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(delivery)
+    .bind(now)
+    .execute(tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -289,8 +289,34 @@ impl Worker<'_> {
             .map_err(|_| SendError::Permanent("unusable address".into()))?;
         let title = rules::title_of(&d.payload.title, d.maybe_sent);
         let (body, link) = (&d.payload.body, &d.payload.link);
-        let url = format!("{}{}", self.settings.public_url.trim_end_matches('/'), link);
+        let base = self.settings.public_url.trim_end_matches('/');
+        // An alert's button answers it without signing in: a signed link to a
+        // page whose button says "I'm on it" (a mail scanner opening the link
+        // changes nothing).
+        let url = if d.kind.is_alert() {
+            format!(
+                "{base}{}{}?t={}",
+                super::ANSWER_PATH,
+                d.id,
+                self.settings.code_key.answer_token(d.id)
+            )
+        } else {
+            format!("{base}{link}")
+        };
         let action = d.kind.action_words();
+        // An alert also links to its whole page (the plan, who is told when).
+        let (more_text, more_html) = if d.kind.is_alert() && !link.is_empty() {
+            let whole = format!("{base}{link}");
+            (
+                format!("See the whole alert: {whole}\n\n"),
+                format!(
+                    "<p><a href=\"{}\" style=\"color:#1d4f8a;font-size:18px\">See the whole alert</a></p>",
+                    escape_html(&whole)
+                ),
+            )
+        } else {
+            (String::new(), String::new())
+        };
         let why = if d.kind.is_confirmation() {
             format!(
                 "You asked to hear about every check-in. To change that: {}/settings/alerts",
@@ -305,9 +331,9 @@ impl Worker<'_> {
             // One id per delivery, the same on every try: a mail system that sees
             // it twice can tell it is one message.
             message_id: Some(format!("<{}@{}>", d.id, self.settings.mail_domain())),
-            text: format!("{body}\n\n{action}: {url}\n\n{why}\n"),
+            text: format!("{body}\n\n{action}: {url}\n\n{more_text}{why}\n"),
             html: html_page(&format!(
-                "<h1 style=\"font-size:24px\">{}</h1><p>{}</p>{}<p style=\"color:#3d3a35\">{}</p>",
+                "<h1 style=\"font-size:24px\">{}</h1><p>{}</p>{}{more_html}<p style=\"color:#3d3a35\">{}</p>",
                 escape_html(&title),
                 escape_html(body),
                 html_button(&url, action),

@@ -423,3 +423,101 @@ async fn the_plan_is_for_her_contacts_only_every_view_is_audited_and_the_alert_c
     assert!(refused.is_err());
     assert_eq!(plan_views(&w, &other).await, 0);
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn an_alert_emails_signed_link_answers_once_without_signing_in_and_opening_it_changes_nothing(
+    pool: sqlx::PgPool,
+) {
+    let w = world(pool);
+    let (mum, [tom, _anna, _sue]) = mum_and_three(&w).await;
+    detect_at(&w, "2026-11-26T20:16:00Z").await;
+    drain(&w).await;
+    let mail = mailbox::to(&tom.email)
+        .await
+        .into_iter()
+        .find(|m| m["subject"] == "Mum hasn\u{2019}t checked in today")
+        .expect("Tom's alert");
+    let text = mail["text"].as_str().unwrap_or_default().to_string();
+    let link = text
+        .split_whitespace()
+        .find(|w| w.contains("/answer/"))
+        .expect("an answer link in the mail");
+    let (path, token) = link.split_once("?t=").expect("signed");
+    let delivery: Uuid = path
+        .rsplit('/')
+        .next()
+        .and_then(|id| id.parse().ok())
+        .expect("the delivery id");
+    let acknowledged = || async {
+        sqlx::query_scalar::<_, Option<Uuid>>(
+            "SELECT acknowledged_by FROM misses WHERE member_id = $1",
+        )
+        .bind(mum.user_id)
+        .fetch_one(&w.pool)
+        .await
+        .expect("miss")
+    };
+    let told = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM notifications WHERE kind = 'acknowledged'",
+        )
+        .fetch_one(&w.pool)
+        .await
+        .expect("notes")
+    };
+
+    // Opening the link (as a mail scanner would) shows the button, nothing more.
+    let view = Alerts(&w.services)
+        .answer_view(delivery, token)
+        .await
+        .expect("the page");
+    assert!(view.may_answer);
+    assert_eq!(view.headline, "Mum hasn\u{2019}t checked in today.");
+    assert_eq!(acknowledged().await, None);
+    // A changed signature, or the signature on another delivery, is refused.
+    let first = if token.starts_with('A') { "B" } else { "A" };
+    let forged = format!("{first}{}", &token[1..]);
+    assert!(Alerts(&w.services)
+        .answer_view(delivery, &forged)
+        .await
+        .is_err());
+    assert!(Alerts(&w.services)
+        .answer_by_link(&caller(), delivery, &forged)
+        .await
+        .is_err());
+    assert!(Alerts(&w.services)
+        .answer_by_link(&caller(), Uuid::new_v4(), token)
+        .await
+        .is_err());
+    assert_eq!(acknowledged().await, None);
+
+    // The button: Tom is on it, the others are told.
+    Alerts(&w.services)
+        .answer_by_link(&caller(), delivery, token)
+        .await
+        .expect("answered");
+    assert_eq!(acknowledged().await, Some(tom.user_id));
+    assert_eq!(told().await, 2, "Anna and Sue");
+    // Used again: harmless.
+    Alerts(&w.services)
+        .answer_by_link(&caller(), delivery, token)
+        .await
+        .expect("harmless");
+    assert_eq!(told().await, 2);
+    let view = Alerts(&w.services)
+        .answer_view(delivery, token)
+        .await
+        .expect("the page");
+    assert!(!view.may_answer);
+    assert!(view
+        .state
+        .unwrap_or_default()
+        .starts_with("You said you\u{2019}re on it"));
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE event = 'alert.acknowledged' AND detail->>'how' = 'email'",
+    )
+    .fetch_one(&w.pool)
+    .await
+    .expect("audit");
+    assert_eq!(audited, 1);
+}
