@@ -218,6 +218,7 @@ self.addEventListener('push', (event) => {
   }
   const urgent = data.kind === 'missed' || data.kind === 'missed_again';
   const reminder = data.kind === 'reminder' && data.token && data.checkin;
+  const answer = urgent && data.answer && data.delivery && data.signature;
   event.waitUntil(
     self.registration.showNotification(data.title || 'Pruuf', {
       body: data.body || '',
@@ -226,8 +227,19 @@ self.addEventListener('push', (event) => {
       requireInteraction: urgent || !!reminder,
       icon: '/favicon.svg',
       lang: 'en',
-      actions: reminder ? [{ action: 'ok', title: 'I\u2019m OK' }] : [],
-      data: { url: data.url || '/home', token: data.token, checkin: data.checkin },
+      actions: reminder
+        ? [{ action: 'ok', title: 'I\u2019m OK' }]
+        : answer
+          ? [{ action: 'onit', title: 'I\u2019m on it' }]
+          : [],
+      data: {
+        url: data.url || '/home',
+        token: data.token,
+        checkin: data.checkin,
+        answer: data.answer,
+        delivery: data.delivery,
+        signature: data.signature,
+      },
     }),
   );
 });
@@ -248,11 +260,34 @@ function checkInFromReminder(data) {
     .catch(() => self.clients.openWindow(new URL('/home', self.location.origin).href));
 }
 
+// "I'm on it" on an alert: answer without opening the app (signed with the
+// alert's delivery, like the email's link), then say what happened. If that
+// fails, open the alert's answer page, where the button works too.
+function answerFromAlert(data) {
+  return fetch(data.answer, {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+    body: new URLSearchParams({ delivery: data.delivery, t: data.signature }),
+  })
+    .then((r) => (r.ok ? r.json() : Promise.reject(new Error(String(r.status)))))
+    .then((words) => self.registration.showNotification('Pruuf', { body: String(words), icon: '/favicon.svg', lang: 'en' }))
+    .catch(() =>
+      self.clients.openWindow(
+        new URL(`/answer/${encodeURIComponent(data.delivery)}?t=${encodeURIComponent(data.signature)}`, self.location.origin).href,
+      ),
+    );
+}
+
 self.addEventListener('notificationclick', (event) => {
   event.notification.close();
   const data = event.notification.data || {};
   if (event.action === 'ok' && data.token && data.checkin) {
     event.waitUntil(checkInFromReminder(data));
+    return;
+  }
+  if (event.action === 'onit' && data.answer && data.delivery && data.signature) {
+    event.waitUntil(answerFromAlert(data));
     return;
   }
   const target = new URL((event.notification.data && event.notification.data.url) || '/home', self.location.origin).href;

@@ -38,6 +38,21 @@ pub async fn answer_alert(delivery: String, t: String) -> Result<(), AppError> {
     Ok(())
 }
 
+/// "I'm on it" on an alert notification, posted by the service worker with the
+/// delivery and its signature (no session needed). Answers the words the
+/// worker shows. Its address is fixed: `notify::ANSWER_PUSH_PATH`.
+#[server(endpoint = "answer_by_push")]
+pub async fn answer_by_push(delivery: String, t: String) -> Result<String, AppError> {
+    use crate::accounts::session::{caller, services};
+    let id = parse_delivery(&delivery)?;
+    let alerts = Alerts(&services()?);
+    alerts.answer_by_link(&caller(), id, &t).await?;
+    let view = alerts.answer_view(id, &t).await?;
+    Ok(view
+        .state
+        .unwrap_or_else(|| "Thank you. The others have been told you\u{2019}re on it.".into()))
+}
+
 #[component]
 pub fn AnswerPage() -> impl IntoView {
     let params = use_params_map();
@@ -83,5 +98,14 @@ pub fn AnswerPage() -> impl IntoView {
                 })}
             </Suspense>
         </section>
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod push_path {
+    #[test]
+    fn notifications_post_to_the_path_the_worker_puts_in_them() {
+        use leptos::server_fn::ServerFn;
+        assert_eq!(super::AnswerByPush::PATH, crate::notify::ANSWER_PUSH_PATH);
     }
 }

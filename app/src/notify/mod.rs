@@ -27,6 +27,9 @@ pub mod worker;
 
 /// Where an alert email's "I'm on it" link leads: `/answer/<delivery id>?t=<signature>`.
 pub const ANSWER_PATH: &str = "/answer/";
+/// Where an alert notification's "I'm on it" button posts (a fixed path, so a
+/// notification shown before a deploy still answers after it).
+pub const ANSWER_PUSH_PATH: &str = "/api/answer_by_push";
 
 /// One thing to tell one person: in the app (their Notifications list) and by
 /// each of `channels` (the workers send those).

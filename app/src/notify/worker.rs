@@ -65,6 +65,13 @@ struct PushMessage<'a> {
     token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     checkin: Option<&'a str>,
+    /// An alert's "I'm on it" button: where it posts, the delivery and its signature.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    answer: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delivery: Option<uuid::Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signature: Option<String>,
 }
 
 impl<'a> Worker<'a> {
@@ -379,6 +386,14 @@ impl Worker<'_> {
                 .as_ref()
                 .map(|b| self.settings.code_key.reminder_token(b.reminder)),
             checkin: d.payload.check_in.as_ref().map(|b| b.path.as_str()),
+            // An alert answers "I'm on it" from the notification, signed like
+            // the email's link.
+            answer: d.kind.is_alert().then_some(super::ANSWER_PUSH_PATH),
+            delivery: d.kind.is_alert().then_some(d.id),
+            signature: d
+                .kind
+                .is_alert()
+                .then(|| self.settings.code_key.answer_token(d.id)),
         };
         let bytes = serde_json::to_vec(&message)
             .map_err(|_| SendError::Permanent("the push could not be built".into()))?;

@@ -521,3 +521,57 @@ async fn an_alert_emails_signed_link_answers_once_without_signing_in_and_opening
     .expect("audit");
     assert_eq!(audited, 1);
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn an_alert_notification_carries_a_signed_im_on_it_that_answers_once(pool: sqlx::PgPool) {
+    use pruuf_test_support::push::FakePushService;
+    let w = world(pool);
+    let (mum, [tom, _anna, _sue]) = mum_and_three(&w).await;
+    let service = FakePushService::start().await.expect("push service");
+    let phone = service.subscribe();
+    app::notify::push::save_subscription(
+        &w.pool,
+        tom.user_id,
+        &phone.endpoint,
+        &phone.p256dh,
+        &phone.auth,
+        w.services.clock.now(),
+    )
+    .await
+    .expect("subscribed");
+    detect_at(&w, "2026-11-26T20:16:00Z").await;
+    Worker(&w.services)
+        .deliver(&[Channel::Push])
+        .await
+        .expect("push pass");
+    let got = service.received(&phone);
+    assert_eq!(got.len(), 1);
+    let message: serde_json::Value =
+        serde_json::from_str(&phone.decrypt(&got[0].body).expect("decrypts")).expect("json");
+    assert_eq!(message["answer"], app::notify::ANSWER_PUSH_PATH);
+    let delivery: Uuid = message["delivery"]
+        .as_str()
+        .and_then(|d| d.parse().ok())
+        .expect("the delivery");
+    let signature = message["signature"].as_str().expect("signed");
+    // The button's post: Tom is on it; posting it again changes nothing.
+    for _ in 0..2 {
+        Alerts(&w.services)
+            .answer_by_link(&caller(), delivery, signature)
+            .await
+            .expect("answered");
+    }
+    let by: Option<Uuid> =
+        sqlx::query_scalar("SELECT acknowledged_by FROM misses WHERE member_id = $1")
+            .bind(mum.user_id)
+            .fetch_one(&w.pool)
+            .await
+            .expect("miss");
+    assert_eq!(by, Some(tom.user_id));
+    let told: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM notifications WHERE kind = 'acknowledged'")
+            .fetch_one(&w.pool)
+            .await
+            .expect("told");
+    assert_eq!(told, 2, "Anna and Sue, once each");
+}
