@@ -161,7 +161,7 @@ pub async fn recipients_of(
                 c.contact_name, c.alert_step
          FROM connections c
          JOIN users u ON u.id = c.contact_id
-         WHERE c.member_id = ANY($1) AND c.ended_at IS NULL ORDER BY c.member_id, c.started_at",
+         WHERE c.member_id = ANY($1) AND c.ended_at IS NULL ORDER BY c.member_id, c.started_at, c.contact_id",
     )
     .bind(members)
     .fetch_all(tx)
