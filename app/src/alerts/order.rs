@@ -93,10 +93,11 @@ pub fn OrderPage() -> impl IntoView {
 #[component]
 fn OrderForm(v: OrderView, action: ServerAction<SaveOrder>) -> impl IntoView {
     let error = error_of(action);
-    let saved = leptos_router::hooks::use_query_map()
-        .read_untracked()
-        .get("saved")
-        .is_some();
+    // Saved: the redirect's `?saved` (no JavaScript) or the action's success,
+    // both watched.
+    let query = leptos_router::hooks::use_query_map();
+    let saved =
+        move || query.read().get("saved").is_some() || matches!(action.value().get(), Some(Ok(())));
     let whose = if v.is_self {
         "you miss".to_string()
     } else {
@@ -104,7 +105,9 @@ fn OrderForm(v: OrderView, action: ServerAction<SaveOrder>) -> impl IntoView {
     };
     let back = format!("/people/{}", v.member_id);
     view! {
-        {saved.then(|| view! { <p class="notice-text" role="status">"Saved. Everyone has been told of the change."</p> })}
+        <Show when=saved>
+            <p class="notice-text" role="status">"Saved. Everyone has been told of the change."</p>
+        </Show>
         <section class="card" aria-labelledby="now-title">
             <h2 id="now-title">{format!("Now, if {whose} a check-in")}</h2>
             <ul class="plain-list">

@@ -104,7 +104,15 @@ fn PlanBody(
 ) -> impl IntoView {
     let save_error = error_of(save);
     let share_error = error_of(share);
-    let saved = use_query_map().read_untracked().get("saved").is_some();
+    // Saved: after the form's own post (no JavaScript: the redirect's
+    // `?saved`), or once an action here has succeeded; both are watched, so the
+    // notice shows whichever comes first.
+    let query = use_query_map();
+    let saved = move || {
+        query.read().get("saved").is_some()
+            || matches!(save.value().get(), Some(Ok(())))
+            || matches!(share.value().get(), Some(Ok(())))
+    };
     let title = if v.is_self {
         "If I miss a check-in".to_string()
     } else {
@@ -176,7 +184,9 @@ fn PlanBody(
     });
     view! {
         <h1 id="plan-title">{title}</h1>
-        {saved.then(|| view! { <p class="notice-text" role="status">"Saved."</p> })}
+        <Show when=saved>
+            <p class="notice-text" role="status">"Saved."</p>
+        </Show>
         <p class="lead">{lead}</p>
         {v.changed.clone().map(|c| view! { <p class="hint">{c}</p> })}
         {read_only}
