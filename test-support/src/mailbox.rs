@@ -75,8 +75,23 @@ pub async fn code_for(address: &str, count: usize) -> String {
     }
 }
 
-/// A plain HTTP/1.0 GET (no chunked encoding to undo) returning the body.
+/// A plain HTTP/1.0 GET (no chunked encoding to undo) returning the body. A
+/// catcher that accepts the connection but never finishes answering (seen
+/// under heavy load) would otherwise hang the test for ever: each try has 10 s,
+/// and after three the test fails saying so.
 async fn get(addr: &str, path: &str) -> String {
+    for attempt in 1..=3 {
+        match tokio::time::timeout(std::time::Duration::from_secs(10), get_once(addr, path)).await {
+            Ok(body) => return body,
+            Err(_) => {
+                eprintln!("the mail catcher did not answer {path} within 10 s (try {attempt} of 3)")
+            }
+        }
+    }
+    panic!("the mail catcher at {addr} did not answer {path} in three tries of 10 s");
+}
+
+async fn get_once(addr: &str, path: &str) -> String {
     let mut stream = TcpStream::connect(addr)
         .await
         .unwrap_or_else(|e| panic!("cannot reach the mail catcher at {addr}: {e}"));
