@@ -73,6 +73,50 @@ pub fn reminder_due(deadline: DateTime<Utc>, lead_min: i32, now: DateTime<Utc>) 
     now >= deadline - Duration::minutes(i64::from(lead_min)) && now < deadline
 }
 
+/// The reminder ladder (issue 21): which of a deadline's up to three reminders
+/// is due at `now`: 0 at the Member's lead (15, 30 or 60 minutes before), 1 at 15
+/// minutes before (when her lead is longer), 2 at the deadline itself (while
+/// the grace runs, before the alert). Only the latest due rung is sent; each is
+/// claimed once.
+pub fn reminder_rung(
+    deadline: DateTime<Utc>,
+    lead_min: i16,
+    grace_min: i16,
+    now: DateTime<Utc>,
+) -> Option<i16> {
+    let grace = Duration::minutes(i64::from(grace_min.max(1)));
+    if now >= deadline && now < deadline + grace {
+        Some(2)
+    } else if now >= deadline || now < deadline - Duration::minutes(i64::from(lead_min)) {
+        None
+    } else if lead_min > 15 && now >= deadline - Duration::minutes(15) {
+        Some(1)
+    } else {
+        Some(0)
+    }
+}
+
+/// A reminder's title, text and push words, by rung (`by`: the deadline, "10:00 AM").
+pub fn reminder_words(rung: i16, by: &str) -> (&'static str, String, String) {
+    match rung {
+        2 => (
+            "Please check in now",
+            "Pruuf: please check in now. Reply OK to this text (or tap I'm OK in the app) so your family knows you're well.".to_string(),
+            "Please tap \u{201c}I\u{2019}m OK\u{201d} now so your family knows you\u{2019}re well.".to_string(),
+        ),
+        1 => (
+            "15 minutes to check in",
+            format!("Pruuf: 15 minutes left to check in. Reply OK to this text (or tap I'm OK in the app) before {by}."),
+            format!("15 minutes left: tap \u{201c}I\u{2019}m OK\u{201d} before {by} so your family knows you\u{2019}re well."),
+        ),
+        _ => (
+            "Time to check in",
+            format!("Pruuf: time to check in. Reply OK to this text (or tap I'm OK in the app) before {by}."),
+            format!("Tap \u{201c}I\u{2019}m OK\u{201d} before {by} so your family knows you\u{2019}re well."),
+        ),
+    }
+}
+
 /// A Contact's choice of quiet check-in confirmations (SPEC §5): every check-in
 /// or only when something is wrong, and by which channels. The default is every
 /// check-in, by web push only. Missed alerts and late updates ignore it: they
@@ -231,6 +275,27 @@ mod tests {
         assert!(reminder_due(deadline, 15, t("2026-11-26T19:59:59Z")));
         assert!(!reminder_due(deadline, 15, t("2026-11-26T19:44:00Z")));
         assert!(!reminder_due(deadline, 60, deadline));
+        // The ladder: at the lead, at 15 minutes before, at the deadline.
+        let rung = |lead, at: &str| reminder_rung(deadline, lead, 15, t(at));
+        assert_eq!(rung(60, "2026-11-26T18:59:59Z"), None);
+        assert_eq!(rung(60, "2026-11-26T19:00:00Z"), Some(0));
+        assert_eq!(rung(60, "2026-11-26T19:44:59Z"), Some(0));
+        assert_eq!(rung(60, "2026-11-26T19:45:00Z"), Some(1));
+        assert_eq!(rung(60, "2026-11-26T20:00:00Z"), Some(2));
+        assert_eq!(rung(60, "2026-11-26T20:14:59Z"), Some(2));
+        assert_eq!(rung(60, "2026-11-26T20:15:00Z"), None, "the alert's turn");
+        // A 15-minute lead has no middle rung.
+        assert_eq!(rung(15, "2026-11-26T19:45:00Z"), Some(0));
+        assert_eq!(rung(15, "2026-11-26T20:00:00Z"), Some(2));
+        // No grace: the deadline's own minute.
+        assert_eq!(
+            reminder_rung(deadline, 60, 0, t("2026-11-26T20:00:59Z")),
+            Some(2)
+        );
+        assert_eq!(
+            reminder_rung(deadline, 60, 0, t("2026-11-26T20:01:00Z")),
+            None
+        );
     }
 
     #[test]

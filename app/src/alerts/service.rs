@@ -284,6 +284,7 @@ impl Alerts<'_> {
                 rows.push(store::NewReminder {
                     member: d.member_id,
                     deadline: d.next_deadline,
+                    rung: d.rung,
                     day: *day,
                     token_hash: button
                         .map(|id| token_hash(&self.settings.code_key.reminder_token(id))),
@@ -299,12 +300,13 @@ impl Alerts<'_> {
                     continue;
                 }
                 let by = time::clock(d.next_deadline, *zone);
+                let (title, sms, push) = rules::reminder_words(d.rung, &by);
                 let reminder = |body: String, link: &str, channel, check_in| Message {
                     to: d.member_id,
                     member: d.member_id,
                     miss: None,
                     kind: Kind::Reminder,
-                    title: "Time to check in".into(),
+                    title: title.to_string(),
                     body,
                     link: link.into(),
                     channels: vec![channel],
@@ -312,19 +314,14 @@ impl Alerts<'_> {
                     check_in,
                 };
                 if d.sms {
-                    messages.push(reminder(
-                        format!("Pruuf: time to check in. Reply OK to this text (or tap I'm OK in the app) before {by}."),
-                        "",
-                        Channel::Sms,
-                        None,
-                    ));
+                    messages.push(reminder(sms.clone(), "", Channel::Sms, None));
                 }
                 let Some(button) = *token else {
                     continue;
                 };
                 // The push carries the day's token and where "I'm OK" posts it.
                 messages.push(reminder(
-                    format!("Tap \u{201c}I\u{2019}m OK\u{201d} before {by} so your family knows you\u{2019}re well."),
+                    push,
                     "/home",
                     Channel::Push,
                     Some(notify::CheckInButton {

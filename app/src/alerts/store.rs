@@ -493,24 +493,34 @@ pub struct DueReminder {
     pub member_id: Uuid,
     pub time_zone: String,
     pub next_deadline: DateTime<Utc>,
+    /// Which of the deadline's reminders (`rules::reminder_rung`).
+    pub rung: i16,
     pub push_devices: i64,
     /// A confirmed number and text reminders chosen.
     pub sms: bool,
 }
 
-/// Locks up to `limit` Members due a reminder at `now` and not yet reminded for
-/// that deadline. Uses the `next_deadline` index (reminders come at most 60
-/// minutes before it).
+/// Locks up to `limit` Members due a reminder at `now` (the rung of the ladder
+/// that is due, `rules::reminder_rung`, mirrored here) and not yet sent that
+/// rung for that deadline. Uses the `next_deadline` index (reminders come from
+/// 60 minutes before it to the end of its grace).
 /// The reminder claim ($1: now, $2: limit): Members due within the hour, read
 /// through the next-deadline index (a test reads its plan).
 pub const DUE_REMINDERS_SQL: &str = "SELECT s.member_id, s.time_zone, s.next_deadline,
+        (CASE WHEN s.next_deadline <= $1 THEN 2
+              WHEN s.reminder_lead_min > 15 AND s.next_deadline - interval '15 minutes' <= $1 THEN 1
+              ELSE 0 END)::int2 AS rung,
         (SELECT count(*) FROM push_subscriptions p WHERE p.user_id = s.member_id) AS push_devices,
         EXISTS (SELECT 1 FROM phones p WHERE p.user_id = s.member_id AND p.status = 'verified'
                 AND p.sms_reminders) AS sms
  FROM schedules s
- WHERE s.next_deadline > $1 AND s.next_deadline <= $1 + interval '60 minutes'
+ WHERE s.next_deadline > $1 - interval '60 minutes' AND s.next_deadline <= $1 + interval '60 minutes'
+   AND s.next_deadline + greatest(s.grace_min, 1) * interval '1 minute' > $1
    AND s.reminder_on AND s.next_deadline - s.reminder_lead_min * interval '1 minute' <= $1
-   AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.member_id = s.member_id AND r.deadline_at = s.next_deadline)
+   AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.member_id = s.member_id AND r.deadline_at = s.next_deadline
+                     AND r.rung = CASE WHEN s.next_deadline <= $1 THEN 2
+                                       WHEN s.reminder_lead_min > 15 AND s.next_deadline - interval '15 minutes' <= $1 THEN 1
+                                       ELSE 0 END)
  ORDER BY s.next_deadline LIMIT $2 FOR UPDATE OF s SKIP LOCKED";
 
 pub async fn lock_due_reminders(
@@ -529,6 +539,7 @@ pub async fn lock_due_reminders(
 pub struct NewReminder {
     pub member: Uuid,
     pub deadline: DateTime<Utc>,
+    pub rung: i16,
     pub day: NaiveDate,
     pub token_hash: Option<String>,
     /// Something goes out (a push, a text); false when nothing is to be sent.
@@ -550,12 +561,13 @@ pub async fn claim_reminders(
     let days: Vec<NaiveDate> = rs.iter().map(|r| r.day).collect();
     let hashes: Vec<Option<String>> = rs.iter().map(|r| r.token_hash.clone()).collect();
     let sent: Vec<bool> = rs.iter().map(|r| r.sent).collect();
+    let rungs: Vec<i16> = rs.iter().map(|r| r.rung).collect();
     sqlx::query_scalar(
-        "INSERT INTO reminders (id, member_id, deadline_at, local_day, sent, token_hash, created_at)
-         SELECT gen_random_uuid(), r.member_id, r.deadline, r.day, r.sent, r.hash, $5
-         FROM unnest($1::uuid[], $2::timestamptz[], $3::date[], $4::text[], $6::bool[])
-              AS r(member_id, deadline, day, hash, sent)
-         ON CONFLICT (member_id, deadline_at) DO NOTHING RETURNING member_id",
+        "INSERT INTO reminders (id, member_id, deadline_at, local_day, sent, token_hash, created_at, rung)
+         SELECT gen_random_uuid(), r.member_id, r.deadline, r.day, r.sent, r.hash, $5, r.rung
+         FROM unnest($1::uuid[], $2::timestamptz[], $3::date[], $4::text[], $6::bool[], $7::int2[])
+              AS r(member_id, deadline, day, hash, sent, rung)
+         ON CONFLICT (member_id, deadline_at, rung) DO NOTHING RETURNING member_id",
     )
     .bind(&members)
     .bind(&deadlines)
@@ -563,6 +575,7 @@ pub async fn claim_reminders(
     .bind(&hashes)
     .bind(now)
     .bind(&sent)
+    .bind(&rungs)
     .fetch_all(tx)
     .await
 }

@@ -575,3 +575,113 @@ async fn an_alert_notification_carries_a_signed_im_on_it_that_answers_once(pool:
             .expect("told");
     assert_eq!(told, 2, "Anna and Sue, once each");
 }
+
+/// A Member with a browser subscribed at the push stand-in.
+async fn subscribed(
+    w: &World,
+    service: &pruuf_test_support::push::FakePushService,
+    who: &Me,
+) -> pruuf_test_support::push::FakeSubscription {
+    let sub = service.subscribe();
+    app::notify::push::save_subscription(
+        &w.pool,
+        who.user_id,
+        &sub.endpoint,
+        &sub.p256dh,
+        &sub.auth,
+        w.services.clock.now(),
+    )
+    .await
+    .expect("subscribed");
+    sub
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn the_reminder_ladder_comes_at_minus_60_minus_15_and_0_and_stops_after_a_check_in(
+    pool: sqlx::PgPool,
+) {
+    use app::checkin::service::Source;
+    use pruuf_test_support::push::FakePushService;
+    let w = world(pool);
+    // Mum, Gran and Dad: 10:00 AM in Honolulu (20:00 UTC), reminders from 60
+    // minutes before, 15 minutes' grace.
+    let (mum, _) = mum_and_three(&w).await;
+    let (gran, dad) = (person(&w, "gran").await, person(&w, "dad").await);
+    for m in [&gran, &dad] {
+        CheckIns(&w.services)
+            .set_schedule(&caller(), m, &ten_am("Pacific/Honolulu"))
+            .await
+            .expect("schedule");
+    }
+    // Dad is away today.
+    sqlx::query(
+        "INSERT INTO pauses (id, member_id, first_day, last_day, created_by, created_at)
+         VALUES ($1, $2, '2026-11-26', '2026-11-27', $2, now())",
+    )
+    .bind(Uuid::new_v4())
+    .bind(dad.user_id)
+    .execute(&w.pool)
+    .await
+    .expect("pause");
+    let service = FakePushService::start().await.expect("push service");
+    let mum_phone = subscribed(&w, &service, &mum).await;
+    let gran_phone = subscribed(&w, &service, &gran).await;
+    let dad_phone = subscribed(&w, &service, &dad).await;
+    let push_all = || async {
+        Worker(&w.services)
+            .deliver(&[Channel::Push])
+            .await
+            .expect("push pass");
+    };
+    let titles = |sub: &pruuf_test_support::push::FakeSubscription| -> Vec<String> {
+        service
+            .received(sub)
+            .iter()
+            .map(|got| {
+                let m: serde_json::Value =
+                    serde_json::from_str(&sub.decrypt(&got.body).expect("decrypts")).expect("json");
+                m["title"].as_str().unwrap_or_default().to_string()
+            })
+            .collect()
+    };
+
+    for (when, expected) in [
+        ("2026-11-26T18:59:00Z", 0),
+        ("2026-11-26T19:00:00Z", 1), // 9:00: sixty minutes before
+        ("2026-11-26T19:30:00Z", 1),
+        ("2026-11-26T19:45:00Z", 2), // 9:45: fifteen minutes before
+        ("2026-11-26T19:59:00Z", 2),
+        ("2026-11-26T20:00:00Z", 3), // 10:00: the deadline
+        ("2026-11-26T20:10:00Z", 3),
+    ] {
+        detect_at(&w, when).await;
+        // Gran checks in after her first reminder.
+        if when == "2026-11-26T19:00:00Z" {
+            push_all().await;
+            CheckIns(&w.services)
+                .check_in(gran.user_id, Source::Web)
+                .await
+                .expect("Gran checks in");
+        }
+        push_all().await;
+        assert_eq!(
+            service.received(&mum_phone).len(),
+            expected,
+            "Mum at {when}"
+        );
+    }
+    assert_eq!(
+        titles(&mum_phone),
+        [
+            "Time to check in",
+            "15 minutes to check in",
+            "Please check in now"
+        ]
+    );
+    assert_eq!(
+        titles(&gran_phone),
+        ["Time to check in"],
+        "none after her check-in"
+    );
+    assert!(service.received(&dad_phone).is_empty(), "none while paused");
+}
