@@ -528,17 +528,7 @@ async fn an_alert_notification_carries_a_signed_im_on_it_that_answers_once(pool:
     let w = world(pool);
     let (mum, [tom, _anna, _sue]) = mum_and_three(&w).await;
     let service = FakePushService::start().await.expect("push service");
-    let phone = service.subscribe();
-    app::notify::push::save_subscription(
-        &w.pool,
-        tom.user_id,
-        &phone.endpoint,
-        &phone.p256dh,
-        &phone.auth,
-        w.services.clock.now(),
-    )
-    .await
-    .expect("subscribed");
+    let phone = subscribed(&w, &service, &tom).await;
     detect_at(&w, "2026-11-26T20:16:00Z").await;
     Worker(&w.services)
         .deliver(&[Channel::Push])
