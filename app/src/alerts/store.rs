@@ -405,21 +405,9 @@ pub async fn close(
     Ok(done.rows_affected() == 1)
 }
 
-/// The name the Contact `who` gave themselves on a Member's side (what the
-/// Member calls them), for "Tom is on it".
-pub async fn contact_name(
-    conn: &mut PgConnection,
-    member: Uuid,
-    who: Uuid,
-) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar(
-        "SELECT contact_name FROM connections WHERE member_id = $1 AND contact_id = $2 ORDER BY started_at DESC LIMIT 1",
-    )
-    .bind(member)
-    .bind(who)
-    .fetch_optional(conn)
-    .await
-}
+/// What the Member calls the Contact `who` ("Tom is on it"): the connections
+/// domain's answer.
+pub use crate::connections::store::contact_name;
 
 /// Today's miss per Member, for the Contact's dashboard.
 pub async fn latest_miss(conn: &mut PgConnection, member: Uuid) -> sqlx::Result<Option<MissRow>> {

@@ -372,3 +372,20 @@ pub async fn cancel_invites_by(
     .await
     .map(|_| ())
 }
+
+/// What the Member calls the Contact `who` ("Tom"), on their newest connection
+/// (ended ones too: an old alert still names whoever answered it).
+pub async fn contact_name(
+    conn: &mut PgConnection,
+    member: Uuid,
+    who: Uuid,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(
+        "SELECT contact_name FROM connections WHERE member_id = $1 AND contact_id = $2
+         ORDER BY started_at DESC LIMIT 1",
+    )
+    .bind(member)
+    .bind(who)
+    .fetch_optional(conn)
+    .await
+}

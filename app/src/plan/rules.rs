@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// What responders need at once: how to get in, who is near, who to call.
 /// Every part is optional; an empty string is "not written".
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 #[serde(default)]
 pub struct Plan {
     pub address: String,

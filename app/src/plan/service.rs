@@ -45,7 +45,7 @@ impl Plans<'_> {
             self.audit_view(&mut tx, caller, me, member, "page").await?;
         }
         let changed = match &row {
-            Some(r) if !r.plan().is_empty() => {
+            Some(r) if !r.plan.is_empty() => {
                 let who = match r.updated_by {
                     Some(by) if by == me.user_id => "you".to_string(),
                     Some(by) if by == member => {
@@ -75,7 +75,7 @@ impl Plans<'_> {
             is_self,
             may_edit: is_self || contacts_may_edit,
             contacts_may_edit,
-            plan: row.map(|r| r.plan()).unwrap_or_default(),
+            plan: row.map(|r| r.plan).unwrap_or_default(),
             changed,
         })
     }
@@ -91,7 +91,7 @@ impl Plans<'_> {
         let mut tx = self.pool.begin().await?;
         let plan = store::plan(&mut tx, member)
             .await?
-            .map(|r| r.plan())
+            .map(|r| r.plan)
             .filter(|p| !p.is_empty());
         if plan.is_some() {
             self.audit_view(&mut tx, caller, me, member, "alert")

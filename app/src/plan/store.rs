@@ -4,36 +4,14 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+/// The plan as stored, with who may write it and who last did.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PlanRow {
-    pub address: String,
-    pub access: String,
-    pub key_holder: String,
-    pub key_holder_phone: String,
-    pub neighbours: String,
-    pub doctor: String,
-    pub health: String,
-    pub pets: String,
-    pub notes: String,
+    #[sqlx(flatten)]
+    pub plan: Plan,
     pub contacts_may_edit: bool,
     pub updated_by: Option<Uuid>,
     pub updated_at: DateTime<Utc>,
-}
-
-impl PlanRow {
-    pub fn plan(&self) -> Plan {
-        Plan {
-            address: self.address.clone(),
-            access: self.access.clone(),
-            key_holder: self.key_holder.clone(),
-            key_holder_phone: self.key_holder_phone.clone(),
-            neighbours: self.neighbours.clone(),
-            doctor: self.doctor.clone(),
-            health: self.health.clone(),
-            pets: self.pets.clone(),
-            notes: self.notes.clone(),
-        }
-    }
 }
 
 const COLUMNS: &str =
@@ -66,7 +44,7 @@ pub async fn plans_of(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| (r.member_id, r.row.plan()))
+        .map(|r| (r.member_id, r.row.plan))
         .collect())
 }
 
@@ -120,18 +98,5 @@ pub async fn set_contacts_may_edit(
     Ok(())
 }
 
-/// What the Member calls the Contact `who` ("Tom"), for "changed by Tom".
-pub async fn contact_name(
-    conn: &mut PgConnection,
-    member: Uuid,
-    who: Uuid,
-) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar(
-        "SELECT contact_name FROM connections WHERE member_id = $1 AND contact_id = $2
-         ORDER BY started_at DESC LIMIT 1",
-    )
-    .bind(member)
-    .bind(who)
-    .fetch_optional(conn)
-    .await
-}
+/// What the Member calls the Contact `who` ("changed by Tom").
+pub use crate::connections::store::contact_name;
