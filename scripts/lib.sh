@@ -419,3 +419,55 @@ scan_logs_for_personal_data() {
   fi
   note "$lines log lines scanned: no address or phone number"
 }
+
+# Kills a process and everything it started.
+kill_tree() {
+  local child
+  for child in $(pgrep -P "$1" || true); do kill_tree "$child"; done
+  kill -9 "$1" 2>/dev/null || true
+}
+
+# Runs a `cargo test` command so that one hung test cannot eat the run's time
+# limit: when a test has been running for PRUUF_HANG_AFTER seconds (default 300;
+# the test harness names it after 60), every thread of the test binaries is
+# printed (gdb, when installed) so the hang can be mended, then the tests are
+# stopped and the step fails naming the test.
+run_tests_watched() {
+  local out="$ROOT/target/logs/cargo-test-output.log"
+  local limit=${PRUUF_HANG_AFTER:-300}
+  mkdir -p "$(dirname "$out")"
+  : > "$out"
+  "$@" > "$out" 2>&1 &
+  local runner=$!
+  tail -n +1 -f --pid="$runner" "$out" &
+  local shower=$!
+  local slow="" since=0
+  while kill -0 "$runner" 2>/dev/null; do
+    sleep 5
+    local named
+    named=$(grep -o 'test [^ ]* has been running for over 60 seconds' "$out" | tail -1 | awk '{print $2}' || true)
+    if [ -n "$named" ] && ! grep -q "^test $named \.\.\. " "$out"; then
+      if [ "$named" != "$slow" ]; then slow=$named; since=$(( $(date +%s) - 60 )); fi
+      if [ $(( $(date +%s) - since )) -ge "$limit" ]; then
+        printf '\n\033[31m%s has run for %s s: it is stuck.\033[0m Every thread of the test binaries:\n' "$slow" "$limit"
+        local pid
+        for pid in $(pgrep -f "$ROOT/target/native/debug/deps/" || true); do
+          if command -v gdb >/dev/null; then
+            timeout 60 gdb -p "$pid" -batch -ex 'thread apply all bt' 2>/dev/null | grep -E '^(Thread|#)' | head -400 || true
+          else
+            note "(gdb is not installed: no stacks for process $pid)"
+          fi
+          kill -9 "$pid" 2>/dev/null || true
+        done
+        kill_tree "$runner"
+        wait "$runner" 2>/dev/null || true
+        wait "$shower" 2>/dev/null || true
+        die "the test $slow hung (stacks above); stopped after $limit s"
+      fi
+    fi
+  done
+  local rc=0
+  wait "$runner" || rc=$?
+  wait "$shower" 2>/dev/null || true
+  [ "$rc" = 0 ] || die "cargo test failed (exit $rc)"
+}

@@ -60,7 +60,7 @@ step "Unit and integration tests (cargo test)"
 export PRUUF_TEST_LOG="$ROOT/target/logs/integration-tests.log"
 mkdir -p "$(dirname "$PRUUF_TEST_LOG")"
 : > "$PRUUF_TEST_LOG"
-"${NATIVE[@]}" cargo test --locked -p app -p server -p pruuf-test-support
+run_tests_watched "${NATIVE[@]}" cargo test --locked -p app -p server -p pruuf-test-support
 report_disk
 
 step "No personal data in the integration tests' logs (SPEC §10)"

@@ -3,7 +3,7 @@
 //! but who each mail was for and its `Message-ID`, and answers at once. Unlike the
 //! mail catcher (which parses and stores every mail on disk), it is not the slow
 //! part of a benchmark. A test can make it slow (each mail answered after a
-//! delay), refuse mails, or hold every mail until several are in its hands at
+//! delay), refuse mails, never answer them, or hold every mail until several are in its hands at
 //! once, to see that a sender sends them side by side.
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -43,6 +43,8 @@ pub struct Behaviour {
     pub hold_until: usize,
     /// Answer each mail with `451` (a passing failure) instead of `250`.
     pub refuse: bool,
+    /// Take each mail and never answer it (a relay that stalls mid-exchange).
+    pub silent: bool,
 }
 
 #[derive(Clone)]
@@ -213,6 +215,9 @@ impl SmtpSink {
         subject: Option<String>,
     ) -> &'static [u8] {
         let behaviour = self.behaviour();
+        if behaviour.silent {
+            return std::future::pending().await;
+        }
         if behaviour.hold_until > 1 {
             let released = self.released.notified();
             tokio::pin!(released);

@@ -14,6 +14,13 @@ use std::time::Duration;
 /// (alerts) plus a few for sign-in codes and notices sent from requests.
 const POOLED_CONNECTIONS: u32 = 40;
 
+/// One try, from taking a connection to the relay's answer to the mail's end,
+/// ends within this. A relay that accepts a connection and then stops answering
+/// would otherwise hold the sender (a sign-in request, or a delivery worker's
+/// slot) for ever; the try ends as a passing failure and its connection, in an
+/// unknown state, is closed rather than kept.
+pub const ANSWER_WITHIN: Duration = Duration::from_secs(20);
+
 #[derive(Debug, Clone)]
 pub struct OutgoingMail {
     pub to: Email,
@@ -59,6 +66,7 @@ struct Failure {
 pub struct Mailer {
     transport: Transport,
     from: Mailbox,
+    answer_within: Duration,
 }
 
 impl Mailer {
@@ -78,7 +86,17 @@ impl Mailer {
                     .build(),
             ),
         };
-        Ok(Mailer { transport, from })
+        Ok(Mailer {
+            transport,
+            from,
+            answer_within: ANSWER_WITHIN,
+        })
+    }
+
+    /// The same mailer with another limit on one try (tests use a short one).
+    pub fn answering_within(mut self, limit: Duration) -> Self {
+        self.answer_within = limit;
+        self
     }
 
     /// One try, no second: what a pooled connection the relay closed costs
@@ -113,8 +131,20 @@ impl Mailer {
             .map_err(|_| MailError::Build)
     }
 
-    /// One try.
+    /// One try, ended after `answer_within` whatever the relay does.
     async fn try_send(&self, message: &Message) -> Result<(), Failure> {
+        match tokio::time::timeout(self.answer_within, self.try_send_unbounded(message)).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(Failure {
+                permanent: false,
+                code: None,
+            }),
+        }
+    }
+
+    /// One try, as long as the relay takes. Dropped mid-way (the limit), the
+    /// connection in use is closed with it, never put back to rest.
+    async fn try_send_unbounded(&self, message: &Message) -> Result<(), Failure> {
         match &self.transport {
             Transport::Own(pool) => pool
                 .send(message.envelope(), &message.formatted())

@@ -3,6 +3,8 @@
 use app::notify::email::{MailError, Mailer, OutgoingMail};
 use app::validation::Email;
 use pruuf_test_support::mailbox;
+use pruuf_test_support::smtp::{Behaviour, SmtpSink};
+use std::time::Duration;
 
 fn smtp_url() -> String {
     std::env::var("PRUUF_SMTP_URL")
@@ -52,6 +54,42 @@ async fn an_unreachable_relay_is_an_error() {
         mailer.send(&mail).await,
         Err(MailError::NotSent(_))
     ));
+}
+
+#[tokio::test]
+async fn a_relay_that_stops_answering_mid_mail_is_given_up_on_and_its_connection_closed() {
+    // A relay that takes the mail's end and never answers (seen as a whole test
+    // run hanging on a sign-in code): the try ends as a passing failure.
+    let sink = SmtpSink::start().await.expect("sink");
+    sink.set_behaviour(Behaviour {
+        silent: true,
+        ..Behaviour::default()
+    });
+    let mailer = Mailer::new(&sink.url(), "Pruuf <hello@pruuf.test>")
+        .expect("mailer")
+        .answering_within(Duration::from_millis(300));
+    let mail = OutgoingMail {
+        message_id: None,
+        to: Email::parse("mary@example.com").expect("valid"),
+        subject: "held by a stalled relay".into(),
+        text: "x".into(),
+        html: "<p>x</p>".into(),
+    };
+    assert!(matches!(
+        mailer.send_once(&mail).await,
+        Err(MailError::NotSent(_))
+    ));
+    assert_eq!(sink.count(), 0);
+    // The relay answers again: the next mail goes, on a new connection (the
+    // stalled one, in an unknown state, was closed rather than kept).
+    sink.set_behaviour(Behaviour::default());
+    mailer.send_once(&mail).await.expect("sent");
+    assert_eq!(sink.count(), 1);
+    assert_eq!(
+        sink.connections(),
+        2,
+        "the stalled connection was not reused"
+    );
 }
 
 fn uuid_like() -> String {
