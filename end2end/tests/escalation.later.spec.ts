@@ -123,6 +123,20 @@ test('Tom first, Anna 15 minutes later: Anna is on it and closes the alert, and 
   await tom.goto('/home');
   await hydrated(tom);
   await expect(tom.locator('li.watched .on-it')).toContainText(/^Closed by Anna at .* — Mum is fine\./);
+
+  // Anna is with Mum now: she checks Mum in for her, and the day says so.
+  await anna.goto('/home');
+  await hydrated(anna);
+  await anna.getByRole('link', { name: 'Mum: last 30 days' }).click();
+  await expect(anna.getByRole('heading', { name: 'With Mum now?' })).toBeVisible();
+  await hydrated(anna);
+  await expectNoAxeViolations(anna);
+  await anna.getByRole('button', { name: 'I’m with Mum now — check them in' }).click();
+  await expect(anna.getByRole('status')).toContainText('Checked in.');
+  await expect(anna.locator('table.history tbody tr').first()).toContainText(
+    'Checked in by Anna, who was with them',
+  );
+  await expect(anna.getByRole('button', { name: /I’m with Mum now/ })).toHaveCount(0);
   expect(tomErrors).toEqual([]);
   expect(annaErrors).toEqual([]);
 });

@@ -131,6 +131,19 @@ pub async fn load_member(member: String) -> Result<MemberDetail, AppError> {
         .await
 }
 
+/// "I'm with them now": a Contact checks the Member in, in person.
+#[server]
+pub async fn check_in_for(member: String) -> Result<(), AppError> {
+    use crate::accounts::session::{caller, require_sign_in, services};
+    let me = require_sign_in().await?;
+    let id = parse_uuid(&member)?;
+    CheckIns(&services()?)
+        .check_in_for(&caller(), &me, id)
+        .await?;
+    leptos_axum::redirect(&format!("/people/{id}?with=1"));
+    Ok(())
+}
+
 #[server]
 pub async fn pause_checkins(member: String, first: String, last: String) -> Result<(), AppError> {
     use crate::accounts::session::{caller, require_sign_in, services};
@@ -559,14 +572,24 @@ pub fn MemberPage() -> impl IntoView {
     let query = use_query_map();
     let pause = ServerAction::<PauseCheckins>::new();
     let end = ServerAction::<EndPause>::new();
+    let with = ServerAction::<CheckInFor>::new();
     let id = move || params.read().get("id").unwrap_or_default();
     let data = Resource::new(
-        move || (id(), pause.version().get(), end.version().get()),
-        |(id, _, _)| load_member(id),
+        move || {
+            (
+                id(),
+                pause.version().get(),
+                end.version().get(),
+                with.version().get(),
+            )
+        },
+        |(id, _, _, _)| load_member(id),
     );
     let notice = move || {
         let q = query.read();
-        if q.get("paused").is_some() {
+        if q.get("with").is_some() || matches!(with.value().get(), Some(Ok(()))) {
+            Some("Checked in. Everyone who looks out for them has been told you are with them.")
+        } else if q.get("paused").is_some() {
             Some("Paused. Everyone who looks out for them has been told.")
         } else if q.get("ended").is_some() {
             Some("The pause has ended. Daily check-ins are expected again.")
@@ -580,7 +603,7 @@ pub fn MemberPage() -> impl IntoView {
             <Suspense fallback=loading>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(detail) => view! { <MemberBody detail pause end notice/> }.into_any(),
+                        Ok(detail) => view! { <MemberBody detail pause end with notice/> }.into_any(),
                         Err(error) => failed(error),
                     }
                 })}
@@ -594,10 +617,28 @@ fn MemberBody(
     detail: MemberDetail,
     pause: ServerAction<PauseCheckins>,
     end: ServerAction<EndPause>,
+    with: ServerAction<CheckInFor>,
     notice: impl Fn() -> Option<&'static str> + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
     let pause_error = error_of(pause);
     let end_error = error_of(end);
+    let with_error = error_of(with);
+    let with_id = detail.member_id.clone();
+    let with_name = detail.name.clone();
+    let with_them = detail.may_check_in_for.then(move || {
+        let name = with_name;
+        view! {
+            <section class="card" aria-labelledby="with-title">
+                <h2 id="with-title">{format!("With {name} now?")}</h2>
+                <p>{format!("If you are with {name} in person, you can check them in. Everyone who looks out for them is told it was you.")}</p>
+                <FormAlert id="with-error" message=with_error/>
+                <ActionForm action=with>
+                    <input type="hidden" name="member" value=with_id/>
+                    <button type="submit" class="button primary">{format!("I\u{2019}m with {name} now \u{2014} check them in")}</button>
+                </ActionForm>
+            </section>
+        }
+    });
     let title = if detail.is_self {
         "Your check-ins".to_string()
     } else {
@@ -631,6 +672,7 @@ fn MemberBody(
             <p class="notice-text" role="status">{notice}</p>
         </Show>
         <p class="lead">{detail.headline.clone()}</p>
+        {with_them}
         <section class="card" aria-labelledby="missed-plan-title">
             <h2 id="missed-plan-title">"If a check-in is missed"</h2>
             <div class="row-actions">
@@ -667,10 +709,11 @@ fn MemberBody(
                             (Some(at), DayOutcome::Late) => format!("Late, {at}"),
                             (_, outcome) => outcome.words().to_string(),
                         };
-                        let words = match d.handled {
-                            Some(h) => format!("{words}. {h}"),
-                            None => words,
-                        };
+                        let words = [Some(words), d.by, d.handled]
+                            .into_iter()
+                            .flatten()
+                            .collect::<Vec<_>>()
+                            .join(". ");
                         view! {
                             <tr class=format!("day {:?}", d.outcome).to_lowercase()>
                                 <th scope="row">{d.day}</th>

@@ -201,8 +201,35 @@ pub fn reminder_unreachable(devices: i64, texts: bool) -> Option<&'static str> {
     )
 }
 
+/// A day a Contact checked her in, in person, as her history says it: to her
+/// ("who was with you") or to her Contacts ("who was with them"). `helper` is
+/// what she calls them; `None` if they have since left Pruuf.
+pub fn helper_words(helper: Option<&str>, to_her: bool) -> String {
+    let helper = helper.unwrap_or("a Contact");
+    let with = if to_her { "you" } else { "them" };
+    format!("Checked in by {helper}, who was with {with}")
+}
+
 #[cfg(test)]
 mod tests {
+    use super::helper_words;
+
+    #[test]
+    fn a_check_in_by_a_contact_says_who_and_to_whom() {
+        assert_eq!(
+            helper_words(Some("Tom"), false),
+            "Checked in by Tom, who was with them"
+        );
+        assert_eq!(
+            helper_words(Some("Tom"), true),
+            "Checked in by Tom, who was with you"
+        );
+        assert_eq!(
+            helper_words(None, true),
+            "Checked in by a Contact, who was with you"
+        );
+    }
+
     #[test]
     fn she_is_told_when_reminders_cannot_reach_her() {
         assert!(

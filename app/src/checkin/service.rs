@@ -35,6 +35,8 @@ pub enum Source {
     Web,
     Sms,
     Push,
+    /// "I'm with her now": this Contact, in person, checked her in.
+    Contact(Uuid),
 }
 
 impl Source {
@@ -43,6 +45,14 @@ impl Source {
             Source::Web => "web",
             Source::Sms => "sms",
             Source::Push => "push",
+            Source::Contact(_) => "contact",
+        }
+    }
+
+    fn by(self) -> Option<Uuid> {
+        match self {
+            Source::Contact(who) => Some(who),
+            _ => None,
         }
     }
 }
@@ -535,6 +545,7 @@ impl CheckIns<'_> {
                 deadline,
                 late,
                 source: source.as_str(),
+                by: source.by(),
             },
         )
         .await?
@@ -557,7 +568,13 @@ impl CheckIns<'_> {
         }
         // A day already alerted: everyone alerted hears it is all well, by the
         // channels that carried the alert.
-        let at = time::clock(row.checked_in_at, zone);
+        let mut at = time::clock(row.checked_in_at, zone);
+        if let Some(helper) = source.by() {
+            let helper = crate::connections::store::contact_name(&mut *tx, member, helper)
+                .await?
+                .unwrap_or_else(|| "a Contact".into());
+            at = format!("{at} ({helper} is with them)");
+        }
         let minutes_late = time::minutes_late(now, deadline);
         // Who hears of it, read once for everything below.
         let recipients = alert_store::recipients(&mut *tx, member).await?;
@@ -608,6 +625,45 @@ impl CheckIns<'_> {
         })
     }
 
+    /// "I'm with her now": a Contact who is with the Member checks her in for her.
+    /// It counts as her check-in (an alert closes, everyone is told who did it);
+    /// only her active Contacts who may act for others may, once a day like hers.
+    pub async fn check_in_for(
+        self,
+        caller: &Caller,
+        me: &Me,
+        member: Uuid,
+    ) -> Result<CheckInDone, AppError> {
+        if member == me.user_id {
+            return Err(AppError::invalid(
+                "To check yourself in, use the big button on your home page.",
+            ));
+        }
+        let mut tx = self.pool.begin().await?;
+        store::contact_calls(&mut tx, me.user_id, member)
+            .await?
+            .ok_or_else(|| AppError::NotFound.with_status())?;
+        require_may_act_for_others(&mut tx, me.user_id).await?;
+        let done = self
+            .check_in_within(&mut tx, member, Source::Contact(me.user_id))
+            .await?;
+        if !done.already {
+            crate::audit::record_on(
+                &self.settings.audit_key,
+                &mut tx,
+                self.clock.now(),
+                me.user_id,
+                member,
+                "checkin.by_contact",
+                &caller.ip,
+                json!({}),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(done)
+    }
+
     /// Checks that `me` is `member` or one of their active Contacts; returns what
     /// `me` calls them.
     async fn may_see(
@@ -639,6 +695,7 @@ impl CheckIns<'_> {
         let checkins = store::checkins_between(&mut conn, member, from, today).await?;
         let pauses = store::pauses_between(&mut conn, member, from, today).await?;
         let handled = alert_store::handled_between(&mut conn, member, from, today).await?;
+        let helpers = store::helpers_between(&mut conn, member, from, today).await?;
         let viewer_zone = if member == me.user_id {
             zone
         } else {
@@ -679,6 +736,9 @@ impl CheckIns<'_> {
                         .iter()
                         .find(|h| h.local_day == day)
                         .and_then(|h| handled_words(h, &name, member == me.user_id, viewer_zone)),
+                    by: helpers.iter().find(|(d, _)| *d == day).map(|(_, helper)| {
+                        rules::helper_words(helper.as_deref(), member == me.user_id)
+                    }),
                 }
             })
             .collect();
@@ -691,6 +751,12 @@ impl CheckIns<'_> {
             ),
         };
         let upcoming = store::pauses_from(&mut conn, member, today).await?;
+        let may_check_in_for = member != me.user_id
+            && first_due_today == Some(true)
+            && !checkins.iter().any(|c| c.local_day == today)
+            && !pauses
+                .iter()
+                .any(|p| p.first_day <= today && today <= p.last_day);
         Ok(MemberDetail {
             member_id: member.to_string(),
             name,
@@ -705,6 +771,7 @@ impl CheckIns<'_> {
                 })
                 .collect(),
             today: today.format("%Y-%m-%d").to_string(),
+            may_check_in_for,
         })
     }
 

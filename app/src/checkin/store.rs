@@ -136,6 +136,8 @@ pub struct NewCheckin {
     pub deadline: DateTime<Utc>,
     pub late: bool,
     pub source: &'static str,
+    /// The Contact who checked her in, in person.
+    pub by: Option<Uuid>,
 }
 
 /// Records a check-in; `None` when the Member already has one for that day.
@@ -144,8 +146,9 @@ pub async fn insert_checkin(
     c: &NewCheckin,
 ) -> sqlx::Result<Option<CheckinRow>> {
     sqlx::query_as(
-        "INSERT INTO checkins (id, member_id, local_day, checked_in_at, deadline_at, late, source)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
+        "INSERT INTO checkins (id, member_id, local_day, checked_in_at, deadline_at, late, source,
+                               checked_in_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (member_id, local_day) DO NOTHING
          RETURNING local_day, checked_in_at, deadline_at, late",
     )
@@ -156,6 +159,7 @@ pub async fn insert_checkin(
     .bind(c.deadline)
     .bind(c.late)
     .bind(c.source)
+    .bind(c.by)
     .fetch_optional(tx)
     .await
 }
@@ -242,6 +246,31 @@ pub async fn checkins_between(
     sqlx::query_as(
         "SELECT local_day, checked_in_at, deadline_at, late FROM checkins
          WHERE member_id = $1 AND local_day BETWEEN $2 AND $3 ORDER BY local_day LIMIT $4",
+    )
+    .bind(member)
+    .bind(from)
+    .bind(to)
+    .bind(LIST_LIMIT)
+    .fetch_all(conn)
+    .await
+}
+
+/// The days in `from..=to` a Contact checked her in in person, with what she
+/// calls them (`None`: they have since left Pruuf).
+pub async fn helpers_between(
+    conn: &mut PgConnection,
+    member: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> sqlx::Result<Vec<(NaiveDate, Option<String>)>> {
+    sqlx::query_as(
+        "SELECT c.local_day,
+                (SELECT k.contact_name FROM connections k
+                  WHERE k.member_id = c.member_id AND k.contact_id = c.checked_in_by
+                  ORDER BY k.started_at DESC LIMIT 1)
+           FROM checkins c
+          WHERE c.member_id = $1 AND c.source = 'contact' AND c.local_day BETWEEN $2 AND $3
+          ORDER BY c.local_day LIMIT $4",
     )
     .bind(member)
     .bind(from)

@@ -156,6 +156,8 @@ pub struct DayView {
     /// A missed day's handling: "Closed by Tom at 11:40 AM — Mum is fine",
     /// "Tom was on it (11:20 AM)".
     pub handled: Option<String>,
+    /// "Checked in by Tom, who was with them": a Contact checked her in in person.
+    pub by: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -178,6 +180,9 @@ pub struct MemberDetail {
     pub pauses: Vec<PauseView>,
     /// The Member's today, "2026-11-26", the earliest day a pause may start.
     pub today: String,
+    /// A Contact may say "I'm with them now" and check them in: today is due,
+    /// not paused and not yet checked in.
+    pub may_check_in_for: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -628,7 +628,9 @@ impl Cases {
             4 => vec![b'9'; 1 + self.below(5000)],
             5 => uuid::Uuid::new_v4().to_string().into_bytes(),
             6 => vec![0xff, 0xfe, 0x00, 0xc3],
-            _ => "x".repeat(1 + self.below(300)).into_bytes(),
+            // Longer than any text field takes (a plan's parts, a note, a name):
+            // a short run of letters is a valid name, and would change it.
+            _ => "x".repeat(2001 + self.below(300)).into_bytes(),
         }
     }
 

@@ -510,6 +510,7 @@ async fn the_database_keeps_one_check_in_per_member_per_day(pool: PgPool) {
         deadline: first,
         late: false,
         source: "web",
+        by: None,
     };
     let mut tx = w.pool.begin().await.expect("tx");
     let kept = insert_checkin(&mut tx, &tap(first)).await.expect("first");

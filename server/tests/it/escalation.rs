@@ -675,3 +675,115 @@ async fn the_reminder_ladder_comes_at_minus_60_minus_15_and_0_and_stops_after_a_
     );
     assert!(service.received(&dad_phone).is_empty(), "none while paused");
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn im_with_her_now_checks_her_in_closes_the_alert_and_says_who_to_everyone(
+    pool: sqlx::PgPool,
+) {
+    let w = world(pool);
+    let (mum, [tom, anna, _sue]) = mum_and_three(&w).await;
+    let pass = detect_at(&w, "2026-11-26T20:16:00Z").await;
+    assert_eq!(pass.missed, 1);
+    drain(&w).await;
+    let checkins = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM checkins")
+            .fetch_one(&w.pool)
+            .await
+            .expect("count")
+    };
+    // Before anyone acts, Tom's page offers it; Mum's own page does not.
+    let tom_sees = CheckIns(&w.services)
+        .member_detail(&tom, mum.user_id)
+        .await
+        .expect("detail");
+    assert!(tom_sees.may_check_in_for);
+    let mum_sees = CheckIns(&w.services)
+        .member_detail(&mum, mum.user_id)
+        .await
+        .expect("detail");
+    assert!(!mum_sees.may_check_in_for);
+    // Someone from another family cannot (and learns nothing); nor can Mum use
+    // it for herself: nothing is recorded.
+    let stranger = person(&w, "stranger").await;
+    let refused = CheckIns(&w.services)
+        .check_in_for(&caller(), &stranger, mum.user_id)
+        .await
+        .expect_err("a stranger");
+    assert_eq!(refused.status().as_u16(), 404);
+    let refused = CheckIns(&w.services)
+        .check_in_for(&caller(), &mum, mum.user_id)
+        .await
+        .expect_err("herself");
+    assert_eq!(refused.status().as_u16(), 400);
+    assert_eq!(checkins().await, 0);
+
+    // Tom is with her at 20:40 UTC (10:40 AM in Honolulu).
+    w.services
+        .clock
+        .set(at("2026-11-26T20:40:00Z"))
+        .expect("clock");
+    let done = CheckIns(&w.services)
+        .check_in_for(&caller(), &tom, mum.user_id)
+        .await
+        .expect("checked in for her");
+    assert!(!done.already);
+    assert!(done.late);
+    // Counted as her check-in, and as made by Tom.
+    let (source, by): (String, Option<Uuid>) =
+        sqlx::query_as("SELECT source, checked_in_by FROM checkins WHERE member_id = $1")
+            .bind(mum.user_id)
+            .fetch_one(&w.pool)
+            .await
+            .expect("the check-in");
+    assert_eq!((source.as_str(), by), ("contact", Some(tom.user_id)));
+    // The alert is over: no repeat comes.
+    for when in ["2026-11-26T20:47:00Z", "2026-11-26T21:30:00Z"] {
+        assert_eq!(detect_at(&w, when).await.realerts, 0, "{when}");
+    }
+    // Anna, who was alerted, is told by email that Tom is with her.
+    drain(&w).await;
+    let update = mailbox::to(&anna.email)
+        .await
+        .into_iter()
+        .map(|m| m["text"].as_str().unwrap_or_default().to_string())
+        .find(|t| t.contains("checked in at"))
+        .expect("an update to Anna");
+    assert!(update.contains("Tom is with them"), "{update}");
+    // A second tap (Anna's) is the same check-in, not another.
+    let again = CheckIns(&w.services)
+        .check_in_for(&caller(), &anna, mum.user_id)
+        .await
+        .expect("already");
+    assert!(again.already);
+    assert_eq!(checkins().await, 1);
+    // Her history says who, to her and to her Contacts; the audit log has it once.
+    let today = |d: app::checkin::views::MemberDetail| d.days[0].by.clone();
+    assert_eq!(
+        today(
+            CheckIns(&w.services)
+                .member_detail(&mum, mum.user_id)
+                .await
+                .expect("detail")
+        )
+        .as_deref(),
+        Some("Checked in by Tom, who was with you")
+    );
+    let anna_sees = CheckIns(&w.services)
+        .member_detail(&anna, mum.user_id)
+        .await
+        .expect("detail");
+    assert!(!anna_sees.may_check_in_for, "done for today");
+    assert_eq!(
+        today(anna_sees).as_deref(),
+        Some("Checked in by Tom, who was with them")
+    );
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log a JOIN users u ON u.audit_ref = a.actor
+         WHERE a.event = 'checkin.by_contact' AND u.id = $1",
+    )
+    .bind(tom.user_id)
+    .fetch_one(&w.pool)
+    .await
+    .expect("audit");
+    assert_eq!(audited, 1);
+}
