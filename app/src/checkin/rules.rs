@@ -201,6 +201,13 @@ pub fn reminder_unreachable(devices: i64, texts: bool) -> Option<&'static str> {
     )
 }
 
+/// What she is told when a Contact with her checked her in.
+pub fn checked_in_for_you_words(helper: &str, at: &str) -> String {
+    format!(
+        "{helper} checked you in at {at}, in person. Everyone who looks out for you has been told."
+    )
+}
+
 /// A day a Contact checked her in, in person, as her history says it: to her
 /// ("who was with you") or to her Contacts ("who was with them"). `helper` is
 /// what she calls them; `None` if they have since left Pruuf.
@@ -212,7 +219,15 @@ pub fn helper_words(helper: Option<&str>, to_her: bool) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::helper_words;
+    use super::{checked_in_for_you_words, helper_words};
+
+    #[test]
+    fn she_is_told_who_checked_her_in() {
+        assert_eq!(
+            checked_in_for_you_words("Tom", "10:40 AM"),
+            "Tom checked you in at 10:40 AM, in person. Everyone who looks out for you has been told."
+        );
+    }
 
     #[test]
     fn a_check_in_by_a_contact_says_who_and_to_whom() {

@@ -568,24 +568,26 @@ impl CheckIns<'_> {
         }
         // A day already alerted: everyone alerted hears it is all well, by the
         // channels that carried the alert.
-        let mut at = time::clock(row.checked_in_at, zone);
+        let at = time::clock(row.checked_in_at, zone);
+        // What the others are told: the time, and who was with her if a Contact.
+        let mut told_at = at.clone();
         if let Some(helper) = source.by() {
             let helper = crate::connections::store::contact_name(&mut *tx, member, helper)
                 .await?
                 .unwrap_or_else(|| "a Contact".into());
-            at = format!("{at} ({helper} is with them)");
+            told_at = format!("{at} ({helper} is with them)");
         }
         let minutes_late = time::minutes_late(now, deadline);
         // Who hears of it, read once for everything below.
         let recipients = alert_store::recipients(&mut *tx, member).await?;
         let alerted = Alerts(self.0)
-            .late_update(&mut *tx, member, &recipients, &at, now)
+            .late_update(&mut *tx, member, &recipients, &told_at, now)
             .await?;
         let words = |name: &str| {
             if late {
-                format!("{name} checked in at {at} ({minutes_late} min late). All is well.")
+                format!("{name} checked in at {told_at} ({minutes_late} min late). All is well.")
             } else {
-                format!("{name} checked in at {at}. All is well.")
+                format!("{name} checked in at {told_at}. All is well.")
             }
         };
         // Otherwise a quiet confirmation, by each Contact's choice (the delivery
@@ -648,6 +650,24 @@ impl CheckIns<'_> {
             .check_in_within(&mut tx, member, Source::Contact(me.user_id))
             .await?;
         if !done.already {
+            // She hears it too, in her notifications: her home would otherwise
+            // say she checked in, with nobody to say it was Tom.
+            let helper = crate::connections::store::contact_name(&mut tx, member, me.user_id)
+                .await?
+                .unwrap_or_else(|| "A Contact".into());
+            let link = format!("/people/{member}");
+            inbox::add(
+                &mut tx,
+                &NewNotification {
+                    user: member,
+                    kind: Kind::CheckedIn,
+                    about: Some(member),
+                    body: &rules::checked_in_for_you_words(&helper, &done.at),
+                    link: Some(&link),
+                },
+                self.clock.now(),
+            )
+            .await?;
             crate::audit::record_on(
                 &self.settings.audit_key,
                 &mut tx,

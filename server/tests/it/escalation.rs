@@ -728,6 +728,19 @@ async fn im_with_her_now_checks_her_in_closes_the_alert_and_says_who_to_everyone
         .expect("checked in for her");
     assert!(!done.already);
     assert!(done.late);
+    // Mum is told who checked her in.
+    let told: Vec<String> = sqlx::query_scalar(
+        "SELECT body FROM notifications WHERE user_id = $1 AND kind = 'checked_in'",
+    )
+    .bind(mum.user_id)
+    .fetch_all(&w.pool)
+    .await
+    .expect("her notifications");
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(
+        told[0].starts_with("Tom checked you in at 10:40 AM, in person."),
+        "{told:?}"
+    );
     // Counted as her check-in, and as made by Tom.
     let (source, by): (String, Option<Uuid>) =
         sqlx::query_as("SELECT source, checked_in_by FROM checkins WHERE member_id = $1")
