@@ -574,8 +574,23 @@ impl CheckIns<'_> {
         if let Some(helper) = source.by() {
             let helper = crate::connections::store::contact_name(&mut *tx, member, helper)
                 .await?
-                .unwrap_or_else(|| "a Contact".into());
+                .unwrap_or_else(|| "A Contact".into());
             told_at = format!("{at} ({helper} is with them)");
+            // She hears it too, in her notifications: her home would otherwise
+            // say she checked in, with nobody to say it was Tom.
+            let link = format!("/people/{member}");
+            inbox::add(
+                &mut *tx,
+                &NewNotification {
+                    user: member,
+                    kind: Kind::CheckedIn,
+                    about: Some(member),
+                    body: &rules::checked_in_for_you_words(&helper, &at),
+                    link: Some(&link),
+                },
+                now,
+            )
+            .await?;
         }
         let minutes_late = time::minutes_late(now, deadline);
         // Who hears of it, read once for everything below.
@@ -650,24 +665,6 @@ impl CheckIns<'_> {
             .check_in_within(&mut tx, member, Source::Contact(me.user_id))
             .await?;
         if !done.already {
-            // She hears it too, in her notifications: her home would otherwise
-            // say she checked in, with nobody to say it was Tom.
-            let helper = crate::connections::store::contact_name(&mut tx, member, me.user_id)
-                .await?
-                .unwrap_or_else(|| "A Contact".into());
-            let link = format!("/people/{member}");
-            inbox::add(
-                &mut tx,
-                &NewNotification {
-                    user: member,
-                    kind: Kind::CheckedIn,
-                    about: Some(member),
-                    body: &rules::checked_in_for_you_words(&helper, &done.at),
-                    link: Some(&link),
-                },
-                self.clock.now(),
-            )
-            .await?;
             crate::audit::record_on(
                 &self.settings.audit_key,
                 &mut tx,
