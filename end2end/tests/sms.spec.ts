@@ -55,3 +55,44 @@ test('a Member adds a mobile number, confirms it by replying YES, and checks in 
   await tom.goto('/home');
   await expect(tom.locator('li.watched .badge')).toHaveText('Checked in');
 });
+
+test('a Member puts her neighbour on her list: Sue is texted, agrees by YES, is shown in the order, and can be taken off', async ({
+  browser,
+}) => {
+  test.setTimeout(150_000);
+  expect(fake, 'PRUUF_FAKE_TWILIO: run through scripts/test.sh').toBeTruthy();
+  const { mum } = await memberWithSchedule(browser, 'Pacific/Honolulu');
+  const local = `415555${2000 + Math.floor(Math.random() * 7000)}`;
+  const e164 = `+1${local}`;
+
+  await mum.goto('/home');
+  await hydrated(mum);
+  await mum.getByRole('link', { name: 'Who is told if I miss a check-in' }).click();
+  await expect(mum.getByRole('heading', { name: 'Neighbours and friends without the app' })).toBeVisible();
+  await hydrated(mum);
+  await expect(mum.getByText('No one yet.')).toBeVisible();
+  await mum.getByLabel('Their name').fill('Sue');
+  await mum.getByLabel('Their mobile number').fill('12');
+  await mum.getByRole('button', { name: 'Text them to ask' }).click();
+  await expect(mum.locator('#helper-add-error')).toContainText('Please enter a mobile number');
+  await mum.getByLabel('Their mobile number').fill(`(${local.slice(0, 3)}) ${local.slice(3, 6)}-${local.slice(6)}`);
+  await mum.getByRole('button', { name: 'Text them to ask' }).click();
+  await expect(mum.getByRole('status')).toHaveText('Added. We’ve texted them to ask.');
+  await expect(mum.getByText('We texted them; waiting for their YES.')).toBeVisible();
+  await expect
+    .poll(async () => (await textsTo(e164)).join('\n'), { timeout: 30_000 })
+    .toMatch(/has asked if you would help look out for them\. .* Reply YES to agree/);
+
+  // Sue agrees: she is in the order everyone sees, by text.
+  expect(await reply(e164, 'Yes')).toContain("we'll text you");
+  await mum.reload();
+  await hydrated(mum);
+  await expect(mum.getByText('Agreed to help. Texted when their turn comes.')).toBeVisible();
+  await expect(mum.getByLabel('Sue (by text)')).toBeVisible();
+  await expect(mum.getByText(/Sue \(by text\): told first/)).toBeVisible();
+  await expectNoAxeViolations(mum);
+
+  await mum.getByRole('button', { name: 'Take Sue off the list' }).click();
+  await expect(mum.getByRole('status')).toHaveText('Taken off the list. They won’t be texted.');
+  await expect(mum.getByText('No one yet.')).toBeVisible();
+});

@@ -2,6 +2,8 @@
 //! with a wait between steps, and how many times the alert repeats. The Member
 //! and each of her Contacts may see and change it; everyone sees the same words.
 use super::escalation::{self, MOST_REPEATS, MOST_STEPS};
+use super::helper_list::{AddHelper, HelperList, RemoveHelper};
+use super::helpers::HelperStatus;
 use super::views::OrderView;
 use crate::accounts::forms::{error_of, FormAlert};
 #[cfg(feature = "ssr")]
@@ -64,11 +66,13 @@ pub async fn save_order(
 pub fn OrderPage() -> impl IntoView {
     let params = use_params_map();
     let action = ServerAction::<SaveOrder>::new();
+    let add = ServerAction::<AddHelper>::new();
+    let remove = ServerAction::<RemoveHelper>::new();
     let data = Resource::new(
         move || {
             (
                 params.read().get("id").unwrap_or_default(),
-                action.version().get(),
+                action.version().get() + add.version().get() + remove.version().get(),
             )
         },
         |(id, _)| load_order(id),
@@ -80,7 +84,14 @@ pub fn OrderPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(v) => view! { <OrderForm v action/> }.into_any(),
+                        Ok(v) => {
+                            let (member_id, helpers) = (v.member_id.clone(), v.helpers.clone());
+                            view! {
+                                <OrderForm v action/>
+                                <HelperList member_id helpers add remove/>
+                            }
+                            .into_any()
+                        }
                         Err(AppError::SignInNeeded) => view! { <Redirect path="/login"/> }.into_any(),
                         Err(error) => view! { <ErrorPage error/> }.into_any(),
                     }
@@ -143,6 +154,23 @@ fn OrderForm(v: OrderView, action: ServerAction<SaveOrder>) -> impl IntoView {
                             <select id=field name=format!("places[{i}]")>
                                 {(1..=MOST_STEPS).map(Some).chain([None]).map(|p| view! {
                                     <option value=p.map(|n| n.to_string()).unwrap_or_default() selected=p == place>
+                                        {escalation::place_words(p)}
+                                    </option>
+                                }).collect_view()}
+                            </select>
+                        </div>
+                    }
+                }).collect_view()}
+                {v.helpers.iter().filter(|h| h.status == HelperStatus::Agreed).cloned().enumerate().map(|(j, h)| {
+                    let i = v.contacts.len() + j;
+                    let field = format!("place-{i}");
+                    view! {
+                        <div class="field">
+                            <input type="hidden" name=format!("contacts[{i}]") value=h.id/>
+                            <label for=field.clone()>{format!("{} (by text)", h.name)}</label>
+                            <select id=field name=format!("places[{i}]")>
+                                {(1..=MOST_STEPS).map(Some).chain([None]).map(|p| view! {
+                                    <option value=p.map(|n| n.to_string()).unwrap_or_default() selected=p == h.place>
                                         {escalation::place_words(p)}
                                     </option>
                                 }).collect_view()}

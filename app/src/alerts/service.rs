@@ -95,6 +95,16 @@ pub enum OnItByText {
     NoAlert,
 }
 
+/// Something that ends or changes an alert, for everyone it reached: the
+/// Contacts' words (given what each calls her) and the helpers' (given her own
+/// name); `skip_helper` is the helper who did it.
+pub(super) struct News<'a> {
+    pub kind: Kind,
+    pub to_contacts: &'a (dyn Fn(&str) -> String + Sync),
+    pub to_helpers: &'a (dyn Fn(&str) -> String + Sync),
+    pub skip_helper: Option<Uuid>,
+}
+
 crate::services::facade! {
     /// Misses, the detector, reminders, confirmations and acknowledgement.
     Alerts
@@ -437,15 +447,30 @@ impl Alerts<'_> {
                 recipients.entry(member).or_default().push(r);
             }
         }
+        // Helpers without an account hold a step once they have agreed.
+        let mut helpers: std::collections::HashMap<Uuid, Vec<store::HelperRow>> =
+            std::collections::HashMap::new();
+        for h in store::helpers_of(tx, &members).await? {
+            if h.status == super::helpers::HelperStatus::Agreed.as_str() {
+                helpers.entry(h.member_id).or_default().push(h);
+            }
+        }
         let mut messages = Vec::new();
+        let mut helper_texts = Vec::new();
         let (mut ids, mut steps, mut repeats, mut nexts) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut repeated = 0;
         for a in alerts {
             let esc = escalations.get(&a.member).copied().unwrap_or_default();
             let rs = recipients.get(&a.member).map_or(&[][..], Vec::as_slice);
-            let positions: Vec<Option<i16>> = rs.iter().map(|r| r.alert_step).collect();
-            let (ladder, total) = escalation::ladder(&esc, &positions);
+            let hs = helpers.get(&a.member).map_or(&[][..], Vec::as_slice);
+            let positions: Vec<Option<i16>> = rs
+                .iter()
+                .map(|r| r.alert_step)
+                .chain(hs.iter().map(|h| h.alert_step))
+                .collect();
+            let (all_steps, total) = escalation::ladder(&esc, &positions);
+            let (ladder, helper_ladder) = all_steps.split_at(rs.len());
             let what = if a.step == 0 {
                 Some(Next::Step(1))
             } else {
@@ -463,17 +488,53 @@ impl Alerts<'_> {
                     continue;
                 }
             };
+            let told_earlier = |s: i16| match what {
+                Some(Next::Repeat(_)) => true,
+                _ => s < step,
+            };
             let told_before: Vec<&str> = rs
                 .iter()
-                .zip(&ladder)
-                .filter(|(_, s)| match what {
-                    Some(Next::Repeat(_)) => true,
-                    _ => **s < step,
-                })
+                .zip(ladder)
+                .filter(|(_, s)| told_earlier(**s))
                 .map(|(r, _)| r.contact_name.as_str())
+                .chain(
+                    hs.iter()
+                        .zip(helper_ladder)
+                        .filter(|(_, s)| told_earlier(**s))
+                        .map(|(h, _)| h.name.as_str()),
+                )
                 .collect();
             let told = escalation::told_words(&told_before);
-            for (r, s) in rs.iter().zip(&ladder) {
+            // A helper is texted once, at their step (repeats go to the family).
+            let texted: Vec<&store::HelperRow> = match what {
+                Some(Next::Step(_)) => hs
+                    .iter()
+                    .zip(helper_ladder)
+                    .filter(|(_, s)| {
+                        if step == total {
+                            **s >= step
+                        } else {
+                            **s == step
+                        }
+                    })
+                    .map(|(h, _)| h)
+                    .collect(),
+                _ => Vec::new(),
+            };
+            if !texted.is_empty() {
+                let her = store::name_for_helpers(tx, a.member).await?;
+                let address = plans.get(&a.member).map(|p| p.address.as_str());
+                for h in texted {
+                    helper_texts.push(notify::outbox::HelperText {
+                        helper: h.id,
+                        member: a.member,
+                        miss: Some(a.miss),
+                        kind: Kind::Missed,
+                        body: super::helpers::alert_words(&her, address, &told),
+                    });
+                }
+            }
+            for (r, s) in rs.iter().zip(ladder) {
                 let this_step = match what {
                     Some(Next::Repeat(_)) => true,
                     // The last step tells everyone not yet told.
@@ -535,7 +596,8 @@ impl Alerts<'_> {
             nexts.push(escalation::next_after(&esc, step, total, repeat, now).map(|(_, at)| at));
         }
         store::set_steps(tx, &ids, &steps, &repeats, &nexts).await?;
-        Ok((notify::tell(tx, &messages, now).await?, repeated))
+        let texts = notify::text_helpers(tx, &helper_texts, now).await?;
+        Ok((notify::tell(tx, &messages, now).await? + texts, repeated))
     }
 
     /// After a check-in, for every miss of the last day it answers (today's, or
@@ -594,6 +656,16 @@ impl Alerts<'_> {
                 )
                 .await?;
             }
+            let her = store::name_for_helpers(tx, member).await?;
+            self.tell_helpers(
+                tx,
+                miss,
+                None,
+                &format!("{her} has checked in. All is well."),
+                now,
+                Kind::LateUpdate,
+            )
+            .await?;
         }
         Ok(true)
     }
@@ -689,6 +761,12 @@ impl Alerts<'_> {
                     time::clock(at, my_zone)
                 ))
             }
+            (None, Some(at)) => m.helper_on_it.as_ref().map(|who| {
+                format!(
+                    "{who} (by text) is on it (since {}).",
+                    time::clock(at, my_zone)
+                )
+            }),
             _ => None,
         };
         let phone = checkin_store::phone_for_contact(&mut conn, me.user_id, m.member_id).await?;
@@ -856,9 +934,15 @@ impl Alerts<'_> {
         self.tell_everyone(
             tx,
             m,
-            who,
-            Kind::Acknowledged,
-            &|member| format!("{name} is on it: they\u{2019}re checking on {member}."),
+            Some(who),
+            &News {
+                kind: Kind::Acknowledged,
+                to_contacts: &|member| {
+                    format!("{name} is on it: they\u{2019}re checking on {member}.")
+                },
+                to_helpers: &|her| format!("{name} is on it for {her}."),
+                skip_helper: None,
+            },
             now,
         )
         .await?;
@@ -898,6 +982,12 @@ impl Alerts<'_> {
             };
             return Ok(OnItByText::Already { member, who });
         }
+        if let Some(helper) = &m.helper_on_it {
+            return Ok(OnItByText::Already {
+                member,
+                who: Some(helper.clone()),
+            });
+        }
         if !self.on_it(tx, &m, user, "sms", "text").await? {
             return Ok(OnItByText::Already { member, who: None });
         }
@@ -907,19 +997,22 @@ impl Alerts<'_> {
     /// Tells every Contact of `m`'s Member but `by` something that ends or
     /// changes the alert: in the app, and by each channel that carried an alert
     /// to them (so a Contact woken by a text hears by text that it is handled).
-    async fn tell_everyone(
+    /// The helpers without an account that an alert reached are texted
+    /// `news.to_helpers` (with her own name; never a Contact's note).
+    pub(super) async fn tell_everyone(
         self,
         tx: &mut PgConnection,
         m: &store::MissRow,
-        by: Uuid,
-        kind: Kind,
-        words: &(dyn Fn(&str) -> String + Sync),
+        by: Option<Uuid>,
+        news: &News<'_>,
         now: DateTime<Utc>,
     ) -> Result<usize, sqlx::Error> {
+        let kind = news.kind;
+        let words = news.to_contacts;
         let alerted = outbox::alerted(tx, m.id).await?;
         let mut messages = Vec::new();
         for r in store::recipients(tx, m.member_id).await? {
-            if r.contact_id == by {
+            if Some(r.contact_id) == by {
                 continue;
             }
             let body = words(&r.member_name);
@@ -940,6 +1033,9 @@ impl Alerts<'_> {
                 check_in: None,
             });
         }
+        let her = store::name_for_helpers(tx, m.member_id).await?;
+        self.tell_helpers(tx, m, news.skip_helper, &(news.to_helpers)(&her), now, kind)
+            .await?;
         notify::tell(tx, &messages, now).await
     }
 
@@ -966,13 +1062,17 @@ impl Alerts<'_> {
         self.tell_everyone(
             &mut tx,
             &m,
-            me.user_id,
-            Kind::AlertClosed,
-            &|name| {
-                format!(
-                    "{who} closed the alert about {name}: {}.",
-                    outcome.told_words(name, note).trim_end_matches('.')
-                )
+            Some(me.user_id),
+            &News {
+                kind: Kind::AlertClosed,
+                to_contacts: &|name| {
+                    format!(
+                        "{who} closed the alert about {name}: {}.",
+                        outcome.told_words(name, note).trim_end_matches('.')
+                    )
+                },
+                to_helpers: &|her| format!("{her}'s family has closed the alert."),
+                skip_helper: None,
             },
             now,
         )
@@ -1007,8 +1107,23 @@ impl Alerts<'_> {
             .into_iter()
             .filter(|r| rules::may_receive_alerts(&r.account_state))
             .collect();
-        let positions: Vec<Option<i16>> = rs.iter().map(|r| r.alert_step).collect();
+        let hs: Vec<store::HelperRow> = store::helpers_of(conn, &[member])
+            .await?
+            .into_iter()
+            .filter(|h| h.status == super::helpers::HelperStatus::Agreed.as_str())
+            .collect();
+        let positions: Vec<Option<i16>> = rs
+            .iter()
+            .map(|r| r.alert_step)
+            .chain(hs.iter().map(|h| h.alert_step))
+            .collect();
         let (ladder, total) = escalation::ladder(&esc, &positions);
+        let by_text: Vec<String> = hs.iter().map(|h| format!("{} (by text)", h.name)).collect();
+        let names_of: Vec<&str> = rs
+            .iter()
+            .map(|r| r.contact_name.as_str())
+            .chain(by_text.iter().map(String::as_str))
+            .collect();
         let (grace, theirs) = match checkin_store::schedule(conn, member).await? {
             Some(s) => (i64::from(s.grace_min), zone_of(&s.time_zone)),
             None => (0, zone),
@@ -1016,11 +1131,11 @@ impl Alerts<'_> {
         let first = time::deadline_both_zones(deadline + Duration::minutes(grace), theirs, zone);
         let mut lines = Vec::new();
         for step in 1..=total {
-            let names: Vec<&str> = rs
+            let names: Vec<&str> = names_of
                 .iter()
                 .zip(&ladder)
                 .filter(|(_, s)| **s == step)
-                .map(|(r, _)| r.contact_name.as_str())
+                .map(|(n, _)| *n)
                 .collect();
             if names.is_empty() {
                 continue;
@@ -1051,7 +1166,7 @@ impl Alerts<'_> {
         member: Uuid,
     ) -> Result<super::views::OrderView, crate::error::AppError> {
         let mut conn = self.pool.acquire().await?;
-        let name = self.may_see_order(&mut conn, me, member).await?;
+        let name = may_see_order(&mut conn, me, member).await?;
         let esc = store::escalation(&mut conn, member).await?;
         let contacts = store::recipients(&mut conn, member)
             .await?
@@ -1064,6 +1179,7 @@ impl Alerts<'_> {
             None => self.clock.now(),
         };
         let summary = self.order_words(&mut conn, member, deadline, zone).await?;
+        let helpers = self.helper_views(&mut conn, member).await?;
         Ok(super::views::OrderView {
             member_id: member.to_string(),
             name,
@@ -1071,23 +1187,9 @@ impl Alerts<'_> {
             gap_min: esc.gap_min,
             repeats: esc.repeats,
             contacts,
+            helpers,
             summary,
         })
-    }
-
-    /// The Member, or one of their active Contacts: what `me` calls them.
-    async fn may_see_order(
-        self,
-        conn: &mut PgConnection,
-        me: &crate::accounts::service::Me,
-        member: Uuid,
-    ) -> Result<String, crate::error::AppError> {
-        if member == me.user_id {
-            return Ok("You".into());
-        }
-        checkin_store::contact_calls(conn, me.user_id, member)
-            .await?
-            .ok_or_else(|| crate::error::AppError::NotFound.with_status())
     }
 
     /// Sets who is told first: the Member or any of their Contacts may; the
@@ -1102,11 +1204,12 @@ impl Alerts<'_> {
     ) -> Result<(), crate::error::AppError> {
         let now = self.clock.now();
         let mut tx = self.pool.begin().await?;
-        self.may_see_order(&mut tx, me, member).await?;
+        may_see_order(&mut tx, me, member).await?;
         if member != me.user_id {
             crate::billing::service::require_may_act_for_others(&mut tx, me.user_id).await?;
         }
         store::set_escalation(&mut tx, member, escalation, places, me.user_id, now).await?;
+        store::place_helpers(&mut tx, member, places).await?;
         let who = if member == me.user_id {
             None
         } else {
@@ -1225,6 +1328,10 @@ impl Alerts<'_> {
                         .unwrap_or_else(|| "Someone".into()),
                     time::clock(at, zone)
                 )),
+                (None, Some(at)) => m
+                    .helper_on_it
+                    .as_ref()
+                    .map(|who| format!("{who} is on it (since {}).", time::clock(at, zone))),
                 _ => None,
             }
         };
@@ -1255,4 +1362,19 @@ impl Alerts<'_> {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// The Member, or one of their active Contacts: what `me` calls them (404 for
+/// anyone else).
+pub(super) async fn may_see_order(
+    conn: &mut PgConnection,
+    me: &crate::accounts::service::Me,
+    member: Uuid,
+) -> Result<String, crate::error::AppError> {
+    if member == me.user_id {
+        return Ok("You".into());
+    }
+    checkin_store::contact_calls(conn, me.user_id, member)
+        .await?
+        .ok_or_else(|| crate::error::AppError::NotFound.with_status())
 }

@@ -190,11 +190,15 @@ pub struct MissRow {
     pub closed_by: Option<Uuid>,
     pub close_outcome: Option<String>,
     pub close_note: Option<String>,
+    /// A helper without an account who said "I'm on it" by text, and their name.
+    pub acknowledged_helper: Option<Uuid>,
+    pub helper_on_it: Option<String>,
 }
 
 const MISS_COLUMNS: &str =
     "id, member_id, local_day, deadline_at, detected_at, acknowledged_by, acknowledged_at, resolved_at,
-     step, repeats, next_step_at, closed_at, closed_by, close_outcome, close_note";
+     step, repeats, next_step_at, closed_at, closed_by, close_outcome, close_note, acknowledged_helper,
+     (SELECT h.name FROM helpers h WHERE h.id = acknowledged_helper) AS helper_on_it";
 
 pub async fn miss(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<MissRow>> {
     sqlx::query_as(&format!("SELECT {MISS_COLUMNS} FROM misses WHERE id = $1"))
@@ -462,8 +466,9 @@ pub async fn handled_between(
         "SELECT m.local_day, m.closed_at, m.close_outcome, m.close_note, m.acknowledged_at,
                 (SELECT c.contact_name FROM connections c WHERE c.member_id = m.member_id AND c.contact_id = m.closed_by
                   ORDER BY c.started_at DESC LIMIT 1) AS closer,
-                (SELECT c.contact_name FROM connections c WHERE c.member_id = m.member_id AND c.contact_id = m.acknowledged_by
-                  ORDER BY c.started_at DESC LIMIT 1) AS acknowledger
+                COALESCE((SELECT c.contact_name FROM connections c WHERE c.member_id = m.member_id AND c.contact_id = m.acknowledged_by
+                  ORDER BY c.started_at DESC LIMIT 1),
+                  (SELECT h.name FROM helpers h WHERE h.id = m.acknowledged_helper)) AS acknowledger
          FROM misses m WHERE m.member_id = $1 AND m.local_day BETWEEN $2 AND $3
            AND (m.closed_at IS NOT NULL OR m.acknowledged_at IS NOT NULL)
          ORDER BY m.local_day LIMIT 40",
@@ -604,4 +609,242 @@ pub async fn set_confirm_prefs(
         .execute(tx)
         .await?;
     Ok(())
+}
+
+/// A helper without an account, on a Member's list.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HelperRow {
+    pub id: Uuid,
+    pub member_id: Uuid,
+    pub name: String,
+    pub number: String,
+    pub alert_step: Option<i16>,
+    pub status: String,
+}
+
+const HELPER_COLUMNS: &str = "id, member_id, name, number, alert_step, status";
+
+/// The helpers of each of `members` (every status), oldest first.
+pub async fn helpers_of(conn: &mut PgConnection, members: &[Uuid]) -> sqlx::Result<Vec<HelperRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {HELPER_COLUMNS} FROM helpers WHERE member_id = ANY($1)
+         ORDER BY member_id, added_at, id LIMIT {}",
+        members.len() * super::helpers::MOST_HELPERS
+    ))
+    .bind(members)
+    .fetch_all(conn)
+    .await
+}
+
+/// Adds a helper (status `status`); `None` if the number is already on her list.
+#[allow(clippy::too_many_arguments)]
+pub async fn add_helper(
+    tx: &mut PgConnection,
+    member: Uuid,
+    name: &str,
+    number: &str,
+    step: Option<i16>,
+    status: &str,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar(
+        "INSERT INTO helpers (id, member_id, name, number, alert_step, status, added_by, added_at)
+         VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (member_id, number) DO NOTHING RETURNING id",
+    )
+    .bind(member)
+    .bind(name)
+    .bind(number)
+    .bind(step)
+    .bind(status)
+    .bind(by)
+    .bind(now)
+    .fetch_optional(tx)
+    .await
+}
+
+/// Takes a helper off a Member's list (texts still waiting to them go with
+/// them); `false` if there was no such helper.
+pub async fn remove_helper(tx: &mut PgConnection, member: Uuid, id: Uuid) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM helpers WHERE id = $1 AND member_id = $2")
+        .bind(id)
+        .bind(member)
+        .execute(tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Moves helpers in the order: (helper, place) for `member`'s helpers only.
+pub async fn place_helpers(
+    tx: &mut PgConnection,
+    member: Uuid,
+    places: &[(Uuid, Option<i16>)],
+) -> sqlx::Result<()> {
+    let ids: Vec<Uuid> = places.iter().map(|(id, _)| *id).collect();
+    let steps: Vec<Option<i16>> = places.iter().map(|(_, p)| *p).collect();
+    sqlx::query(
+        "UPDATE helpers h SET alert_step = p.step
+         FROM UNNEST($2::uuid[], $3::smallint[]) AS p(id, step)
+         WHERE h.id = p.id AND h.member_id = $1",
+    )
+    .bind(member)
+    .bind(&ids)
+    .bind(&steps)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// When texts asking someone to be a helper went out since `since`: for
+/// `member`'s list, and to `number` from anyone's.
+pub async fn helper_asks(
+    tx: &mut PgConnection,
+    member: Uuid,
+    number: &str,
+    since: DateTime<Utc>,
+) -> sqlx::Result<(Vec<DateTime<Utc>>, Vec<DateTime<Utc>>)> {
+    let rows: Vec<(bool, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT d.member_id = $1, d.created_at FROM deliveries d JOIN helpers h ON h.id = d.helper_id
+         WHERE d.kind = 'helper_ask' AND d.created_at > $3 AND (d.member_id = $1 OR h.number = $2)
+         ORDER BY d.created_at DESC LIMIT 50",
+    )
+    .bind(member)
+    .bind(number)
+    .bind(since)
+    .fetch_all(tx)
+    .await?;
+    let mine = rows.iter().filter(|(m, _)| *m).map(|(_, t)| *t).collect();
+    let number_times = rows.iter().map(|(_, t)| *t).collect();
+    Ok((mine, number_times))
+}
+
+/// Whether the owner of `number` has ever replied STOP as a helper.
+pub async fn number_stopped_helping(tx: &mut PgConnection, number: &str) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM helpers WHERE number = $1 AND status = 'stopped')",
+    )
+    .bind(number)
+    .fetch_one(tx)
+    .await
+}
+
+/// Sets every helper row of `number` that is in one of `from` to `to`;
+/// returns the rows changed (locked for the transaction).
+pub async fn set_helpers_status(
+    tx: &mut PgConnection,
+    number: &str,
+    from: &[&str],
+    to: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Vec<HelperRow>> {
+    let from: Vec<String> = from.iter().map(|s| s.to_string()).collect();
+    sqlx::query_as(&format!(
+        "UPDATE helpers SET status = $3, answered_at = $4 WHERE number = $1 AND status = ANY($2)
+         RETURNING {HELPER_COLUMNS}"
+    ))
+    .bind(number)
+    .bind(&from)
+    .bind(to)
+    .bind(now)
+    .fetch_all(tx)
+    .await
+}
+
+/// The newest open miss (detected since `since`) whose alert went by text to
+/// a helper with `number`, with that helper: what their "1" answers. Locked.
+pub async fn helper_texted_open_miss(
+    tx: &mut PgConnection,
+    number: &str,
+    since: DateTime<Utc>,
+) -> sqlx::Result<Option<(MissRow, HelperRow)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        m: MissRow,
+        helper_id: Uuid,
+    }
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "SELECT {MISS_COLUMNS}, t.helper_id FROM misses m
+         CROSS JOIN LATERAL (
+             SELECT h.id AS helper_id FROM helpers h
+             WHERE h.member_id = m.member_id AND h.number = $1 AND h.status = 'agreed'
+               AND EXISTS (SELECT 1 FROM deliveries d WHERE d.miss_id = m.id AND d.helper_id = h.id
+                             AND d.kind IN ('missed', 'missed_again') AND d.attempts > 0)
+             LIMIT 1) t
+         WHERE m.detected_at >= $2 AND m.resolved_at IS NULL AND m.closed_at IS NULL
+         ORDER BY m.detected_at DESC LIMIT 1 FOR UPDATE OF m"
+    ))
+    .bind(number)
+    .bind(since)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let helper: HelperRow = sqlx::query_as(&format!(
+        "SELECT {HELPER_COLUMNS} FROM helpers WHERE id = $1"
+    ))
+    .bind(row.helper_id)
+    .fetch_one(tx)
+    .await?;
+    Ok(Some((row.m, helper)))
+}
+
+/// Records a helper's "I'm on it"; `false` if someone was first.
+pub async fn acknowledge_by_helper(
+    tx: &mut PgConnection,
+    miss: Uuid,
+    helper: Uuid,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE misses SET acknowledged_helper = $2, acknowledged_at = $3, next_step_at = NULL
+         WHERE id = $1 AND acknowledged_at IS NULL AND closed_at IS NULL",
+    )
+    .bind(miss)
+    .bind(helper)
+    .bind(now)
+    .execute(tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The agreed helpers an alert of `miss` reached by text (to tell them it is handled).
+pub async fn helpers_alerted(tx: &mut PgConnection, miss: Uuid) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT d.helper_id FROM deliveries d JOIN helpers h ON h.id = d.helper_id
+         WHERE d.miss_id = $1 AND d.kind IN ('missed', 'missed_again') AND h.status = 'agreed'
+         ORDER BY d.helper_id LIMIT 10",
+    )
+    .bind(miss)
+    .fetch_all(tx)
+    .await
+}
+
+/// Every helper row of `number` (one per Member whose list it is on), locked.
+pub async fn helpers_by_number(
+    tx: &mut PgConnection,
+    number: &str,
+) -> sqlx::Result<Vec<HelperRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {HELPER_COLUMNS} FROM helpers WHERE number = $1 ORDER BY added_at LIMIT 100 FOR UPDATE"
+    ))
+    .bind(number)
+    .fetch_all(tx)
+    .await
+}
+
+/// What a helper, who may not know what her family calls her, is told she is
+/// called: the name she gave herself, else what her first Contact calls her,
+/// else "your neighbour".
+pub async fn name_for_helpers(conn: &mut PgConnection, member: Uuid) -> sqlx::Result<String> {
+    let name: Option<String> = sqlx::query_scalar(
+        "SELECT coalesce(u.name, (SELECT c.member_name FROM connections c WHERE c.member_id = u.id
+                                   ORDER BY c.ended_at IS NULL DESC, c.started_at LIMIT 1))
+         FROM users u WHERE u.id = $1",
+    )
+    .bind(member)
+    .fetch_optional(conn)
+    .await?
+    .flatten();
+    Ok(name.unwrap_or_else(|| "your neighbour".into()))
 }

@@ -47,6 +47,8 @@ pub struct OrderView {
     pub repeats: i16,
     /// Each active Contact: (id, name, place 1-5 or none).
     pub contacts: Vec<(String, String, Option<i16>)>,
+    /// Helpers without an account on her list (placed in the same order).
+    pub helpers: Vec<super::helpers::HelperView>,
     /// How it reads to everyone (as the alert page shows it).
     pub summary: Vec<String>,
 }

@@ -432,6 +432,7 @@ fn MyCheckIn(day: Option<MyDay>, me: String, check_in: ServerAction<CheckIn>) ->
                 }.into_any()
             }}
             <a class="button secondary" href=format!("{away_link}/plan")>"My plan if I miss a check-in"</a>
+            <a class="button secondary" href=format!("{away_link}/order")>"Who is told if I miss a check-in"</a>
             <a class="button secondary" href=away_link>"I\u{2019}m away (pause) and my last 30 days"</a>
         </section>
     }

@@ -330,7 +330,10 @@ impl CheckIns<'_> {
                     .await?
                     .unwrap_or_else(|| "Someone".into())
             )),
-            None => None,
+            None => alert
+                .as_ref()
+                .and_then(|a| a.helper_on_it.as_ref())
+                .map(|who| format!("{who} is on it.")),
         };
         Ok(Watched {
             alert_href: alert.map(|a| format!("/alerts/{}", a.id)),

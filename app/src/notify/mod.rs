@@ -95,6 +95,18 @@ pub async fn tell(
     Ok(deliveries.len())
 }
 
+/// Texts helpers without an account (a neighbour on a Member's list: no inbox,
+/// email or push), in the caller's transaction like [`tell`].
+#[cfg(feature = "ssr")]
+pub async fn text_helpers(
+    tx: &mut sqlx::PgConnection,
+    texts: &[outbox::HelperText],
+    now: chrono::DateTime<chrono::Utc>,
+) -> sqlx::Result<usize> {
+    outbox::insert_helper_texts(tx, texts, now).await?;
+    Ok(texts.len())
+}
+
 /// A way to reach a person outside the app. Stored as text in
 /// `deliveries.channel` (checked there).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -179,6 +191,8 @@ kinds! {
     PauseEnded = "pause_ended",
     /// The text asking a number's owner to reply YES.
     SmsVerify = "sms_verify",
+    /// The one text asking a neighbour to be a helper without an account.
+    HelperAsk = "helper_ask",
     PhoneVerified = "phone_verified",
     SmsStopped = "sms_stopped",
     BillingTrialStarted = "billing_trial_started",

@@ -89,11 +89,60 @@ pub async fn insert_deliveries(
     Ok(())
 }
 
+/// A text to a helper without an account (they have no inbox, email or push).
+pub struct HelperText {
+    pub helper: Uuid,
+    pub member: Uuid,
+    pub miss: Option<Uuid>,
+    pub kind: Kind,
+    pub body: String,
+}
+
+/// Writes texts to helpers in one statement.
+pub async fn insert_helper_texts(
+    tx: &mut PgConnection,
+    ts: &[HelperText],
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    if ts.is_empty() {
+        return Ok(());
+    }
+    let helpers: Vec<Uuid> = ts.iter().map(|t| t.helper).collect();
+    let members: Vec<Uuid> = ts.iter().map(|t| t.member).collect();
+    let misses: Vec<Option<Uuid>> = ts.iter().map(|t| t.miss).collect();
+    let kinds: Vec<&str> = ts.iter().map(|t| t.kind.as_str()).collect();
+    let payloads: Vec<Json<Payload>> = ts
+        .iter()
+        .map(|t| {
+            Json(Payload {
+                body: t.body.clone(),
+                ..Payload::default()
+            })
+        })
+        .collect();
+    sqlx::query(
+        "INSERT INTO deliveries (id, helper_id, member_id, miss_id, kind, channel, payload, next_attempt_at, created_at)
+         SELECT gen_random_uuid(), d.helper, d.member, d.miss, d.kind, 'sms', d.payload, $6, $6
+         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::jsonb[])
+              AS d(helper, member, miss, kind, payload)",
+    )
+    .bind(&helpers)
+    .bind(&members)
+    .bind(&misses)
+    .bind(&kinds)
+    .bind(&payloads)
+    .bind(now)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
 /// A delivery a worker has taken: it is being handed over.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClaimedRow {
     pub id: Uuid,
-    pub recipient_id: Uuid,
+    /// None for a helper without an account (texts only).
+    pub recipient_id: Option<Uuid>,
     pub channel: Channel,
     pub kind: Kind,
     /// Tries so far, this one included: the fence the worker's answer must match
@@ -162,9 +211,11 @@ pub async fn claim_deliveries(
                 lapses = CASE WHEN d.status = 'pending' THEN 0 ELSE d.lapses + 1 END
          FROM picked WHERE d.id = picked.id
          RETURNING d.id, d.recipient_id, d.channel, d.kind, d.attempts, d.payload, d.created_at, d.maybe_sent,
-                   (SELECT u.email::text FROM users u WHERE u.id = d.recipient_id) AS address,
-                   (SELECT p.number FROM phones p WHERE p.user_id = d.recipient_id
-                      AND (p.status = 'verified' OR (d.kind = 'sms_verify' AND p.status = 'pending' AND p.asked))) AS phone",
+                   coalesce((SELECT u.email::text FROM users u WHERE u.id = d.recipient_id), '') AS address,
+                   coalesce((SELECT p.number FROM phones p WHERE p.user_id = d.recipient_id
+                      AND (p.status = 'verified' OR (d.kind = 'sms_verify' AND p.status = 'pending' AND p.asked))),
+                     (SELECT h.number FROM helpers h WHERE h.id = d.helper_id
+                      AND (h.status = 'agreed' OR (d.kind = 'helper_ask' AND h.status = 'asked')))) AS phone",
     )
     .bind(&channels)
     .bind(now)
@@ -271,6 +322,7 @@ pub async fn alerted(tx: &mut PgConnection, miss: Uuid) -> sqlx::Result<Vec<(Uui
     sqlx::query_as(
         "SELECT DISTINCT recipient_id, channel FROM deliveries
          WHERE miss_id = $1 AND kind IN ('missed', 'missed_again') AND attempts > 0
+           AND recipient_id IS NOT NULL
          ORDER BY recipient_id, channel",
     )
     .bind(miss)
@@ -292,7 +344,8 @@ pub struct TrailRow {
 
 pub async fn trail(conn: &mut PgConnection, miss: Uuid) -> sqlx::Result<Vec<TrailRow>> {
     sqlx::query_as(
-        "SELECT recipient_id, kind, channel, status, provider_status, sent_at FROM deliveries WHERE miss_id = $1
+        "SELECT recipient_id, kind, channel, status, provider_status, sent_at FROM deliveries
+         WHERE miss_id = $1 AND recipient_id IS NOT NULL
          ORDER BY created_at, channel LIMIT 200",
     )
     .bind(miss)
@@ -320,7 +373,7 @@ pub async fn claim_unreachable(
         "WITH failed AS (
              SELECT d.miss_id, d.member_id, d.recipient_id
              FROM deliveries d JOIN misses m ON m.id = d.miss_id
-             WHERE d.status = 'failed' AND d.kind IN ('missed', 'missed_again')
+             WHERE d.status = 'failed' AND d.kind IN ('missed', 'missed_again') AND d.recipient_id IS NOT NULL
                AND m.resolved_at IS NULL AND m.closed_at IS NULL AND m.detected_at >= $1
                AND NOT EXISTS (
                    SELECT 1 FROM deliveries o WHERE o.miss_id = d.miss_id AND o.recipient_id = d.recipient_id
@@ -366,15 +419,15 @@ pub async fn backlog_by_channel_and_kind(
     .await
 }
 
-/// Records what Twilio's status callback said about a sent text. Returns the
-/// delivery's recipient when the id is ours. "failed" or "undelivered" fails the
+/// Records what Twilio's status callback said about a sent text. `Some` when
+/// the id is ours. "failed" or "undelivered" fails the
 /// delivery (the could-not-reach notice counts it).
 pub async fn record_provider_status(
     pool: &PgPool,
     provider_id: &str,
     status: &str,
     error: Option<&str>,
-) -> sqlx::Result<Option<Uuid>> {
+) -> sqlx::Result<Option<()>> {
     sqlx::query_scalar(
         "UPDATE deliveries SET provider_status = $2, last_error = coalesce($3, last_error),
                 status = CASE WHEN $2 IN ('failed', 'undelivered') THEN 'failed' ELSE status END
@@ -385,6 +438,7 @@ pub async fn record_provider_status(
     .bind(error)
     .fetch_optional(pool)
     .await
+    .map(|found: Option<Option<Uuid>>| found.map(|_| ()))
 }
 
 /// Marks a number Twilio says cannot take texts, or was opted out (the phones'
@@ -490,7 +544,8 @@ pub async fn alert_of_delivery(
 ) -> sqlx::Result<Option<(Uuid, Uuid)>> {
     sqlx::query_as(
         "SELECT recipient_id, miss_id FROM deliveries
-         WHERE id = $1 AND miss_id IS NOT NULL AND kind IN ('missed', 'missed_again')",
+         WHERE id = $1 AND miss_id IS NOT NULL AND recipient_id IS NOT NULL
+           AND kind IN ('missed', 'missed_again')",
     )
     .bind(delivery)
     .fetch_optional(conn)

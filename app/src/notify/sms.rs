@@ -76,7 +76,8 @@ impl Worker<'_> {
             d.payload.body.clone()
         };
         // An alert can be answered from the phone: "1" is "I'm on it".
-        let body = if d.kind.is_alert() {
+        // (A helper's alert says so in its own words.)
+        let body = if d.kind.is_alert() && d.recipient_id.is_some() {
             format!("{body} Reply 1 if you're on it.")
         } else {
             body

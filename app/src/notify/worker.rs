@@ -369,7 +369,12 @@ impl Worker<'_> {
         let unavailable = |_| SendError::Transient("the database did not answer".into());
         let sender = self.push_sender().await.map_err(unavailable)?;
         let mut conn = self.pool.acquire().await.map_err(unavailable)?;
-        let subs = subscriptions_of(&mut conn, d.recipient_id)
+        let Some(user) = d.recipient_id else {
+            return Err(SendError::Permanent(
+                "a helper without an account is only texted".into(),
+            ));
+        };
+        let subs = subscriptions_of(&mut conn, user)
             .await
             .map_err(unavailable)?;
         drop(conn);

@@ -4,6 +4,7 @@
 use super::rules::{self, PhoneStatus, Reply};
 use super::store;
 use crate::accounts::service::Me;
+use crate::alerts::helper_service::HelperReply;
 use crate::alerts::service::{Alerts, OnItByText};
 use crate::checkin::service::{CheckIns, Source};
 use crate::checkin::store as checkin_store;
@@ -204,18 +205,27 @@ impl Phones<'_> {
         if message_sid.is_empty() || !store::first_time(&mut tx, message_sid, now).await? {
             return Ok(None);
         }
+        let reply = rules::read_reply(body);
         let Some(phone) = store::phone_by_number(&mut tx, &number).await? else {
-            tracing::info!(number = %sms::masked(&number), "a text from a number no one has was ignored");
+            // A helper without an account (a neighbour on someone's list)?
+            let answer = match Alerts(self.0).helper_reply(&mut tx, &number, reply).await? {
+                HelperReply::Answer(answer) => answer,
+                HelperReply::NotAHelper => {
+                    tracing::info!(number = %sms::masked(&number), "a text from a number no one has was ignored");
+                    None
+                }
+            };
             tx.commit().await?;
-            return Ok(None);
+            return Ok(answer);
         };
         let user = phone.user_id;
         let status = PhoneStatus::parse(&phone.status);
-        let reply = rules::read_reply(body);
         let answer = match (reply, status) {
             (Reply::Stop, _) => {
                 store::set_status(&mut tx, user, PhoneStatus::OptedOut.as_str(), now).await?;
                 sms::number_stopped(&mut tx, user, &number, self.clock.now()).await?;
+                // Nor is the number texted as anyone's helper.
+                Alerts(self.0).helper_reply(&mut tx, &number, reply).await?;
                 // Twilio answers STOP itself; we add nothing.
                 None
             }
@@ -252,7 +262,13 @@ impl Phones<'_> {
                     OnItByText::Already { member, who: Some(who) } => {
                         format!("{who} is already on it for {member}. Thank you.")
                     }
-                    OnItByText::NoAlert => NO_ALERT.to_string(),
+                    // Perhaps as a neighbour on someone's list.
+                    OnItByText::NoAlert => {
+                        match Alerts(self.0).helper_reply(&mut tx, &number, reply).await? {
+                            HelperReply::Answer(Some(a)) => a,
+                            _ => NO_ALERT.to_string(),
+                        }
+                    }
                 },
             ),
             (Reply::CheckIn, Some(PhoneStatus::Pending)) => Some(YES_FIRST.to_string()),

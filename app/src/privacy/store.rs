@@ -60,6 +60,11 @@ pub const SECTIONS: &[Section] = &[
               FROM escalations WHERE member_id = $1 LIMIT $2",
     },
     Section {
+        name: "neighbours_and_friends_without_the_app",
+        sql: "SELECT name, number, alert_step AS told_at_step, status, added_at, answered_at
+              FROM helpers WHERE member_id = $1 ORDER BY added_at LIMIT $2",
+    },
+    Section {
         name: "connections",
         sql: "SELECT CASE WHEN member_id = $1 THEN 'looks out for you' ELSE 'you look out for them' END AS role,
                      CASE WHEN member_id = $1 THEN contact_name ELSE member_name END AS you_call_them,

@@ -148,7 +148,7 @@ async fn an_alert_taken_over_mid_send_says_sent_again_and_keeps_its_message_id(p
         "a worker takes only what it starts sending"
     );
     let first = &claimed[0];
-    let (tried, untried) = if first.recipient_id == tom.user_id {
+    let (tried, untried) = if first.recipient_id == Some(tom.user_id) {
         (&tom, &ann)
     } else {
         (&ann, &tom)

@@ -295,6 +295,7 @@ const TABLES: &[&str] = &[
     "devices",
     "email_codes",
     "escalations",
+    "helpers",
     "invites",
     "ip_attempts",
     "job_runs",
@@ -379,6 +380,15 @@ async fn deleting_ends_everything_at_once_and_the_purge_leaves_nothing_of_her(po
         tables, TABLES,
         "a table was added or removed: review the purge"
     );
+    // A neighbour on her list, without an account: hers, so purged with her.
+    sqlx::query(
+        "INSERT INTO helpers (id, member_id, name, number, status, added_at)
+         VALUES (gen_random_uuid(), $1, 'Sue Quinceberry', '+14155552671', 'agreed', now())",
+    )
+    .bind(mum_id)
+    .execute(&w.pool)
+    .await
+    .expect("helper");
     // Her plan for a missed check-in, written from her page.
     let address = "12 Quinceberry Lane";
     let r = f

@@ -776,3 +776,203 @@ async fn replying_1_to_a_texted_alert_is_im_on_it_once_and_tells_the_others(pool
     .expect("audit");
     assert_eq!(audited, 1);
 }
+
+const SUE: &str = "+14155552674";
+
+/// The helper rows of `number`: (status, place).
+async fn helper(s: &Sms, number: &str) -> (String, Option<i16>) {
+    sqlx::query_as("SELECT status, alert_step FROM helpers WHERE number = $1")
+        .bind(number)
+        .fetch_one(&s.w.pool)
+        .await
+        .expect("helper")
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_neighbour_without_an_account_agrees_by_yes_is_texted_at_her_step_and_her_1_is_im_on_it(
+    pool: PgPool,
+) {
+    let s = sms_world(pool).await;
+    let (mum, tom, ann) = family(&s.w).await;
+    s.confirmed(&tom, TOM).await;
+    sqlx::query("UPDATE connections SET contact_name = 'Ann' WHERE contact_id = $1")
+        .bind(ann.user_id)
+        .execute(&s.w.pool)
+        .await
+        .expect("what Mum calls Ann");
+    sqlx::query("UPDATE users SET name = 'Mary Smith' WHERE id = $1")
+        .bind(mum.user_id)
+        .execute(&s.w.pool)
+        .await
+        .expect("her name");
+    sqlx::query(
+        "INSERT INTO plans (member_id, address, updated_at) VALUES ($1, '12 Elm St', now())",
+    )
+    .bind(mum.user_id)
+    .execute(&s.w.pool)
+    .await
+    .expect("her plan");
+    let alerts = Alerts(&s.w.services);
+    // Mum's order: Tom, then Ann, 15 minutes apart; Sue, her neighbour, third.
+    alerts
+        .set_order(
+            &caller(),
+            &mum,
+            mum.user_id,
+            &app::alerts::escalation::Escalation {
+                gap_min: Some(15),
+                repeats: 2,
+            },
+            &[(tom.user_id, Some(1)), (ann.user_id, Some(2))],
+        )
+        .await
+        .expect("order");
+    let sue = app::validation::PersonName::parse("Sue").expect("name");
+    // Someone from another family may not add anyone to her list.
+    let stranger = common::person(&s.w, "stranger").await;
+    let refused = alerts
+        .add_helper(
+            &caller(),
+            &stranger,
+            mum.user_id,
+            &sue,
+            "(415) 555-2674",
+            Some(3),
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(app::error::AppError::NotFound)),
+        "{refused:?}"
+    );
+    // Ann adds Sue: one text asks her to agree; Mum is told in the app.
+    alerts
+        .add_helper(
+            &caller(),
+            &ann,
+            mum.user_id,
+            &sue,
+            "(415) 555-2674",
+            Some(3),
+        )
+        .await
+        .expect("Sue added");
+    let again = alerts
+        .add_helper(&caller(), &tom, mum.user_id, &sue, "+1 415 555 2674", None)
+        .await;
+    assert!(
+        matches!(&again, Err(app::error::AppError::Invalid(m)) if m.contains("already on the list")),
+        "{again:?}"
+    );
+    drain_all(&s.w.services).await;
+    let asked = s.twilio.sent_to(SUE);
+    assert_eq!(asked.len(), 1, "asked once");
+    assert!(
+        asked[0]
+            .body
+            .starts_with("Pruuf: ann has asked if you would help look out for Mary Smith."),
+        "{}",
+        asked[0].body
+    );
+    assert!(asked[0].body.contains("Reply YES"), "{}", asked[0].body);
+    assert_eq!(helper(&s, SUE).await, ("asked".into(), Some(3)));
+    assert_eq!(
+        count(
+            &s.w.pool,
+            &format!(
+                "SELECT count(*) FROM notifications WHERE user_id = '{}' AND body LIKE '%added Sue%'",
+                mum.user_id
+            )
+        )
+        .await,
+        1
+    );
+    // Not agreed yet: not in the order everyone sees.
+    let view = alerts.order_view(&mum, mum.user_id).await.expect("view");
+    assert_eq!(view.helpers.len(), 1);
+    assert!(
+        !view.summary.iter().any(|l| l.contains("Sue")),
+        "{:?}",
+        view.summary
+    );
+    // Her YES: agreed, and Mum is told.
+    let r = s.text(SUE, "yes").await;
+    assert!(r.body.contains("we'll text you"), "{}", r.body);
+    assert_eq!(helper(&s, SUE).await.0, "agreed");
+    let view = alerts.order_view(&tom, mum.user_id).await.expect("view");
+    assert!(
+        view.summary
+            .iter()
+            .any(|l| l.starts_with("Sue (by text): told 15 minutes after")),
+        "{:?}",
+        view.summary
+    );
+
+    // Mum misses: Tom at 20:16, Ann at 20:31, Sue at 20:46 and not before.
+    for (when, sue_texts) in [
+        ("2026-11-26T20:16:00Z", 1),
+        ("2026-11-26T20:31:00Z", 1),
+        ("2026-11-26T20:45:00Z", 1),
+        ("2026-11-26T20:46:00Z", 2),
+    ] {
+        s.w.services.clock.set(at(when)).expect("clock");
+        alerts.detect().await.expect("pass");
+        drain_all(&s.w.services).await;
+        assert_eq!(s.twilio.sent_to(SUE).len(), sue_texts, "{when}");
+    }
+    let alert = s.twilio.sent_to(SUE).pop().expect("Sue's alert");
+    assert_eq!(
+        alert.body,
+        "Pruuf: Mary Smith at 12 Elm St has not checked in today. Tom and Ann have been told. Reply 1 if you can look in on Mary Smith."
+    );
+    // Her "1" is "I'm on it" for everyone: the escalation stops, the others hear.
+    let r = s.text(SUE, "1").await;
+    assert!(
+        r.body.contains("told Mary Smith's family you're on it"),
+        "{}",
+        r.body
+    );
+    let (by, next): (Option<Uuid>, Option<DateTime<Utc>>) =
+        sqlx::query_as("SELECT acknowledged_helper, next_step_at FROM misses WHERE member_id = $1")
+            .bind(mum.user_id)
+            .fetch_one(&s.w.pool)
+            .await
+            .expect("the miss");
+    assert!(by.is_some());
+    assert_eq!(next, None, "no repeats");
+    drain_all(&s.w.services).await;
+    let to_tom = s.twilio.sent_to(TOM).pop().expect("Tom told by text");
+    assert!(to_tom.body.contains("Sue is on it"), "{}", to_tom.body);
+    let page = alerts
+        .alert_view(&ann, the_miss_of(&s, &mum).await)
+        .await
+        .expect("Ann's alert page");
+    assert!(format!("{page:?}").contains("Sue"), "{page:?}");
+    // Again: harmless.
+    let r = s.text(SUE, "1").await;
+    assert!(r.body.contains("already on it"), "{}", r.body);
+    assert_eq!(
+        count(
+            &s.w.pool,
+            "SELECT count(*) FROM audit_log WHERE event = 'alert.acknowledged'"
+        )
+        .await,
+        1
+    );
+    // STOP: never texted again; adding her again does not text her.
+    s.text(SUE, "STOP").await;
+    assert_eq!(helper(&s, SUE).await.0, "stopped");
+    let view = alerts.order_view(&mum, mum.user_id).await.expect("view");
+    assert!(
+        !view.summary.iter().any(|l| l.contains("Sue")),
+        "{:?}",
+        view.summary
+    );
+}
+
+async fn the_miss_of(s: &Sms, member: &Me) -> Uuid {
+    sqlx::query_scalar("SELECT id FROM misses WHERE member_id = $1")
+        .bind(member.user_id)
+        .fetch_one(&s.w.pool)
+        .await
+        .expect("the miss")
+}
