@@ -34,6 +34,26 @@ async fn cut_after<F: std::future::Future>(polls: u64, fut: F) -> Option<F::Outp
     .await
 }
 
+/// Runs one step of the run, which must end within a minute (each takes
+/// milliseconds): a step that never ends fails naming itself. Built with
+/// `--cfg tokio_unstable` and tokio's `taskdump` feature, it first prints
+/// where every task of the test's runtime is waiting.
+async fn step<F: std::future::Future>(request: u64, what: &str, fut: F) -> F::Output {
+    match tokio::time::timeout(std::time::Duration::from_secs(60), fut).await {
+        Ok(out) => out,
+        Err(_) => {
+            #[cfg(tokio_unstable)]
+            {
+                let dump = tokio::runtime::Handle::current().dump().await;
+                for (i, task) in dump.tasks().iter().enumerate() {
+                    eprintln!("task {i}:\n{}", task.trace());
+                }
+            }
+            panic!("request {request} ({what}) did not end within a minute")
+        }
+    }
+}
+
 /// Takes every connection the pool may have (one a cut request still holds comes
 /// back only when that request is done with it) and, on each, runs two
 /// statements: outside a transaction they run in two, with two ids.
@@ -114,7 +134,7 @@ async fn check_ins_whose_clients_hang_up_mid_way_leave_no_open_transaction(pool:
         let who = (n % 4) as usize;
         if n % 5 == 0 {
             // A client that waits for its answer.
-            let r = members[who].post(path::<CheckIn>(), &[]).await;
+            let r = step(n, "a check-in", members[who].post(path::<CheckIn>(), &[])).await;
             assert_eq!(r.status, 200, "request {n}: {}", r.body);
             assert!(r.body.contains("\"at\""), "request {n}: {}", r.body);
             normal += 1;
@@ -128,14 +148,23 @@ async fn check_ins_whose_clients_hang_up_mid_way_leave_no_open_transaction(pool:
             Call::post(path::<CheckIn>())
         }
         .header("cookie", &cookies[who]);
-        if cut_after(1 + dice.roll(10), call.send(&w.app))
-            .await
-            .is_none()
+        if step(
+            n,
+            "a cut request",
+            cut_after(1 + dice.roll(10), call.send(&w.app)),
+        )
+        .await
+        .is_none()
         {
             cut += 1;
             // Before anyone else is served: no connection was handed back with
             // the cut request's transaction open.
-            no_connection_inside_a_transaction(&w.pool, n).await;
+            step(
+                n,
+                "the pool check",
+                no_connection_inside_a_transaction(&w.pool, n),
+            )
+            .await;
         }
     }
     assert!(cut >= 20, "enough requests were cut off mid-way: {cut}");
