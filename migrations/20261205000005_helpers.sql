@@ -9,11 +9,16 @@ CREATE TABLE helpers (
     number      text NOT NULL CHECK (number ~ '^\+[1-9][0-9]{6,14}$'),
     -- Their place in the order (1-5, like connections.alert_step); NULL: the last step.
     alert_step  smallint CHECK (alert_step BETWEEN 1 AND 5),
-    -- asked: texted, no answer yet; agreed: replied YES; stopped: replied STOP.
-    status      text NOT NULL DEFAULT 'asked' CHECK (status IN ('asked', 'agreed', 'stopped')),
+    -- asked: texted, no answer yet; agreed: replied YES; stopped: replied STOP;
+    -- removed: taken off the list (kept, so the texts asking them still count
+    -- against the limits if they are added again).
+    status      text NOT NULL DEFAULT 'asked' CHECK (status IN ('asked', 'agreed', 'stopped', 'removed')),
     added_by    uuid REFERENCES users (id) ON DELETE SET NULL,
     added_at    timestamptz NOT NULL,
     answered_at timestamptz,
+    -- They replied STOP (kept when they are taken off the list: a number that
+    -- said STOP is never asked again; START clears it).
+    stopped_at  timestamptz,
     UNIQUE (member_id, number)
 );
 CREATE INDEX helpers_by_number ON helpers (number);

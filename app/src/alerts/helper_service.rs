@@ -19,6 +19,7 @@ const NO_ALERT: &str = "Pruuf: there's no alert waiting for you. Thank you for l
 const HELPER_HELP: &str =
     "Pruuf: you're on a neighbour's list. Reply 1 to an alert if you can look in, or STOP to stop texts.";
 const NOT_ASKED: &str = "Pruuf: thank you. You're already on the list.";
+const STARTED: &str = "Pruuf: you'll get our texts again. Reply YES to agree to help again.";
 
 /// What a text from a helper's number meant, and what to answer.
 pub enum HelperReply {
@@ -207,6 +208,19 @@ impl Alerts<'_> {
         Ok(())
     }
 
+    /// Whether `number` was asked to be a helper and has not answered (its
+    /// YES is theirs to give as a helper, even if the number has an account).
+    pub async fn helper_waiting(
+        self,
+        tx: &mut PgConnection,
+        number: &str,
+    ) -> Result<bool, sqlx::Error> {
+        Ok(store::helpers_by_number(tx, number)
+            .await?
+            .iter()
+            .any(|h| h.status == HelperStatus::Asked.as_str()))
+    }
+
     /// A text from `number` (already read as `reply`), in the webhook's
     /// transaction: a helper's YES, STOP, "1" or HELP.
     pub async fn helper_reply(
@@ -223,11 +237,22 @@ impl Alerts<'_> {
         }
         let answer = match reply {
             Reply::Stop => {
-                store::set_helpers_status(tx, number, &["asked", "agreed"], "stopped", now).await?;
+                store::stop_helping(tx, number, now).await?;
                 // Twilio answers STOP itself; we add nothing.
                 None
             }
-            _ if all.iter().all(|h| h.status == "stopped") => None,
+            Reply::Start => {
+                // Twilio lets texts through again; they agree again by YES.
+                store::start_helping(tx, number)
+                    .await?
+                    .then(|| STARTED.to_string())
+            }
+            _ if all
+                .iter()
+                .all(|h| h.status == "stopped" || h.status == "removed") =>
+            {
+                None
+            }
             Reply::Yes => {
                 let agreed =
                     store::set_helpers_status(tx, number, &["asked"], "agreed", now).await?;

@@ -23,6 +23,8 @@ pub enum HelperStatus {
     Agreed,
     /// Replied STOP: never texted again.
     Stopped,
+    /// Taken off the list.
+    Removed,
 }
 
 impl HelperStatus {
@@ -31,6 +33,7 @@ impl HelperStatus {
             HelperStatus::Asked => "asked",
             HelperStatus::Agreed => "agreed",
             HelperStatus::Stopped => "stopped",
+            HelperStatus::Removed => "removed",
         }
     }
 
@@ -39,6 +42,7 @@ impl HelperStatus {
             "asked" => HelperStatus::Asked,
             "agreed" => HelperStatus::Agreed,
             "stopped" => HelperStatus::Stopped,
+            "removed" => HelperStatus::Removed,
             _ => return None,
         })
     }
@@ -49,6 +53,7 @@ impl HelperStatus {
             HelperStatus::Asked => "We texted them; waiting for their YES.",
             HelperStatus::Agreed => "Agreed to help. Texted when their turn comes.",
             HelperStatus::Stopped => "Replied STOP: they won\u{2019}t be texted.",
+            HelperStatus::Removed => "Taken off the list.",
         }
     }
 }
@@ -153,6 +158,7 @@ mod tests {
             HelperStatus::Asked,
             HelperStatus::Agreed,
             HelperStatus::Stopped,
+            HelperStatus::Removed,
         ] {
             assert_eq!(HelperStatus::parse(s.as_str()), Some(s));
         }

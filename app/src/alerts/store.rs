@@ -627,7 +627,7 @@ const HELPER_COLUMNS: &str = "id, member_id, name, number, alert_step, status";
 /// The helpers of each of `members` (every status), oldest first.
 pub async fn helpers_of(conn: &mut PgConnection, members: &[Uuid]) -> sqlx::Result<Vec<HelperRow>> {
     sqlx::query_as(&format!(
-        "SELECT {HELPER_COLUMNS} FROM helpers WHERE member_id = ANY($1)
+        "SELECT {HELPER_COLUMNS} FROM helpers WHERE member_id = ANY($1) AND status <> 'removed'
          ORDER BY member_id, added_at, id LIMIT {}",
         members.len() * super::helpers::MOST_HELPERS
     ))
@@ -636,7 +636,8 @@ pub async fn helpers_of(conn: &mut PgConnection, members: &[Uuid]) -> sqlx::Resu
     .await
 }
 
-/// Adds a helper (status `status`); `None` if the number is already on her list.
+/// Adds a helper (status `status`), or puts one taken off her list back; `None`
+/// if the number is on her list.
 #[allow(clippy::too_many_arguments)]
 pub async fn add_helper(
     tx: &mut PgConnection,
@@ -651,7 +652,11 @@ pub async fn add_helper(
     sqlx::query_scalar(
         "INSERT INTO helpers (id, member_id, name, number, alert_step, status, added_by, added_at)
          VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (member_id, number) DO NOTHING RETURNING id",
+         ON CONFLICT (member_id, number) DO UPDATE
+             SET name = excluded.name, alert_step = excluded.alert_step, status = excluded.status,
+                 added_by = excluded.added_by, added_at = excluded.added_at, answered_at = NULL
+             WHERE helpers.status = 'removed'
+         RETURNING id",
     )
     .bind(member)
     .bind(name)
@@ -664,14 +669,23 @@ pub async fn add_helper(
     .await
 }
 
-/// Takes a helper off a Member's list (texts still waiting to them go with
-/// them); `false` if there was no such helper.
+/// Takes a helper off a Member's list (texts still waiting to them are
+/// canceled); `false` if there was no such helper.
 pub async fn remove_helper(tx: &mut PgConnection, member: Uuid, id: Uuid) -> sqlx::Result<bool> {
-    let done = sqlx::query("DELETE FROM helpers WHERE id = $1 AND member_id = $2")
-        .bind(id)
-        .bind(member)
-        .execute(tx)
-        .await?;
+    let done = sqlx::query(
+        "UPDATE helpers SET status = 'removed' WHERE id = $1 AND member_id = $2 AND status <> 'removed'",
+    )
+    .bind(id)
+    .bind(member)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE deliveries SET status = 'canceled', lease_until = NULL
+         WHERE helper_id = $1 AND status IN ('pending', 'claimed')",
+    )
+    .bind(id)
+    .execute(tx)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -722,7 +736,7 @@ pub async fn helper_asks(
 /// Whether the owner of `number` has ever replied STOP as a helper.
 pub async fn number_stopped_helping(tx: &mut PgConnection, number: &str) -> sqlx::Result<bool> {
     sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM helpers WHERE number = $1 AND status = 'stopped')",
+        "SELECT EXISTS (SELECT 1 FROM helpers WHERE number = $1 AND stopped_at IS NOT NULL)",
     )
     .bind(number)
     .fetch_one(tx)
@@ -749,6 +763,38 @@ pub async fn set_helpers_status(
     .bind(now)
     .fetch_all(tx)
     .await
+}
+
+/// STOP from `number`: never texted as anyone's helper again (until START).
+pub async fn stop_helping(
+    tx: &mut PgConnection,
+    number: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE helpers SET stopped_at = $2,
+                status = CASE WHEN status IN ('asked', 'agreed') THEN 'stopped' ELSE status END
+         WHERE number = $1",
+    )
+    .bind(number)
+    .bind(now)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// START from `number`: they may be asked again (those on a list are, by YES);
+/// `true` if they had stopped.
+pub async fn start_helping(tx: &mut PgConnection, number: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE helpers SET stopped_at = NULL,
+                status = CASE WHEN status = 'stopped' THEN 'asked' ELSE status END
+         WHERE number = $1 AND stopped_at IS NOT NULL",
+    )
+    .bind(number)
+    .execute(tx)
+    .await?;
+    Ok(done.rows_affected() > 0)
 }
 
 /// The newest open miss (detected since `since`) whose alert went by text to
@@ -812,7 +858,8 @@ pub async fn acknowledge_by_helper(
 pub async fn helpers_alerted(tx: &mut PgConnection, miss: Uuid) -> sqlx::Result<Vec<Uuid>> {
     sqlx::query_scalar(
         "SELECT DISTINCT d.helper_id FROM deliveries d JOIN helpers h ON h.id = d.helper_id
-         WHERE d.miss_id = $1 AND d.kind IN ('missed', 'missed_again') AND h.status = 'agreed'
+         WHERE d.miss_id = $1 AND d.kind IN ('missed', 'missed_again') AND d.attempts > 0
+           AND h.status = 'agreed'
          ORDER BY d.helper_id LIMIT 10",
     )
     .bind(miss)

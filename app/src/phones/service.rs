@@ -220,6 +220,19 @@ impl Phones<'_> {
         };
         let user = phone.user_id;
         let status = PhoneStatus::parse(&phone.status);
+        // A YES to our asking them to help a neighbour is that, whoever the
+        // number's owner is on Pruuf.
+        if reply == Reply::Yes
+            && status != Some(PhoneStatus::Pending)
+            && Alerts(self.0).helper_waiting(&mut tx, &number).await?
+        {
+            let answer = match Alerts(self.0).helper_reply(&mut tx, &number, reply).await? {
+                HelperReply::Answer(answer) => answer,
+                HelperReply::NotAHelper => None,
+            };
+            tx.commit().await?;
+            return Ok(answer);
+        }
         let answer = match (reply, status) {
             (Reply::Stop, _) => {
                 store::set_status(&mut tx, user, PhoneStatus::OptedOut.as_str(), now).await?;

@@ -958,7 +958,7 @@ async fn a_neighbour_without_an_account_agrees_by_yes_is_texted_at_her_step_and_
         .await,
         1
     );
-    // STOP: never texted again; adding her again does not text her.
+    // STOP: never texted again, even taken off the list and added again.
     s.text(SUE, "STOP").await;
     assert_eq!(helper(&s, SUE).await.0, "stopped");
     let view = alerts.order_view(&mum, mum.user_id).await.expect("view");
@@ -967,6 +967,38 @@ async fn a_neighbour_without_an_account_agrees_by_yes_is_texted_at_her_step_and_
         "{:?}",
         view.summary
     );
+    let sue_id = Uuid::parse_str(&view.helpers[0].id).expect("id");
+    // Someone else's list: not theirs to change.
+    let other = alerts
+        .remove_helper(&caller(), &stranger, mum.user_id, sue_id)
+        .await;
+    assert!(
+        matches!(other, Err(app::error::AppError::NotFound)),
+        "{other:?}"
+    );
+    alerts
+        .remove_helper(&caller(), &tom, mum.user_id, sue_id)
+        .await
+        .expect("taken off");
+    assert!(alerts
+        .order_view(&mum, mum.user_id)
+        .await
+        .expect("view")
+        .helpers
+        .is_empty());
+    let texts_before = s.twilio.sent_to(SUE).len();
+    alerts
+        .add_helper(&caller(), &ann, mum.user_id, &sue, "(415) 555-2674", None)
+        .await
+        .expect("Sue back on the list");
+    drain_all(&s.w.services).await;
+    assert_eq!(helper(&s, SUE).await.0, "stopped");
+    assert_eq!(s.twilio.sent_to(SUE).len(), texts_before, "not asked again");
+    // START: she may agree again.
+    let r = s.text(SUE, "START").await;
+    assert!(r.body.contains("Reply YES"), "{}", r.body);
+    s.text(SUE, "YES").await;
+    assert_eq!(helper(&s, SUE).await.0, "agreed");
 }
 
 async fn the_miss_of(s: &Sms, member: &Me) -> Uuid {
