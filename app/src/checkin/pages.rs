@@ -531,7 +531,9 @@ fn ScheduleForm(s: ScheduleView, action: ServerAction<SaveSchedule>, first: bool
             {first.then(|| view! { <input type="hidden" name="first" value="1"/> })}
             <div class="field">
                 <label for="deadline">"Check in by"</label>
-                <input id="deadline" type="time" name="deadline" step="300" value=s.deadline.clone() required/>
+                <p class="hint" id="deadline-hint">"Any time from 3:00 AM to 11:59 PM."</p>
+                <input id="deadline" type="time" name="deadline" step="300" min="03:00" max="23:59"
+                    aria-describedby="deadline-hint" value=s.deadline.clone() required/>
             </div>
             <div class="field">
                 <label for="time-zone">"Your time zone"</label>

@@ -15,6 +15,9 @@ pub const MAX_PAUSE_DAYS: i64 = 90;
 pub const HISTORY_DAYS: i64 = 30;
 
 pub const TIME_MESSAGE: &str = "Please choose a time of day, like 10:00.";
+/// Deadlines start at 3:00 AM (the midnight rule; see [`DeadlineTime::parse`]).
+pub const EARLIEST_DEADLINE_HOUR: u32 = 3;
+pub const EARLY_MESSAGE: &str = "Please choose a time from 3:00 AM to 11:59 PM. A time just after midnight is easy to mix up with the day before: for a late-night check-in, choose 11:30 PM.";
 pub const GRACE_MESSAGE: &str = "Please choose how long to wait: 0, 15, 30 or 60 minutes.";
 pub const LEAD_MESSAGE: &str = "Please choose a reminder 15, 30 or 60 minutes before.";
 pub const ZONE_MESSAGE: &str = "Please choose your time zone from the list, like America/New_York.";
@@ -43,9 +46,15 @@ impl DeadlineTime {
             h.parse::<u32>().map_err(|_| TIME_MESSAGE)?,
             m.parse::<u32>().map_err(|_| TIME_MESSAGE)?,
         );
-        NaiveTime::from_hms_opt(h, m, 0)
-            .map(DeadlineTime)
-            .ok_or(TIME_MESSAGE)
+        let time = NaiveTime::from_hms_opt(h, m, 0).ok_or(TIME_MESSAGE)?;
+        // The midnight rule: "by 12:30 AM" is easily read as the end of the day
+        // before, and a reminder an hour ahead of it would fall on that day.
+        // From 3:00 AM, a deadline, its reminders and its check-ins all fall on
+        // one calendar day.
+        if h < EARLIEST_DEADLINE_HOUR {
+            return Err(EARLY_MESSAGE);
+        }
+        Ok(DeadlineTime(time))
     }
 
     pub fn as_hhmm(&self) -> String {
@@ -291,6 +300,50 @@ mod tests {
             "", "24:00", "10:60", "10", "ten", "10:00 AM", "1:00", "10:00:0",
         ] {
             assert_eq!(DeadlineTime::parse(bad), Err(TIME_MESSAGE), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn midnight_and_the_small_hours_are_refused_with_the_reason() {
+        for early in ["00:00", "00:30", "01:15", "02:59"] {
+            assert_eq!(DeadlineTime::parse(early), Err(EARLY_MESSAGE), "{early}");
+        }
+        assert_eq!(DeadlineTime::parse("03:00").unwrap().as_hhmm(), "03:00");
+    }
+
+    /// Every deadline the form accepts, with every reminder lead, keeps its
+    /// reminder window, its deadline minute and its check-ins on one local day,
+    /// on ordinary and DST days in London and New York, on Lord Howe's
+    /// half-hour shift, and in Apia (UTC+13, with no DST since 2021).
+    #[test]
+    fn a_deadline_its_reminder_and_its_day_share_one_calendar_day_in_every_zone() {
+        use crate::time::{deadline_on, local_day};
+        use chrono::{Duration, NaiveDate};
+        let days = [
+            ("Europe/London", "2026-03-29"),
+            ("Europe/London", "2026-10-25"),
+            ("America/New_York", "2026-03-08"),
+            ("America/New_York", "2026-11-01"),
+            ("Australia/Lord_Howe", "2026-04-05"),
+            ("Australia/Lord_Howe", "2026-10-04"),
+            ("Pacific/Apia", "2026-12-31"),
+        ];
+        for (zone, day) in days {
+            let tz: chrono_tz::Tz = zone.parse().expect("zone");
+            let day: NaiveDate = day.parse().expect("day");
+            for minutes in (0..24 * 60).step_by(5) {
+                let hhmm = format!("{:02}:{:02}", minutes / 60, minutes % 60);
+                let Ok(t) = DeadlineTime::parse(&hhmm) else {
+                    assert!(minutes < 3 * 60, "{hhmm} refused");
+                    continue;
+                };
+                let deadline = deadline_on(day, t.0, tz);
+                assert_eq!(local_day(deadline, tz), day, "{zone} {hhmm}");
+                for lead in LEAD_CHOICES {
+                    let reminder = deadline - Duration::minutes(i64::from(lead));
+                    assert_eq!(local_day(reminder, tz), day, "{zone} {hhmm} -{lead}");
+                }
+            }
         }
     }
 
