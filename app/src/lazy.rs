@@ -22,6 +22,7 @@ use crate::alerts::order::OrderPage;
 use crate::alerts::pages::AlertPage;
 use crate::alerts::settings::AlertSettingsPage;
 use crate::billing::pages::BillingPage;
+use crate::checkin::late::LatePage;
 use crate::connections::pages::{ConnectionsPage, JoinPage};
 use crate::legal::{PrivacyPage, TermsPage};
 use crate::onboarding::pages::{InviteStepPage, RemindersStepPage, SizeStepPage};
@@ -64,6 +65,7 @@ lazy_page! {
     Alert => AlertPage,
     Answer => AnswerPage,
     Plan => PlanPage,
+    Late => LatePage,
     Delete => DeletePage,
     EmailCode => EmailCodePage,
     Goodbye => GoodbyePage,

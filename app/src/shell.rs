@@ -82,6 +82,7 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("people"), ParamSegment("id")) view=MemberPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("people"), ParamSegment("id"), StaticSegment("order")) view={Lazy::<lazy::Order>::new()} ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("people"), ParamSegment("id"), StaticSegment("plan")) view={Lazy::<lazy::Plan>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("people"), ParamSegment("id"), StaticSegment("late")) view={Lazy::<lazy::Late>::new()} ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("alerts"), ParamSegment("id")) view={Lazy::<lazy::Alert>::new()} ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("answer"), ParamSegment("id")) view={Lazy::<lazy::Answer>::new()} ssr=SsrMode::Async/>
                     <Route path=StaticSegment("notifications") view=NotificationsPage ssr=SsrMode::Async/>

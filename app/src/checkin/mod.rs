@@ -3,7 +3,9 @@
 //! - `rules`: the shared types and validation (browser and server);
 //! - `views`: what the pages show, as the server sends it;
 //! - `store`, `service` (server only): all the check-in SQL, and each action;
-//! - `pages`: the pages and their server functions.
+//! - `pages`: the pages and their server functions;
+//! - `late`: "Running late today?", moving today's time later once.
+pub mod late;
 pub mod pages;
 pub mod rules;
 #[cfg(feature = "ssr")]

@@ -408,6 +408,9 @@ fn MyCheckIn(day: Option<MyDay>, me: String, check_in: ServerAction<CheckIn>) ->
                     </p>
                 }.into_any(),
             }}
+            {day.may_run_late.then(|| view! {
+                <a class="button secondary" href=format!("/people/{me}/late")>"Running late today?"</a>
+            })}
             <ActionForm action=check_in attr:class="checkin-form">
                 <button type="submit" class="checkin-button" class:done=done aria-busy=move || pending.get().to_string()>
                     {label}
@@ -628,8 +631,10 @@ fn MemberBody(
     let with_error = error_of(with);
     let with_id = detail.member_id.clone();
     let with_name = detail.name.clone();
+    let late_id = detail.member_id.clone();
     let with_them = detail.may_check_in_for.then(move || {
         let name = with_name;
+        let late_words = format!("{name} is running late today");
         view! {
             <section class="card" aria-labelledby="with-title">
                 <h2 id="with-title">{format!("With {name} now?")}</h2>
@@ -639,6 +644,7 @@ fn MemberBody(
                     <input type="hidden" name="member" value=with_id/>
                     <button type="submit" class="button primary">{format!("I\u{2019}m with {name} now \u{2014} check them in")}</button>
                 </ActionForm>
+                <a class="button secondary" href=format!("/people/{late_id}/late")>{late_words}</a>
             </section>
         }
     });

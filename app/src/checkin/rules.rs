@@ -62,6 +62,66 @@ impl DeadlineTime {
     }
 }
 
+/// "I'm running late": how much later today's time can move (once, before it passes).
+pub const LATE_CHOICES: [u16; 4] = [30, 60, 120, 180];
+pub const LATE_CHOICE_MESSAGE: &str = "Please choose 30 minutes, or 1, 2 or 3 hours.";
+
+/// Where today stands, for moving its time later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LateDay {
+    pub checked_in: bool,
+    pub paused: bool,
+    /// Today's time was moved already.
+    pub moved: bool,
+}
+
+/// Today's new deadline when it moves `minutes` later (one of [`LATE_CHOICES`])
+/// at `now`: only before it passes, once a day, not after a check-in or on a
+/// paused day, and never past the end of the day (the midnight rule).
+pub fn move_later(
+    now: chrono::DateTime<chrono::Utc>,
+    deadline: chrono::DateTime<chrono::Utc>,
+    zone: chrono_tz::Tz,
+    day: LateDay,
+    minutes: u16,
+) -> Result<chrono::DateTime<chrono::Utc>, &'static str> {
+    use crate::time::{is_on_time, local_day};
+    if !LATE_CHOICES.contains(&minutes) {
+        return Err(LATE_CHOICE_MESSAGE);
+    }
+    if day.checked_in {
+        return Err("You\u{2019}ve already checked in today.");
+    }
+    if day.paused {
+        return Err("Today is paused: there is nothing to move.");
+    }
+    if day.moved {
+        return Err("Today\u{2019}s time has already been moved once.");
+    }
+    if !is_on_time(now, deadline) {
+        return Err("Today\u{2019}s time has passed. Please check in now.");
+    }
+    let later = deadline + chrono::Duration::minutes(i64::from(minutes));
+    if local_day(later, zone) != local_day(deadline, zone) {
+        return Err("That would be after midnight. Please choose a shorter time.");
+    }
+    Ok(later)
+}
+
+/// Parses the "how much later" choice.
+pub fn parse_late(raw: &str) -> Result<u16, &'static str> {
+    choice(raw, &LATE_CHOICES, LATE_CHOICE_MESSAGE)
+}
+
+/// "30 minutes", "1 hour", "3 hours".
+pub fn late_choice_words(minutes: u16) -> String {
+    match minutes {
+        60 => "1 hour".into(),
+        m if m % 60 == 0 => format!("{} hours", m / 60),
+        m => format!("{m} minutes"),
+    }
+}
+
 /// Minutes from a fixed list of choices.
 fn choice(raw: &str, choices: &[u16], message: &'static str) -> Result<u16, &'static str> {
     raw.trim()
@@ -301,6 +361,97 @@ mod tests {
         ] {
             assert_eq!(DeadlineTime::parse(bad), Err(TIME_MESSAGE), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn running_late_moves_today_once_before_it_passes_and_never_past_midnight() {
+        use chrono::{TimeZone, Utc};
+        let zone: chrono_tz::Tz = "America/New_York".parse().expect("zone");
+        let at = |h: u32, m: u32| {
+            zone.with_ymd_and_hms(2026, 11, 26, h, m, 0)
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        let free = LateDay {
+            checked_in: false,
+            paused: false,
+            moved: false,
+        };
+        // 10:00 AM, asked at 9:50: up to 1:00 PM.
+        assert_eq!(
+            move_later(at(9, 50), at(10, 0), zone, free, 180),
+            Ok(at(13, 0))
+        );
+        assert_eq!(
+            move_later(at(9, 50), at(10, 0), zone, free, 30),
+            Ok(at(10, 30))
+        );
+        // The deadline's minute still counts; after it, no.
+        assert!(move_later(at(10, 0), at(10, 0), zone, free, 60).is_ok());
+        assert!(move_later(at(10, 1), at(10, 0), zone, free, 60).is_err());
+        // Once, not after a check-in, not on a paused day, only listed choices.
+        for day in [
+            LateDay {
+                moved: true,
+                ..free
+            },
+            LateDay {
+                checked_in: true,
+                ..free
+            },
+            LateDay {
+                paused: true,
+                ..free
+            },
+        ] {
+            assert!(
+                move_later(at(9, 0), at(10, 0), zone, day, 60).is_err(),
+                "{day:?}"
+            );
+        }
+        assert_eq!(
+            move_later(at(9, 0), at(10, 0), zone, free, 45),
+            Err(LATE_CHOICE_MESSAGE)
+        );
+        // 10:30 PM plus 2 hours would be tomorrow; plus 1 hour is fine.
+        assert!(move_later(at(21, 0), at(22, 30), zone, free, 120).is_err());
+        assert_eq!(
+            move_later(at(21, 0), at(22, 30), zone, free, 60),
+            Ok(at(23, 30))
+        );
+        // Across the DST change (1 November 2026, 2 AM back to 1 AM): 3 hours is
+        // 3 hours of real time.
+        let dst = |h: u32| {
+            zone.with_ymd_and_hms(2026, 11, 1, h, 0, 0)
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        assert_eq!(
+            move_later(dst(3) - chrono::Duration::hours(1), dst(3), zone, free, 180),
+            Ok(dst(6))
+        );
+        assert_eq!(late_choice_words(30), "30 minutes");
+        assert_eq!(late_choice_words(60), "1 hour");
+        assert_eq!(late_choice_words(180), "3 hours");
+        assert_eq!(parse_late("120"), Ok(120));
+        assert_eq!(parse_late("90"), Err(LATE_CHOICE_MESSAGE));
+    }
+
+    #[test]
+    fn a_day_moved_later_keeps_its_new_time_and_only_that_day() {
+        use crate::time::{deadline_of_day, deadline_on};
+        use chrono::NaiveTime;
+        let zone: chrono_tz::Tz = "Australia/Lord_Howe".parse().expect("zone");
+        let day: chrono::NaiveDate = "2026-10-04".parse().expect("day");
+        let ten = NaiveTime::from_hms_opt(10, 0, 0).unwrap();
+        let usual = deadline_on(day, ten, zone);
+        let moved = usual + chrono::Duration::hours(2);
+        assert_eq!(deadline_of_day(day, ten, zone, moved), moved);
+        // The next deadline on another day (tomorrow's, after a check-in) leaves
+        // today's as it is.
+        let tomorrow = deadline_on(day.succ_opt().unwrap(), ten, zone);
+        assert_eq!(deadline_of_day(day, ten, zone, tomorrow), usual);
+        assert_eq!(deadline_of_day(day, ten, zone, usual), usual);
     }
 
     #[test]

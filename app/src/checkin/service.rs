@@ -122,7 +122,7 @@ async fn today_of(
     let paused = !store::pauses_between(conn, s.member_id, day, day)
         .await?
         .is_empty();
-    let deadline = time::deadline_on(day, s.deadline, zone);
+    let deadline = time::deadline_of_day(day, s.deadline, zone, s.next_deadline);
     // The detector's own test: today is due while the schedule's next deadline is
     // today's (or earlier); once a miss is claimed it moves on, but the miss stays.
     let miss = crate::alerts::store::miss_on(conn, s.member_id, day).await?;
@@ -217,7 +217,13 @@ impl CheckIns<'_> {
             }
             _ => None,
         };
+        let may_run_late = today.checkin.is_none()
+            && !today.paused
+            && !today.starts_tomorrow
+            && time::is_on_time(now, today.deadline)
+            && !store::late_day_moved(conn, s.member_id, today.day).await?;
         Ok(MyDay {
+            may_run_late,
             missed,
             deadline_words: format!(
                 "{} at {}",
@@ -537,7 +543,7 @@ impl CheckIns<'_> {
         let zone = schedule_zone(&s);
         let day = time::local_day(now, zone);
         // No read first: the insert finds an earlier check-in by its unique key.
-        let deadline = time::deadline_on(day, s.deadline, zone);
+        let deadline = time::deadline_of_day(day, s.deadline, zone, s.next_deadline);
         let late = !time::is_on_time(now, deadline);
         let Some(row) = store::insert_checkin(
             &mut *tx,
@@ -684,6 +690,116 @@ impl CheckIns<'_> {
         Ok(done)
     }
 
+    /// The "Running late today?" page: her name and today's time (404 for
+    /// anyone who is not her or one of her Contacts).
+    pub async fn late_view(self, me: &Me, member: Uuid) -> Result<super::late::LateView, AppError> {
+        let mut conn = self.pool.acquire().await?;
+        let name = if member == me.user_id {
+            "You".to_string()
+        } else {
+            store::contact_calls(&mut conn, me.user_id, member)
+                .await?
+                .ok_or_else(|| AppError::NotFound.with_status())?
+        };
+        let s = store::schedule(&mut conn, member)
+            .await?
+            .ok_or_else(|| AppError::invalid(NO_SCHEDULE))?;
+        let zone = schedule_zone(&s);
+        let day = time::local_day(self.clock.now(), zone);
+        let moved = store::late_day_moved(&mut conn, member, day).await?;
+        Ok(super::late::LateView {
+            moved,
+            member_id: member.to_string(),
+            name,
+            is_self: member == me.user_id,
+            today: time::clock_with_zone(
+                time::deadline_of_day(day, s.deadline, zone, s.next_deadline),
+                zone,
+            ),
+        })
+    }
+
+    /// "I'm running late": moves today's time `minutes` later, once, before it
+    /// passes, for the Member herself or a Contact who may act for her (404 for
+    /// anyone else). Her Contacts are told quietly, in the app; she is told
+    /// when a Contact did it. Returns the new time, as her clock shows it.
+    pub async fn running_late(
+        self,
+        caller: &Caller,
+        me: &Me,
+        member: Uuid,
+        minutes: u16,
+    ) -> Result<String, AppError> {
+        let now = self.clock.now();
+        let mut tx = self.pool.begin().await?;
+        if member != me.user_id {
+            store::contact_calls(&mut tx, me.user_id, member)
+                .await?
+                .ok_or_else(|| AppError::NotFound.with_status())?;
+            require_may_act_for_others(&mut tx, me.user_id).await?;
+        }
+        let s = store::schedule_for_update(&mut tx, member)
+            .await?
+            .ok_or_else(|| AppError::invalid(NO_SCHEDULE))?;
+        let zone = schedule_zone(&s);
+        let day = time::local_day(now, zone);
+        let deadline = time::deadline_of_day(day, s.deadline, zone, s.next_deadline);
+        let state = rules::LateDay {
+            checked_in: store::checkin_on(&mut tx, member, day).await?.is_some(),
+            paused: !store::pauses_between(&mut tx, member, day, day)
+                .await?
+                .is_empty(),
+            moved: store::late_day_moved(&mut tx, member, day).await?,
+        };
+        let later =
+            rules::move_later(now, deadline, zone, state, minutes).map_err(AppError::invalid)?;
+        if !store::mark_late_day(&mut tx, member, day, deadline, later, me.user_id, now).await? {
+            return Err(AppError::invalid(
+                "Today\u{2019}s time has already been moved once.",
+            ));
+        }
+        store::set_next_deadline(&mut tx, member, later).await?;
+        let by = if member == me.user_id {
+            None
+        } else {
+            crate::connections::store::contact_name(&mut tx, member, me.user_id).await?
+        };
+        let new_time = time::clock_with_zone(later, zone);
+        self.tell_everyone(
+            &mut tx,
+            me,
+            member,
+            Kind::ScheduleChanged,
+            now,
+            |name| match (name, &by) {
+                (Some(name), None) => {
+                    format!("{name} is running late today, and will check in by {new_time}.")
+                }
+                (Some(name), Some(by)) => format!(
+                    "{by} says {name} is running late today: they will check in by {new_time}."
+                ),
+                (None, Some(by)) => format!(
+                    "{by} moved your check-in today to {new_time}: you\u{2019}re running late."
+                ),
+                (None, None) => format!("Today\u{2019}s check-in is now by {new_time}."),
+            },
+        )
+        .await?;
+        crate::audit::record_on(
+            &self.settings.audit_key,
+            &mut tx,
+            now,
+            me.user_id,
+            member,
+            "checkin.running_late",
+            &caller.ip,
+            json!({ "minutes": minutes }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(new_time)
+    }
+
     /// Checks that `me` is `member` or one of their active Contacts; returns what
     /// `me` calls them.
     async fn may_see(
@@ -731,7 +847,7 @@ impl CheckIns<'_> {
                 let day = today - Duration::days(back);
                 let checkin = checkins.iter().find(|c| c.local_day == day);
                 let deadline_passed = s.as_ref().is_some_and(|s| {
-                    now >= time::deadline_on(day, s.deadline, zone)
+                    now >= time::deadline_of_day(day, s.deadline, zone, s.next_deadline)
                         + Duration::minutes(i64::from(s.grace_min) + 1)
                 });
                 // Today counts when it is due (as the home says); an earlier day

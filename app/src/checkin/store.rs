@@ -495,3 +495,45 @@ pub async fn reminder_reach(conn: &mut PgConnection, member: Uuid) -> sqlx::Resu
     .fetch_one(conn)
     .await
 }
+
+/// Records that `member`'s `day` moved from `from` to `to` ("I'm running
+/// late"); `false` if it had moved already (once a day).
+#[allow(clippy::too_many_arguments)]
+pub async fn mark_late_day(
+    tx: &mut PgConnection,
+    member: Uuid,
+    day: NaiveDate,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO late_days (member_id, local_day, moved_from, moved_to, moved_by, moved_at)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+    )
+    .bind(member)
+    .bind(day)
+    .bind(from)
+    .bind(to)
+    .bind(by)
+    .bind(now)
+    .execute(tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Whether `member`'s `day` was moved later already.
+pub async fn late_day_moved(
+    conn: &mut PgConnection,
+    member: Uuid,
+    day: NaiveDate,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM late_days WHERE member_id = $1 AND local_day = $2)",
+    )
+    .bind(member)
+    .bind(day)
+    .fetch_one(conn)
+    .await
+}

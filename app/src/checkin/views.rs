@@ -42,6 +42,8 @@ pub struct MyDay {
     /// Today's time passed unchecked: "Tom has been told. Tap I'm OK …".
     pub missed: Option<String>,
     pub contacts: Vec<PersonLink>,
+    /// Today's time may still move later ("Running late today?").
+    pub may_run_late: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -37,6 +37,11 @@ pub const SECTIONS: &[Section] = &[
               FROM checkins WHERE member_id = $1 ORDER BY local_day DESC LIMIT $2",
     },
     Section {
+        name: "days_moved_later",
+        sql: "SELECT local_day, moved_from, moved_to, moved_at
+              FROM late_days WHERE member_id = $1 ORDER BY local_day DESC LIMIT $2",
+    },
+    Section {
         name: "pauses",
         sql: "SELECT first_day, last_day, created_at, canceled_at
               FROM pauses WHERE member_id = $1 ORDER BY first_day DESC LIMIT $2",

@@ -1443,3 +1443,119 @@ async fn per_tick_claims_read_open_misses_and_members_due_soon_only(pool: PgPool
         "{reminder_plan}"
     );
 }
+
+/// The notifications `who` has whose words contain `words`.
+async fn told(w: &World, who: &Me, words: &str) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM notifications WHERE user_id = $1 AND strpos(body, $2) > 0",
+    )
+    .bind(who.user_id)
+    .bind(words)
+    .fetch_one(&w.pool)
+    .await
+    .expect("notifications")
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn running_late_moves_today_once_tells_the_contacts_and_the_alert_waits_for_the_new_time(
+    pool: PgPool,
+) {
+    let w = world(pool);
+    let (mum, tom, ann) = family(&w).await; // 10:00 AM HST, 15 minutes' grace; now 8:00 AM
+    let c = CheckIns(&w.services);
+    // Mum is running late: 3 hours, to 1:00 PM.
+    let moved_to = c
+        .running_late(&caller(), &mum, mum.user_id, 180)
+        .await
+        .expect("moved");
+    assert_eq!(moved_to, "1:00 PM HST");
+    assert_eq!(
+        told(
+            &w,
+            &tom,
+            "Mum is running late today, and will check in by 1:00 PM HST."
+        )
+        .await,
+        1
+    );
+    assert_eq!(told(&w, &ann, "Mother is running late today").await, 1);
+    // Once a day; someone from another family may not.
+    let again = c.running_late(&caller(), &mum, mum.user_id, 30).await;
+    assert!(
+        matches!(&again, Err(app::error::AppError::Invalid(m)) if m.contains("already been moved once")),
+        "{again:?}"
+    );
+    let stranger = person(&w, "stranger").await;
+    let other = c.running_late(&caller(), &stranger, mum.user_id, 30).await;
+    assert!(
+        matches!(other, Err(app::error::AppError::NotFound)),
+        "{other:?}"
+    );
+    // Past the usual time and its grace: nobody is alerted.
+    w.services
+        .clock
+        .set(at("2026-11-26T20:16:00Z"))
+        .expect("clock");
+    assert_eq!(Alerts(&w.services).detect().await.expect("pass").missed, 0);
+    // 12:30 PM: on time for the new time.
+    w.services
+        .clock
+        .set(at("2026-11-26T22:30:00Z"))
+        .expect("clock");
+    let done = c
+        .check_in(mum.user_id, Source::Web)
+        .await
+        .expect("check-in");
+    assert!(!done.late, "on time for 1:00 PM");
+    let next: DateTime<Utc> =
+        sqlx::query_scalar("SELECT next_deadline FROM schedules WHERE member_id = $1")
+            .bind(mum.user_id)
+            .fetch_one(&w.pool)
+            .await
+            .expect("next");
+    assert_eq!(
+        next,
+        at("2026-11-27T20:00:00Z"),
+        "tomorrow is back to 10:00 AM"
+    );
+
+    // The next day Ann, a Contact, moves it an hour (Mum is told who did it),
+    // and Mum misses the new time: the alert waits for 11:00 AM and says so.
+    w.services
+        .clock
+        .set(at("2026-11-27T19:00:00Z"))
+        .expect("clock");
+    c.running_late(&caller(), &ann, mum.user_id, 60)
+        .await
+        .expect("moved by Ann");
+    assert_eq!(
+        told(&w, &mum, "moved your check-in today to 11:00 AM HST").await,
+        1
+    );
+    assert_eq!(told(&w, &tom, "says Mum is running late today").await, 1);
+    w.services
+        .clock
+        .set(at("2026-11-27T21:14:00Z"))
+        .expect("clock");
+    assert_eq!(Alerts(&w.services).detect().await.expect("pass").missed, 0);
+    w.services
+        .clock
+        .set(at("2026-11-27T21:16:00Z"))
+        .expect("clock");
+    assert_eq!(Alerts(&w.services).detect().await.expect("pass").missed, 1);
+    let deadline: DateTime<Utc> =
+        sqlx::query_scalar("SELECT deadline_at FROM misses WHERE member_id = $1")
+            .bind(mum.user_id)
+            .fetch_one(&w.pool)
+            .await
+            .expect("the miss");
+    assert_eq!(deadline, at("2026-11-27T21:00:00Z"));
+    assert_eq!(
+        count(
+            &w.pool,
+            "SELECT count(*) FROM audit_log WHERE event = 'checkin.running_late'"
+        )
+        .await,
+        2
+    );
+}

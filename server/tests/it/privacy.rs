@@ -299,6 +299,7 @@ const TABLES: &[&str] = &[
     "invites",
     "ip_attempts",
     "job_runs",
+    "late_days",
     "misses",
     "notifications",
     "pauses",
