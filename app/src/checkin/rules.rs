@@ -75,6 +75,7 @@ pub struct LateDay {
     pub moved: bool,
 }
 
+#[cfg(feature = "ssr")]
 /// Today's new deadline when it moves `minutes` later (one of [`LATE_CHOICES`])
 /// at `now`: only before it passes, once a day, not after a check-in or on a
 /// paused day, and never past the end of the day (the midnight rule).
@@ -363,6 +364,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "ssr")]
     #[test]
     fn running_late_moves_today_once_before_it_passes_and_never_past_midnight() {
         use chrono::{TimeZone, Utc};
@@ -437,6 +439,7 @@ mod tests {
         assert_eq!(parse_late("90"), Err(LATE_CHOICE_MESSAGE));
     }
 
+    #[cfg(feature = "ssr")]
     #[test]
     fn a_day_moved_later_keeps_its_new_time_and_only_that_day() {
         use crate::time::{deadline_of_day, deadline_on};
@@ -466,6 +469,7 @@ mod tests {
     /// reminder window, its deadline minute and its check-ins on one local day,
     /// on ordinary and DST days in London and New York, on Lord Howe's
     /// half-hour shift, and in Apia (UTC+13, with no DST since 2021).
+    #[cfg(feature = "ssr")]
     #[test]
     fn a_deadline_its_reminder_and_its_day_share_one_calendar_day_in_every_zone() {
         use crate::time::{deadline_on, local_day};
