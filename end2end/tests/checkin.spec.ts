@@ -1,5 +1,16 @@
 import { test, expect, type Browser, type Page } from '@playwright/test';
-import { consoleErrors, expectNoAxeViolations, freshEmail, hydrated, quickInvite, quickJoin, quickSignUp } from './support';
+import {
+  consoleErrors,
+  expectNoAxeViolations,
+  freshEmail,
+  hydrated,
+  memberWithSchedule,
+  quickInvite,
+  quickJoin,
+  quickSchedule,
+  quickSignUp,
+  zoneAwayFromMidnight,
+} from './support';
 
 /** Tom (a Contact in New York) and Mum (his Member in Honolulu), connected, Mum with a schedule. */
 async function family(browser: Browser) {
@@ -115,4 +126,30 @@ test('both home pages pass axe, AAA included, at 1.5x text', async ({ browser })
   await mum.goto('/schedule');
   await hydrated(mum);
   await expectNoAxeViolations(mum);
+});
+
+test('a Member running late moves today’s time once, and her Contact is told quietly', async ({ browser, baseURL }) => {
+  test.setTimeout(120_000);
+  const { zone, hour, minute } = await zoneAwayFromMidnight(baseURL!);
+  const { tom, mum } = await memberWithSchedule(browser, zone);
+  const mumErrors = consoleErrors(mum);
+  // Her time is an hour from now (before 11 PM: the server's clock reads before 10 PM there).
+  await quickSchedule(mum, zone, `${String(hour + 1).padStart(2, '0')}:${String(minute).padStart(2, '0')}`);
+  await mum.goto('/home');
+  await hydrated(mum);
+  await mum.getByRole('link', { name: 'Running late today?' }).click();
+  await expect(mum.getByRole('heading', { name: 'Running late today?', level: 1 })).toBeVisible();
+  await hydrated(mum);
+  await expectNoAxeViolations(mum);
+  await mum.getByLabel('Move today’s time later by').selectOption('60');
+  await mum.getByRole('button', { name: 'Move today’s time' }).click();
+  await expect(mum.getByRole('status')).toHaveText('Done. Today’s check-in has moved, and everyone has been told.');
+  await expect(mum.getByText('Today’s time has been moved once already.', { exact: false })).toBeVisible();
+  await mum.goto('/home');
+  await hydrated(mum);
+  await expect(mum.getByRole('link', { name: 'Running late today?' })).toHaveCount(0);
+
+  await tom.goto('/notifications');
+  await expect(tom.getByText(/Mum is running late today, and will check in by /)).toBeVisible();
+  expect(mumErrors).toEqual([]);
 });
