@@ -19,19 +19,28 @@ impl Dice {
     }
 }
 
+/// How long a client that hangs up waits at most, whatever it has had so far.
+const PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Polls `fut` at most `polls` times, then drops it where it stands (as hyper
-/// drops a request's future when its client hangs up).
+/// drops a request's future when its client hangs up); a client also gives up
+/// after [`PATIENCE`] without the rest of its answer. (Counting polls alone, a
+/// cut could wait for ever: a page's answer read part-way was seen, rarely, to
+/// stay pending with nothing left to wake it; a client that has hung up never
+/// reads on, so that wait is the test's own, not a server's.)
 async fn cut_after<F: std::future::Future>(polls: u64, fut: F) -> Option<F::Output> {
     let mut fut = std::pin::pin!(fut);
     let mut left = polls;
-    std::future::poll_fn(move |cx| {
+    let counted = std::future::poll_fn(move |cx| {
         if left == 0 {
             return std::task::Poll::Ready(None);
         }
         left -= 1;
         fut.as_mut().poll(cx).map(Some)
-    })
-    .await
+    });
+    tokio::time::timeout(PATIENCE, counted)
+        .await
+        .unwrap_or(None)
 }
 
 /// Runs one step of the run, which must end within a minute (each takes
