@@ -213,8 +213,117 @@ pub fn confirmation_channels(
         .collect()
 }
 
+/// Quiet hours, in the person's own zone (e.g. 9:00 PM to 8:00 AM): confirmations
+/// and notices wait until they end ([`crate::notify::Kind::waits_for_quiet_hours`]);
+/// missed-check-in alerts never wait. The database's `quiet_end` reads them the
+/// same way (an integration test holds the two together).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuietHours {
+    pub from: chrono::NaiveTime,
+    pub to: chrono::NaiveTime,
+}
+
+pub const QUIET_MESSAGE: &str =
+    "Please choose when quiet hours start and end, like 21:00 and 08:00 (not the same time).";
+
+impl QuietHours {
+    /// The form: `on` with a start and an end ("HH:MM"), or off.
+    pub fn parse(on: bool, from: &str, to: &str) -> Result<Option<Self>, &'static str> {
+        if !on {
+            return Ok(None);
+        }
+        let read = |s: &str| {
+            let s = s.trim();
+            chrono::NaiveTime::parse_from_str(s, "%H:%M")
+                .or_else(|_| chrono::NaiveTime::parse_from_str(s, "%H:%M:%S"))
+                .map_err(|_| QUIET_MESSAGE)
+        };
+        let (from, to) = (read(from)?, read(to)?);
+        if from == to {
+            return Err(QUIET_MESSAGE);
+        }
+        Ok(Some(QuietHours { from, to }))
+    }
+
+    /// Whether the local time `t` is inside (a window may cross midnight).
+    pub fn contains(self, t: chrono::NaiveTime) -> bool {
+        if self.from < self.to {
+            self.from <= t && t < self.to
+        } else {
+            t >= self.from || t < self.to
+        }
+    }
+
+    /// When a message written at `now` may go, for a person in `zone`: `None`
+    /// at once, or the end of the quiet hours `now` falls in.
+    #[cfg(feature = "ssr")]
+    pub fn waits_until(self, now: DateTime<Utc>, zone: chrono_tz::Tz) -> Option<DateTime<Utc>> {
+        let local = now.with_timezone(&zone).naive_local();
+        if !self.contains(local.time()) {
+            return None;
+        }
+        let day = if local.time() < self.to {
+            local.date()
+        } else {
+            local.date() + Duration::days(1)
+        };
+        Some(crate::time::deadline_on(day, self.to, zone))
+    }
+
+    /// "9:00 PM to 8:00 AM".
+    pub fn words(self) -> String {
+        format!(
+            "{} to {}",
+            self.from.format("%-I:%M %p"),
+            self.to.format("%-I:%M %p")
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn quiet_hours_are_read_strictly_and_may_cross_midnight() {
+        let q = QuietHours::parse(true, "21:00", "08:00")
+            .expect("valid")
+            .expect("on");
+        assert_eq!(q.words(), "9:00 PM to 8:00 AM");
+        let t = |h, m| chrono::NaiveTime::from_hms_opt(h, m, 0).unwrap();
+        assert!(q.contains(t(21, 0)) && q.contains(t(23, 59)) && q.contains(t(7, 59)));
+        assert!(!q.contains(t(8, 0)) && !q.contains(t(20, 59)) && !q.contains(t(12, 0)));
+        let day = QuietHours::parse(true, "13:00", "15:00").unwrap().unwrap();
+        assert!(day.contains(t(14, 0)) && !day.contains(t(15, 0)) && !day.contains(t(12, 0)));
+        assert_eq!(QuietHours::parse(false, "", ""), Ok(None));
+        assert_eq!(
+            QuietHours::parse(true, "21:00", "21:00"),
+            Err(QUIET_MESSAGE)
+        );
+        assert_eq!(QuietHours::parse(true, "9pm", "08:00"), Err(QUIET_MESSAGE));
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn a_quiet_message_waits_for_the_morning_in_the_persons_own_zone() {
+        use chrono::TimeZone;
+        let q = QuietHours::parse(true, "21:00", "08:00").unwrap().unwrap();
+        let ny: chrono_tz::Tz = "America/New_York".parse().unwrap();
+        let at = |m, d, h, min| {
+            ny.with_ymd_and_hms(2026, m, d, h, min, 0)
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        // 11:30 PM: waits for 8:00 AM the next day; 6:00 AM: for 8:00 AM that day.
+        assert_eq!(
+            q.waits_until(at(11, 26, 23, 30), ny),
+            Some(at(11, 27, 8, 0))
+        );
+        assert_eq!(q.waits_until(at(11, 27, 6, 0), ny), Some(at(11, 27, 8, 0)));
+        assert_eq!(q.waits_until(at(11, 27, 12, 0), ny), None);
+        // The night the clocks go back (1 November 2026): 8:00 AM EST.
+        assert_eq!(q.waits_until(at(11, 1, 0, 30), ny), Some(at(11, 1, 8, 0)));
+    }
 
     #[test]
     fn lateness_reads_in_minutes_then_hours() {
@@ -224,8 +333,6 @@ mod tests {
         assert_eq!(lateness_words(125), "2 h 5 min late");
         assert_eq!(lateness_words(-3), "0 min late");
     }
-
-    use super::*;
 
     fn t(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)

@@ -356,6 +356,38 @@ impl Alerts<'_> {
         Ok((rules::ConfirmPrefs::from_stored(every, &channels), devices))
     }
 
+    /// `user`'s quiet hours, if any.
+    pub async fn quiet_hours(self, user: Uuid) -> Result<Option<rules::QuietHours>, sqlx::Error> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(store::quiet_hours(&mut conn, user)
+            .await?
+            .map(|(from, to)| rules::QuietHours { from, to }))
+    }
+
+    /// Sets (or, with `None`, ends) `user`'s quiet hours: messages written from
+    /// now on that may wait, wait (those already queued go as planned).
+    pub async fn set_quiet_hours(
+        self,
+        caller: &crate::services::Caller,
+        user: Uuid,
+        quiet: Option<rules::QuietHours>,
+    ) -> Result<(), sqlx::Error> {
+        let now = self.clock.now();
+        let mut tx = self.pool.begin().await?;
+        store::set_quiet_hours(&mut tx, user, quiet.map(|q| (q.from, q.to))).await?;
+        crate::audit::record(
+            &self.settings.audit_key,
+            &mut tx,
+            now,
+            Some(user),
+            "alerts.quiet_hours_set",
+            &caller.ip,
+            json!({ "on": quiet.is_some() }),
+        )
+        .await?;
+        tx.commit().await
+    }
+
     pub async fn set_confirm_prefs(
         self,
         caller: &crate::services::Caller,

@@ -2,7 +2,7 @@
 //! reach them (email and every device with alerts on); the quiet confirmation of
 //! a check-in is theirs to choose: every check-in or only when something is
 //! wrong, and by alerts on their devices and/or email (SPEC §5).
-use super::rules::ConfirmPrefs;
+use super::rules::{ConfirmPrefs, QuietHours};
 use crate::accounts::forms::{error_of, FormAlert};
 #[cfg(feature = "ssr")]
 use crate::alerts::service::Alerts;
@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AlertSettingsView {
     pub prefs: ConfirmPrefs,
+    pub quiet: Option<QuietHours>,
     /// Browsers of this person with alerts on.
     pub devices: i64,
 }
@@ -24,8 +25,14 @@ pub struct AlertSettingsView {
 pub async fn alert_settings() -> Result<AlertSettingsView, AppError> {
     use crate::accounts::session::{require_sign_in, services};
     let me = require_sign_in().await?;
-    let (prefs, devices) = Alerts(&services()?).confirm_prefs(me.user_id).await?;
-    Ok(AlertSettingsView { prefs, devices })
+    let services = services()?;
+    let (prefs, devices) = Alerts(&services).confirm_prefs(me.user_id).await?;
+    let quiet = Alerts(&services).quiet_hours(me.user_id).await?;
+    Ok(AlertSettingsView {
+        prefs,
+        quiet,
+        devices,
+    })
 }
 
 #[server]
@@ -34,13 +41,22 @@ pub async fn save_alert_settings(
     push: Option<String>,
     email: Option<String>,
     sms: Option<String>,
+    quiet: Option<String>,
+    #[server(default)] quiet_from: String,
+    #[server(default)] quiet_to: String,
 ) -> Result<(), AppError> {
     use crate::accounts::session::{caller, require_sign_in, services};
     let me = require_sign_in().await?;
     let prefs = ConfirmPrefs::parse(&confirm, push.as_deref(), email.as_deref(), sms.as_deref())
         .map_err(AppError::invalid)?;
-    Alerts(&services()?)
+    let quiet =
+        QuietHours::parse(quiet.is_some(), &quiet_from, &quiet_to).map_err(AppError::invalid)?;
+    let services = services()?;
+    Alerts(&services)
         .set_confirm_prefs(&caller(), me.user_id, &prefs)
+        .await?;
+    Alerts(&services)
+        .set_quiet_hours(&caller(), me.user_id, quiet)
         .await?;
     leptos_axum::redirect("/settings/alerts?saved=1");
     Ok(())
@@ -85,6 +101,14 @@ pub fn AlertSettingsPage() -> impl IntoView {
 fn ConfirmForm(v: AlertSettingsView, action: ServerAction<SaveAlertSettings>) -> impl IntoView {
     let error = error_of(action);
     let p = v.prefs;
+    let quiet = v.quiet;
+    let (quiet_from, quiet_to) = match quiet {
+        Some(q) => (
+            q.from.format("%H:%M").to_string(),
+            q.to.format("%H:%M").to_string(),
+        ),
+        None => ("21:00".to_string(), "08:00".to_string()),
+    };
     let no_device = (v.devices == 0).then(|| {
         view! {
             <p class="hint" id="push-hint">
@@ -122,6 +146,25 @@ fn ConfirmForm(v: AlertSettingsView, action: ServerAction<SaveAlertSettings>) ->
                     <div class="check">
                         <input id="confirm-sms" type="checkbox" name="sms" value="on" checked=p.sms/>
                         <label for="confirm-sms">"Text messages (to your confirmed mobile number, below)"</label>
+                    </div>
+                </fieldset>
+                <fieldset class="choice-group">
+                    <legend>"Quiet hours"</legend>
+                    <p class="hint" id="quiet-hint">
+                        "Quiet notes and other news wait until the morning. An alert that someone missed a check-in never waits."
+                    </p>
+                    <div class="check">
+                        <input id="quiet-on" type="checkbox" name="quiet" value="on" checked=quiet.is_some()
+                            aria-describedby="quiet-hint"/>
+                        <label for="quiet-on">"Hold back news at night"</label>
+                    </div>
+                    <div class="field">
+                        <label for="quiet-from">"From"</label>
+                        <input id="quiet-from" type="time" name="quiet_from" value=quiet_from/>
+                    </div>
+                    <div class="field">
+                        <label for="quiet-to">"Until"</label>
+                        <input id="quiet-to" type="time" name="quiet_to" value=quiet_to/>
                     </div>
                 </fieldset>
                 <FormAlert id="confirm-error" message=error/>

@@ -596,6 +596,33 @@ pub async fn confirm_prefs(pool: &PgPool, user: Uuid) -> sqlx::Result<(bool, Vec
     .await
 }
 
+/// A person's quiet hours (start, end), if they chose them.
+pub async fn quiet_hours(
+    conn: &mut PgConnection,
+    user: Uuid,
+) -> sqlx::Result<Option<(NaiveTime, NaiveTime)>> {
+    let row: Option<(Option<NaiveTime>, Option<NaiveTime>)> =
+        sqlx::query_as("SELECT quiet_from, quiet_to FROM users WHERE id = $1")
+            .bind(user)
+            .fetch_optional(conn)
+            .await?;
+    Ok(row.and_then(|(from, to)| from.zip(to)))
+}
+
+pub async fn set_quiet_hours(
+    tx: &mut PgConnection,
+    user: Uuid,
+    hours: Option<(NaiveTime, NaiveTime)>,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET quiet_from = $2, quiet_to = $3 WHERE id = $1")
+        .bind(user)
+        .bind(hours.map(|h| h.0))
+        .bind(hours.map(|h| h.1))
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
 pub async fn set_confirm_prefs(
     tx: &mut PgConnection,
     user: Uuid,

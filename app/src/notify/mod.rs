@@ -234,6 +234,29 @@ impl Kind {
         }
     }
 
+    /// May wait for the end of the recipient's quiet hours: confirmations and
+    /// notices. Alerts, their updates, reminders and answers to what the person
+    /// just did never wait.
+    pub fn waits_for_quiet_hours(self) -> bool {
+        matches!(
+            self,
+            Kind::CheckedIn
+                | Kind::CheckedInLate
+                | Kind::ScheduleChanged
+                | Kind::Paused
+                | Kind::PauseEnded
+                | Kind::BillingTrialStarted
+                | Kind::BillingPaid
+                | Kind::BillingPaymentFailed
+                | Kind::BillingFrozen
+                | Kind::BillingDisputed
+                | Kind::BillingNowFree
+                | Kind::BillingCanceled
+                | Kind::BillingResumed
+                | Kind::BillingWarning
+        )
+    }
+
     /// A quiet confirmation the Contact asked for (their mail says how to stop it).
     pub fn is_confirmation(self) -> bool {
         matches!(self, Kind::CheckedIn | Kind::CheckedInLate)

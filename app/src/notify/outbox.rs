@@ -71,11 +71,22 @@ pub async fn insert_deliveries(
     let kinds: Vec<&str> = ds.iter().map(|d| d.kind.as_str()).collect();
     let channels: Vec<&str> = ds.iter().map(|d| d.channel.as_str()).collect();
     let payloads: Vec<Json<&Payload>> = ds.iter().map(|d| Json(&d.payload)).collect();
+    // A message that may wait is due when the recipient's quiet hours end
+    // (`quiet_end`, migration 20261205000007); the rest are due now.
+    let waiting: Vec<&str> = Kind::ALL
+        .iter()
+        .filter(|k| k.waits_for_quiet_hours())
+        .map(|k| k.as_str())
+        .collect();
     sqlx::query(
         "INSERT INTO deliveries (id, recipient_id, member_id, miss_id, kind, channel, payload, next_attempt_at, created_at)
-         SELECT gen_random_uuid(), d.recipient, d.member, d.miss, d.kind, d.channel, d.payload, $7, $7
+         SELECT gen_random_uuid(), d.recipient, d.member, d.miss, d.kind, d.channel, d.payload,
+                CASE WHEN d.kind = ANY($8) AND u.quiet_from IS NOT NULL
+                     THEN coalesce(quiet_end($7, u.time_zone, u.quiet_from, u.quiet_to), $7) ELSE $7 END,
+                $7
          FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::jsonb[])
-              AS d(recipient, member, miss, kind, channel, payload)",
+              AS d(recipient, member, miss, kind, channel, payload)
+         LEFT JOIN users u ON u.id = d.recipient",
     )
     .bind(&recipients)
     .bind(&members)
@@ -84,6 +95,7 @@ pub async fn insert_deliveries(
     .bind(&channels)
     .bind(&payloads)
     .bind(now)
+    .bind(&waiting)
     .execute(tx)
     .await?;
     Ok(())

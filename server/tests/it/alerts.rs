@@ -1559,3 +1559,81 @@ async fn running_late_moves_today_once_tells_the_contacts_and_the_alert_waits_fo
         2
     );
 }
+
+/// When each of `who`'s deliveries of `kind` is due, oldest first.
+async fn due_at(w: &World, who: &Me, kind: &str) -> Vec<DateTime<Utc>> {
+    sqlx::query_scalar(
+        "SELECT next_attempt_at FROM deliveries WHERE recipient_id = $1 AND kind = $2 ORDER BY created_at",
+    )
+    .bind(who.user_id)
+    .bind(kind)
+    .fetch_all(&w.pool)
+    .await
+    .expect("deliveries")
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn quiet_hours_hold_a_confirmation_until_the_morning_but_never_an_alert(pool: PgPool) {
+    let w = world(pool);
+    let (mum, tom, ann) = family(&w).await; // Mum: 10:00 AM in Honolulu
+                                            // Tom lives in Tokyo and keeps 9 PM to 8 AM quiet; Ann has no quiet hours.
+    sqlx::query("UPDATE users SET time_zone = 'Asia/Tokyo' WHERE id = $1")
+        .bind(tom.user_id)
+        .execute(&w.pool)
+        .await
+        .expect("Tom's zone");
+    let by_email = app::alerts::rules::ConfirmPrefs {
+        every: true,
+        push: false,
+        email: true,
+        sms: false,
+    };
+    let alerts = Alerts(&w.services);
+    for who in [&tom, &ann] {
+        alerts
+            .set_confirm_prefs(&caller(), who.user_id, &by_email)
+            .await
+            .expect("prefs");
+    }
+    let quiet = app::alerts::rules::QuietHours::parse(true, "21:00", "08:00").expect("valid");
+    alerts
+        .set_quiet_hours(&caller(), tom.user_id, quiet)
+        .await
+        .expect("quiet hours");
+    assert_eq!(alerts.quiet_hours(tom.user_id).await.expect("read"), quiet);
+
+    // Mum checks in at 8:00 AM in Honolulu: 3:00 AM in Tokyo.
+    CheckIns(&w.services)
+        .check_in(mum.user_id, Source::Web)
+        .await
+        .expect("check-in");
+    assert_eq!(
+        due_at(&w, &tom, "checked_in").await,
+        vec![at("2026-11-26T23:00:00Z")],
+        "8:00 AM in Tokyo"
+    );
+    assert_eq!(
+        due_at(&w, &ann, "checked_in").await,
+        vec![at("2026-11-26T18:00:00Z")]
+    );
+    drain(&w.services).await;
+    assert!(mailbox::to(&tom.email).await.is_empty(), "not in the night");
+    assert_eq!(mailbox::to(&ann.email).await.len(), 1);
+    w.services
+        .clock
+        .set(at("2026-11-26T23:00:00Z"))
+        .expect("clock");
+    drain(&w.services).await;
+    assert_eq!(mailbox::to(&tom.email).await.len(), 1, "in his morning");
+
+    // The next day she misses: 5:16 AM in Tokyo, and Tom's alert goes at once.
+    w.services
+        .clock
+        .set(at("2026-11-27T20:16:00Z"))
+        .expect("clock");
+    assert_eq!(alerts.detect().await.expect("pass").missed, 1);
+    assert_eq!(
+        due_at(&w, &tom, "missed").await,
+        vec![at("2026-11-27T20:16:00Z")]
+    );
+}
