@@ -31,6 +31,7 @@ pub mod security;
 pub mod services;
 pub mod settings;
 mod shell;
+pub mod summary;
 pub mod tabs;
 #[cfg(feature = "ssr")]
 pub mod time;

@@ -9,6 +9,7 @@ use app::notify::worker::Worker;
 use app::notify::Channel;
 use app::phones::service::Phones;
 use app::services::Services;
+use app::summary::service::Summaries;
 use std::time::Duration;
 
 /// Starts the detector and one worker per channel, each in [`every`] (a pass
@@ -50,6 +51,19 @@ pub fn spawn(services: Services) {
                     "alerts"
                 ),
                 _ => tracing::warn!("could not read the detector lag or the delivery backlog"),
+            }
+        }
+    });
+    // Every ten minutes: the weekly summaries whose Monday morning has come
+    // (each Contact's own zone; each sent once).
+    let summaries = services.clone();
+    every("weekly summary", Duration::from_secs(600), move || {
+        let summaries = summaries.clone();
+        async move {
+            match Summaries(&summaries).send_weekly().await {
+                Ok(0) => {}
+                Ok(told) => tracing::info!(told, "weekly summaries written"),
+                Err(e) => tracing::warn!(error = %e, "the weekly summaries failed; trying again"),
             }
         }
     });

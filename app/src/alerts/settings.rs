@@ -2,6 +2,9 @@
 //! reach them (email and every device with alerts on); the quiet confirmation of
 //! a check-in is theirs to choose: every check-in or only when something is
 //! wrong, and by alerts on their devices and/or email (SPEC §5).
+// One form whose every choice is a field (the server function's arguments,
+// and the functions its macro writes).
+#![allow(clippy::too_many_arguments)]
 use super::rules::{ConfirmPrefs, QuietHours};
 use crate::accounts::forms::{error_of, FormAlert};
 #[cfg(feature = "ssr")]
@@ -17,6 +20,8 @@ use serde::{Deserialize, Serialize};
 pub struct AlertSettingsView {
     pub prefs: ConfirmPrefs,
     pub quiet: Option<QuietHours>,
+    /// Monday's summary of each Member's week, by email.
+    pub weekly: bool,
     /// Browsers of this person with alerts on.
     pub devices: i64,
 }
@@ -28,9 +33,13 @@ pub async fn alert_settings() -> Result<AlertSettingsView, AppError> {
     let services = services()?;
     let (prefs, devices) = Alerts(&services).confirm_prefs(me.user_id).await?;
     let quiet = Alerts(&services).quiet_hours(me.user_id).await?;
+    let weekly = crate::summary::service::Summaries(&services)
+        .weekly_on(me.user_id)
+        .await?;
     Ok(AlertSettingsView {
         prefs,
         quiet,
+        weekly,
         devices,
     })
 }
@@ -42,6 +51,7 @@ pub async fn save_alert_settings(
     email: Option<String>,
     sms: Option<String>,
     quiet: Option<String>,
+    weekly: Option<String>,
     #[server(default)] quiet_from: String,
     #[server(default)] quiet_to: String,
 ) -> Result<(), AppError> {
@@ -57,6 +67,9 @@ pub async fn save_alert_settings(
         .await?;
     Alerts(&services)
         .set_quiet_hours(&caller(), me.user_id, quiet)
+        .await?;
+    crate::summary::service::Summaries(&services)
+        .set_weekly(&caller(), me.user_id, weekly.is_some())
         .await?;
     leptos_axum::redirect("/settings/alerts?saved=1");
     Ok(())
@@ -148,6 +161,10 @@ fn ConfirmForm(v: AlertSettingsView, action: ServerAction<SaveAlertSettings>) ->
                         <label for="confirm-sms">"Text messages (to your confirmed mobile number, below)"</label>
                     </div>
                 </fieldset>
+                <div class="check">
+                    <input id="weekly-on" type="checkbox" name="weekly" value="on" checked=v.weekly/>
+                    <label for="weekly-on">"A summary of each week by email, on Monday morning"</label>
+                </div>
                 <fieldset class="choice-group">
                     <legend>"Quiet hours"</legend>
                     <p class="hint" id="quiet-hint">

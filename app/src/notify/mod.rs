@@ -193,6 +193,8 @@ kinds! {
     SmsVerify = "sms_verify",
     /// The one text asking a neighbour to be a helper without an account.
     HelperAsk = "helper_ask",
+    /// Monday's summary of each Member's week, to a Contact.
+    WeeklySummary = "weekly_summary",
     PhoneVerified = "phone_verified",
     SmsStopped = "sms_stopped",
     BillingTrialStarted = "billing_trial_started",
@@ -242,6 +244,7 @@ impl Kind {
             self,
             Kind::CheckedIn
                 | Kind::CheckedInLate
+                | Kind::WeeklySummary
                 | Kind::ScheduleChanged
                 | Kind::Paused
                 | Kind::PauseEnded

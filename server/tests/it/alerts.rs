@@ -1637,3 +1637,95 @@ async fn quiet_hours_hold_a_confirmation_until_the_morning_but_never_an_alert(po
         vec![at("2026-11-27T20:16:00Z")]
     );
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn the_weekly_summary_counts_a_known_week_once_on_monday_morning(pool: PgPool) {
+    use app::summary::service::Summaries;
+    let w = world(pool);
+    let (mum, tom, ann) = family(&w).await;
+    // Ann turned the summary off.
+    sqlx::query("UPDATE users SET weekly_summary = false WHERE id = $1")
+        .bind(ann.user_id)
+        .execute(&w.pool)
+        .await
+        .expect("Ann's choice");
+    // Mum's week, Monday 16 to Sunday 22 November: on time Mon, Tue and Sat;
+    // late Wed, and Sun after an alert; missed Thu; away Fri.
+    for (day, late) in [
+        ("2026-11-16", false),
+        ("2026-11-17", false),
+        ("2026-11-18", true),
+        ("2026-11-21", false),
+        ("2026-11-22", true),
+    ] {
+        sqlx::query(
+            "INSERT INTO checkins (id, member_id, local_day, checked_in_at, deadline_at, late, source)
+             VALUES (gen_random_uuid(), $1, $2::date, now(), now(), $3, 'web')",
+        )
+        .bind(mum.user_id)
+        .bind(day)
+        .bind(late)
+        .execute(&w.pool)
+        .await
+        .expect("check-in");
+    }
+    for day in ["2026-11-19", "2026-11-22"] {
+        sqlx::query(
+            "INSERT INTO misses (id, member_id, local_day, deadline_at, detected_at)
+             VALUES (gen_random_uuid(), $1, $2::date, now(), now())",
+        )
+        .bind(mum.user_id)
+        .bind(day)
+        .execute(&w.pool)
+        .await
+        .expect("miss");
+    }
+    sqlx::query(
+        "INSERT INTO pauses (id, member_id, first_day, last_day, created_at)
+         VALUES (gen_random_uuid(), $1, '2026-11-20', '2026-11-20', now())",
+    )
+    .bind(mum.user_id)
+    .execute(&w.pool)
+    .await
+    .expect("pause");
+    // A check-in the week after does not count.
+    sqlx::query(
+        "INSERT INTO checkins (id, member_id, local_day, checked_in_at, deadline_at, late, source)
+         VALUES (gen_random_uuid(), $1, '2026-11-23', now(), now(), false, 'web')",
+    )
+    .bind(mum.user_id)
+    .execute(&w.pool)
+    .await
+    .expect("check-in");
+
+    let summaries = Summaries(&w.services);
+    // Monday 23 November, 7:59 AM for Tom (UTC): not yet.
+    w.services
+        .clock
+        .set(at("2026-11-23T07:59:00Z"))
+        .expect("clock");
+    assert_eq!(summaries.send_weekly().await.expect("pass"), 0);
+    w.services
+        .clock
+        .set(at("2026-11-23T08:00:00Z"))
+        .expect("clock");
+    assert_eq!(summaries.send_weekly().await.expect("pass"), 1, "Tom only");
+    assert_eq!(
+        summaries.send_weekly().await.expect("pass"),
+        0,
+        "once a week"
+    );
+    drain(&w.services).await;
+    let mails = mailbox::to(&tom.email).await;
+    assert_eq!(mails.len(), 1);
+    assert_eq!(
+        mails[0]["subject"],
+        "Last week: Monday 16 to Sunday 22 November"
+    );
+    let text = mails[0]["text"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("Mum: 3 on time, 2 late, 1 missed, 1 day paused."),
+        "{text}"
+    );
+    assert!(mailbox::to(&ann.email).await.is_empty());
+}

@@ -318,6 +318,7 @@ const TABLES: &[&str] = &[
     "stripe_events",
     "unreachable_told",
     "users",
+    "weekly_summaries",
 ];
 
 /// Every (table, column, type) in the public schema that could hold her data.
