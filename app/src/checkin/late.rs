@@ -2,26 +2,13 @@
 //! may act for her, moves today's time later once, by up to 3 hours, before it
 //! passes. Her Contacts are told quietly in the app.
 use super::rules::{late_choice_words, LATE_CHOICES};
+use super::views::LateView;
 use crate::accounts::forms::{error_of, FormAlert};
 use crate::error::{AppError, ErrorPage};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_params_map, use_query_map};
-use serde::{Deserialize, Serialize};
-
-/// What the page shows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LateView {
-    pub member_id: String,
-    /// What the viewer calls her ("Mum"), or "You".
-    pub name: String,
-    pub is_self: bool,
-    /// "10:00 AM HST" (today's time, as her clock shows it).
-    pub today: String,
-    /// Today's time was moved already (once a day).
-    pub moved: bool,
-}
 
 #[cfg(feature = "ssr")]
 fn parse_member(raw: &str) -> Result<uuid::Uuid, AppError> {

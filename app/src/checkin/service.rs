@@ -692,7 +692,11 @@ impl CheckIns<'_> {
 
     /// The "Running late today?" page: her name and today's time (404 for
     /// anyone who is not her or one of her Contacts).
-    pub async fn late_view(self, me: &Me, member: Uuid) -> Result<super::late::LateView, AppError> {
+    pub async fn late_view(
+        self,
+        me: &Me,
+        member: Uuid,
+    ) -> Result<super::views::LateView, AppError> {
         let mut conn = self.pool.acquire().await?;
         let name = if member == me.user_id {
             "You".to_string()
@@ -707,7 +711,7 @@ impl CheckIns<'_> {
         let zone = schedule_zone(&s);
         let day = time::local_day(self.clock.now(), zone);
         let moved = store::late_day_moved(&mut conn, member, day).await?;
-        Ok(super::late::LateView {
+        Ok(super::views::LateView {
             moved,
             member_id: member.to_string(),
             name,

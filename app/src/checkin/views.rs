@@ -194,3 +194,16 @@ pub struct NotificationView {
     pub when: String,
     pub unread: bool,
 }
+
+/// "Running late today?" (`checkin::late`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LateView {
+    pub member_id: String,
+    /// What the viewer calls her ("Mum"), or "You".
+    pub name: String,
+    pub is_self: bool,
+    /// "10:00 AM HST" (today's time, as her clock shows it).
+    pub today: String,
+    /// Today's time was moved already (once a day).
+    pub moved: bool,
+}
