@@ -137,9 +137,16 @@ fn payment_origins(config: &Config) -> String {
     }
 }
 
+/// The app's routes, walked once per process. Walking them sets a
+/// process-wide flag under which any page data first asked for meanwhile waits
+/// for ever (leptos_server's `SuppressResourceLoad`; leptos-rs/leptos#4773):
+/// tests build a router each, side by side, while others render pages, and a
+/// page now and then never finished. Once walked, the list is only copied.
+static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+
 /// The whole HTTP application. Built the same way by `main` and by the tests.
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = ROUTES.get_or_init(|| generate_route_list(App)).clone();
     let context = {
         let (pool, clock, site) = (state.pool.clone(), state.clock.clone(), state.site());
         let (mailer, services) = (state.mailer.clone(), state.services.clone());
