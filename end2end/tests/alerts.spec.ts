@@ -107,7 +107,7 @@ test('a Contact chooses how they hear about check-ins, and the next check-in arr
   await hydrated(tom);
   await expect(tom.getByLabel('Every time they check in (a quiet note)')).toBeChecked();
   await expect(tom.getByLabel('Alerts on my devices')).toBeChecked();
-  await expect(tom.getByLabel('Email')).not.toBeChecked();
+  await expect(tom.getByLabel('Email', { exact: true })).not.toBeChecked();
   await expectNoAxeViolations(tom);
 
   // "Every time" with no way ticked: a clear message, and nothing is saved.
@@ -120,11 +120,11 @@ test('a Contact chooses how they hear about check-ins, and the next check-in arr
   await expect(tom.getByLabel('Alerts on my devices')).toBeChecked();
 
   // By email as well.
-  await tom.getByLabel('Email').check();
+  await tom.getByLabel('Email', { exact: true }).check();
   await tom.getByRole('button', { name: 'Save how I hear' }).click();
   await expect(tom.locator('.notice-text')).toContainText('Saved');
   await tom.reload();
-  await expect(tom.getByLabel('Email')).toBeChecked();
+  await expect(tom.getByLabel('Email', { exact: true })).toBeChecked();
 
   // Mum checks in; Tom gets the quiet note by email.
   await mum.goto('/home');
