@@ -342,27 +342,35 @@ impl Alerts<'_> {
         Ok(helpers::on_it_words(&her, None))
     }
 
-    /// Texts the agreed helpers an alert of `m` reached: `news`, then that
-    /// nothing more is needed.
+    /// Texts the agreed helpers an alert of `m` reached `news` (given her
+    /// name), then that nothing more is needed. Her name is read only when
+    /// someone is to be told (most families have no helper).
     pub(super) async fn tell_helpers(
         self,
         tx: &mut PgConnection,
         m: &store::MissRow,
         skip: Option<Uuid>,
-        news: &str,
+        news: &(dyn Fn(&str) -> String + Sync),
         now: DateTime<Utc>,
         kind: Kind,
     ) -> Result<(), sqlx::Error> {
-        let texts: Vec<HelperText> = store::helpers_alerted(tx, m.id)
+        let told: Vec<Uuid> = store::helpers_alerted(tx, m.id)
             .await?
             .into_iter()
             .filter(|h| Some(*h) != skip)
+            .collect();
+        if told.is_empty() {
+            return Ok(());
+        }
+        let body = helpers::update_words(&news(&store::name_for_helpers(tx, m.member_id).await?));
+        let texts: Vec<HelperText> = told
+            .into_iter()
             .map(|helper| HelperText {
                 helper,
                 member: m.member_id,
                 miss: Some(m.id),
                 kind,
-                body: helpers::update_words(news),
+                body: body.clone(),
             })
             .collect();
         notify::text_helpers(tx, &texts, now).await?;

@@ -688,12 +688,11 @@ impl Alerts<'_> {
                 )
                 .await?;
             }
-            let her = store::name_for_helpers(tx, member).await?;
             self.tell_helpers(
                 tx,
                 miss,
                 None,
-                &format!("{her} has checked in. All is well."),
+                &|her| format!("{her} has checked in. All is well."),
                 now,
                 Kind::LateUpdate,
             )
@@ -1065,8 +1064,7 @@ impl Alerts<'_> {
                 check_in: None,
             });
         }
-        let her = store::name_for_helpers(tx, m.member_id).await?;
-        self.tell_helpers(tx, m, news.skip_helper, &(news.to_helpers)(&her), now, kind)
+        self.tell_helpers(tx, m, news.skip_helper, news.to_helpers, now, kind)
             .await?;
         notify::tell(tx, &messages, now).await
     }
