@@ -1,17 +1,10 @@
 //! The weekly summary's pure rules: the week it covers, how a day counts, and
 //! what it says.
-use chrono::{Datelike, NaiveDate, NaiveDateTime, Weekday};
+use chrono::{Datelike, NaiveDate};
 
-/// From this hour on Monday (the Contact's own clock) last week's summary is due.
-pub const SEND_FROM_HOUR: u32 = 8;
-
-/// The Monday starting the week a summary written at local time `now` covers,
-/// when one is due: Monday from 8 AM, for the Monday-to-Sunday just ended.
-pub fn week_due(now: NaiveDateTime) -> Option<NaiveDate> {
-    use chrono::Timelike;
-    (now.weekday() == Weekday::Mon && now.hour() >= SEND_FROM_HOUR)
-        .then(|| now.date() - chrono::Duration::days(7))
-}
+/// From this hour on Monday (the Contact's own clock) the summary of the
+/// Monday-to-Sunday just ended is due (the claim's SQL reads it).
+pub const SEND_FROM_HOUR: i32 = 8;
 
 /// How one of a Member's days went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,19 +97,6 @@ pub fn week_words(start: NaiveDate) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn at(s: &str) -> NaiveDateTime {
-        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
-    }
-
-    #[test]
-    fn last_week_is_due_from_monday_8_am() {
-        let monday: NaiveDate = "2026-11-16".parse().unwrap();
-        assert_eq!(week_due(at("2026-11-23 08:00")), Some(monday));
-        assert_eq!(week_due(at("2026-11-23 23:59")), Some(monday));
-        assert_eq!(week_due(at("2026-11-23 07:59")), None);
-        assert_eq!(week_due(at("2026-11-24 09:00")), None);
-    }
 
     #[test]
     fn a_week_counts_each_day_once_and_reads_plainly() {

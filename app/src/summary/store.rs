@@ -4,7 +4,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 /// Claims, once each, up to `limit` Contacts whose summary is due at `now`:
-/// Monday from 8 AM in their zone (as `rules::week_due` reads it), wanting it,
+/// Monday from `rules::SEND_FROM_HOUR` in their zone, wanting it,
 /// looking out for someone, and not yet sent this week. (Contact, week start.)
 pub async fn claim_due(
     tx: &mut PgConnection,
@@ -17,7 +17,7 @@ pub async fn claim_due(
              FROM users u
              WHERE u.weekly_summary AND u.deleted_at IS NULL
                AND extract(isodow FROM ($1 AT TIME ZONE u.time_zone)) = 1
-               AND extract(hour FROM ($1 AT TIME ZONE u.time_zone)) >= 8
+               AND extract(hour FROM ($1 AT TIME ZONE u.time_zone)) >= $3
                AND EXISTS (SELECT 1 FROM connections c WHERE c.contact_id = u.id AND c.ended_at IS NULL)
                AND NOT EXISTS (SELECT 1 FROM weekly_summaries w
                                WHERE w.contact_id = u.id AND w.week_start = ($1 AT TIME ZONE u.time_zone)::date - 7)
@@ -28,6 +28,7 @@ pub async fn claim_due(
     )
     .bind(now)
     .bind(limit)
+    .bind(super::rules::SEND_FROM_HOUR)
     .fetch_all(tx)
     .await
 }
