@@ -1729,3 +1729,39 @@ async fn the_weekly_summary_counts_a_known_week_once_on_monday_morning(pool: PgP
     );
     assert!(mailbox::to(&ann.email).await.is_empty());
 }
+
+/// The database's `quiet_end` (what the outbox uses) and `QuietHours::waits_until`
+/// (the rule, unit-tested) agree, every 20 minutes of a week spanning the clocks
+/// going back, in New York and in Lord Howe (a 30-minute shift), for a window that
+/// crosses midnight and one that does not.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn the_databases_quiet_hours_read_as_the_rule_does(pool: PgPool) {
+    use app::alerts::rules::QuietHours;
+    for (zone, from) in [
+        ("America/New_York", "2026-10-29T00:00:00Z"),
+        ("Australia/Lord_Howe", "2026-04-02T00:00:00Z"),
+    ] {
+        let tz = app::time::parse_zone(zone).expect("zone");
+        for (start, end) in [("21:00", "08:00"), ("13:00", "15:30")] {
+            let q = QuietHours::parse(true, start, end)
+                .expect("valid")
+                .expect("on");
+            for step in 0..(7 * 24 * 3) {
+                let now = at(from) + Duration::minutes(20 * step);
+                let sql: DateTime<Utc> = sqlx::query_scalar("SELECT quiet_end($1, $2, $3, $4)")
+                    .bind(now)
+                    .bind(zone)
+                    .bind(q.from)
+                    .bind(q.to)
+                    .fetch_one(&pool)
+                    .await
+                    .expect("quiet_end");
+                assert_eq!(
+                    sql,
+                    q.waits_until(now, tz).unwrap_or(now),
+                    "{zone} {start}-{end} at {now}"
+                );
+            }
+        }
+    }
+}
