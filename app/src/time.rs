@@ -81,24 +81,6 @@ pub fn next_deadline(
     }
 }
 
-/// The deadline of the local `day`: its time in `zone`, or later the same day
-/// when the Member said she is running late (then the schedule's next deadline,
-/// `next`, was moved on that day past it; nothing else moves it later on the
-/// same day).
-pub fn deadline_of_day(
-    day: NaiveDate,
-    time: NaiveTime,
-    zone: Tz,
-    next: DateTime<Utc>,
-) -> DateTime<Utc> {
-    let usual = deadline_on(day, time, zone);
-    if next > usual && local_day(next, zone) == day {
-        next
-    } else {
-        usual
-    }
-}
-
 /// The deadline for the first schedule a Member sets: today's if it is still
 /// ahead, else tomorrow's. Nobody is alerted about a day that began before the
 /// Member had a schedule at all.

@@ -9,6 +9,7 @@
 use super::rules::{self, Due};
 use super::store;
 use crate::checkin::store as checkin_store;
+use crate::checkin::windows;
 use crate::notify::outbox;
 use crate::notify::{self, Channel, Kind, Message};
 use crate::time;
@@ -61,21 +62,23 @@ pub fn token_hash(token: &str) -> String {
         .collect()
 }
 
-/// For a batch of (Member, zone, deadline): each zone, the Members, each
-/// deadline's local day, and whether they checked in or paused that day (one
-/// statement for the batch).
+/// For a batch of (Member, zone, deadline, slot): each zone, the Members, each
+/// deadline's local day, and whether they checked in for that check-in or
+/// paused that day (one statement for the batch).
 async fn day_facts_of<'a>(
     tx: &mut PgConnection,
-    due: impl Iterator<Item = (Uuid, &'a str, DateTime<Utc>)>,
+    due: impl Iterator<Item = (Uuid, &'a str, DateTime<Utc>, i16)>,
 ) -> Result<(Vec<Tz>, Vec<Uuid>, Vec<NaiveDate>, Vec<(Uuid, bool, bool)>), sqlx::Error> {
-    let (mut zones, mut members, mut days) = (Vec::new(), Vec::new(), Vec::new());
-    for (member, zone, deadline) in due {
+    let (mut zones, mut members, mut days, mut slots) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (member, zone, deadline, slot) in due {
         let zone = zone_of(zone);
         zones.push(zone);
         members.push(member);
         days.push(time::local_day(deadline, zone));
+        slots.push(slot);
     }
-    let facts = store::day_facts(tx, &members, &days).await?;
+    let facts = store::day_facts(tx, &members, &days, &slots).await?;
     Ok((zones, members, days, facts))
 }
 
@@ -127,17 +130,24 @@ impl Alerts<'_> {
             pass.looked_at += due.len();
             let (zones, members, days, facts) = day_facts_of(
                 &mut tx,
-                due.iter()
-                    .map(|d| (d.member_id, d.time_zone.as_str(), d.next_deadline)),
+                due.iter().map(|d| {
+                    (
+                        d.member_id,
+                        d.time_zone.as_str(),
+                        d.next_deadline,
+                        d.next_slot,
+                    )
+                }),
             )
             .await?;
-            let (mut miss_members, mut miss_days, mut miss_deadlines) =
-                (Vec::new(), Vec::new(), Vec::new());
+            let (mut miss_members, mut miss_days, mut miss_slots, mut miss_deadlines) =
+                (Vec::new(), Vec::new(), Vec::new(), Vec::new());
             for ((d, day), (_, checked_in, paused)) in due.iter().zip(&days).zip(&facts) {
                 match rules::judge_due(d.next_deadline, now, *checked_in, *paused) {
                     Due::Missed => {
                         miss_members.push(d.member_id);
                         miss_days.push(*day);
+                        miss_slots.push(d.next_slot);
                         miss_deadlines.push(d.next_deadline);
                     }
                     Due::TooOld => {
@@ -146,9 +156,15 @@ impl Alerts<'_> {
                     Due::CheckedIn | Due::Paused => {}
                 }
             }
-            let claimed =
-                store::claim_misses(&mut tx, &miss_members, &miss_days, &miss_deadlines, now)
-                    .await?;
+            let claimed = store::claim_misses(
+                &mut tx,
+                &miss_members,
+                &miss_days,
+                &miss_slots,
+                &miss_deadlines,
+                now,
+            )
+            .await?;
             pass.missed += claimed.len();
             let row_of: std::collections::HashMap<Uuid, usize> = due
                 .iter()
@@ -171,15 +187,21 @@ impl Alerts<'_> {
                 .collect();
             let (written, _) = self.alert_contacts(&mut tx, &alerts, now).await?;
             pass.deliveries += written;
-            let next: Vec<DateTime<Utc>> = due
-                .iter()
-                .zip(&days)
-                .zip(&zones)
-                .map(|((d, day), zone)| {
-                    time::deadline_on(*day + Duration::days(1), d.deadline, *zone)
-                })
-                .collect();
-            store::set_next_deadlines(&mut tx, &members, &next).await?;
+            // On to the check-in after this one: the day's next, or the first
+            // of the next day that has one.
+            let (mut next, mut next_slots) = (Vec::new(), Vec::new());
+            for ((d, day), zone) in due.iter().zip(&days).zip(&zones) {
+                let windows = checkin_store::windows_of(&d.window_times, &d.window_days);
+                let after = windows::after(&windows, *day, d.next_slot, *zone);
+                // A schedule always has a window (the table says so); were it
+                // empty, the same time a day later keeps the row moving.
+                let (at, slot) = after.map_or((d.next_deadline + Duration::days(1), 0), |s| {
+                    (s.deadline, s.slot)
+                });
+                next.push(at);
+                next_slots.push(slot);
+            }
+            store::set_next_deadlines(&mut tx, &members, &next, &next_slots).await?;
             tx.commit().await?;
         }
         // The next step of each escalation nobody has responded to, or the
@@ -279,8 +301,14 @@ impl Alerts<'_> {
             }
             let (zones, _, days, facts) = day_facts_of(
                 &mut tx,
-                due.iter()
-                    .map(|d| (d.member_id, d.time_zone.as_str(), d.next_deadline)),
+                due.iter().map(|d| {
+                    (
+                        d.member_id,
+                        d.time_zone.as_str(),
+                        d.next_deadline,
+                        d.next_slot,
+                    )
+                }),
             )
             .await?;
             let mut rows = Vec::new();
@@ -774,8 +802,10 @@ impl Alerts<'_> {
         // Resolved by a check-in: that day's, or a later one (after midnight).
         let checked_in_at = match m.resolved_at {
             Some(at) => Some(at),
-            None => checkin_store::checkin_on(&mut conn, m.member_id, m.local_day)
+            None => checkin_store::checkins_on(&mut conn, m.member_id, m.local_day)
                 .await?
+                .into_iter()
+                .find(|c| c.slot == m.slot)
                 .map(|c| c.checked_in_at),
         };
         let acknowledged = match (m.acknowledged_by, m.acknowledged_at) {

@@ -8,9 +8,11 @@ use uuid::Uuid;
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DueRow {
     pub member_id: Uuid,
-    pub deadline: NaiveTime,
     pub time_zone: String,
     pub next_deadline: DateTime<Utc>,
+    pub next_slot: i16,
+    pub window_times: Vec<NaiveTime>,
+    pub window_days: Vec<i16>,
 }
 
 /// When a Member is due: the grace has passed, and so has the deadline's own
@@ -28,7 +30,7 @@ pub async fn lock_due(
     limit: i64,
 ) -> sqlx::Result<Vec<DueRow>> {
     sqlx::query_as(&format!(
-        "SELECT member_id, deadline, time_zone, next_deadline FROM schedules
+        "SELECT member_id, time_zone, next_deadline, next_slot, window_times, window_days FROM schedules
          WHERE {DUE} ORDER BY next_deadline LIMIT $2 FOR UPDATE SKIP LOCKED"
     ))
     .bind(now)
@@ -50,49 +52,58 @@ pub async fn oldest_unhandled(
     .await
 }
 
-/// For each (Member, local day): whether they checked in that day, and whether
-/// the day is paused. One statement for a whole batch.
+/// For each (Member, local day, slot): whether they checked in for that
+/// check-in, and whether the day is paused. One statement for a whole batch.
 pub async fn day_facts(
     tx: &mut PgConnection,
     members: &[Uuid],
     days: &[NaiveDate],
+    slots: &[i16],
 ) -> sqlx::Result<Vec<(Uuid, bool, bool)>> {
     sqlx::query_as(
         "SELECT d.member_id,
-                EXISTS (SELECT 1 FROM checkins c WHERE c.member_id = d.member_id AND c.local_day = d.day),
+                EXISTS (SELECT 1 FROM checkins c WHERE c.member_id = d.member_id AND c.local_day = d.day
+                        AND c.slot = d.slot),
                 EXISTS (SELECT 1 FROM pauses p WHERE p.member_id = d.member_id AND p.first_day <= d.day
                         AND p.last_day >= d.day AND p.canceled_at IS NULL)
-         FROM unnest($1::uuid[], $2::date[]) WITH ORDINALITY AS d(member_id, day, n) ORDER BY d.n",
+         FROM unnest($1::uuid[], $2::date[], $3::int2[]) WITH ORDINALITY AS d(member_id, day, slot, n)
+         ORDER BY d.n",
     )
     .bind(members)
     .bind(days)
+    .bind(slots)
     .fetch_all(tx)
     .await
 }
 
-/// Moves each Member's next deadline on, for a whole batch.
+/// Moves each Member's next deadline (and its slot) on, for a whole batch.
 pub async fn set_next_deadlines(
     tx: &mut PgConnection,
     members: &[Uuid],
     at: &[DateTime<Utc>],
+    slots: &[i16],
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE schedules s SET next_deadline = n.at
-         FROM unnest($1::uuid[], $2::timestamptz[]) AS n(member_id, at) WHERE s.member_id = n.member_id",
+        "UPDATE schedules s SET next_deadline = n.at, next_slot = n.slot
+         FROM unnest($1::uuid[], $2::timestamptz[], $3::int2[]) AS n(member_id, at, slot)
+         WHERE s.member_id = n.member_id",
     )
     .bind(members)
     .bind(at)
+    .bind(slots)
     .execute(tx)
     .await?;
     Ok(())
 }
 
-/// Claims the misses of a batch of (Member, day, deadline); returns the (Member,
-/// miss id) of those this call claimed (a day claimed before is skipped).
+/// Claims the misses of a batch of (Member, day, slot, deadline); returns the
+/// (Member, miss id) of those this call claimed (a check-in claimed before is
+/// skipped).
 pub async fn claim_misses(
     tx: &mut PgConnection,
     members: &[Uuid],
     days: &[NaiveDate],
+    slots: &[i16],
     deadlines: &[DateTime<Utc>],
     now: DateTime<Utc>,
 ) -> sqlx::Result<Vec<(Uuid, Uuid)>> {
@@ -100,13 +111,14 @@ pub async fn claim_misses(
         return Ok(Vec::new());
     }
     sqlx::query_as(
-        "INSERT INTO misses (id, member_id, local_day, deadline_at, detected_at)
-         SELECT gen_random_uuid(), m.member_id, m.day, m.deadline, $4
-         FROM unnest($1::uuid[], $2::date[], $3::timestamptz[]) AS m(member_id, day, deadline)
-         ON CONFLICT (member_id, local_day) DO NOTHING RETURNING member_id, id",
+        "INSERT INTO misses (id, member_id, local_day, slot, deadline_at, detected_at)
+         SELECT gen_random_uuid(), m.member_id, m.day, m.slot, m.deadline, $5
+         FROM unnest($1::uuid[], $2::date[], $3::int2[], $4::timestamptz[]) AS m(member_id, day, slot, deadline)
+         ON CONFLICT (member_id, local_day, slot) DO NOTHING RETURNING member_id, id",
     )
     .bind(members)
     .bind(days)
+    .bind(slots)
     .bind(deadlines)
     .bind(now)
     .fetch_all(tx)
@@ -175,6 +187,7 @@ pub struct MissRow {
     pub id: Uuid,
     pub member_id: Uuid,
     pub local_day: NaiveDate,
+    pub slot: i16,
     pub deadline_at: DateTime<Utc>,
     pub detected_at: DateTime<Utc>,
     pub acknowledged_by: Option<Uuid>,
@@ -196,7 +209,7 @@ pub struct MissRow {
 }
 
 const MISS_COLUMNS: &str =
-    "id, member_id, local_day, deadline_at, detected_at, acknowledged_by, acknowledged_at, resolved_at,
+    "id, member_id, local_day, slot, deadline_at, detected_at, acknowledged_by, acknowledged_at, resolved_at,
      step, repeats, next_step_at, closed_at, closed_by, close_outcome, close_note, acknowledged_helper,
      (SELECT h.name FROM helpers h WHERE h.id = acknowledged_helper) AS helper_on_it";
 
@@ -211,12 +224,14 @@ pub async fn miss_on(
     conn: &mut PgConnection,
     member: Uuid,
     day: NaiveDate,
+    slot: i16,
 ) -> sqlx::Result<Option<MissRow>> {
     sqlx::query_as(&format!(
-        "SELECT {MISS_COLUMNS} FROM misses WHERE member_id = $1 AND local_day = $2"
+        "SELECT {MISS_COLUMNS} FROM misses WHERE member_id = $1 AND local_day = $2 AND slot = $3"
     ))
     .bind(member)
     .bind(day)
+    .bind(slot)
     .fetch_optional(conn)
     .await
 }
@@ -447,6 +462,7 @@ pub async fn texted_open_miss(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct HandledRow {
     pub local_day: NaiveDate,
+    pub slot: i16,
     pub closed_at: Option<DateTime<Utc>>,
     /// What the Member calls whoever closed it, or said they were on it.
     pub closer: Option<String>,
@@ -463,15 +479,14 @@ pub async fn handled_between(
     to: NaiveDate,
 ) -> sqlx::Result<Vec<HandledRow>> {
     sqlx::query_as(
-        "SELECT m.local_day, m.closed_at, m.close_outcome, m.close_note, m.acknowledged_at,
+        "SELECT m.local_day, m.slot, m.closed_at, m.close_outcome, m.close_note, m.acknowledged_at,
                 (SELECT c.contact_name FROM connections c WHERE c.member_id = m.member_id AND c.contact_id = m.closed_by
                   ORDER BY c.started_at DESC LIMIT 1) AS closer,
                 COALESCE((SELECT c.contact_name FROM connections c WHERE c.member_id = m.member_id AND c.contact_id = m.acknowledged_by
                   ORDER BY c.started_at DESC LIMIT 1),
                   (SELECT h.name FROM helpers h WHERE h.id = m.acknowledged_helper)) AS acknowledger
          FROM misses m WHERE m.member_id = $1 AND m.local_day BETWEEN $2 AND $3
-           AND (m.closed_at IS NOT NULL OR m.acknowledged_at IS NOT NULL)
-         ORDER BY m.local_day LIMIT 40",
+         ORDER BY m.local_day, m.slot LIMIT 160",
     )
     .bind(member)
     .bind(from)
@@ -486,6 +501,7 @@ pub struct DueReminder {
     pub member_id: Uuid,
     pub time_zone: String,
     pub next_deadline: DateTime<Utc>,
+    pub next_slot: i16,
     /// Which of the deadline's reminders (`rules::reminder_rung`).
     pub rung: i16,
     pub push_devices: i64,
@@ -499,7 +515,7 @@ pub struct DueReminder {
 /// 60 minutes before it to the end of its grace).
 /// The reminder claim ($1: now, $2: limit): Members due within the hour, read
 /// through the next-deadline index (a test reads its plan).
-pub const DUE_REMINDERS_SQL: &str = "SELECT s.member_id, s.time_zone, s.next_deadline,
+pub const DUE_REMINDERS_SQL: &str = "SELECT s.member_id, s.time_zone, s.next_deadline, s.next_slot,
         (CASE WHEN s.next_deadline <= $1 THEN 2
               WHEN s.reminder_lead_min > 15 AND s.next_deadline - interval '15 minutes' <= $1 THEN 1
               ELSE 0 END)::int2 AS rung,

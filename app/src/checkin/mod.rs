@@ -4,7 +4,8 @@
 //! - `views`: what the pages show, as the server sends it;
 //! - `store`, `service` (server only): all the check-in SQL, and each action;
 //! - `pages`: the pages and their server functions;
-//! - `late`: "Running late today?", moving today's time later once.
+//! - `late`: "Running late today?", moving today's time later once;
+//! - `windows`: several check-ins a day, per weekday (their time rules).
 pub mod late;
 pub mod pages;
 pub mod rules;
@@ -13,3 +14,4 @@ pub mod service;
 #[cfg(feature = "ssr")]
 pub mod store;
 pub mod views;
+pub mod windows;

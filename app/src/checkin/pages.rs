@@ -1,6 +1,8 @@
 //! The check-in's pages and their server functions: the home (the Member's "I'm
 //! OK" and the Contact's dashboard on one page), the schedule, a Member's last 30
 //! days with their pauses, and the notification list.
+// `save_schedule` takes each field of the form (its four check-ins among them).
+#![allow(clippy::too_many_arguments)]
 use super::rules::{self, DayOutcome, GRACE_CHOICES, LEAD_CHOICES};
 use super::views::*;
 use crate::accounts::devices::ConsentCard;
@@ -86,9 +88,18 @@ pub async fn my_schedule() -> Result<ScheduleView, AppError> {
     CheckIns(&services()?).my_schedule(&me).await
 }
 
+/// The schedule: the first check-in (`deadline`, on `days`), up to three more
+/// (`time2`…`time4`, each on its `days2`…`days4`; an empty time is none).
 #[server]
 pub async fn save_schedule(
     deadline: String,
+    days: Option<String>,
+    time2: Option<String>,
+    days2: Option<String>,
+    time3: Option<String>,
+    days3: Option<String>,
+    time4: Option<String>,
+    days4: Option<String>,
     time_zone: String,
     reminder_on: Option<String>,
     lead: String,
@@ -98,13 +109,24 @@ pub async fn save_schedule(
     use super::service::ScheduleInput;
     use crate::accounts::session::{caller, require_sign_in, services};
     let me = require_sign_in().await?;
-    let deadline = rules::DeadlineTime::parse(&deadline).map_err(AppError::invalid)?;
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let pairs = [
+        (deadline, text(&days)),
+        (text(&time2), text(&days2)),
+        (text(&time3), text(&days3)),
+        (text(&time4), text(&days4)),
+    ];
+    let pairs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(t, d)| (t.as_str(), d.as_str()))
+        .collect();
+    let windows = super::windows::parse_form(&pairs).map_err(AppError::invalid)?;
     let zone = rules::zone_shape(&time_zone)
         .ok()
         .and_then(|z| crate::time::parse_zone(&z))
         .ok_or_else(|| AppError::invalid(rules::ZONE_MESSAGE))?;
     let input = ScheduleInput {
-        deadline: deadline.0,
+        windows,
         zone,
         reminder_on: reminder_on.is_some(),
         lead_min: rules::parse_lead(&lead).map_err(AppError::invalid)?,
@@ -379,6 +401,7 @@ fn MyCheckIn(day: Option<MyDay>, me: String, check_in: ServerAction<CheckIn>) ->
                 || pwa.note.get() == Some(crate::pwa::QUEUED)
         }
     };
+    let which = day.which.clone();
     let label = {
         let at = checked_in_at.clone();
         move || match (&at, pending.get()) {
@@ -414,8 +437,15 @@ fn MyCheckIn(day: Option<MyDay>, me: String, check_in: ServerAction<CheckIn>) ->
             <ActionForm action=check_in attr:class="checkin-form">
                 <button type="submit" class="checkin-button" class:done=done aria-busy=move || pending.get().to_string()>
                     {label}
+                    {which.map(|w| view! { <span class="which">{format!("for {w}")}</span> })}
                 </button>
             </ActionForm>
+            {(!day.windows.is_empty()).then(|| view! {
+                <h3>"Today\u{2019}s check-ins"</h3>
+                <ul class="plain-list today-windows">
+                    {day.windows.iter().map(|l| view! { <li>{l.clone()}</li> }).collect_view()}
+                </ul>
+            })}
             <p class="checkin-status" role="status" aria-live="polite">{announce} {offline_note}</p>
             <FormAlert id="checkin-error" message=error/>
             <h3>"Who sees your check-in"</h3>
@@ -454,6 +484,11 @@ fn Watching(watching: Vec<Watched>, pending: Vec<String>) -> impl IntoView {
                         <h3>{w.name.clone()}</h3>
                         <p><span class=w.status.class()>{w.status.badge()}</span></p>
                         <p class="headline">{w.headline.clone()}</p>
+                        {(!w.windows.is_empty()).then(|| view! {
+                            <ul class="plain-list today-windows" aria-label=format!("{}\u{2019}s check-ins today", w.name)>
+                                {w.windows.iter().map(|l| view! { <li>{l.clone()}</li> }).collect_view()}
+                            </ul>
+                        })}
                         {w.last_checkin.clone().map(|l| view! { <p>{l}</p> })}
                         {w.on_it.clone().map(|o| view! { <p class="on-it">{o}</p> })}
                         <div class="row-actions">
@@ -538,6 +573,26 @@ fn ScheduleForm(s: ScheduleView, action: ServerAction<SaveSchedule>, first: bool
                 <input id="deadline" type="time" name="deadline" step="300" min="03:00" max="23:59"
                     aria-describedby="deadline-hint" value=s.deadline.clone() required/>
             </div>
+            <DaysSelect id="days".into() label="On which days".into() selected=s.days.clone()/>
+            <fieldset class="stack more-check-ins">
+                <legend>"More check-ins in a day (if you like)"</legend>
+                <p class="hint">
+                    "For example a second check-in in the evening, or a later time at weekends. "
+                    "Leave a time empty for none. Up to 4 a day, at least 2 hours apart."
+                </p>
+                {s.more.iter().enumerate().map(|(i, (time, days))| {
+                    let n = i + 2;
+                    view! {
+                        <div class="field">
+                            <label for=format!("time{n}")>{format!("Check-in {n}: by")}</label>
+                            <input id=format!("time{n}") type="time" name=format!("time{n}") step="300"
+                                min="03:00" max="23:59" value=time.clone()/>
+                        </div>
+                        <DaysSelect id=format!("days{n}") label=format!("Check-in {n}: on which days")
+                            selected=days.clone()/>
+                    }
+                }).collect_view()}
+            </fieldset>
             <div class="field">
                 <label for="time-zone">"Your time zone"</label>
                 <p class="hint" id="zone-hint">"Filled in from this device. For example America/New_York."</p>
@@ -569,6 +624,21 @@ fn ScheduleForm(s: ScheduleView, action: ServerAction<SaveSchedule>, first: bool
             <FormAlert id="schedule-error" message=error/>
             <button type="submit" class="button primary">"Save my check-in time"</button>
         </ActionForm>
+    }
+}
+
+/// Which days a check-in is on: every day, weekdays, weekends or one day.
+#[component]
+fn DaysSelect(id: String, label: String, selected: String) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <select id=id.clone() name=id>
+                {super::windows::Days::CHOICES.iter().map(|(value, words)| view! {
+                    <option value=*value selected=*value == selected>{*words}</option>
+                }).collect_view()}
+            </select>
+        </div>
     }
 }
 
@@ -725,7 +795,10 @@ fn MemberBody(
                             .join(". ");
                         view! {
                             <tr class=format!("day {:?}", d.outcome).to_lowercase()>
-                                <th scope="row">{d.day}</th>
+                                <th scope="row">
+                                    {d.day}
+                                    {d.window.map(|w| view! { <span class="window">{format!(", {w}")}</span> })}
+                                </th>
                                 <td>{words}</td>
                             </tr>
                         }

@@ -64,6 +64,8 @@ impl DeadlineTime {
 
 /// "I'm running late": how much later today's time can move (once, before it passes).
 pub const LATE_CHOICES: [u16; 4] = [30, 60, 120, 180];
+pub const LATE_PAST_NEXT_MESSAGE: &str =
+    "That would be at or after your next check-in today. Please choose a shorter time.";
 pub const LATE_CHOICE_MESSAGE: &str = "Please choose 30 minutes, or 1, 2 or 3 hours.";
 
 /// Where today stands, for moving its time later.
@@ -85,6 +87,7 @@ pub fn move_later(
     zone: chrono_tz::Tz,
     day: LateDay,
     minutes: u16,
+    next_check_in: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<chrono::DateTime<chrono::Utc>, &'static str> {
     use crate::time::{is_on_time, local_day};
     if !LATE_CHOICES.contains(&minutes) {
@@ -105,6 +108,9 @@ pub fn move_later(
     let later = deadline + chrono::Duration::minutes(i64::from(minutes));
     if local_day(later, zone) != local_day(deadline, zone) {
         return Err("That would be after midnight. Please choose a shorter time.");
+    }
+    if next_check_in.is_some_and(|next| later >= next) {
+        return Err(LATE_PAST_NEXT_MESSAGE);
     }
     Ok(later)
 }
@@ -381,16 +387,16 @@ mod tests {
         };
         // 10:00 AM, asked at 9:50: up to 1:00 PM.
         assert_eq!(
-            move_later(at(9, 50), at(10, 0), zone, free, 180),
+            move_later(at(9, 50), at(10, 0), zone, free, 180, None),
             Ok(at(13, 0))
         );
         assert_eq!(
-            move_later(at(9, 50), at(10, 0), zone, free, 30),
+            move_later(at(9, 50), at(10, 0), zone, free, 30, None),
             Ok(at(10, 30))
         );
         // The deadline's minute still counts; after it, no.
-        assert!(move_later(at(10, 0), at(10, 0), zone, free, 60).is_ok());
-        assert!(move_later(at(10, 1), at(10, 0), zone, free, 60).is_err());
+        assert!(move_later(at(10, 0), at(10, 0), zone, free, 60, None).is_ok());
+        assert!(move_later(at(10, 1), at(10, 0), zone, free, 60, None).is_err());
         // Once, not after a check-in, not on a paused day, only listed choices.
         for day in [
             LateDay {
@@ -407,18 +413,18 @@ mod tests {
             },
         ] {
             assert!(
-                move_later(at(9, 0), at(10, 0), zone, day, 60).is_err(),
+                move_later(at(9, 0), at(10, 0), zone, day, 60, None).is_err(),
                 "{day:?}"
             );
         }
         assert_eq!(
-            move_later(at(9, 0), at(10, 0), zone, free, 45),
+            move_later(at(9, 0), at(10, 0), zone, free, 45, None),
             Err(LATE_CHOICE_MESSAGE)
         );
         // 10:30 PM plus 2 hours would be tomorrow; plus 1 hour is fine.
-        assert!(move_later(at(21, 0), at(22, 30), zone, free, 120).is_err());
+        assert!(move_later(at(21, 0), at(22, 30), zone, free, 120, None).is_err());
         assert_eq!(
-            move_later(at(21, 0), at(22, 30), zone, free, 60),
+            move_later(at(21, 0), at(22, 30), zone, free, 60, None),
             Ok(at(23, 30))
         );
         // Across the DST change (1 November 2026, 2 AM back to 1 AM): 3 hours is
@@ -429,9 +435,22 @@ mod tests {
                 .with_timezone(&Utc)
         };
         assert_eq!(
-            move_later(dst(3) - chrono::Duration::hours(1), dst(3), zone, free, 180),
+            move_later(
+                dst(3) - chrono::Duration::hours(1),
+                dst(3),
+                zone,
+                free,
+                180,
+                None
+            ),
             Ok(dst(6))
         );
+        // A second check-in at 12:00 today: 10:00 may move an hour, not two.
+        assert_eq!(
+            move_later(at(9, 0), at(10, 0), zone, free, 120, Some(at(12, 0))),
+            Err(LATE_PAST_NEXT_MESSAGE)
+        );
+        assert!(move_later(at(9, 0), at(10, 0), zone, free, 60, Some(at(12, 0))).is_ok());
         assert_eq!(late_choice_words(30), "30 minutes");
         assert_eq!(late_choice_words(60), "1 hour");
         assert_eq!(late_choice_words(180), "3 hours");
@@ -442,19 +461,40 @@ mod tests {
     #[cfg(feature = "ssr")]
     #[test]
     fn a_day_moved_later_keeps_its_new_time_and_only_that_day() {
-        use crate::time::{deadline_of_day, deadline_on};
+        use crate::checkin::windows::{slots_today, Days, Window};
+        use crate::time::deadline_on;
         use chrono::NaiveTime;
         let zone: chrono_tz::Tz = "Australia/Lord_Howe".parse().expect("zone");
         let day: chrono::NaiveDate = "2026-10-04".parse().expect("day");
         let ten = NaiveTime::from_hms_opt(10, 0, 0).unwrap();
+        let eight = NaiveTime::from_hms_opt(20, 0, 0).unwrap();
+        let w = [
+            Window {
+                time: ten,
+                days: Days::EVERY_DAY,
+            },
+            Window {
+                time: eight,
+                days: Days::EVERY_DAY,
+            },
+        ];
         let usual = deadline_on(day, ten, zone);
+        let evening = deadline_on(day, eight, zone);
         let moved = usual + chrono::Duration::hours(2);
-        assert_eq!(deadline_of_day(day, ten, zone, moved), moved);
+        let deadlines = |next, slot| -> Vec<_> {
+            slots_today(&w, day, zone, next, slot)
+                .iter()
+                .map(|s| s.deadline)
+                .collect()
+        };
+        assert_eq!(deadlines(moved, 0), vec![moved, evening]);
+        // The same instant watched for the evening slot moves nothing.
+        assert_eq!(deadlines(moved, 1), vec![usual, evening]);
         // The next deadline on another day (tomorrow's, after a check-in) leaves
-        // today's as it is.
+        // today's as they are.
         let tomorrow = deadline_on(day.succ_opt().unwrap(), ten, zone);
-        assert_eq!(deadline_of_day(day, ten, zone, tomorrow), usual);
-        assert_eq!(deadline_of_day(day, ten, zone, usual), usual);
+        assert_eq!(deadlines(tomorrow, 0), vec![usual, evening]);
+        assert_eq!(deadlines(usual, 0), vec![usual, evening]);
     }
 
     #[test]

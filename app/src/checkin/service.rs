@@ -4,6 +4,7 @@
 use super::rules::{self, DayOutcome, PauseRange, HISTORY_DAYS};
 use super::store::{self, CheckinRow, NewCheckin, NewSchedule, ScheduleRow};
 use super::views::*;
+use super::windows::{self, Slot, Tap, Window};
 use crate::accounts::service::Me;
 use crate::alerts::service::{token_hash, Alerts, REMINDER_EXPIRED};
 use crate::alerts::store as alert_store;
@@ -13,7 +14,7 @@ use crate::notify::inbox::{self, NewNotification};
 use crate::notify::Kind;
 use crate::services::Caller;
 use crate::time;
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde_json::json;
 use sqlx::PgConnection;
@@ -22,7 +23,8 @@ use uuid::Uuid;
 /// A schedule as the Member submits it, already validated.
 #[derive(Debug, Clone)]
 pub struct ScheduleInput {
-    pub deadline: NaiveTime,
+    /// 1 to 4 check-ins a day (`windows::check`ed).
+    pub windows: Vec<Window>,
     pub zone: Tz,
     pub reminder_on: bool,
     pub lead_min: u16,
@@ -58,6 +60,7 @@ impl Source {
 }
 
 const NO_SCHEDULE: &str = "Please choose your daily check-in time first.";
+const NONE_TODAY: &str = "There\u{2019}s no check-in today: nothing to do. Enjoy your day.";
 
 /// A stored zone name; `UTC` if it no longer parses (it was validated on the way in).
 fn zone_of(name: &str) -> Tz {
@@ -78,18 +81,28 @@ fn range_words(first: NaiveDate, last: NaiveDate) -> String {
     }
 }
 
-/// What a Member's today looks like at `now`.
+/// What a Member's today looks like at `now`: its check-ins, and the one the
+/// pages are about (the one a tap would check in, or the latest open one).
 struct Today {
     zone: Tz,
     day: NaiveDate,
+    /// Today's check-ins in time order (a time moved later in place), each with
+    /// its check-in.
+    slots: Vec<Slot>,
+    checkins: Vec<Option<CheckinRow>>,
+    /// The one the pages are about; `None` on a day without a check-in.
+    current: Option<usize>,
+    /// Its deadline (on a day without one, the next check-in's).
     deadline: DateTime<Utc>,
     grace: Duration,
     checkin: Option<CheckinRow>,
     paused: bool,
-    /// The schedule was saved after today's deadline: nothing is expected today,
-    /// the first check-in is tomorrow's (and nobody is alerted about today).
+    /// Nothing is expected of the current check-in: the schedule was saved
+    /// after its deadline (the first check-in is a later one, and nobody is
+    /// alerted about this one), or there is none today.
     starts_tomorrow: bool,
-    /// Today's miss, once the detector claimed it (its alerts went out with it).
+    /// The current check-in's miss, once the detector claimed it (its alerts
+    /// went out with it).
     miss: Option<crate::alerts::store::MissRow>,
 }
 
@@ -109,6 +122,43 @@ impl Today {
             Status::NotYet
         }
     }
+
+    /// The current check-in's slot number (for its miss, its "running late").
+    fn slot(&self) -> Option<i16> {
+        self.current.and_then(|i| self.slots.get(i)).map(|s| s.slot)
+    }
+
+    /// On a day with more than one check-in, a line for each: its time (as
+    /// `clock` writes it) and how it went.
+    fn window_lines(
+        &self,
+        now: DateTime<Utc>,
+        clock: impl Fn(DateTime<Utc>) -> String,
+    ) -> Vec<String> {
+        if self.slots.len() < 2 {
+            return Vec::new();
+        }
+        self.slots
+            .iter()
+            .zip(&self.checkins)
+            .map(|(s, c)| {
+                let how = match c {
+                    Some(c) if c.late => format!(
+                        "checked in at {} (late)",
+                        time::clock(c.checked_in_at, self.zone)
+                    ),
+                    Some(c) => format!("checked in at {}", time::clock(c.checked_in_at, self.zone)),
+                    None if self.paused => "away today".into(),
+                    None if now >= s.deadline + self.grace + Duration::minutes(1) => {
+                        "missed".into()
+                    }
+                    None if !time::is_on_time(now, s.deadline) => "running late".into(),
+                    None => "not yet".into(),
+                };
+                format!("{}: {how}", clock(s.deadline))
+            })
+            .collect()
+    }
 }
 
 async fn today_of(
@@ -118,18 +168,39 @@ async fn today_of(
 ) -> Result<Today, AppError> {
     let zone = schedule_zone(s);
     let day = time::local_day(now, zone);
-    let checkin = store::checkin_on(conn, s.member_id, day).await?;
+    let slots = windows::slots_today(&s.windows(), day, zone, s.next_deadline, s.next_slot);
+    let rows = store::checkins_on(conn, s.member_id, day).await?;
+    let checkins: Vec<Option<CheckinRow>> = slots
+        .iter()
+        .map(|sl| rows.iter().find(|c| c.slot == sl.slot).cloned())
+        .collect();
+    let checked: Vec<bool> = checkins.iter().map(Option::is_some).collect();
+    let current = match windows::tap(&slots, &checked, now) {
+        Tap::Record(i) | Tap::Already(i) => Some(i),
+        Tap::NoneToday => None,
+    };
     let paused = !store::pauses_between(conn, s.member_id, day, day)
         .await?
         .is_empty();
-    let deadline = time::deadline_of_day(day, s.deadline, zone, s.next_deadline);
-    // The detector's own test: today is due while the schedule's next deadline is
-    // today's (or earlier); once a miss is claimed it moves on, but the miss stays.
-    let miss = crate::alerts::store::miss_on(conn, s.member_id, day).await?;
-    let starts_tomorrow = checkin.is_none() && s.next_deadline > deadline && miss.is_none();
+    let (deadline, checkin, miss) = match current {
+        Some(i) => (
+            slots[i].deadline,
+            checkins[i].clone(),
+            // The detector's own test: a check-in is due while the schedule
+            // watches it (or one before it); once a miss is claimed it moves
+            // on, but the miss stays.
+            crate::alerts::store::miss_on(conn, s.member_id, day, slots[i].slot).await?,
+        ),
+        None => (s.next_deadline, None, None),
+    };
+    let starts_tomorrow =
+        current.is_none() || (checkin.is_none() && s.next_deadline > deadline && miss.is_none());
     Ok(Today {
         zone,
         day,
+        slots,
+        checkins,
+        current,
         deadline,
         grace: Duration::minutes(i64::from(s.grace_min)),
         starts_tomorrow,
@@ -137,6 +208,73 @@ async fn today_of(
         checkin,
         paused,
     })
+}
+
+/// The schedule form's rows after the first: each other window's (time, days),
+/// then empty rows up to four in all.
+fn schedule_rows(windows: &[Window]) -> Vec<(String, String)> {
+    let mut rows: Vec<(String, String)> = windows
+        .iter()
+        .skip(1)
+        .map(|w| {
+            (
+                w.time.format("%H:%M").to_string(),
+                w.days.value().to_string(),
+            )
+        })
+        .collect();
+    while rows.len() < windows::MAX_PER_DAY - 1 {
+        rows.push((String::new(), "every".into()));
+    }
+    rows
+}
+
+/// "10:00 AM EST" or "9:00 AM EST on weekdays, 11:00 AM EST on weekends and
+/// 8:00 PM EST every day", each time written by `clock`.
+fn windows_words(windows: &[Window], clock: impl Fn(chrono::NaiveTime) -> String) -> String {
+    if let [only] = windows {
+        if only.days == windows::Days::EVERY_DAY {
+            return clock(only.time);
+        }
+    }
+    let parts: Vec<String> = windows
+        .iter()
+        .map(|w| {
+            format!(
+                "{} {}",
+                clock(w.time),
+                if w.days == windows::Days::EVERY_DAY {
+                    "every day".to_string()
+                } else {
+                    format!("on {}", w.days.words())
+                }
+            )
+        })
+        .collect();
+    match parts.as_slice() {
+        [first @ .., last] if !first.is_empty() => format!("{} and {last}", first.join(", ")),
+        _ => parts.join(""),
+    }
+}
+
+/// A repeat tap's answer: the check-in made already.
+fn already_done(first: &CheckinRow, zone: Tz) -> CheckInDone {
+    CheckInDone {
+        at: time::clock(first.checked_in_at, zone),
+        late: first.late,
+        already: true,
+    }
+}
+
+/// The check-in after the current one: the next of the day, or a later day's.
+fn following(s: &ScheduleRow, today: &Today) -> DateTime<Utc> {
+    match today.slot() {
+        Some(slot) if !today.starts_tomorrow => {
+            windows::after(&s.windows(), today.day, slot, today.zone)
+                .map_or(s.next_deadline, |n| n.deadline)
+        }
+        _ => s.next_deadline,
+    }
 }
 
 crate::services::facade! {
@@ -188,7 +326,7 @@ impl CheckIns<'_> {
         let today = today_of(conn, s, now).await?;
         let zone = today.zone;
         let next = if today.checkin.is_some() || today.paused || today.starts_tomorrow {
-            time::deadline_on(today.day + Duration::days(1), s.deadline, zone)
+            following(s, &today)
         } else {
             today.deadline
         };
@@ -217,12 +355,26 @@ impl CheckIns<'_> {
             }
             _ => None,
         };
-        let may_run_late = today.checkin.is_none()
-            && !today.paused
-            && !today.starts_tomorrow
-            && time::is_on_time(now, today.deadline)
-            && !store::late_day_moved(conn, s.member_id, today.day).await?;
+        let may_run_late = match today.slot() {
+            Some(slot) => {
+                today.checkin.is_none()
+                    && !today.paused
+                    && !today.starts_tomorrow
+                    && time::is_on_time(now, today.deadline)
+                    && !store::late_day_moved(conn, s.member_id, today.day, slot).await?
+            }
+            None => false,
+        };
+        // Which check-in the button is for, when today has more than one.
+        let which = match today.current {
+            Some(i) if today.slots.len() > 1 && today.checkin.is_none() && !today.paused => Some(
+                windows::slot_words(&time::clock(today.slots[i].deadline, zone)),
+            ),
+            _ => None,
+        };
         Ok(MyDay {
+            which,
+            windows: today.window_lines(now, |at| time::clock(at, zone)),
             may_run_late,
             missed,
             deadline_words: format!(
@@ -253,6 +405,7 @@ impl CheckIns<'_> {
     ) -> Result<Watched, AppError> {
         let last = store::last_checkin(conn, m.member_id).await?;
         let mut alert = None;
+        let mut windows_today = Vec::new();
         let (status, headline, zone) = match store::schedule(conn, m.member_id).await? {
             None => (
                 Status::NoSchedule,
@@ -277,13 +430,15 @@ impl CheckIns<'_> {
                     },
                     Status::Paused => "Away today: no check-in expected".into(),
                     Status::NotYet if today.starts_tomorrow => {
-                        let first = time::deadline_on(
-                            today.day + Duration::days(1),
-                            s.deadline,
-                            today.zone,
-                        );
+                        let first = s.next_deadline;
                         format!(
-                            "First check-in: tomorrow at {}",
+                            "{} check-in: {} at {}",
+                            if today.current.is_some() {
+                                "First"
+                            } else {
+                                "Next"
+                            },
+                            time::day_words(time::local_day(first, today.zone), today.day),
                             time::deadline_both_zones(first, today.zone, my_zone)
                         )
                     }
@@ -292,6 +447,8 @@ impl CheckIns<'_> {
                     Status::Missed => format!("Missed today\u{2019}s check-in (due {due})"),
                     Status::NoSchedule => String::new(),
                 };
+                windows_today = today
+                    .window_lines(now, |at| time::deadline_both_zones(at, today.zone, my_zone));
                 (status, headline, today.zone)
             }
         };
@@ -351,6 +508,7 @@ impl CheckIns<'_> {
             status,
             headline,
             last_checkin,
+            windows: windows_today,
         })
     }
 
@@ -363,6 +521,12 @@ impl CheckIns<'_> {
         let mut view = match store::schedule(&mut conn, me.user_id).await? {
             Some(s) => ScheduleView {
                 deadline: s.deadline.format("%H:%M").to_string(),
+                days: s
+                    .windows()
+                    .first()
+                    .map_or("every", |w| w.days.value())
+                    .to_string(),
+                more: schedule_rows(&s.windows()),
                 time_zone: s.time_zone,
                 reminder_on: s.reminder_on,
                 lead_min: s.reminder_lead_min.unsigned_abs(),
@@ -372,6 +536,8 @@ impl CheckIns<'_> {
             },
             None => ScheduleView {
                 deadline: rules::DEFAULT_DEADLINE.into(),
+                days: "every".into(),
+                more: schedule_rows(&[]),
                 time_zone: store::user_time_zone(&mut conn, me.user_id).await?,
                 reminder_on: true,
                 lead_min: rules::DEFAULT_LEAD,
@@ -398,40 +564,52 @@ impl CheckIns<'_> {
         let mut tx = self.pool.begin().await?;
         let old = store::schedule_for_update(&mut tx, me.user_id).await?;
         let zone = input.zone;
-        let next_deadline = match &old {
-            None => time::first_deadline(now, input.deadline, zone),
+        let first = match &old {
+            // A new schedule begins at the first check-in still ahead.
+            None => windows::first_ahead(&input.windows, now, zone),
+            // A changed one watches today's first check-in not yet made: one
+            // whose time has passed is alerted after its grace (no sooner),
+            // and the one-miss-per-check-in claim keeps any from being
+            // alerted twice (SPEC §5).
             Some(_) => {
                 let today = time::local_day(now, zone);
-                let done = store::checkin_on(&mut tx, me.user_id, today)
+                let done: Vec<i16> = store::checkins_on(&mut tx, me.user_id, today)
                     .await?
-                    .is_some();
-                time::next_deadline(now, input.deadline, zone, done)
+                    .iter()
+                    .map(|c| c.slot)
+                    .collect();
+                windows::slots_on(&input.windows, today, zone)
+                    .into_iter()
+                    .find(|s| !done.contains(&s.slot))
+                    .or_else(|| windows::after(&input.windows, today, i16::MAX, zone))
             }
         };
+        let first = first.ok_or_else(|| AppError::invalid(rules::TIME_MESSAGE))?;
         store::save_schedule(
             &mut tx,
             &NewSchedule {
                 member: me.user_id,
-                deadline: input.deadline,
+                windows: &input.windows,
                 time_zone: zone.name(),
                 reminder_on: input.reminder_on,
                 reminder_lead_min: input.lead_min as i16,
                 grace_min: input.grace_min as i16,
-                next_deadline,
+                next_deadline: first.deadline,
+                next_slot: first.slot,
             },
             now,
         )
         .await?;
         let changed = old.as_ref().is_some_and(|o| {
-            o.deadline != input.deadline
+            o.windows() != input.windows
                 || o.time_zone != zone.name()
                 || o.grace_min != input.grace_min as i16
         });
         if changed {
-            let at = time::clock_with_zone(
-                time::deadline_on(time::local_day(now, zone), input.deadline, zone),
-                zone,
-            );
+            let today = time::local_day(now, zone);
+            let at = windows_words(&input.windows, |t| {
+                time::clock_with_zone(time::deadline_on(today, t, zone), zone)
+            });
             for c in store::contacts_of(&mut tx, me.user_id).await? {
                 let body = format!(
                     "{}\u{2019}s daily check-in time is now {at}. You\u{2019}ll hear from us if {} hasn\u{2019}t checked in {} minutes after it.",
@@ -458,7 +636,8 @@ impl CheckIns<'_> {
             Some(me.user_id),
             if old.is_some() { "schedule.changed" } else { "schedule.set" },
             &caller.ip,
-            json!({ "deadline": input.deadline.format("%H:%M").to_string(), "time_zone": zone.name(),
+            json!({ "windows": input.windows.iter().map(|w| format!("{} {}", w.time.format("%H:%M"), w.days.value())).collect::<Vec<_>>(),
+                    "time_zone": zone.name(),
                     "grace_min": input.grace_min, "reminder_on": input.reminder_on, "lead_min": input.lead_min }),
         )
         .await?;
@@ -510,21 +689,27 @@ impl CheckIns<'_> {
     /// Today's check-in, if there is one, as a repeat tap answers it.
     async fn already_checked_in(self, member: Uuid) -> Result<Option<CheckInDone>, AppError> {
         let now = self.clock.now();
-        let Some((zone, recent)) =
+        let Some((zone, windows, recent)) =
             store::zone_and_checkins_around(&self.pool, member, now.date_naive()).await?
         else {
             return Ok(None);
         };
         let zone = zone_of(&zone);
         let day = time::local_day(now, zone);
-        Ok(recent
-            .into_iter()
-            .find(|c| c.local_day == day)
-            .map(|first| CheckInDone {
-                at: time::clock(first.checked_in_at, zone),
-                late: first.late,
-                already: true,
-            }))
+        // The slots' times only decide which is open; a moved time does not.
+        let slots = windows::slots_on(&windows, day, zone);
+        let today: Vec<&CheckinRow> = recent.iter().filter(|c| c.local_day == day).collect();
+        let checked: Vec<bool> = slots
+            .iter()
+            .map(|s| today.iter().any(|c| c.slot == s.slot))
+            .collect();
+        Ok(match windows::tap(&slots, &checked, now) {
+            Tap::Already(i) => today
+                .iter()
+                .find(|c| c.slot == slots[i].slot)
+                .map(|first| already_done(first, zone)),
+            _ => None,
+        })
     }
 
     /// The same, in the caller's transaction: a text's "OK" records its message id
@@ -542,14 +727,32 @@ impl CheckIns<'_> {
             .ok_or_else(|| AppError::invalid(NO_SCHEDULE))?;
         let zone = schedule_zone(&s);
         let day = time::local_day(now, zone);
-        // No read first: the insert finds an earlier check-in by its unique key.
-        let deadline = time::deadline_of_day(day, s.deadline, zone, s.next_deadline);
+        let windows = s.windows();
+        let slots = windows::slots_today(&windows, day, zone, s.next_deadline, s.next_slot);
+        // With one check-in a day, no read first: the insert finds an earlier
+        // check-in by its unique key. With more, which one a tap is for
+        // depends on those made (one read, under the schedule's lock).
+        let checked: Vec<bool> = if slots.len() > 1 {
+            let done = store::checkins_on(&mut *tx, member, day).await?;
+            slots
+                .iter()
+                .map(|sl| done.iter().any(|c| c.slot == sl.slot))
+                .collect()
+        } else {
+            vec![false; slots.len()]
+        };
+        let slot = match windows::tap(&slots, &checked, now) {
+            Tap::Record(i) | Tap::Already(i) => slots[i],
+            Tap::NoneToday => return Err(AppError::invalid(NONE_TODAY)),
+        };
+        let deadline = slot.deadline;
         let late = !time::is_on_time(now, deadline);
         let Some(row) = store::insert_checkin(
             &mut *tx,
             &NewCheckin {
                 member,
                 local_day: day,
+                slot: slot.slot,
                 at: now,
                 deadline,
                 late,
@@ -562,18 +765,19 @@ impl CheckIns<'_> {
             // Already checked in today (or lost a race with another tap, which
             // the row lock makes rare): the unique key kept the first one
             // (committed, so this statement sees it).
-            let first = store::checkin_on(&mut *tx, member, day)
+            let first = store::checkins_on(&mut *tx, member, day)
                 .await?
+                .into_iter()
+                .find(|c| c.slot == slot.slot)
                 .ok_or_else(|| AppError::Internal.with_status())?;
-            return Ok(CheckInDone {
-                at: time::clock(first.checked_in_at, zone),
-                late: first.late,
-                already: true,
-            });
+            return Ok(already_done(&first, zone));
         };
-        let next = time::deadline_on(day + Duration::days(1), s.deadline, zone);
-        if next > s.next_deadline {
-            store::set_next_deadline(&mut *tx, member, next).await?;
+        // The schedule watches the check-in after this one (unless it watches
+        // a later one already: a missed one's alert moved it on).
+        if let Some(next) = windows::after(&windows, day, slot.slot, zone) {
+            if next.deadline > s.next_deadline {
+                store::set_next_deadline(&mut *tx, member, next.deadline, next.slot).await?;
+            }
         }
         // A day already alerted: everyone alerted hears it is all well, by the
         // channels that carried the alert.
@@ -708,18 +912,17 @@ impl CheckIns<'_> {
         let s = store::schedule(&mut conn, member)
             .await?
             .ok_or_else(|| AppError::invalid(NO_SCHEDULE))?;
-        let zone = schedule_zone(&s);
-        let day = time::local_day(self.clock.now(), zone);
-        let moved = store::late_day_moved(&mut conn, member, day).await?;
+        let today = today_of(&mut conn, &s, self.clock.now()).await?;
+        let moved = match today.slot() {
+            Some(slot) => store::late_day_moved(&mut conn, member, today.day, slot).await?,
+            None => false,
+        };
         Ok(super::views::LateView {
             moved,
             member_id: member.to_string(),
             name,
             is_self: member == me.user_id,
-            today: time::clock_with_zone(
-                time::deadline_of_day(day, s.deadline, zone, s.next_deadline),
-                zone,
-            ),
+            today: time::clock_with_zone(today.deadline, today.zone),
         })
     }
 
@@ -745,24 +948,48 @@ impl CheckIns<'_> {
         let s = store::schedule_for_update(&mut tx, member)
             .await?
             .ok_or_else(|| AppError::invalid(NO_SCHEDULE))?;
-        let zone = schedule_zone(&s);
-        let day = time::local_day(now, zone);
-        let deadline = time::deadline_of_day(day, s.deadline, zone, s.next_deadline);
-        let state = rules::LateDay {
-            checked_in: store::checkin_on(&mut tx, member, day).await?.is_some(),
-            paused: !store::pauses_between(&mut tx, member, day, day)
-                .await?
-                .is_empty(),
-            moved: store::late_day_moved(&mut tx, member, day).await?,
+        // The check-in a tap would make now: the one whose time moves.
+        let today = today_of(&mut tx, &s, now).await?;
+        let (zone, day) = (today.zone, today.day);
+        let (Some(i), false) = (today.current, today.starts_tomorrow) else {
+            return Err(AppError::invalid(
+                "There\u{2019}s no check-in to move today.",
+            ));
         };
-        let later =
-            rules::move_later(now, deadline, zone, state, minutes).map_err(AppError::invalid)?;
-        if !store::mark_late_day(&mut tx, member, day, deadline, later, me.user_id, now).await? {
+        let slot = today.slots[i];
+        let state = rules::LateDay {
+            checked_in: today.checkin.is_some(),
+            paused: today.paused,
+            moved: store::late_day_moved(&mut tx, member, day, slot.slot).await?,
+        };
+        let next_one = today.slots.get(i + 1).map(|n| n.deadline);
+        let later = rules::move_later(now, slot.deadline, zone, state, minutes, next_one)
+            .map_err(AppError::invalid)?;
+        // The schedule watches this check-in (a tap before its time and grace
+        // passed would be for it), unless the detector is behind: then it is
+        // not moved, rather than skip the one watched.
+        if (s.next_deadline, s.next_slot) != (slot.deadline, slot.slot) {
+            return Err(AppError::invalid(
+                "Today\u{2019}s time has passed. Please check in now.",
+            ));
+        }
+        if !store::mark_late_day(
+            &mut tx,
+            member,
+            day,
+            slot.slot,
+            slot.deadline,
+            later,
+            me.user_id,
+            now,
+        )
+        .await?
+        {
             return Err(AppError::invalid(
                 "Today\u{2019}s time has already been moved once.",
             ));
         }
-        store::set_next_deadline(&mut tx, member, later).await?;
+        store::set_next_deadline(&mut tx, member, later, slot.slot).await?;
         let by = if member == me.user_id {
             None
         } else {
@@ -841,59 +1068,86 @@ impl CheckIns<'_> {
         } else {
             zone_of(&store::user_time_zone(&mut conn, me.user_id).await?)
         };
-        let first_due_today = match &s {
-            Some(s) => Some(!today_of(&mut conn, s, now).await?.starts_tomorrow),
+        let today_now = match &s {
+            Some(s) => Some(today_of(&mut conn, s, now).await?),
             None => None,
         };
-
-        let days = (0..HISTORY_DAYS)
-            .map(|back| {
-                let day = today - Duration::days(back);
-                let checkin = checkins.iter().find(|c| c.local_day == day);
-                let deadline_passed = s.as_ref().is_some_and(|s| {
-                    now >= time::deadline_of_day(day, s.deadline, zone, s.next_deadline)
-                        + Duration::minutes(i64::from(s.grace_min) + 1)
-                });
-                // Today counts when it is due (as the home says); an earlier day
-                // when its deadline came after the schedule was first saved.
-                let scheduled = match (&s, &first_due_today) {
-                    (Some(_), Some(due)) if day == today => *due,
-                    (Some(s), _) => time::deadline_on(day, s.deadline, zone) > s.created_at,
-                    (None, _) => false,
+        let first_due_today = today_now.as_ref().map(|t| !t.starts_tomorrow);
+        let windows = s.as_ref().map(|s| s.windows()).unwrap_or_default();
+        let is_self = member == me.user_id;
+        let mut days = Vec::new();
+        for back in 0..HISTORY_DAYS {
+            let day = today - Duration::days(back);
+            let slots = match &s {
+                Some(s) => windows::slots_today(&windows, day, zone, s.next_deadline, s.next_slot),
+                None => Vec::new(),
+            };
+            let paused = pauses
+                .iter()
+                .any(|p| p.first_day <= day && day <= p.last_day);
+            let several = slots.len() > 1;
+            // A day without a check-in (not on its weekdays) still has its row.
+            let rows: Vec<Option<Slot>> = if slots.is_empty() {
+                vec![None]
+            } else {
+                slots.into_iter().map(Some).collect()
+            };
+            for slot in rows {
+                let n = slot.map_or(0, |sl| sl.slot);
+                let checkin = checkins.iter().find(|c| c.local_day == day && c.slot == n);
+                let miss = handled.iter().find(|h| h.local_day == day && h.slot == n);
+                let deadline_passed = match (&s, slot) {
+                    (Some(s), Some(sl)) => {
+                        now >= sl.deadline + Duration::minutes(i64::from(s.grace_min) + 1)
+                    }
+                    _ => false,
                 };
-                DayView {
+                // Today's current check-in counts when it is due (as the home
+                // says); any other when its miss was claimed, or when its time
+                // came after the schedule was last saved (the detector claims
+                // every one of those).
+                let scheduled = match (&s, slot, &today_now) {
+                    (Some(_), Some(_), _) if miss.is_some() => true,
+                    (Some(_), Some(sl), Some(t)) if day == today && t.slot() == Some(sl.slot) => {
+                        !t.starts_tomorrow
+                    }
+                    (Some(s), Some(sl), _) => sl.deadline > s.updated_at,
+                    _ => false,
+                };
+                days.push(DayView {
                     day: day.format("%A %-d %B").to_string(),
-                    outcome: DayOutcome::of(
-                        checkin.map(|c| c.late),
-                        pauses
-                            .iter()
-                            .any(|p| p.first_day <= day && day <= p.last_day),
-                        deadline_passed,
-                        scheduled,
-                    ),
+                    window: slot
+                        .filter(|_| several)
+                        .map(|sl| format!("{} check-in", time::clock(sl.deadline, zone))),
+                    outcome: if slot.is_none() && !paused && checkin.is_none() {
+                        DayOutcome::Open
+                    } else {
+                        DayOutcome::of(checkin.map(|c| c.late), paused, deadline_passed, scheduled)
+                    },
                     at: checkin.map(|c| time::clock(c.checked_in_at, zone)),
-                    handled: handled
+                    handled: miss.and_then(|h| handled_words(h, &name, is_self, viewer_zone)),
+                    by: helpers
                         .iter()
-                        .find(|h| h.local_day == day)
-                        .and_then(|h| handled_words(h, &name, member == me.user_id, viewer_zone)),
-                    by: helpers.iter().find(|(d, _)| *d == day).map(|(_, helper)| {
-                        rules::helper_words(helper.as_deref(), member == me.user_id)
-                    }),
-                }
-            })
-            .collect();
+                        .find(|(d, sl, _)| *d == day && *sl == n)
+                        .map(|(_, _, helper)| rules::helper_words(helper.as_deref(), is_self)),
+                });
+            }
+        }
         let headline = match &s {
             None => "No daily check-in time chosen yet.".to_string(),
             Some(s) => format!(
                 "Daily check-in by {}, {} minutes\u{2019} grace.",
-                time::clock_with_zone(time::deadline_on(today, s.deadline, zone), zone),
+                windows_words(&windows, |t| time::clock_with_zone(
+                    time::deadline_on(today, t, zone),
+                    zone
+                )),
                 s.grace_min
             ),
         };
         let upcoming = store::pauses_from(&mut conn, member, today).await?;
         let may_check_in_for = member != me.user_id
             && first_due_today == Some(true)
-            && !checkins.iter().any(|c| c.local_day == today)
+            && today_now.as_ref().is_some_and(|t| t.checkin.is_none())
             && !pauses
                 .iter()
                 .any(|p| p.first_day <= today && today <= p.last_day);

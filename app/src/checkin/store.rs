@@ -16,10 +16,35 @@ pub struct ScheduleRow {
     pub reminder_lead_min: i16,
     pub grace_min: i16,
     pub next_deadline: DateTime<Utc>,
+    /// Which of its day's check-ins `next_deadline` is (0: the first).
+    pub next_slot: i16,
     pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// The check-in windows: their times, and each one's weekdays (a mask,
+    /// `windows::Days`).
+    pub window_times: Vec<NaiveTime>,
+    pub window_days: Vec<i16>,
 }
 
-const SCHEDULE_COLUMNS: &str = "member_id, deadline, time_zone, reminder_on, reminder_lead_min, grace_min, next_deadline, created_at";
+impl ScheduleRow {
+    pub fn windows(&self) -> Vec<super::windows::Window> {
+        windows_of(&self.window_times, &self.window_days)
+    }
+}
+
+/// The windows stored as two arrays.
+pub fn windows_of(times: &[NaiveTime], days: &[i16]) -> Vec<super::windows::Window> {
+    times
+        .iter()
+        .zip(days)
+        .map(|(t, d)| super::windows::Window {
+            time: *t,
+            days: super::windows::Days(u8::try_from(*d).unwrap_or(127)),
+        })
+        .collect()
+}
+
+const SCHEDULE_COLUMNS: &str = "member_id, deadline, time_zone, reminder_on, reminder_lead_min, grace_min, next_deadline, next_slot, created_at, updated_at, window_times, window_days";
 
 pub async fn schedule(conn: &mut PgConnection, member: Uuid) -> sqlx::Result<Option<ScheduleRow>> {
     sqlx::query_as(&format!(
@@ -59,12 +84,13 @@ pub async fn schedule_for_update(
 
 pub struct NewSchedule<'a> {
     pub member: Uuid,
-    pub deadline: NaiveTime,
+    pub windows: &'a [super::windows::Window],
     pub time_zone: &'a str,
     pub reminder_on: bool,
     pub reminder_lead_min: i16,
     pub grace_min: i16,
     pub next_deadline: DateTime<Utc>,
+    pub next_slot: i16,
 }
 
 pub async fn save_schedule(
@@ -74,32 +100,39 @@ pub async fn save_schedule(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO schedules (member_id, deadline, time_zone, reminder_on, reminder_lead_min, grace_min,
-                                next_deadline, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+                                next_deadline, created_at, updated_at, window_times, window_days, next_slot)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11)
          ON CONFLICT (member_id) DO UPDATE SET deadline = $2, time_zone = $3, reminder_on = $4,
-             reminder_lead_min = $5, grace_min = $6, next_deadline = $7, updated_at = $8",
+             reminder_lead_min = $5, grace_min = $6, next_deadline = $7, updated_at = $8,
+             window_times = $9, window_days = $10, next_slot = $11",
     )
     .bind(s.member)
-    .bind(s.deadline)
+    .bind(s.windows.iter().map(|w| w.time).min())
     .bind(s.time_zone)
     .bind(s.reminder_on)
     .bind(s.reminder_lead_min)
     .bind(s.grace_min)
     .bind(s.next_deadline)
     .bind(now)
+    .bind(s.windows.iter().map(|w| w.time).collect::<Vec<_>>())
+    .bind(s.windows.iter().map(|w| i16::from(w.days.0)).collect::<Vec<_>>())
+    .bind(s.next_slot)
     .execute(tx)
     .await?;
     Ok(())
 }
 
+/// Moves the check-in the detector watches: slot `slot` of its day, due `at`.
 pub async fn set_next_deadline(
     tx: &mut PgConnection,
     member: Uuid,
     at: DateTime<Utc>,
+    slot: i16,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE schedules SET next_deadline = $2 WHERE member_id = $1")
+    sqlx::query("UPDATE schedules SET next_deadline = $2, next_slot = $3 WHERE member_id = $1")
         .bind(member)
         .bind(at)
+        .bind(slot)
         .execute(tx)
         .await?;
     Ok(())
@@ -124,6 +157,7 @@ pub async fn user_time_zone(conn: &mut PgConnection, user: Uuid) -> sqlx::Result
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CheckinRow {
     pub local_day: NaiveDate,
+    pub slot: i16,
     pub checked_in_at: DateTime<Utc>,
     pub deadline_at: DateTime<Utc>,
     pub late: bool,
@@ -132,6 +166,7 @@ pub struct CheckinRow {
 pub struct NewCheckin {
     pub member: Uuid,
     pub local_day: NaiveDate,
+    pub slot: i16,
     pub at: DateTime<Utc>,
     pub deadline: DateTime<Utc>,
     pub late: bool,
@@ -140,17 +175,17 @@ pub struct NewCheckin {
     pub by: Option<Uuid>,
 }
 
-/// Records a check-in; `None` when the Member already has one for that day.
+/// Records a check-in; `None` when the Member already has one for that day's slot.
 pub async fn insert_checkin(
     tx: &mut PgConnection,
     c: &NewCheckin,
 ) -> sqlx::Result<Option<CheckinRow>> {
     sqlx::query_as(
         "INSERT INTO checkins (id, member_id, local_day, checked_in_at, deadline_at, late, source,
-                               checked_in_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (member_id, local_day) DO NOTHING
-         RETURNING local_day, checked_in_at, deadline_at, late",
+                               checked_in_by, slot)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (member_id, local_day, slot) DO NOTHING
+         RETURNING local_day, slot, checked_in_at, deadline_at, late",
     )
     .bind(Uuid::new_v4())
     .bind(c.member)
@@ -160,22 +195,24 @@ pub async fn insert_checkin(
     .bind(c.late)
     .bind(c.source)
     .bind(c.by)
+    .bind(c.slot)
     .fetch_optional(tx)
     .await
 }
 
-pub async fn checkin_on(
+/// The check-ins of the local `day`, by slot.
+pub async fn checkins_on(
     conn: &mut PgConnection,
     member: Uuid,
     day: NaiveDate,
-) -> sqlx::Result<Option<CheckinRow>> {
+) -> sqlx::Result<Vec<CheckinRow>> {
     sqlx::query_as(
-        "SELECT local_day, checked_in_at, deadline_at, late FROM checkins
-         WHERE member_id = $1 AND local_day = $2",
+        "SELECT local_day, slot, checked_in_at, deadline_at, late FROM checkins
+         WHERE member_id = $1 AND local_day = $2 ORDER BY slot LIMIT 4",
     )
     .bind(member)
     .bind(day)
-    .fetch_optional(conn)
+    .fetch_all(conn)
     .await
 }
 
@@ -186,17 +223,21 @@ pub async fn zone_and_checkins_around(
     pool: &sqlx::PgPool,
     member: Uuid,
     utc_day: NaiveDate,
-) -> sqlx::Result<Option<(String, Vec<CheckinRow>)>> {
+) -> sqlx::Result<Option<(String, Vec<super::windows::Window>, Vec<CheckinRow>)>> {
     #[derive(sqlx::FromRow)]
     struct Row {
         time_zone: String,
+        window_times: Vec<NaiveTime>,
+        window_days: Vec<i16>,
         local_day: Option<NaiveDate>,
+        slot: Option<i16>,
         checked_in_at: Option<DateTime<Utc>>,
         deadline_at: Option<DateTime<Utc>>,
         late: Option<bool>,
     }
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT s.time_zone, c.local_day, c.checked_in_at, c.deadline_at, c.late
+        "SELECT s.time_zone, s.window_times, s.window_days, c.local_day, c.slot, c.checked_in_at,
+                c.deadline_at, c.late
          FROM schedules s
          LEFT JOIN checkins c ON c.member_id = s.member_id
               AND c.local_day BETWEEN $2::date - 1 AND $2::date + 1
@@ -206,7 +247,12 @@ pub async fn zone_and_checkins_around(
     .bind(utc_day)
     .fetch_all(pool)
     .await?;
-    let Some(zone) = rows.first().map(|r| r.time_zone.clone()) else {
+    let Some((zone, windows)) = rows.first().map(|r| {
+        (
+            r.time_zone.clone(),
+            windows_of(&r.window_times, &r.window_days),
+        )
+    }) else {
         return Ok(None);
     };
     let checkins = rows
@@ -214,13 +260,14 @@ pub async fn zone_and_checkins_around(
         .filter_map(|r| {
             Some(CheckinRow {
                 local_day: r.local_day?,
+                slot: r.slot?,
                 checked_in_at: r.checked_in_at?,
                 deadline_at: r.deadline_at?,
                 late: r.late?,
             })
         })
         .collect();
-    Ok(Some((zone, checkins)))
+    Ok(Some((zone, windows, checkins)))
 }
 
 pub async fn last_checkin(
@@ -228,15 +275,15 @@ pub async fn last_checkin(
     member: Uuid,
 ) -> sqlx::Result<Option<CheckinRow>> {
     sqlx::query_as(
-        "SELECT local_day, checked_in_at, deadline_at, late FROM checkins
-         WHERE member_id = $1 ORDER BY local_day DESC LIMIT 1",
+        "SELECT local_day, slot, checked_in_at, deadline_at, late FROM checkins
+         WHERE member_id = $1 ORDER BY checked_in_at DESC LIMIT 1",
     )
     .bind(member)
     .fetch_optional(conn)
     .await
 }
 
-/// Check-ins on the days `from..=to`, oldest first.
+/// Check-ins on the days `from..=to`, oldest first (up to four a day).
 pub async fn checkins_between(
     conn: &mut PgConnection,
     member: Uuid,
@@ -244,13 +291,13 @@ pub async fn checkins_between(
     to: NaiveDate,
 ) -> sqlx::Result<Vec<CheckinRow>> {
     sqlx::query_as(
-        "SELECT local_day, checked_in_at, deadline_at, late FROM checkins
-         WHERE member_id = $1 AND local_day BETWEEN $2 AND $3 ORDER BY local_day LIMIT $4",
+        "SELECT local_day, slot, checked_in_at, deadline_at, late FROM checkins
+         WHERE member_id = $1 AND local_day BETWEEN $2 AND $3 ORDER BY local_day, slot LIMIT $4",
     )
     .bind(member)
     .bind(from)
     .bind(to)
-    .bind(LIST_LIMIT)
+    .bind(4 * LIST_LIMIT)
     .fetch_all(conn)
     .await
 }
@@ -262,20 +309,20 @@ pub async fn helpers_between(
     member: Uuid,
     from: NaiveDate,
     to: NaiveDate,
-) -> sqlx::Result<Vec<(NaiveDate, Option<String>)>> {
+) -> sqlx::Result<Vec<(NaiveDate, i16, Option<String>)>> {
     sqlx::query_as(
-        "SELECT c.local_day,
+        "SELECT c.local_day, c.slot,
                 (SELECT k.contact_name FROM connections k
                   WHERE k.member_id = c.member_id AND k.contact_id = c.checked_in_by
                   ORDER BY k.started_at DESC LIMIT 1)
            FROM checkins c
           WHERE c.member_id = $1 AND c.source = 'contact' AND c.local_day BETWEEN $2 AND $3
-          ORDER BY c.local_day LIMIT $4",
+          ORDER BY c.local_day, c.slot LIMIT $4",
     )
     .bind(member)
     .bind(from)
     .bind(to)
-    .bind(LIST_LIMIT)
+    .bind(4 * LIST_LIMIT)
     .fetch_all(conn)
     .await
 }
@@ -496,21 +543,22 @@ pub async fn reminder_reach(conn: &mut PgConnection, member: Uuid) -> sqlx::Resu
     .await
 }
 
-/// Records that `member`'s `day` moved from `from` to `to` ("I'm running
-/// late"); `false` if it had moved already (once a day).
+/// Records that `member`'s check-in `slot` of `day` moved from `from` to `to`
+/// ("I'm running late"); `false` if it had moved already (once each).
 #[allow(clippy::too_many_arguments)]
 pub async fn mark_late_day(
     tx: &mut PgConnection,
     member: Uuid,
     day: NaiveDate,
+    slot: i16,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     by: Uuid,
     now: DateTime<Utc>,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query(
-        "INSERT INTO late_days (member_id, local_day, moved_from, moved_to, moved_by, moved_at)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        "INSERT INTO late_days (member_id, local_day, moved_from, moved_to, moved_by, moved_at, slot)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
     )
     .bind(member)
     .bind(day)
@@ -518,22 +566,25 @@ pub async fn mark_late_day(
     .bind(to)
     .bind(by)
     .bind(now)
+    .bind(slot)
     .execute(tx)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
-/// Whether `member`'s `day` was moved later already.
+/// Whether `member`'s check-in `slot` of `day` was moved later already.
 pub async fn late_day_moved(
     conn: &mut PgConnection,
     member: Uuid,
     day: NaiveDate,
+    slot: i16,
 ) -> sqlx::Result<bool> {
     sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM late_days WHERE member_id = $1 AND local_day = $2)",
+        "SELECT EXISTS (SELECT 1 FROM late_days WHERE member_id = $1 AND local_day = $2 AND slot = $3)",
     )
     .bind(member)
     .bind(day)
+    .bind(slot)
     .fetch_one(conn)
     .await
 }

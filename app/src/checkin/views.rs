@@ -6,8 +6,13 @@ use serde::{Deserialize, Serialize};
 /// A Member's schedule, as the settings form shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScheduleView {
-    /// "10:00", as `<input type="time">` wants it.
+    /// "10:00", as `<input type="time">` wants it: the first check-in's time.
     pub deadline: String,
+    /// The first check-in's days (a `windows::Days` form value: "every", "weekdays", …).
+    pub days: String,
+    /// The other check-ins, (time, days), as many as the form has rows for
+    /// (empty times for rows not used).
+    pub more: Vec<(String, String)>,
     pub time_zone: String,
     pub reminder_on: bool,
     pub lead_min: u16,
@@ -44,6 +49,12 @@ pub struct MyDay {
     pub contacts: Vec<PersonLink>,
     /// Today's time may still move later ("Running late today?").
     pub may_run_late: bool,
+    /// On a day with more than one check-in, which one the button is for:
+    /// "your 8:00 PM check-in".
+    pub which: Option<String>,
+    /// On a day with more than one check-in, each one:
+    /// "9:00 AM: checked in at 8:52 AM", "8:00 PM: not yet".
+    pub windows: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,6 +109,8 @@ pub struct Watched {
     pub alert_href: Option<String>,
     /// "Tom is on it."
     pub on_it: Option<String>,
+    /// On a day with more than one check-in, each one, in both zones.
+    pub windows: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -152,6 +165,8 @@ pub fn already_words(at: &str) -> String {
 pub struct DayView {
     /// "Thursday 26 November"
     pub day: String,
+    /// On a day with more than one check-in, which one: "8:00 PM check-in".
+    pub window: Option<String>,
     pub outcome: DayOutcome,
     /// "9:45 AM", when they checked in.
     pub at: Option<String>,

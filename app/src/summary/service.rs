@@ -27,17 +27,43 @@ impl Summaries<'_> {
             let mut lines = Vec::new();
             for (member, name) in store::members_of(&mut tx, *contact).await? {
                 let facts = store::week_facts(&mut tx, member, *start, end).await?;
-                let days = (0..7).map(|i| {
+                // Each check-in of each day counts (a day with two counts
+                // two); a paused day counts once.
+                let days = (0..7).flat_map(|i| {
                     let day = *start + Duration::days(i);
-                    rules::day_of(
-                        facts
-                            .checkins
-                            .iter()
-                            .find(|(d, _)| *d == day)
-                            .map(|(_, late)| *late),
-                        facts.pauses.iter().any(|(a, b)| *a <= day && day <= *b),
-                        facts.missed.contains(&day),
-                    )
+                    let paused = facts.pauses.iter().any(|(a, b)| *a <= day && day <= *b);
+                    let mut slots: Vec<i16> = facts
+                        .checkins
+                        .iter()
+                        .filter(|(d, _, _)| *d == day)
+                        .map(|(_, s, _)| *s)
+                        .chain(
+                            facts
+                                .missed
+                                .iter()
+                                .filter(|(d, _)| *d == day)
+                                .map(|(_, s)| *s),
+                        )
+                        .collect();
+                    slots.sort_unstable();
+                    slots.dedup();
+                    if slots.is_empty() {
+                        return vec![rules::day_of(None, paused, false)];
+                    }
+                    slots
+                        .into_iter()
+                        .map(|slot| {
+                            rules::day_of(
+                                facts
+                                    .checkins
+                                    .iter()
+                                    .find(|(d, s, _)| *d == day && *s == slot)
+                                    .map(|(_, _, late)| *late),
+                                paused,
+                                facts.missed.contains(&(day, slot)),
+                            )
+                        })
+                        .collect()
                 });
                 lines.push(Week::count(days).words(&name));
             }

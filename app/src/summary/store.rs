@@ -48,11 +48,11 @@ pub async fn members_of(
     .await
 }
 
-/// A Member's days from `from` to `to`: check-ins (day, late), missed days,
-/// and pauses (first, last day).
+/// A Member's days from `from` to `to`: check-ins (day, slot, late), missed
+/// check-ins (day, slot), and pauses (first, last day).
 pub struct WeekFacts {
-    pub checkins: Vec<(NaiveDate, bool)>,
-    pub missed: Vec<NaiveDate>,
+    pub checkins: Vec<(NaiveDate, i16, bool)>,
+    pub missed: Vec<(NaiveDate, i16)>,
     pub pauses: Vec<(NaiveDate, NaiveDate)>,
 }
 
@@ -63,15 +63,15 @@ pub async fn week_facts(
     to: NaiveDate,
 ) -> sqlx::Result<WeekFacts> {
     let checkins = sqlx::query_as(
-        "SELECT local_day, late FROM checkins WHERE member_id = $1 AND local_day BETWEEN $2 AND $3 LIMIT 7",
+        "SELECT local_day, slot, late FROM checkins WHERE member_id = $1 AND local_day BETWEEN $2 AND $3 LIMIT 28",
     )
     .bind(member)
     .bind(from)
     .bind(to)
     .fetch_all(&mut *conn)
     .await?;
-    let missed = sqlx::query_scalar(
-        "SELECT local_day FROM misses WHERE member_id = $1 AND local_day BETWEEN $2 AND $3 LIMIT 7",
+    let missed = sqlx::query_as(
+        "SELECT local_day, slot FROM misses WHERE member_id = $1 AND local_day BETWEEN $2 AND $3 LIMIT 28",
     )
     .bind(member)
     .bind(from)

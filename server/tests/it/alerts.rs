@@ -7,6 +7,7 @@ use app::accounts::service::Me;
 use app::alerts::service::Alerts;
 use app::checkin::service::CheckIns;
 use app::checkin::service::{ScheduleInput, Source};
+use app::checkin::windows::{Days, Window};
 use app::notify::worker::Worker;
 use app::notify::Channel;
 use app::services::Services;
@@ -24,7 +25,10 @@ pub(crate) fn at(s: &str) -> DateTime<Utc> {
 
 pub(crate) fn ten_am(zone: &str) -> ScheduleInput {
     ScheduleInput {
-        deadline: NaiveTime::from_hms_opt(10, 0, 0).expect("time"),
+        windows: vec![Window {
+            time: NaiveTime::from_hms_opt(10, 0, 0).expect("time"),
+            days: Days::EVERY_DAY,
+        }],
         zone: zone.parse().expect("zone"),
         reminder_on: true,
         lead_min: 60,
@@ -237,7 +241,10 @@ async fn a_check_in_after_local_midnight_resolves_the_evening_miss(pool: PgPool)
     let (mum, tom, ann) = family(&w).await;
     // 11:30 PM in Honolulu with 30 minutes' grace: the alert comes at midnight.
     let late_evening = ScheduleInput {
-        deadline: NaiveTime::from_hms_opt(23, 30, 0).expect("time"),
+        windows: vec![Window {
+            time: NaiveTime::from_hms_opt(23, 30, 0).expect("time"),
+            days: Days::EVERY_DAY,
+        }],
         grace_min: 30,
         ..ten_am("Pacific/Honolulu")
     };

@@ -7,6 +7,7 @@ use app::checkin::rules::PauseRange;
 use app::checkin::service::CheckIns;
 use app::checkin::service::{ScheduleInput, Source};
 use app::checkin::views::Status;
+use app::checkin::windows::{Days, Window};
 use app::error::AppError;
 use chrono::{DateTime, NaiveTime, Utc};
 use sqlx::PgPool;
@@ -19,7 +20,10 @@ fn at(s: &str) -> DateTime<Utc> {
 
 fn schedule(h: u32, m: u32, zone: &str) -> ScheduleInput {
     ScheduleInput {
-        deadline: NaiveTime::from_hms_opt(h, m, 0).expect("time"),
+        windows: vec![Window {
+            time: NaiveTime::from_hms_opt(h, m, 0).expect("time"),
+            days: Days::EVERY_DAY,
+        }],
         zone: zone.parse().expect("zone"),
         reminder_on: true,
         lead_min: 60,
@@ -506,6 +510,7 @@ async fn the_database_keeps_one_check_in_per_member_per_day(pool: PgPool) {
     let tap = |at| NewCheckin {
         member: mum.user_id,
         local_day: first.date_naive(),
+        slot: 0,
         at,
         deadline: first,
         late: false,

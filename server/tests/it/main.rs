@@ -22,3 +22,4 @@ mod mail;
 mod never_give_up;
 mod privacy;
 mod sms;
+mod windows;
