@@ -6,7 +6,10 @@
 //! and to the last. Run through `scripts/bench-detector.sh`.
 //!
 //! Environment: DATABASE_URL; BENCH_MEMBERS (default 10000), comma-separated for
-//! several sizes in one run (e.g. `10000,100000`).
+//! several sizes in one run (e.g. `10000,100000`); BENCH_TWO_WINDOWS (default
+//! `0,4`): for each size, one run where every Nth Member has two check-ins a
+//! day (10:00 AM and 8:00 PM; 0: nobody, 4: a quarter), so one window and two
+//! are compared in one run on one machine (issue 22).
 use app::alerts::service::Alerts;
 use app::clock::Clock;
 use app::notify::worker::Worker;
@@ -28,13 +31,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .split(',')
         .map(|n| n.trim().parse())
         .collect::<Result<_, _>>()?;
+    let every: Vec<i64> = std::env::var("BENCH_TWO_WINDOWS")
+        .unwrap_or_else(|_| "0,4".into())
+        .split(',')
+        .map(|n| n.trim().parse())
+        .collect::<Result<_, _>>()?;
     for members in sizes {
-        run(members).await?;
+        for nth in &every {
+            run(members, *nth).await?;
+        }
     }
     Ok(())
 }
 
-async fn run(members: usize) -> Result<(), Box<dyn std::error::Error>> {
+async fn run(members: usize, two_every: i64) -> Result<(), Box<dyn std::error::Error>> {
     let sink = SmtpSink::start().await?;
     let url = sink.url();
     let config = Config::from_lookup(|name| match name {
@@ -67,19 +77,31 @@ async fn run(members: usize) -> Result<(), Box<dyn std::error::Error>> {
              INSERT INTO users (id, email, pin_hash, text_size, created_at)
              SELECT gen_random_uuid(), 'member-of-' || k.email, 'x', 'standard', now() FROM k RETURNING id, email)
          , s AS (
-             INSERT INTO schedules (member_id, deadline, time_zone, next_deadline, created_at, updated_at)
-             SELECT id, '10:00', 'Pacific/Honolulu', $2, now(), now() FROM m RETURNING member_id)
+             INSERT INTO schedules (member_id, deadline, time_zone, next_deadline, created_at, updated_at,
+                                    window_times, window_days)
+             SELECT id, '10:00', 'Pacific/Honolulu', $2, now(), now(),
+                    -- Every Nth a second check-in at 8:00 PM; the others one
+                    -- window (the table's default for a lone deadline).
+                    CASE WHEN $3 > 0 AND row_number() OVER () % $3 = 0
+                         THEN ARRAY['10:00', '20:00']::time[] END,
+                    CASE WHEN $3 > 0 AND row_number() OVER () % $3 = 0
+                         THEN ARRAY[127, 127]::int2[] END
+             FROM m RETURNING member_id)
          INSERT INTO connections (id, member_id, contact_id, member_name, contact_name, started_at)
          SELECT gen_random_uuid(), m.id, k.id, 'Mum', 'Tom', now()
          FROM m JOIN k ON m.email = 'member-of-' || k.email",
     )
     .bind(members as i64)
     .bind(due)
+    .bind(two_every)
     .execute(&pool)
     .await?;
     sqlx::query("VACUUM ANALYZE").execute(&pool).await?;
+    let two: i64 = sqlx::query_scalar("SELECT count(*) FROM schedules WHERE cardinality(window_times) = 2")
+        .fetch_one(&pool)
+        .await?;
     println!(
-        "\n{members} Members due at {due}, one Contact each (loaded in {:.1} s)",
+        "\n{members} Members due at {due}, one Contact each, {two} with two check-ins a day (loaded in {:.1} s)",
         loading.elapsed().as_secs_f64()
     );
 
