@@ -153,3 +153,78 @@ test('a Member running late moves today’s time once, and her Contact is told q
   await expect(tom.getByText(/Mum is running late today, and will check in by /)).toBeVisible();
   expect(mumErrors).toEqual([]);
 });
+
+test('a Member chooses weekdays at 9, weekends at 11 and an evening check-in; her Contact sees both of today’s', async ({
+  browser,
+}) => {
+  test.setTimeout(120_000);
+  const zone = 'Pacific/Honolulu';
+  const { tom, mum } = await memberWithSchedule(browser, zone);
+  const mumErrors = consoleErrors(mum);
+
+  // She sets it on the schedule page: the first check-in on weekdays, a
+  // second at weekends, a third every evening.
+  await mum.goto('/schedule');
+  await hydrated(mum);
+  await mum.getByLabel('Check in by', { exact: true }).fill('09:00');
+  await mum.getByLabel('On which days', { exact: true }).selectOption('weekdays');
+  await mum.getByLabel('Check-in 2: by').fill('11:00');
+  await mum.getByLabel('Check-in 2: on which days').selectOption('weekends');
+  await mum.getByLabel('Check-in 3: by').fill('20:00');
+  await mum.getByLabel('Check-in 3: on which days').selectOption('every');
+  await expectNoAxeViolations(mum);
+  // Two hours apart at least: 8:30 PM beside 8 PM is refused, with the reason.
+  await mum.getByLabel('Check-in 4: by').fill('20:30');
+  await mum.getByRole('button', { name: 'Save my check-in time' }).click();
+  await expect(mum.locator('#schedule-error')).toContainText('at least 2 hours apart');
+  await mum.getByLabel('Check-in 4: by').fill('');
+  await mum.getByRole('button', { name: 'Save my check-in time' }).click();
+  await expect(mum.locator('.notice-text')).toContainText('Your check-in time is saved');
+
+  // The form shows what was kept.
+  await mum.goto('/schedule');
+  await expect(mum.getByLabel('Check in by', { exact: true })).toHaveValue('09:00');
+  await expect(mum.getByLabel('On which days', { exact: true })).toHaveValue('weekdays');
+  await expect(mum.getByLabel('Check-in 2: on which days')).toHaveValue('weekends');
+  await expect(mum.getByLabel('Check-in 3: by')).toHaveValue('20:00');
+
+  // Today, where she lives, has two: 9 AM on a weekday or 11 AM at the weekend, and 8 PM.
+  const weekday = new Intl.DateTimeFormat('en-US', { timeZone: zone, weekday: 'short' }).format(new Date());
+  const first = weekday === 'Sat' || weekday === 'Sun' ? '11:00 AM' : '9:00 AM';
+  await mum.goto('/home');
+  await hydrated(mum);
+  const mine = mum.locator('ul.today-windows li');
+  await expect(mine).toHaveCount(2);
+  await expect(mine.nth(0)).toContainText(`${first}: `);
+  await expect(mine.nth(1)).toContainText('8:00 PM: ');
+  // The button says which check-in a tap is for; she taps it.
+  const button = mum.locator('.checkin-button');
+  await expect(button).toContainText(/for your (9:00 AM|11:00 AM|8:00 PM) check-in/);
+  await button.click();
+  await expect(mum.getByRole('status')).toHaveText('You checked in! Your family can see you’re OK.');
+
+  // Tom's dashboard: both of today's, one of them checked in.
+  await tom.goto('/home');
+  await hydrated(tom);
+  const card = tom.locator('li.watched', { has: tom.getByRole('heading', { name: 'Mum', exact: true }) });
+  const lines = card.getByRole('list', { name: 'Mum’s check-ins today' }).getByRole('listitem');
+  await expect(lines).toHaveCount(2);
+  await expect(lines.nth(0)).toContainText(`${first} HST`);
+  await expect(lines.nth(1)).toContainText('8:00 PM HST');
+  await expect(card.locator('ul.today-windows')).toContainText('checked in at');
+  await expectNoAxeViolations(tom);
+
+  // Her history: a row for each of today's check-ins.
+  await card.getByRole('link', { name: 'Mum: last 30 days' }).click();
+  const rows = tom.locator('table.history tbody tr');
+  await expect(rows.nth(0).locator('th')).toContainText(`${first} check-in`);
+  await expect(rows.nth(1).locator('th')).toContainText('8:00 PM check-in');
+  const today = ((await rows.nth(0).locator('th').innerText()).split(',')[0] ?? '').trim();
+  expect(today).toMatch(/^[A-Z][a-z]+day \d{1,2} [A-Z][a-z]+$/);
+  await expect(rows.nth(1).locator('th')).toHaveText(`${today}, 8:00 PM check-in`);
+  // Yesterday has its two rows as well.
+  await expect(rows.nth(2).locator('th')).not.toContainText(today);
+  await expect(rows.nth(3).locator('th')).toContainText('8:00 PM check-in');
+  await expectNoAxeViolations(tom);
+  expect(mumErrors).toEqual([]);
+});

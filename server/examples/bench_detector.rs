@@ -97,9 +97,10 @@ async fn run(members: usize, two_every: i64) -> Result<(), Box<dyn std::error::E
     .execute(&pool)
     .await?;
     sqlx::query("VACUUM ANALYZE").execute(&pool).await?;
-    let two: i64 = sqlx::query_scalar("SELECT count(*) FROM schedules WHERE cardinality(window_times) = 2")
-        .fetch_one(&pool)
-        .await?;
+    let two: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM schedules WHERE cardinality(window_times) = 2")
+            .fetch_one(&pool)
+            .await?;
     println!(
         "\n{members} Members due at {due}, one Contact each, {two} with two check-ins a day (loaded in {:.1} s)",
         loading.elapsed().as_secs_f64()

@@ -277,7 +277,11 @@ impl Admin<'_> {
             schedule: schedule.map(|s| {
                 format!(
                     "Daily by {} ({}), grace {} min, reminders {}; next deadline {}",
-                    s.deadline.format("%H:%M"),
+                    crate::checkin::store::windows_of(&s.window_times, &s.window_days)
+                        .iter()
+                        .map(|w| format!("{} {}", w.time.format("%H:%M"), w.days.words()))
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     s.time_zone,
                     s.grace_min,
                     if s.reminder_on { "on" } else { "off" },

@@ -110,7 +110,8 @@ pub async fn connections_of(
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ScheduleRow {
-    pub deadline: NaiveTime,
+    pub window_times: Vec<NaiveTime>,
+    pub window_days: Vec<i16>,
     pub time_zone: String,
     pub grace_min: i16,
     pub reminder_on: bool,
@@ -119,7 +120,8 @@ pub struct ScheduleRow {
 
 pub async fn schedule_of(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<ScheduleRow>> {
     sqlx::query_as(
-        "SELECT deadline, time_zone, grace_min, reminder_on, next_deadline FROM schedules WHERE member_id = $1",
+        "SELECT window_times, window_days, time_zone, grace_min, reminder_on, next_deadline
+           FROM schedules WHERE member_id = $1",
     )
     .bind(id)
     .fetch_optional(pool)

@@ -5,7 +5,8 @@
 //! - `store`, `service` (server only): all the check-in SQL, and each action;
 //! - `pages`: the pages and their server functions;
 //! - `late`: "Running late today?", moving today's time later once;
-//! - `windows`: several check-ins a day, per weekday (their time rules).
+//! - `windows`: several check-ins a day, per weekday (their time rules);
+//! - `travel`: "Use Chicago time while you're away?", asked once per zone.
 pub mod late;
 pub mod pages;
 pub mod rules;
@@ -13,5 +14,6 @@ pub mod rules;
 pub mod service;
 #[cfg(feature = "ssr")]
 pub mod store;
+pub mod travel;
 pub mod views;
 pub mod windows;

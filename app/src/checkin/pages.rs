@@ -4,6 +4,7 @@
 // `save_schedule` takes each field of the form (its four check-ins among them).
 #![allow(clippy::too_many_arguments)]
 use super::rules::{self, DayOutcome, GRACE_CHOICES, LEAD_CHOICES};
+use super::travel::{AnswerTravel, TravelCard};
 use super::views::*;
 use crate::accounts::devices::ConsentCard;
 use crate::accounts::forms::browser_zone;
@@ -231,6 +232,7 @@ fn every(seconds: u32, tick: impl Fn() + 'static) {
 pub fn HomePage() -> impl IntoView {
     let query = use_query_map();
     let check_in = ServerAction::<CheckIn>::new();
+    let travel = ServerAction::<AnswerTravel>::new();
     // Every minute: the dashboard reloads (a Contact sees a check-in without
     // reloading the page) and the countdown moves on.
     let tick = RwSignal::new(0u32);
@@ -238,7 +240,14 @@ pub fn HomePage() -> impl IntoView {
     // A check-in kept offline and sent later reloads the day too.
     let pwa = use_context::<crate::pwa::PwaEvents>().unwrap_or_default();
     let data = Resource::new(
-        move || (tick.get(), check_in.version().get(), pwa.sent.get()),
+        move || {
+            (
+                tick.get(),
+                check_in.version().get(),
+                pwa.sent.get(),
+                travel.version().get(),
+            )
+        },
         |_| load_home(),
     );
     // The browser's zone is offered once per page, even if the server refuses it.
@@ -250,6 +259,10 @@ pub fn HomePage() -> impl IntoView {
             Some("Your new PIN is saved. Every other device has been signed out.")
         } else if q.get("test").is_some() {
             Some("A test alert is on its way, by email and to every device with alerts on.")
+        } else if q.get("travel").as_deref() == Some("used") {
+            Some("Your check-ins now follow the time where you are. The people who look out for you have been told.")
+        } else if q.get("travel").as_deref() == Some("kept") {
+            Some("Your check-ins keep their time zone. We won\u{2019}t ask again while you\u{2019}re there.")
         } else if q.get("schedule").is_some() {
             Some("Your check-in time is saved. The people who look out for you have been told.")
         } else {
@@ -268,7 +281,7 @@ pub fn HomePage() -> impl IntoView {
                     match data.await {
                         Ok(home) => {
                             last_seen.set_value(Some(home.clone()));
-                            view! { <HomeBody home check_in tick zone_asked/> }.into_any()
+                            view! { <HomeBody home check_in travel tick zone_asked/> }.into_any()
                         }
                         // Offline: what was last seen stays, said to be so.
                         Err(AppError::Network) => match last_seen.get_value() {
@@ -276,7 +289,7 @@ pub fn HomePage() -> impl IntoView {
                                 <p class="notice-text" role="status">
                                     "You\u{2019}re offline. This is how things were when you were last online."
                                 </p>
-                                <HomeBody home check_in tick zone_asked/>
+                                <HomeBody home check_in travel tick zone_asked/>
                             }
                             .into_any(),
                             None => failed(AppError::Network),
@@ -293,6 +306,7 @@ pub fn HomePage() -> impl IntoView {
 fn HomeBody(
     home: HomeView,
     check_in: ServerAction<CheckIn>,
+    travel: ServerAction<AnswerTravel>,
     tick: RwSignal<u32>,
     zone_asked: StoredValue<bool>,
 ) -> impl IntoView {
@@ -327,7 +341,7 @@ fn HomeBody(
         <div class="home">
             {banner}
             {home.needs_consent.then(|| view! { <ConsentCard/> })}
-            {home.is_member.then(|| view! { <MyCheckIn day=home.my_day.clone() me=home.user_id.clone() check_in/> })}
+            {home.is_member.then(|| view! { <MyCheckIn day=home.my_day.clone() me=home.user_id.clone() check_in travel/> })}
             {(!home.watching.is_empty() || !home.pending.is_empty())
                 .then(|| view! { <Watching watching=home.watching.clone() pending=home.pending.clone()/> })}
             {(!home.watching.is_empty() || home.my_day.is_some()).then(|| view! {
@@ -353,7 +367,12 @@ fn HomeBody(
 
 /// "Your check-in": the deadline, the countdown, the button, and who is told.
 #[component]
-fn MyCheckIn(day: Option<MyDay>, me: String, check_in: ServerAction<CheckIn>) -> impl IntoView {
+fn MyCheckIn(
+    day: Option<MyDay>,
+    me: String,
+    check_in: ServerAction<CheckIn>,
+    travel: ServerAction<AnswerTravel>,
+) -> impl IntoView {
     let Some(day) = day else {
         return view! {
             <section class="card" aria-labelledby="my-title">
@@ -413,7 +432,12 @@ fn MyCheckIn(day: Option<MyDay>, me: String, check_in: ServerAction<CheckIn>) ->
     };
     let done = checked_in_at.is_some();
     let away_link = format!("/people/{me}");
+    let travel_card = day
+        .travel
+        .clone()
+        .map(|prompt| view! { <TravelCard prompt action=travel/> });
     view! {
+        {travel_card}
         <section class="card my-checkin" aria-labelledby="my-title">
             <h2 id="my-title">"Your check-in"</h2>
             {match (&day.paused, done) {

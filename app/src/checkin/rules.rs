@@ -162,6 +162,17 @@ pub fn zone_shape(raw: &str) -> Result<String, &'static str> {
     }
 }
 
+/// A zone as people say it: "America/Chicago" is "Chicago",
+/// "America/Argentina/Buenos_Aires" is "Buenos Aires", "Etc/GMT+10" is "GMT+10".
+pub fn place_of(zone: &str) -> String {
+    zone.rsplit('/').next().unwrap_or(zone).replace('_', " ")
+}
+
+/// The travel question, in her words.
+pub fn travel_words(place: &str) -> String {
+    format!("You seem to be in {place} time. Use it for your check-ins while you\u{2019}re away?")
+}
+
 /// A pause from its first to its last day, both included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PauseRange {
@@ -550,6 +561,18 @@ mod tests {
         assert_eq!(parse_lead("15"), Ok(15));
         assert_eq!(parse_lead("0"), Err(LEAD_MESSAGE));
         assert_eq!(parse_lead("x"), Err(LEAD_MESSAGE));
+    }
+
+    #[test]
+    fn zones_read_as_places() {
+        assert_eq!(place_of("America/Chicago"), "Chicago");
+        assert_eq!(place_of("America/Argentina/Buenos_Aires"), "Buenos Aires");
+        assert_eq!(place_of("Etc/GMT+10"), "GMT+10");
+        assert_eq!(place_of("UTC"), "UTC");
+        assert_eq!(
+            travel_words("Chicago"),
+            "You seem to be in Chicago time. Use it for your check-ins while you\u{2019}re away?"
+        );
     }
 
     #[test]

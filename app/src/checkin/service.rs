@@ -257,6 +257,25 @@ fn windows_words(windows: &[Window], clock: impl Fn(chrono::NaiveTime) -> String
     }
 }
 
+/// The travel question, when her browser's zone (`browser`, as last
+/// reported) is not her check-ins' and she has not been asked about it: only
+/// when its clock differs now (another city in the same zone is not travel),
+/// and never for a plain "UTC" (what a browser that never said reads as).
+fn travel_prompt(s: &ScheduleRow, browser: &str, now: DateTime<Utc>) -> Option<TravelPrompt> {
+    use chrono::Offset;
+    if browser == s.time_zone || browser == "UTC" || s.travel_asked_zone.as_deref() == Some(browser)
+    {
+        return None;
+    }
+    let (there, home) = (time::parse_zone(browser)?, time::parse_zone(&s.time_zone)?);
+    let offset = |z: Tz| now.with_timezone(&z).offset().fix();
+    (offset(there) != offset(home)).then(|| TravelPrompt {
+        zone: browser.to_string(),
+        place: rules::place_of(browser),
+        home_place: rules::place_of(&s.time_zone),
+    })
+}
+
 /// A repeat tap's answer: the check-in made already.
 fn already_done(first: &CheckinRow, zone: Tz) -> CheckInDone {
     CheckInDone {
@@ -293,7 +312,10 @@ impl CheckIns<'_> {
         let contacts = store::contacts_of(&mut conn, me.user_id).await?;
         let schedule = store::schedule(&mut conn, me.user_id).await?;
         let my_day = match &schedule {
-            Some(s) => Some(self.my_day(&mut conn, s, &contacts, now).await?),
+            Some(s) => Some(
+                self.my_day(&mut conn, s, &contacts, &my_zone_name, now)
+                    .await?,
+            ),
             None => None,
         };
         let mut watching = Vec::new();
@@ -321,6 +343,7 @@ impl CheckIns<'_> {
         conn: &mut PgConnection,
         s: &ScheduleRow,
         contacts: &[store::ContactRow],
+        browser_zone: &str,
         now: DateTime<Utc>,
     ) -> Result<MyDay, AppError> {
         let today = today_of(conn, s, now).await?;
@@ -373,6 +396,7 @@ impl CheckIns<'_> {
             _ => None,
         };
         Ok(MyDay {
+            travel: travel_prompt(s, browser_zone, now),
             which,
             windows: today.window_lines(now, |at| time::clock(at, zone)),
             may_run_late,
@@ -560,6 +584,19 @@ impl CheckIns<'_> {
         me: &Me,
         input: &ScheduleInput,
     ) -> Result<(), AppError> {
+        self.save_schedule(caller, me, input, false).await
+    }
+
+    /// Saves a schedule; `travel`: she moved it to where she is, so it starts
+    /// at the first check-in still ahead there (one whose time there has
+    /// passed was not due where she was).
+    async fn save_schedule(
+        self,
+        caller: &Caller,
+        me: &Me,
+        input: &ScheduleInput,
+        travel: bool,
+    ) -> Result<(), AppError> {
         let now = self.clock.now();
         let mut tx = self.pool.begin().await?;
         let old = store::schedule_for_update(&mut tx, me.user_id).await?;
@@ -567,6 +604,7 @@ impl CheckIns<'_> {
         let first = match &old {
             // A new schedule begins at the first check-in still ahead.
             None => windows::first_ahead(&input.windows, now, zone),
+            Some(_) if travel => windows::first_ahead(&input.windows, now, zone),
             // A changed one watches today's first check-in not yet made: one
             // whose time has passed is alerted after its grace (no sooner),
             // and the one-miss-per-check-in claim keeps any from being
@@ -641,6 +679,43 @@ impl CheckIns<'_> {
                     "grace_min": input.grace_min, "reminder_on": input.reminder_on, "lead_min": input.lead_min }),
         )
         .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Her answer to the travel question: with "use", her check-ins keep their
+    /// times of day in `zone` (saved as any schedule change, so her Contacts
+    /// are told and it is audited); either way she is not asked about `zone`
+    /// again.
+    pub async fn answer_travel(
+        self,
+        caller: &Caller,
+        me: &Me,
+        zone: Tz,
+        use_it: bool,
+    ) -> Result<(), AppError> {
+        let mut conn = self.pool.acquire().await?;
+        let s = store::schedule(&mut conn, me.user_id)
+            .await?
+            .ok_or_else(|| AppError::invalid(NO_SCHEDULE))?;
+        drop(conn);
+        if use_it {
+            self.save_schedule(
+                caller,
+                me,
+                &ScheduleInput {
+                    windows: s.windows(),
+                    zone,
+                    reminder_on: s.reminder_on,
+                    lead_min: s.reminder_lead_min.unsigned_abs(),
+                    grace_min: s.grace_min.unsigned_abs(),
+                },
+                true,
+            )
+            .await?;
+        }
+        let mut tx = self.pool.begin().await?;
+        store::set_travel_asked(&mut tx, me.user_id, zone.name()).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -24,6 +24,8 @@ pub struct ScheduleRow {
     /// `windows::Days`).
     pub window_times: Vec<NaiveTime>,
     pub window_days: Vec<i16>,
+    /// The browser zone she was last asked about using while away.
+    pub travel_asked_zone: Option<String>,
 }
 
 impl ScheduleRow {
@@ -44,7 +46,7 @@ pub fn windows_of(times: &[NaiveTime], days: &[i16]) -> Vec<super::windows::Wind
         .collect()
 }
 
-const SCHEDULE_COLUMNS: &str = "member_id, deadline, time_zone, reminder_on, reminder_lead_min, grace_min, next_deadline, next_slot, created_at, updated_at, window_times, window_days";
+const SCHEDULE_COLUMNS: &str = "member_id, deadline, time_zone, reminder_on, reminder_lead_min, grace_min, next_deadline, next_slot, created_at, updated_at, window_times, window_days, travel_asked_zone";
 
 pub async fn schedule(conn: &mut PgConnection, member: Uuid) -> sqlx::Result<Option<ScheduleRow>> {
     sqlx::query_as(&format!(
@@ -120,6 +122,16 @@ pub async fn save_schedule(
     .execute(tx)
     .await?;
     Ok(())
+}
+
+/// Records that she was asked about `zone` (travel), whatever she answered.
+pub async fn set_travel_asked(tx: &mut PgConnection, member: Uuid, zone: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE schedules SET travel_asked_zone = $2 WHERE member_id = $1")
+        .bind(member)
+        .bind(zone)
+        .execute(tx)
+        .await
+        .map(|_| ())
 }
 
 /// Moves the check-in the detector watches: slot `slot` of its day, due `at`.

@@ -55,6 +55,20 @@ pub struct MyDay {
     /// On a day with more than one check-in, each one:
     /// "9:00 AM: checked in at 8:52 AM", "8:00 PM: not yet".
     pub windows: Vec<String>,
+    /// Her browser is in another zone than her check-ins: asked once whether
+    /// to use it while she is away.
+    pub travel: Option<TravelPrompt>,
+}
+
+/// "You seem to be in Chicago time. Use it for your check-ins while you're away?"
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TravelPrompt {
+    /// The zone her browser reports ("America/Chicago").
+    pub zone: String,
+    /// "Chicago"
+    pub place: String,
+    /// Her check-ins' zone now, as a place ("Honolulu").
+    pub home_place: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

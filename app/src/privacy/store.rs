@@ -28,18 +28,19 @@ pub const SECTIONS: &[Section] = &[
     },
     Section {
         name: "schedule",
-        sql: "SELECT deadline, time_zone, reminder_on, reminder_lead_min, grace_min, created_at, updated_at
+        sql: "SELECT window_times::text[] AS check_in_times, window_days AS check_in_weekdays_mask,
+                     time_zone, reminder_on, reminder_lead_min, grace_min, created_at, updated_at
               FROM schedules WHERE member_id = $1 LIMIT $2",
     },
     Section {
         name: "check_ins",
-        sql: "SELECT local_day, checked_in_at, deadline_at, late, source
-              FROM checkins WHERE member_id = $1 ORDER BY local_day DESC LIMIT $2",
+        sql: "SELECT local_day, slot AS check_in_of_the_day, checked_in_at, deadline_at, late, source
+              FROM checkins WHERE member_id = $1 ORDER BY local_day DESC, slot LIMIT $2",
     },
     Section {
         name: "days_moved_later",
-        sql: "SELECT local_day, moved_from, moved_to, moved_at
-              FROM late_days WHERE member_id = $1 ORDER BY local_day DESC LIMIT $2",
+        sql: "SELECT local_day, slot AS check_in_of_the_day, moved_from, moved_to, moved_at
+              FROM late_days WHERE member_id = $1 ORDER BY local_day DESC, slot LIMIT $2",
     },
     Section {
         name: "pauses",
@@ -48,7 +49,7 @@ pub const SECTIONS: &[Section] = &[
     },
     Section {
         name: "missed_check_ins",
-        sql: "SELECT local_day, deadline_at, detected_at, acknowledged_at, resolved_at,
+        sql: "SELECT local_day, slot AS check_in_of_the_day, deadline_at, detected_at, acknowledged_at, resolved_at,
                      closed_at, close_outcome, close_note
               FROM misses WHERE member_id = $1 ORDER BY local_day DESC LIMIT $2",
     },

@@ -269,3 +269,72 @@ async fn a_weekend_time_applies_on_saturday_and_sunday_only(pool: PgPool) {
         .map(at)
     );
 }
+
+/// Mum's browser says Chicago while her check-ins are Honolulu's: she is asked
+/// once; "yes" moves her check-ins there (the same time of day) and Tom is
+/// told; back home she is asked again, and "no" is remembered.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn away_in_another_zone_she_is_asked_once_and_her_contacts_see_the_change(pool: PgPool) {
+    let w = crate::common::world(pool);
+    let (mum, tom, _ann) = family(&w).await; // 10:00 AM Honolulu; 8:00 AM there now
+    let checkins = CheckIns(&w.services);
+    let prompt = |home: app::checkin::views::HomeView| home.my_day.expect("her day").travel;
+    // Her browser in Honolulu: nothing to ask.
+    let honolulu = "Pacific/Honolulu".parse().expect("zone");
+    checkins.remember_zone(&mum, honolulu).await.expect("zone");
+    assert_eq!(prompt(checkins.home(&mum).await.expect("home")), None);
+    // In Chicago: asked, in her words.
+    let chicago = "America/Chicago".parse().expect("zone");
+    checkins.remember_zone(&mum, chicago).await.expect("zone");
+    let asked = prompt(checkins.home(&mum).await.expect("home")).expect("asked");
+    assert_eq!(
+        (asked.place.as_str(), asked.home_place.as_str()),
+        ("Chicago", "Honolulu")
+    );
+    assert_eq!(asked.zone, "America/Chicago");
+    // Yes: her check-ins follow Chicago (10:00 AM there), and Tom hears of it.
+    checkins
+        .answer_travel(&caller(), &mum, chicago, true)
+        .await
+        .expect("answer");
+    let (zone, next): (String, chrono::DateTime<chrono::Utc>) =
+        sqlx::query_as("SELECT time_zone, next_deadline FROM schedules")
+            .fetch_one(&w.pool)
+            .await
+            .expect("schedule");
+    assert_eq!(zone, "America/Chicago");
+    // It is noon in Chicago: today's 10:00 AM there has passed (it was not
+    // due where she was), so her next is tomorrow's, and nobody is alerted.
+    assert_eq!(next, at("2026-11-27T16:00:00Z"), "10:00 AM CST tomorrow");
+    assert_eq!(Alerts(&w.services).detect().await.expect("pass").missed, 0);
+    assert_eq!(
+        prompt(checkins.home(&mum).await.expect("home")),
+        None,
+        "asked once"
+    );
+    let told: Vec<String> = sqlx::query_scalar(
+        "SELECT body FROM notifications WHERE user_id = $1 AND kind = 'schedule_changed'",
+    )
+    .bind(tom.user_id)
+    .fetch_all(&w.pool)
+    .await
+    .expect("notifications");
+    assert!(
+        told.iter().any(|b| b.contains("10:00 AM CST")),
+        "Tom sees the zone change: {told:?}"
+    );
+    // Home again: asked about Honolulu; "no" keeps Chicago and is remembered.
+    checkins.remember_zone(&mum, honolulu).await.expect("zone");
+    let back = prompt(checkins.home(&mum).await.expect("home")).expect("asked again");
+    assert_eq!(back.place, "Honolulu");
+    checkins
+        .answer_travel(&caller(), &mum, honolulu, false)
+        .await
+        .expect("answer");
+    assert_eq!(prompt(checkins.home(&mum).await.expect("home")), None);
+    let zone: String = sqlx::query_scalar("SELECT time_zone FROM schedules")
+        .fetch_one(&w.pool)
+        .await
+        .expect("zone");
+    assert_eq!(zone, "America/Chicago");
+}
