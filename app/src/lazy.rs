@@ -1,9 +1,10 @@
 //! Pages whose code is left out of the main browser bundle: each is split into a
 //! chunk of its own by `cargo leptos build --split` and loaded when the page is
 //! opened (on the server they render as any page does, so they still work
-//! without JavaScript). The Member and Contact homes, the schedule, a Member's
-//! page and the notifications stay in the main bundle: they are what people
-//! open every day. An alert's page (with its plan and closing form) is a
+//! without JavaScript). The Member and Contact homes, a Member's page and the
+//! notifications stay in the main bundle: they are what people open every day
+//! (the schedule, with its four check-ins and weekdays, is chosen once and
+//! changed rarely: it is split out). An alert's page (with its plan and closing form) is a
 //! Contact's, on a rare day: the Member's home does not carry it.
 use leptos::prelude::*;
 use leptos_router::{lazy_route, LazyRoute};
@@ -23,6 +24,7 @@ use crate::alerts::pages::AlertPage;
 use crate::alerts::settings::AlertSettingsPage;
 use crate::billing::pages::BillingPage;
 use crate::checkin::late::LatePage;
+use crate::checkin::pages::SchedulePage;
 use crate::connections::pages::{ConnectionsPage, JoinPage};
 use crate::legal::{PrivacyPage, TermsPage};
 use crate::onboarding::pages::{InviteStepPage, RemindersStepPage, SizeStepPage};
@@ -66,6 +68,7 @@ lazy_page! {
     Answer => AnswerPage,
     Plan => PlanPage,
     Late => LatePage,
+    Schedule => SchedulePage,
     Delete => DeletePage,
     EmailCode => EmailCodePage,
     Goodbye => GoodbyePage,

@@ -1,6 +1,6 @@
 //! The HTML document, the app's frame and its routes.
 use crate::accounts::text_size::{initial_text_size, reflect_on_page, CurrentTextSize};
-use crate::checkin::pages::{HomePage, MemberPage, NotificationsPage, SchedulePage};
+use crate::checkin::pages::{HomePage, MemberPage, NotificationsPage};
 use crate::error::{AppError, ErrorPage};
 use crate::lazy;
 use crate::welcome::WelcomePage;
@@ -78,7 +78,7 @@ pub fn App() -> impl IntoView {
                     // Pages that load data render whole on the server, so they
                     // work before (and without) the WASM.
                     <Route path=StaticSegment("home") view=HomePage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("schedule") view=SchedulePage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("schedule") view={Lazy::<lazy::Schedule>::new()} ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("people"), ParamSegment("id")) view=MemberPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("people"), ParamSegment("id"), StaticSegment("order")) view={Lazy::<lazy::Order>::new()} ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("people"), ParamSegment("id"), StaticSegment("plan")) view={Lazy::<lazy::Plan>::new()} ssr=SsrMode::Async/>
