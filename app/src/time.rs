@@ -60,39 +60,6 @@ pub fn minutes_late(at: DateTime<Utc>, deadline: DateTime<Utc>) -> i64 {
     }
 }
 
-/// The deadline the detector watches next, stored on the Member as a UTC instant.
-///
-/// It is today's deadline (in the Member's zone, as of `now`) unless the Member
-/// has already checked in today, in which case it is tomorrow's. A schedule change
-/// that puts today's deadline in the past leaves it on today: no alert is raised
-/// before the grace period has passed too, and the detector's one-miss-per-day
-/// claim keeps a day from being alerted twice (SPEC §5).
-pub fn next_deadline(
-    now: DateTime<Utc>,
-    time: NaiveTime,
-    zone: Tz,
-    checked_in_today: bool,
-) -> DateTime<Utc> {
-    let today = local_day(now, zone);
-    if checked_in_today {
-        deadline_on(today + Duration::days(1), time, zone)
-    } else {
-        deadline_on(today, time, zone)
-    }
-}
-
-/// The deadline for the first schedule a Member sets: today's if it is still
-/// ahead, else tomorrow's. Nobody is alerted about a day that began before the
-/// Member had a schedule at all.
-pub fn first_deadline(now: DateTime<Utc>, time: NaiveTime, zone: Tz) -> DateTime<Utc> {
-    let today = deadline_on(local_day(now, zone), time, zone);
-    if today > now {
-        today
-    } else {
-        deadline_on(local_day(now, zone) + Duration::days(1), time, zone)
-    }
-}
-
 /// "9:45 AM", as the clock in `zone` shows `at`.
 pub fn clock(at: DateTime<Utc>, zone: Tz) -> String {
     at.with_timezone(&zone).format("%-I:%M %p").to_string()
@@ -230,49 +197,17 @@ mod tests {
     fn a_time_zone_change_mid_day_moves_the_day_and_the_deadline() {
         // 9:00 AM in New York (14:00Z) is 4:00 AM in Honolulu.
         let now = utc("2026-11-26T14:00:00Z");
-        let before = next_deadline(now, hm(10, 0), New_York, false);
+        let before = deadline_on(local_day(now, New_York), hm(10, 0), New_York);
         assert_eq!(before, utc("2026-11-26T15:00:00Z"));
-        let after = next_deadline(now, hm(10, 0), Honolulu, false);
+        let after = deadline_on(local_day(now, Honolulu), hm(10, 0), Honolulu);
         assert_eq!(after, utc("2026-11-26T20:00:00Z"));
         // Flying east instead at 11:30 PM Honolulu (09:30Z next day), the New York
         // day is already the 27th and its deadline is still ahead.
         let late = utc("2026-11-27T09:30:00Z");
         assert_eq!(local_day(late, Honolulu), day(2026, 11, 26));
         assert_eq!(
-            next_deadline(late, hm(10, 0), New_York, false),
+            deadline_on(local_day(late, New_York), hm(10, 0), New_York),
             utc("2026-11-27T15:00:00Z")
-        );
-    }
-
-    #[test]
-    fn the_next_deadline_skips_a_day_already_checked_in() {
-        let now = utc("2026-06-01T13:00:00Z"); // 9:00 AM EDT
-        assert_eq!(
-            next_deadline(now, hm(10, 0), New_York, false),
-            utc("2026-06-01T14:00:00Z")
-        );
-        assert_eq!(
-            next_deadline(now, hm(10, 0), New_York, true),
-            utc("2026-06-02T14:00:00Z")
-        );
-        // A change to an earlier time that has passed stays on today (the
-        // detector alerts only once grace has passed, and once per day).
-        assert_eq!(
-            next_deadline(now, hm(8, 0), New_York, false),
-            utc("2026-06-01T12:00:00Z")
-        );
-    }
-
-    #[test]
-    fn a_first_schedule_never_starts_with_a_day_already_past() {
-        let now = utc("2026-06-01T13:00:00Z"); // 9:00 AM EDT
-        assert_eq!(
-            first_deadline(now, hm(10, 0), New_York),
-            utc("2026-06-01T14:00:00Z")
-        );
-        assert_eq!(
-            first_deadline(now, hm(8, 0), New_York),
-            utc("2026-06-02T12:00:00Z")
         );
     }
 

@@ -469,45 +469,6 @@ mod tests {
         assert_eq!(parse_late("90"), Err(LATE_CHOICE_MESSAGE));
     }
 
-    #[cfg(feature = "ssr")]
-    #[test]
-    fn a_day_moved_later_keeps_its_new_time_and_only_that_day() {
-        use crate::checkin::windows::{slots_today, Days, Window};
-        use crate::time::deadline_on;
-        use chrono::NaiveTime;
-        let zone: chrono_tz::Tz = "Australia/Lord_Howe".parse().expect("zone");
-        let day: chrono::NaiveDate = "2026-10-04".parse().expect("day");
-        let ten = NaiveTime::from_hms_opt(10, 0, 0).unwrap();
-        let eight = NaiveTime::from_hms_opt(20, 0, 0).unwrap();
-        let w = [
-            Window {
-                time: ten,
-                days: Days::EVERY_DAY,
-            },
-            Window {
-                time: eight,
-                days: Days::EVERY_DAY,
-            },
-        ];
-        let usual = deadline_on(day, ten, zone);
-        let evening = deadline_on(day, eight, zone);
-        let moved = usual + chrono::Duration::hours(2);
-        let deadlines = |next, slot| -> Vec<_> {
-            slots_today(&w, day, zone, next, slot)
-                .iter()
-                .map(|s| s.deadline)
-                .collect()
-        };
-        assert_eq!(deadlines(moved, 0), vec![moved, evening]);
-        // The same instant watched for the evening slot moves nothing.
-        assert_eq!(deadlines(moved, 1), vec![usual, evening]);
-        // The next deadline on another day (tomorrow's, after a check-in) leaves
-        // today's as they are.
-        let tomorrow = deadline_on(day.succ_opt().unwrap(), ten, zone);
-        assert_eq!(deadlines(tomorrow, 0), vec![usual, evening]);
-        assert_eq!(deadlines(usual, 0), vec![usual, evening]);
-    }
-
     #[test]
     fn midnight_and_the_small_hours_are_refused_with_the_reason() {
         for early in ["00:00", "00:30", "01:15", "02:59"] {

@@ -192,7 +192,7 @@ pub use zoned::*;
 #[cfg(feature = "ssr")]
 mod zoned {
     use super::{times_on, Window};
-    use crate::time::{deadline_on, is_on_time, local_day};
+    use crate::time::{deadline_on, local_day};
     use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
     use chrono_tz::Tz;
 
@@ -316,11 +316,6 @@ mod zoned {
             Some(&i) => Tap::Already(i),
             None => Tap::NoneToday,
         }
-    }
-
-    /// Whether a tap at `now` for `slot` is on time.
-    pub fn on_time(slot: &Slot, now: DateTime<Utc>) -> bool {
-        is_on_time(now, slot.deadline)
     }
 }
 
@@ -510,6 +505,43 @@ mod tests {
             assert_eq!((tomorrow.day, tomorrow.slot), (day("2027-01-01"), 0));
         }
 
+        #[test]
+        fn a_day_moved_later_keeps_its_new_time_and_only_that_day() {
+            use crate::time::deadline_on;
+            use chrono::NaiveTime;
+            let zone: chrono_tz::Tz = "Australia/Lord_Howe".parse().expect("zone");
+            let day: chrono::NaiveDate = "2026-10-04".parse().expect("day");
+            let ten = NaiveTime::from_hms_opt(10, 0, 0).unwrap();
+            let eight = NaiveTime::from_hms_opt(20, 0, 0).unwrap();
+            let w = [
+                Window {
+                    time: ten,
+                    days: Days::EVERY_DAY,
+                },
+                Window {
+                    time: eight,
+                    days: Days::EVERY_DAY,
+                },
+            ];
+            let usual = deadline_on(day, ten, zone);
+            let evening = deadline_on(day, eight, zone);
+            let moved = usual + chrono::Duration::hours(2);
+            let deadlines = |next, slot| -> Vec<_> {
+                slots_today(&w, day, zone, next, slot)
+                    .iter()
+                    .map(|s| s.deadline)
+                    .collect()
+            };
+            assert_eq!(deadlines(moved, 0), vec![moved, evening]);
+            // The same instant watched for the evening slot moves nothing.
+            assert_eq!(deadlines(moved, 1), vec![usual, evening]);
+            // The next deadline on another day (tomorrow's, after a check-in) leaves
+            // today's as they are.
+            let tomorrow = deadline_on(day.succ_opt().unwrap(), ten, zone);
+            assert_eq!(deadlines(tomorrow, 0), vec![usual, evening]);
+            assert_eq!(deadlines(usual, 0), vec![usual, evening]);
+        }
+
         /// 09:00 and 20:00 in New York on the day the clocks go back: the
         /// evening opens halfway (2:30 PM); a tap checks in the latest open
         /// slot without a check-in.
@@ -525,14 +557,14 @@ mod tests {
             // Morning, before and after its deadline (late), until the evening opens.
             assert_eq!(tap(&slots, &[false, false], now(8, 0)), Tap::Record(0));
             assert_eq!(tap(&slots, &[false, false], now(10, 0)), Tap::Record(0));
-            assert!(!on_time(&slots[0], now(10, 0)));
+            assert!(!crate::time::is_on_time(now(10, 0), slots[0].deadline));
             assert_eq!(tap(&slots, &[true, false], now(10, 0)), Tap::Already(0));
             assert_eq!(tap(&slots, &[false, false], now(14, 29)), Tap::Record(0));
             // From 2:30 PM, the evening's (a missed morning is resolved by any
             // check-in; it is not recorded as on time).
             assert_eq!(tap(&slots, &[false, false], now(14, 30)), Tap::Record(1));
             assert_eq!(tap(&slots, &[true, false], now(19, 0)), Tap::Record(1));
-            assert!(on_time(&slots[1], now(20, 0)));
+            assert!(crate::time::is_on_time(now(20, 0), slots[1].deadline));
             assert_eq!(tap(&slots, &[true, true], now(21, 0)), Tap::Already(1));
             // The evening done, a morning left open is still checked in.
             assert_eq!(tap(&slots, &[false, true], now(21, 0)), Tap::Record(0));

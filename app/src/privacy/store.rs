@@ -28,7 +28,14 @@ pub const SECTIONS: &[Section] = &[
     },
     Section {
         name: "schedule",
-        sql: "SELECT window_times::text[] AS check_in_times, window_days AS check_in_weekdays_mask,
+        sql: "SELECT window_times::text[] AS check_in_times,
+                     (SELECT array_agg(CASE d WHEN 127 THEN 'every day' WHEN 31 THEN 'weekdays'
+                                              WHEN 96 THEN 'weekends' WHEN 1 THEN 'Mondays'
+                                              WHEN 2 THEN 'Tuesdays' WHEN 4 THEN 'Wednesdays'
+                                              WHEN 8 THEN 'Thursdays' WHEN 16 THEN 'Fridays'
+                                              WHEN 32 THEN 'Saturdays' WHEN 64 THEN 'Sundays'
+                                              ELSE d::text END)
+                        FROM unnest(window_days) AS d) AS check_in_days,
                      time_zone, reminder_on, reminder_lead_min, grace_min, created_at, updated_at
               FROM schedules WHERE member_id = $1 LIMIT $2",
     },

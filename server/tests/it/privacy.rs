@@ -224,7 +224,8 @@ async fn an_export_holds_her_data_and_no_one_elses(pool: PgPool) {
     assert_eq!(mine["check_ins"][0]["local_day"], "2026-12-01");
     assert_eq!(mine["missed_check_ins"].as_array().map(Vec::len), Some(1));
     assert_eq!(mine["connections"].as_array().map(Vec::len), Some(2));
-    assert_eq!(mine["schedule"][0]["deadline"], "10:00:00");
+    assert_eq!(mine["schedule"][0]["check_in_times"][0], "10:00:00");
+    assert_eq!(mine["schedule"][0]["check_in_days"][0], "every day");
     assert_eq!(mine["mobile_number"][0]["number"], f.mum_phone);
     assert!(mine["consents"].as_array().is_some_and(|c| !c.is_empty()));
     assert!(mine["security_log"]
