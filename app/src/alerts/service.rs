@@ -41,6 +41,8 @@ struct Alerting {
     miss: Uuid,
     deadline: DateTime<Utc>,
     zone: Tz,
+    /// Which check-in of its day (0: the first).
+    slot: i16,
     /// The step last told (0: none yet) and the repeats sent.
     step: i16,
     repeats: i16,
@@ -180,6 +182,7 @@ impl Alerts<'_> {
                         miss: *miss,
                         deadline: due[i].next_deadline,
                         zone: zones[i],
+                        slot: due[i].next_slot,
                         step: 0,
                         repeats: 0,
                     })
@@ -219,6 +222,7 @@ impl Alerts<'_> {
                     miss: m.id,
                     deadline: m.deadline_at,
                     zone: zones.get(&m.member_id).map_or(Tz::UTC, |z| zone_of(z)),
+                    slot: m.slot,
                     step: m.step,
                     repeats: m.repeats,
                 })
@@ -606,6 +610,16 @@ impl Alerts<'_> {
                 }
                 let due = time::deadline_both_zones(a.deadline, a.zone, zone_of(&r.time_zone));
                 let name = &r.member_name;
+                // A later check-in of a day says which: she may well have
+                // made the morning's.
+                let missed_title = if a.slot > 0 {
+                    format!(
+                        "{name} missed the {} check-in",
+                        time::clock_with_zone(a.deadline, a.zone)
+                    )
+                } else {
+                    format!("{name} hasn\u{2019}t checked in today")
+                };
                 let (kind, title, body) = match what {
                     Some(Next::Repeat(_)) => (
                         Kind::MissedAgain,
@@ -614,17 +628,17 @@ impl Alerts<'_> {
                     ),
                     _ if step > 1 => (
                         Kind::Missed,
-                        format!("{name} hasn\u{2019}t checked in today"),
+                        missed_title,
                         format!("{name} hasn\u{2019}t checked in by {due}. {told}, and no one has said they\u{2019}re on it yet. Please call or visit to make sure all is well."),
                     ),
                     _ if total > 1 => (
                         Kind::Missed,
-                        format!("{name} hasn\u{2019}t checked in today"),
+                        missed_title,
                         format!("{name} hasn\u{2019}t checked in by {due}. You\u{2019}re the first to be told; if no one responds, the next on the list will be told in {} minutes. You may want to call or visit.", esc.gap_min.unwrap_or(0)),
                     ),
                     _ => (
                         Kind::Missed,
-                        format!("{name} hasn\u{2019}t checked in today"),
+                        missed_title,
                         format!("{name} hasn\u{2019}t checked in by {due}. You may want to call or visit to make sure all is well."),
                     ),
                 };

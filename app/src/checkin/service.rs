@@ -543,8 +543,15 @@ impl CheckIns<'_> {
         let (devices, texts) = store::reminder_reach(&mut conn, me.user_id).await?;
         let unreachable = rules::reminder_unreachable(devices, texts).map(str::to_string);
         let mut view = match store::schedule(&mut conn, me.user_id).await? {
+            // The form's rows in the order she gave them (the first need not
+            // be the earliest).
             Some(s) => ScheduleView {
-                deadline: s.deadline.format("%H:%M").to_string(),
+                deadline: s
+                    .windows()
+                    .first()
+                    .map_or(s.deadline, |w| w.time)
+                    .format("%H:%M")
+                    .to_string(),
                 days: s
                     .windows()
                     .first()

@@ -125,6 +125,19 @@ async fn two_check_ins_a_day_each_alert_separately_and_once(pool: PgPool) {
         2,
         "Tom and Ann were alerted about the evening's, once each"
     );
+    // Its title says which check-in: she made the morning's.
+    let titles: Vec<String> =
+        sqlx::query_scalar(
+            "SELECT DISTINCT payload->>'title' FROM deliveries WHERE kind = 'missed' AND recipient_id = $1",
+        )
+        .bind(tom.user_id)
+        .fetch_all(&w.pool)
+            .await
+            .expect("titles");
+    assert_eq!(
+        titles,
+        vec!["Mum missed the 8:00 PM HST check-in".to_string()]
+    );
     // Friday: the morning's is missed too, and alerted apart from Thursday
     // evening's.
     assert_eq!(missed_at(&w, "2026-11-27T20:14:00Z").await, 0);
@@ -337,4 +350,38 @@ async fn away_in_another_zone_she_is_asked_once_and_her_contacts_see_the_change(
         .await
         .expect("zone");
     assert_eq!(zone, "America/Chicago");
+}
+
+/// The schedule form shows her check-ins as she gave them, the first row first
+/// even when it is not the earliest; the Contacts' note names each.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn the_schedule_form_keeps_her_rows_in_her_order(pool: PgPool) {
+    let w = crate::common::world(pool);
+    let (mum, tom, _ann) = family(&w).await;
+    set_windows(
+        &w,
+        &mum,
+        vec![window(20, Days::EVERY_DAY), window(9, Days::WEEKDAYS)],
+    )
+    .await;
+    let form = CheckIns(&w.services).my_schedule(&mum).await.expect("form");
+    assert_eq!(
+        (form.deadline.as_str(), form.days.as_str()),
+        ("20:00", "every")
+    );
+    assert_eq!(form.more[0], ("09:00".to_string(), "weekdays".to_string()));
+    assert_eq!(form.more.len(), 3, "rows for up to four in all");
+    assert_eq!(form.more[1], (String::new(), "every".to_string()));
+    let told: String = sqlx::query_scalar(
+        "SELECT body FROM notifications WHERE user_id = $1 AND kind = 'schedule_changed'
+          ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(tom.user_id)
+    .fetch_one(&w.pool)
+    .await
+    .expect("told");
+    assert!(
+        told.contains("8:00 PM HST every day and 9:00 AM HST on weekdays"),
+        "{told}"
+    );
 }
