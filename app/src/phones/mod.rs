@@ -6,7 +6,8 @@
 //! - `store`, `service` (server only): the SQL and the actions (texts go
 //!   out through `notify`'s SMS channel);
 //! - `pages`: the "Text messages" card and its server functions;
-//! - `call_links`: a Contact's "Call Mum" / "Text Mum" links.
+//! - `call_links`: a Contact's "Call Mum" / "Text Mum" links;
+//! - `twiml` (server only): what Pruuf's phone calls say and ask (issue 23).
 pub mod call_links;
 pub mod pages;
 pub mod rules;
@@ -14,3 +15,5 @@ pub mod rules;
 pub mod service;
 #[cfg(feature = "ssr")]
 pub mod store;
+#[cfg(feature = "ssr")]
+pub mod twiml;
