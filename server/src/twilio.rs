@@ -49,22 +49,9 @@ fn refused() -> Response {
     (StatusCode::FORBIDDEN, "forbidden").into_response()
 }
 
-/// Text inside an XML element: only `&` and `<` (and `>` for symmetry) need escaping.
-fn xml_text(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
-/// TwiML: a reply text, or nothing.
+/// TwiML: a reply text, or nothing (written by `phones::twiml`'s XML writer).
 fn twiml(reply: Option<String>) -> Response {
-    let body = match reply {
-        Some(text) => format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Message>{}</Message></Response>",
-            xml_text(&text)
-        ),
-        None => "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>".to_string(),
-    };
+    let body = app::phones::twiml::text_reply(reply.as_deref());
     ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], body).into_response()
 }
 

@@ -7,7 +7,8 @@
 //!   out through `notify`'s SMS channel);
 //! - `pages`: the "Text messages" card and its server functions;
 //! - `call_links`: a Contact's "Call Mum" / "Text Mum" links;
-//! - `twiml` (server only): what Pruuf's phone calls say and ask (issue 23).
+//! - `twiml` (server only): TwiML written by an XML writer: replies to texts, and
+//!   what Pruuf's phone calls say and ask (issue 23).
 pub mod call_links;
 pub mod pages;
 pub mod rules;

@@ -1,8 +1,8 @@
-//! TwiML for Pruuf's phone calls (issue 23), server only: what Twilio's
-//! Programmable Voice says and asks on each call. Every document is written by
-//! an XML writer (quick-xml), which escapes all text and attribute values: a
-//! person's name is never pasted into markup. The tests read each prompt back
-//! with an XML parser.
+//! TwiML, server only: the reply to a text, and what Twilio's Programmable
+//! Voice says and asks on each of Pruuf's phone calls (issue 23). Every
+//! document is written by an XML writer (quick-xml), which escapes all text and
+//! attribute values: a person's name is never pasted into markup. The tests
+//! read each prompt back with an XML parser.
 //!
 //! The voice is slow and warm (Amazon Polly's Joanna through Twilio, at 85%
 //! speed), and every question is said twice before the call gives up.
@@ -31,6 +31,14 @@ pub enum Step {
     },
     /// Ends the call.
     HangUp,
+    /// A text in reply to a text (messaging TwiML).
+    Message(String),
+}
+
+/// Text content: `<`, `>` and `&` escaped (quotes need none inside an
+/// element, and Twilio reads them as they are).
+fn text(words: &str) -> BytesText<'_> {
+    BytesText::from_escaped(quick_xml::escape::partial_escape(words))
 }
 
 fn say(w: &mut Writer<Vec<u8>>, words: &str) -> io::Result<()> {
@@ -40,7 +48,7 @@ fn say(w: &mut Writer<Vec<u8>>, words: &str) -> io::Result<()> {
         .write_inner_content(|w| {
             w.create_element("prosody")
                 .with_attribute(("rate", "85%"))
-                .write_text_content(BytesText::new(words))?;
+                .write_text_content(text(words))?;
             Ok(())
         })?;
     Ok(())
@@ -75,6 +83,10 @@ pub fn document(steps: &[Step]) -> String {
                     }
                     Step::HangUp => {
                         w.create_element("Hangup").write_empty()?;
+                    }
+                    Step::Message(text) => {
+                        w.create_element("Message")
+                            .write_text_content(self::text(text))?;
                     }
                 }
             }
@@ -166,6 +178,14 @@ pub fn confirm_number(action: &str) -> String {
         action,
         "We didn\u{2019}t hear a key, so this number is not confirmed. Goodbye.",
     )
+}
+
+/// The answer to a text: a text back, or nothing.
+pub fn text_reply(reply: Option<&str>) -> String {
+    match reply {
+        Some(text) => document(&[Step::Message(text.to_string())]),
+        None => document(&[]),
+    }
 }
 
 /// Any short answer, then the end of the call.
@@ -355,6 +375,19 @@ mod tests {
         assert_eq!(
             text(say_and_hang_up("That PIN is not right. Goodbye.")),
             "That PIN is not right. Goodbye."
+        );
+        let reply = read(&text_reply(Some("Reply <YES> & smile")));
+        assert_eq!(
+            reply.texts,
+            [(
+                "Response/Message".to_string(),
+                "Reply <YES> & smile".to_string()
+            )]
+        );
+        assert_eq!(
+            read(&text_reply(None)).elements.len(),
+            1,
+            "an empty Response"
         );
     }
 }
