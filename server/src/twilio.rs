@@ -1,11 +1,14 @@
-//! Twilio's two webhooks: inbound texts and message status callbacks. Both are
+//! Twilio's webhooks: inbound texts, message status callbacks, and calls to
+//! Pruuf's number (issue 23: a Member checks in with her PIN). All are
 //! exempt from the Origin check (Twilio is not a page of ours), and instead must
 //! carry a valid `X-Twilio-Signature` (HMAC-SHA1 with our auth token over our
 //! public URL of the hook and the sorted form parameters); anything else is 403
-//! and changes nothing. Both answer TwiML.
+//! and changes nothing. All answer TwiML (`app::phones::twiml`).
 use crate::AppState;
 use app::phones::rules::signature_ok;
-use app::phones::service::Phones;
+use app::phones::service::{CallIn, Phones};
+use app::phones::twiml;
+use app::services::Caller;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -15,11 +18,70 @@ use axum::Router;
 
 pub const INBOUND: &str = "/webhooks/twilio/inbound";
 pub const STATUS: &str = "/webhooks/twilio/status";
+/// A call to Pruuf's number (the number's "A call comes in" webhook).
+pub const VOICE_INCOMING: &str = "/webhooks/twilio/voice/incoming";
+/// The keys she entered on that call.
+pub const VOICE_PIN: &str = "/webhooks/twilio/voice/pin";
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route(INBOUND, post(inbound))
         .route(STATUS, post(status))
+        .route(VOICE_INCOMING, post(voice_incoming))
+        .route(VOICE_PIN, post(voice_pin))
+}
+
+fn voice(twiml: String) -> Response {
+    ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], twiml).into_response()
+}
+
+/// A call comes in: ask for her PIN.
+async fn voice_incoming(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if signed_params(&state, VOICE_INCOMING, &headers, &body).is_none() {
+        return refused();
+    }
+    let action = format!("{}{VOICE_PIN}", state.config.public_origin);
+    voice(twiml::ask_pin(&action))
+}
+
+/// Her PIN: checked in, or told why not, then the call ends.
+async fn voice_pin(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(params) = signed_params(&state, VOICE_PIN, &headers, &body) else {
+        return refused();
+    };
+    let caller = Caller {
+        ip: "twilio".into(),
+        user_agent: "twilio voice".into(),
+    };
+    let answer = Phones(&state.services)
+        .call_in(&caller, param(&params, "From"), param(&params, "Digits"))
+        .await;
+    voice(match answer {
+        Ok(CallIn::CheckedIn { name }) => twiml::thank_you(&name),
+        Ok(CallIn::Already { name }) => twiml::say_and_hang_up(&format!(
+            "You\u{2019}ve already checked in today, {name}. Thank you. Goodbye."
+        )),
+        Ok(CallIn::WrongPin) => twiml::say_and_hang_up(
+            "That PIN is not right. Please call again, or open Pruuf. Goodbye.",
+        ),
+        Ok(CallIn::Locked) => twiml::say_and_hang_up(
+            "For your safety, checking in with your PIN is paused for a while. Please open Pruuf, or call again later. Goodbye.",
+        ),
+        Ok(CallIn::NothingToDo) => {
+            twiml::say_and_hang_up("There\u{2019}s no check-in to make today. Goodbye.")
+        }
+        Ok(CallIn::UnknownCaller) => twiml::say_and_hang_up(
+            "This phone is not set up for Pruuf check-ins. Please add it in Pruuf\u{2019}s settings. Goodbye.",
+        ),
+        // Nothing was kept: she can call again.
+        Err(_) => twiml::say_and_hang_up(
+            "Sorry, something went wrong. Please call again in a minute, or open Pruuf. Goodbye.",
+        ),
+    })
 }
 
 /// The form parameters, if the request is signed by Twilio for `path`.

@@ -176,6 +176,28 @@ impl FakeTwilio {
         Signed { form, signature }
     }
 
+    /// A call from `from` to our number, as Twilio posts it to `url`: the
+    /// call coming in, or (with `digits`) the keys a `<Gather>` collected.
+    pub fn voice(&self, url: &str, from: &str, digits: Option<&str>) -> Signed {
+        let sid = self.next_sid("CA");
+        let mut form: Vec<(String, String)> = [
+            ("CallSid", sid.as_str()),
+            ("AccountSid", self.account_sid.as_str()),
+            ("From", from),
+            ("To", Self::FROM),
+            ("CallStatus", "in-progress"),
+            ("Direction", "inbound"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        if let Some(keys) = digits {
+            form.push(("Digits".into(), keys.into()));
+        }
+        let signature = self.sign(url, &form);
+        Signed { form, signature }
+    }
+
     /// A status callback for a text we sent.
     pub fn status(&self, url: &str, sid: &str, status: &str, error_code: Option<&str>) -> Signed {
         let mut form: Vec<(String, String)> = [

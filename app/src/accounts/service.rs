@@ -12,6 +12,7 @@ use crate::services::Caller;
 use crate::validation::{Email, EmailCode, PersonName, Pin};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 /// The signed-in person making a request, as the pages see them: a Member, a
@@ -491,40 +492,99 @@ impl Accounts<'_> {
         }
         let mut tx = self.pool.begin().await?;
         store::lock_address(&mut tx, email.as_str()).await?;
-        let (locked_until, disabled) = store::pin_guard(&mut tx, email.as_str()).await?;
+        let user = store::user_by_email(&mut tx, email.as_str()).await?;
+        let attempt = self
+            .pin_attempt(
+                &mut tx,
+                caller,
+                email.as_str(),
+                user,
+                pin,
+                now,
+                offset_minutes,
+            )
+            .await?;
+        let user = match attempt {
+            Ok(user) => user,
+            Err(wrong) => {
+                // The failure is counted and audited: kept, whatever the answer.
+                tx.commit().await?;
+                return Err(wrong);
+            }
+        };
+        crate::audit::record(
+            &self.settings.audit_key,
+            &mut tx,
+            now,
+            Some(user.id),
+            "login",
+            &caller.ip,
+            json!({}),
+        )
+        .await?;
+        let device = self.add_device(&mut tx, caller, user.id, now).await?;
+        tx.commit().await?;
+        Ok(SignedInDevice {
+            user_id: user.id,
+            device_id: device,
+        })
+    }
+
+    /// A PIN typed on a phone's keypad when she calls in from her confirmed
+    /// number (issue 23): the same lockout ladder as logging in, for her
+    /// address. `Ok(Err(..))`: wrong or locked (counted and audited).
+    pub async fn pin_by_phone(
+        self,
+        caller: &Caller,
+        user: Uuid,
+        pin: &Pin,
+    ) -> Result<Result<(), AppError>, AppError> {
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let Some(email) = store::email_of(&mut tx, user).await? else {
+            return Ok(Err(AppError::NotFound.with_status()));
+        };
+        store::lock_address(&mut tx, &email).await?;
+        let row = store::user_by_email(&mut tx, &email).await?;
+        let attempt = self
+            .pin_attempt(&mut tx, caller, &email, row, pin, now, None)
+            .await?;
+        tx.commit().await?;
+        Ok(attempt.map(|_| ()))
+    }
+
+    /// One PIN attempt for the account at `email` (`user`, if there is one),
+    /// under the address's lock: through its gate, then checked. A right PIN
+    /// clears the failures; a wrong one climbs the lockout ladder and is
+    /// audited. The inner `Err` is what the person is told.
+    #[allow(clippy::too_many_arguments)]
+    async fn pin_attempt(
+        self,
+        tx: &mut PgConnection,
+        caller: &Caller,
+        email: &str,
+        user: Option<store::UserRow>,
+        pin: &Pin,
+        now: DateTime<Utc>,
+        offset_minutes: Option<i32>,
+    ) -> Result<Result<store::UserRow, AppError>, AppError> {
+        let (locked_until, disabled) = store::pin_guard(&mut *tx, email).await?;
         let gate = rules::pin_gate(locked_until, disabled, now);
         if let Some(message) = rules::gate_message(gate, now, offset_minutes) {
-            return Err(AppError::Limited(message).with_status());
+            return Ok(Err(AppError::Limited(message).with_status()));
         }
-        let user = store::user_by_email(&mut tx, email.as_str()).await?;
         // Checked under the address's lock, on purpose: tries made in parallel
         // climb the lockout ladder one by one instead of all passing its gate.
         // The hashing itself runs on the blocking pool.
         if secrets::verify_pin_off_thread(pin, user.as_ref().map(|u| u.pin_hash.as_str())).await {
             if let Some(user) = user {
-                store::clear_pin_failures(&mut tx, email.as_str()).await?;
-                crate::audit::record(
-                    &self.settings.audit_key,
-                    &mut tx,
-                    now,
-                    Some(user.id),
-                    "login",
-                    &caller.ip,
-                    json!({}),
-                )
-                .await?;
-                let device = self.add_device(&mut tx, caller, user.id, now).await?;
-                tx.commit().await?;
-                return Ok(SignedInDevice {
-                    user_id: user.id,
-                    device_id: device,
-                });
+                store::clear_pin_failures(&mut *tx, email).await?;
+                return Ok(Ok(user));
             }
         }
         let user_id = user.map(|u| u.id);
         let (failures, strikes) =
-            store::record_pin_failure(&mut tx, email.as_str(), now, now - rules::FAILURE_WINDOW)
-                .await?;
+            store::record_pin_failure(&mut *tx, email, now, now - rules::FAILURE_WINDOW).await?;
         let failures = u32::try_from(failures).unwrap_or(u32::MAX);
         let strikes = u32::try_from(strikes).unwrap_or(u32::MAX);
         // The guard's rows first, the audit entries last (see `audit::store::append`).
@@ -536,7 +596,7 @@ impl Accounts<'_> {
                 None,
             ),
             rules::AfterFailure::LockedUntil(until) => {
-                store::set_pin_guard(&mut tx, email.as_str(), Some(until), false).await?;
+                store::set_pin_guard(&mut *tx, email, Some(until), false).await?;
                 let message = rules::gate_message(PinGate::LockedUntil(until), now, offset_minutes);
                 (
                     AppError::Limited(message.unwrap_or_default()).with_status(),
@@ -544,7 +604,7 @@ impl Accounts<'_> {
                 )
             }
             rules::AfterFailure::PinLoginDisabled => {
-                store::set_pin_guard(&mut tx, email.as_str(), None, true).await?;
+                store::set_pin_guard(&mut *tx, email, None, true).await?;
                 let message = rules::gate_message(PinGate::Disabled, now, offset_minutes);
                 (
                     AppError::Limited(message.unwrap_or_default()).with_status(),
@@ -556,7 +616,7 @@ impl Accounts<'_> {
         let failed = json!({ "failures": failures });
         crate::audit::record_about(
             key,
-            &mut tx,
+            &mut *tx,
             now,
             user_id,
             "login_failed",
@@ -565,11 +625,10 @@ impl Accounts<'_> {
         )
         .await?;
         if let Some((event, detail)) = then {
-            crate::audit::record_about(key, &mut tx, now, user_id, event, &caller.ip, detail)
+            crate::audit::record_about(key, &mut *tx, now, user_id, event, &caller.ip, detail)
                 .await?;
         }
-        tx.commit().await?;
-        Err(error)
+        Ok(Err(error))
     }
 
     /// Records acceptance of the current Terms and Privacy Policy.

@@ -51,6 +51,14 @@ pub async fn lock_address(tx: &mut PgConnection, email: &str) -> sqlx::Result<()
     hold(tx, Space::Address, &email.to_lowercase()).await
 }
 
+/// The address of an account (whose PIN guard a phone's PIN climbs).
+pub async fn email_of(conn: &mut PgConnection, user: Uuid) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT email::text FROM users WHERE id = $1")
+        .bind(user)
+        .fetch_optional(conn)
+        .await
+}
+
 pub async fn user_by_email(conn: &mut PgConnection, email: &str) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as(
         "SELECT id, email::text, pin_hash, text_size, name FROM users WHERE email = $1::citext",

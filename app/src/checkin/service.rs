@@ -37,6 +37,8 @@ pub enum Source {
     Web,
     Sms,
     Push,
+    /// A call to Pruuf's number from her confirmed phone, with her PIN.
+    Phone,
     /// "I'm with her now": this Contact, in person, checked her in.
     Contact(Uuid),
 }
@@ -47,6 +49,7 @@ impl Source {
             Source::Web => "web",
             Source::Sms => "sms",
             Source::Push => "push",
+            Source::Phone => "phone",
             Source::Contact(_) => "contact",
         }
     }

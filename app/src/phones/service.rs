@@ -44,7 +44,73 @@ crate::services::facade! {
     Phones
 }
 
+/// What a call to Pruuf's number with a PIN did (issue 23).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallIn {
+    /// Checked in; `name`: what she is called ("Mary").
+    CheckedIn { name: String },
+    /// Today's check-in was made already.
+    Already { name: String },
+    /// A wrong PIN (counted towards the lockout like any other).
+    WrongPin,
+    /// Too many wrong PINs: PIN check-ins are paused for a while.
+    Locked,
+    /// No check-in today, or no schedule: nothing to do.
+    NothingToDo,
+    /// The calling number is no one's confirmed number.
+    UnknownCaller,
+}
+
 impl Phones<'_> {
+    /// Calling in (issue 23): the caller's number must be a Member's confirmed
+    /// one, and the keys her PIN (caller ID alone can be forged); a wrong PIN
+    /// climbs her account's lockout ladder as on the log-in page.
+    pub async fn call_in(
+        self,
+        caller: &Caller,
+        from: &str,
+        keys: &str,
+    ) -> Result<CallIn, AppError> {
+        let Ok(number) = rules::normalise_phone(from) else {
+            return Ok(CallIn::UnknownCaller);
+        };
+        let mut tx = self.pool.begin().await?;
+        let phone = store::phone_by_number(&mut tx, &number).await?;
+        tx.commit().await?;
+        let Some(phone) =
+            phone.filter(|p| PhoneStatus::parse(&p.status) == Some(PhoneStatus::Verified))
+        else {
+            tracing::info!(number = %sms::masked(&number), "a call from a number no one has confirmed");
+            return Ok(CallIn::UnknownCaller);
+        };
+        // Fewer than four keys (she waited too long) is no PIN: not counted.
+        let Ok(pin) = crate::validation::Pin::parse(keys) else {
+            return Ok(CallIn::WrongPin);
+        };
+        match crate::accounts::service::Accounts(self.0)
+            .pin_by_phone(caller, phone.user_id, &pin)
+            .await?
+        {
+            Ok(()) => {}
+            Err(AppError::Limited(_)) => return Ok(CallIn::Locked),
+            Err(_) => return Ok(CallIn::WrongPin),
+        }
+        let mut conn = self.pool.acquire().await?;
+        let name = store::own_name(&mut conn, phone.user_id)
+            .await?
+            .unwrap_or_else(|| "there".into());
+        drop(conn);
+        match CheckIns(self.0)
+            .check_in(phone.user_id, Source::Phone)
+            .await
+        {
+            Ok(done) if done.already => Ok(CallIn::Already { name }),
+            Ok(_) => Ok(CallIn::CheckedIn { name }),
+            Err(AppError::Invalid(_)) => Ok(CallIn::NothingToDo),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Writes one text to `user` into the outbox (the SMS worker sends it).
     async fn text(
         self,

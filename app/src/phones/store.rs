@@ -23,6 +23,15 @@ pub async fn phone_of(conn: &mut PgConnection, user: Uuid) -> sqlx::Result<Optio
     .await
 }
 
+/// What she asked to be called (her own name), if she gave one.
+pub async fn own_name(conn: &mut PgConnection, user: Uuid) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT name FROM users WHERE id = $1")
+        .bind(user)
+        .fetch_optional(conn)
+        .await
+        .map(Option::flatten)
+}
+
 pub async fn phone_by_number(
     conn: &mut PgConnection,
     number: &str,

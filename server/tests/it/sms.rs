@@ -1008,3 +1008,119 @@ async fn the_miss_of(s: &Sms, member: &Me) -> Uuid {
         .await
         .expect("the miss")
 }
+
+/// Calling in (issue 23): Mum calls Pruuf's number from her confirmed phone and
+/// enters her PIN. A forged signature on either voice webhook is 403 and
+/// changes nothing; a wrong PIN is refused and counted like a wrong log-in; a
+/// number no one confirmed gets nowhere; her PIN checks her in once.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn calling_in_with_her_pin_checks_her_in_and_a_wrong_pin_is_refused_and_counted(
+    pool: PgPool,
+) {
+    // The app's paths, written out as Twilio's console holds them.
+    const VOICE_INCOMING: &str = "/webhooks/twilio/voice/incoming";
+    const VOICE_PIN: &str = "/webhooks/twilio/voice/pin";
+    let s = sms_world(pool).await;
+    let (mum, _tom, _ann) = family(&s.w).await; // 8:00 AM in Honolulu, due 10:00
+    s.confirmed(&mum, MUM).await;
+    let pin = app::validation::Pin::parse("5172").expect("pin");
+    sqlx::query("UPDATE users SET pin_hash = $2, name = 'Mary' WHERE id = $1")
+        .bind(mum.user_id)
+        .bind(app::accounts::secrets::hash_pin(&pin).expect("hash"))
+        .execute(&s.w.pool)
+        .await
+        .expect("her PIN");
+    let checkins = || count(&s.w.pool, "SELECT count(*) FROM checkins");
+    let failures = || count(&s.w.pool, "SELECT count(*) FROM pin_failures");
+    let said = |r: &Reply| -> String {
+        // The spoken words, read as XML (not compared as a string).
+        let mut reader = quick_xml::Reader::from_str(&r.body);
+        let mut words = String::new();
+        loop {
+            match reader.read_event().expect("TwiML is XML") {
+                quick_xml::events::Event::Text(t) => words.push_str(&t.decode().expect("text")),
+                quick_xml::events::Event::GeneralRef(g) => {
+                    let name = g.decode().expect("ref");
+                    words.push_str(
+                        &quick_xml::escape::unescape(&format!("&{name};")).expect("entity"),
+                    )
+                }
+                quick_xml::events::Event::Eof => break,
+                _ => {}
+            }
+        }
+        words
+    };
+
+    // Forged on either hook: 403, nothing changes.
+    for path in [VOICE_INCOMING, VOICE_PIN] {
+        let signed = s
+            .twilio
+            .voice(&format!("{}{path}", s.origin), MUM, Some("5172"));
+        let forged = Call::new(http::Method::POST, path)
+            .header("x-twilio-signature", "bm90IGEgc2lnbmF0dXJl")
+            .form(&signed.pairs())
+            .send(&s.app)
+            .await;
+        assert_eq!(forged.status, 403, "{path}");
+        let elsewhere = s
+            .twilio
+            .voice("https://evil.example/hook", MUM, Some("5172"));
+        let wrong_url = Call::new(http::Method::POST, path)
+            .header("x-twilio-signature", &elsewhere.signature)
+            .form(&signed.pairs())
+            .send(&s.app)
+            .await;
+        assert_eq!(wrong_url.status, 403, "{path}");
+    }
+    assert_eq!((checkins().await, failures().await), (0, 0));
+
+    // The call comes in: asked for four keys, posted back to the PIN hook.
+    let incoming = s
+        .post(
+            VOICE_INCOMING,
+            &s.twilio
+                .voice(&format!("{}{VOICE_INCOMING}", s.origin), MUM, None),
+        )
+        .await;
+    assert_eq!(incoming.status, 200);
+    assert!(said(&incoming).contains("please enter your four-digit PIN"));
+    assert!(incoming
+        .body
+        .contains(&format!("action=\"{}{VOICE_PIN}\"", s.origin)));
+    assert!(incoming.body.contains("numDigits=\"4\""));
+
+    let keys = |from: &str, digits: &str| {
+        s.twilio
+            .voice(&format!("{}{VOICE_PIN}", s.origin), from, Some(digits))
+    };
+    // A wrong PIN: refused, counted.
+    let wrong = s.post(VOICE_PIN, &keys(MUM, "4826")).await;
+    assert!(
+        said(&wrong).contains("That PIN is not right"),
+        "{}",
+        wrong.body
+    );
+    assert_eq!((checkins().await, failures().await), (0, 1));
+    // Her PIN from a number no one confirmed: nowhere, and not counted.
+    let stranger = s.post(VOICE_PIN, &keys("+14155550100", "5172")).await;
+    assert!(said(&stranger).contains("not set up for Pruuf"));
+    assert_eq!((checkins().await, failures().await), (0, 1));
+    // Her PIN from her phone: checked in, by phone, and thanked by name.
+    let right = s.post(VOICE_PIN, &keys(MUM, "5172")).await;
+    assert!(
+        said(&right).contains("Thank you, Mary. Have a lovely day."),
+        "{}",
+        right.body
+    );
+    let source: String = sqlx::query_scalar("SELECT source FROM checkins")
+        .fetch_one(&s.w.pool)
+        .await
+        .expect("one check-in");
+    assert_eq!(source, "phone");
+    assert_eq!(failures().await, 0, "a right PIN clears the failures");
+    // Again: the first stands.
+    let again = s.post(VOICE_PIN, &keys(MUM, "5172")).await;
+    assert!(said(&again).contains("already checked in today, Mary"));
+    assert_eq!(checkins().await, 1);
+}
