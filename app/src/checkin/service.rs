@@ -446,13 +446,12 @@ impl CheckIns<'_> {
                 let due = time::deadline_both_zones(today.deadline, today.zone, my_zone);
                 let headline = match status {
                     Status::CheckedIn => match &today.checkin {
-                        Some(c) if c.late => format!(
-                            "Checked in at {} (late)",
-                            time::clock(c.checked_in_at, today.zone)
+                        Some(c) => format!(
+                            "Checked in {}at {}{}",
+                            if c.source == "phone" { "by phone " } else { "" },
+                            time::clock(c.checked_in_at, today.zone),
+                            if c.late { " (late)" } else { "" }
                         ),
-                        Some(c) => {
-                            format!("Checked in at {}", time::clock(c.checked_in_at, today.zone))
-                        }
                         None => String::new(),
                     },
                     Status::Paused => "Away today: no check-in expected".into(),

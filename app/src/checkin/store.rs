@@ -173,6 +173,8 @@ pub struct CheckinRow {
     pub checked_in_at: DateTime<Utc>,
     pub deadline_at: DateTime<Utc>,
     pub late: bool,
+    /// "web", "sms", "push", "contact" or "phone".
+    pub source: String,
 }
 
 pub struct NewCheckin {
@@ -197,7 +199,7 @@ pub async fn insert_checkin(
                                checked_in_by, slot)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (member_id, local_day, slot) DO NOTHING
-         RETURNING local_day, slot, checked_in_at, deadline_at, late",
+         RETURNING local_day, slot, checked_in_at, deadline_at, late, source",
     )
     .bind(Uuid::new_v4())
     .bind(c.member)
@@ -219,7 +221,7 @@ pub async fn checkins_on(
     day: NaiveDate,
 ) -> sqlx::Result<Vec<CheckinRow>> {
     sqlx::query_as(
-        "SELECT local_day, slot, checked_in_at, deadline_at, late FROM checkins
+        "SELECT local_day, slot, checked_in_at, deadline_at, late, source FROM checkins
          WHERE member_id = $1 AND local_day = $2 ORDER BY slot LIMIT 4",
     )
     .bind(member)
@@ -246,10 +248,11 @@ pub async fn zone_and_checkins_around(
         checked_in_at: Option<DateTime<Utc>>,
         deadline_at: Option<DateTime<Utc>>,
         late: Option<bool>,
+        source: Option<String>,
     }
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT s.time_zone, s.window_times, s.window_days, c.local_day, c.slot, c.checked_in_at,
-                c.deadline_at, c.late
+                c.deadline_at, c.late, c.source
          FROM schedules s
          LEFT JOIN checkins c ON c.member_id = s.member_id
               AND c.local_day BETWEEN $2::date - 1 AND $2::date + 1
@@ -276,6 +279,7 @@ pub async fn zone_and_checkins_around(
                 checked_in_at: r.checked_in_at?,
                 deadline_at: r.deadline_at?,
                 late: r.late?,
+                source: r.source?,
             })
         })
         .collect();
@@ -287,7 +291,7 @@ pub async fn last_checkin(
     member: Uuid,
 ) -> sqlx::Result<Option<CheckinRow>> {
     sqlx::query_as(
-        "SELECT local_day, slot, checked_in_at, deadline_at, late FROM checkins
+        "SELECT local_day, slot, checked_in_at, deadline_at, late, source FROM checkins
          WHERE member_id = $1 ORDER BY checked_in_at DESC LIMIT 1",
     )
     .bind(member)
@@ -303,7 +307,7 @@ pub async fn checkins_between(
     to: NaiveDate,
 ) -> sqlx::Result<Vec<CheckinRow>> {
     sqlx::query_as(
-        "SELECT local_day, slot, checked_in_at, deadline_at, late FROM checkins
+        "SELECT local_day, slot, checked_in_at, deadline_at, late, source FROM checkins
          WHERE member_id = $1 AND local_day BETWEEN $2 AND $3 ORDER BY local_day, slot LIMIT $4",
     )
     .bind(member)

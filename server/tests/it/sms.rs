@@ -1021,7 +1021,7 @@ async fn calling_in_with_her_pin_checks_her_in_and_a_wrong_pin_is_refused_and_co
     const VOICE_INCOMING: &str = "/webhooks/twilio/voice/incoming";
     const VOICE_PIN: &str = "/webhooks/twilio/voice/pin";
     let s = sms_world(pool).await;
-    let (mum, _tom, _ann) = family(&s.w).await; // 8:00 AM in Honolulu, due 10:00
+    let (mum, tom, _ann) = family(&s.w).await; // 8:00 AM in Honolulu, due 10:00
     s.confirmed(&mum, MUM).await;
     let pin = app::validation::Pin::parse("5172").expect("pin");
     sqlx::query("UPDATE users SET pin_hash = $2, name = 'Mary' WHERE id = $1")
@@ -1118,6 +1118,11 @@ async fn calling_in_with_her_pin_checks_her_in_and_a_wrong_pin_is_refused_and_co
         .await
         .expect("one check-in");
     assert_eq!(source, "phone");
+    let dash = CheckIns(&s.w.services)
+        .home(&tom)
+        .await
+        .expect("Tom's home");
+    assert_eq!(dash.watching[0].headline, "Checked in by phone at 8:00 AM");
     assert_eq!(failures().await, 0, "a right PIN clears the failures");
     // Again: the first stands.
     let again = s.post(VOICE_PIN, &keys(MUM, "5172")).await;
