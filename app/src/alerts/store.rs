@@ -220,6 +220,21 @@ pub async fn miss(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Miss
         .await
 }
 
+/// The latest deadline of `member`'s claimed misses on `day`.
+pub async fn last_miss_deadline(
+    conn: &mut PgConnection,
+    member: Uuid,
+    day: NaiveDate,
+) -> sqlx::Result<Option<DateTime<Utc>>> {
+    sqlx::query_scalar(
+        "SELECT max(deadline_at) FROM misses WHERE member_id = $1 AND local_day = $2",
+    )
+    .bind(member)
+    .bind(day)
+    .fetch_one(conn)
+    .await
+}
+
 pub async fn miss_on(
     conn: &mut PgConnection,
     member: Uuid,

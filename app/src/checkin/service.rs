@@ -618,16 +618,23 @@ impl CheckIns<'_> {
             // whose time has passed is alerted after its grace (no sooner),
             // and the one-miss-per-check-in claim keeps any from being
             // alerted twice (SPEC §5).
+            // Never one at or before today's latest check-in or claimed miss:
+            // a window added before them would renumber the day's slots, and
+            // an alert already sent must not go out again under a new number.
             Some(_) => {
                 let today = time::local_day(now, zone);
-                let done: Vec<i16> = store::checkins_on(&mut tx, me.user_id, today)
-                    .await?
+                let done = store::checkins_on(&mut tx, me.user_id, today).await?;
+                let handled = done
                     .iter()
-                    .map(|c| c.slot)
-                    .collect();
+                    .map(|c| c.deadline_at)
+                    .chain(alert_store::last_miss_deadline(&mut tx, me.user_id, today).await?)
+                    .max();
                 windows::slots_on(&input.windows, today, zone)
                     .into_iter()
-                    .find(|s| !done.contains(&s.slot))
+                    .find(|s| {
+                        !done.iter().any(|c| c.slot == s.slot)
+                            && handled.is_none_or(|h| s.deadline > h)
+                    })
                     .or_else(|| windows::after(&input.windows, today, i16::MAX, zone))
             }
         };

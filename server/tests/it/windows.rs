@@ -385,3 +385,43 @@ async fn the_schedule_form_keeps_her_rows_in_her_order(pool: PgPool) {
         "{told}"
     );
 }
+
+/// A check-in added before one already alerted renumbers the day's check-ins:
+/// the alert already sent does not go out again, and the new earlier time
+/// (already past) is not alerted either.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_window_added_after_an_alert_never_alerts_that_check_in_again(pool: PgPool) {
+    let w = crate::common::world(pool);
+    let (mum, _tom, _ann) = family(&w).await;
+    set_windows(
+        &w,
+        &mum,
+        vec![window(10, Days::EVERY_DAY), window(20, Days::EVERY_DAY)],
+    )
+    .await;
+    assert_eq!(missed_at(&w, "2026-11-26T20:15:00Z").await, 1, "10:15 AM");
+    // 11:00 AM: she adds a 7:00 AM check-in (the 10:00 one is now the second).
+    w.services
+        .clock
+        .set(at("2026-11-26T21:00:00Z"))
+        .expect("clock");
+    set_windows(
+        &w,
+        &mum,
+        vec![
+            window(7, Days::EVERY_DAY),
+            window(10, Days::EVERY_DAY),
+            window(20, Days::EVERY_DAY),
+        ],
+    )
+    .await;
+    assert_eq!(missed_at(&w, "2026-11-26T21:01:00Z").await, 0);
+    assert_eq!(missed_at(&w, "2026-11-26T21:30:00Z").await, 0);
+    // The evening's comes as usual.
+    assert_eq!(missed_at(&w, "2026-11-27T06:15:00Z").await, 1, "8:15 PM");
+    assert_eq!(
+        count(&w.pool, "SELECT count(*) FROM misses").await,
+        2,
+        "one alert for 10:00, one for 8:00 PM"
+    );
+}
