@@ -23,14 +23,21 @@ export default defineConfig({
   // failure the finished page does not have (seen on the welcome page's text
   // size buttons).
   // Tests that move the server's clock far (*.later.spec.ts) run once the others
-  // have finished, so they cannot turn another test's check-in late.
+  // have finished, so they cannot turn another test's check-in late; one that
+  // moves it a whole day (*.last.spec.ts) runs after those.
   projects: [
-    { name: 'desktop', testIgnore: /\.later\.spec\.ts$/, use: { ...devices['Desktop Chrome'], launchOptions, reducedMotion: 'reduce' } },
-    { name: 'phone', testIgnore: /\.later\.spec\.ts$/, use: { ...devices['Pixel 7'], launchOptions, reducedMotion: 'reduce' } },
+    { name: 'desktop', testIgnore: /\.(later|last)\.spec\.ts$/, use: { ...devices['Desktop Chrome'], launchOptions, reducedMotion: 'reduce' } },
+    { name: 'phone', testIgnore: /\.(later|last)\.spec\.ts$/, use: { ...devices['Pixel 7'], launchOptions, reducedMotion: 'reduce' } },
     {
       name: 'later',
       testMatch: /\.later\.spec\.ts$/,
       dependencies: ['desktop', 'phone'],
+      use: { ...devices['Desktop Chrome'], launchOptions, reducedMotion: 'reduce' },
+    },
+    {
+      name: 'last',
+      testMatch: /\.last\.spec\.ts$/,
+      dependencies: ['later'],
       use: { ...devices['Desktop Chrome'], launchOptions, reducedMotion: 'reduce' },
     },
   ],

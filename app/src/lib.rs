@@ -9,6 +9,7 @@ pub mod alerts;
 pub mod audit;
 pub mod billing;
 pub mod bundle;
+pub mod calls;
 pub mod checkin;
 #[cfg(feature = "ssr")]
 pub mod clock;

@@ -19,6 +19,10 @@ pub struct Settings {
     pub terms_version: String,
     pub privacy_version: String,
     pub ip_limit_per_hour: u32,
+    /// Calls to one person in 24 hours, at most (`PRUUF_CALLS_PER_DAY`).
+    pub calls_per_day: u32,
+    /// Minutes before an unanswered daily call is tried again (5-30).
+    pub call_retry_minutes: u32,
     /// Configured VAPID private key; `None`: made once and kept in the database.
     pub vapid_private_key: Option<String>,
     /// The VAPID contact, `mailto:` our sender address.

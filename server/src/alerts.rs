@@ -5,6 +5,7 @@
 use crate::background::every;
 use app::alerts::rules::POLL_EVERY_SECONDS;
 use app::alerts::service::Alerts;
+use app::calls::service::Calls;
 use app::notify::worker::Worker;
 use app::notify::Channel;
 use app::phones::service::Phones;
@@ -29,6 +30,12 @@ pub fn spawn(services: Services) {
                 ),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "the detector pass failed; trying again"),
+            }
+            // The daily check-in calls due (and their second tries).
+            match Calls(&detector).place_due().await {
+                Ok(0) => {}
+                Ok(placed) => tracing::info!(placed, "daily check-in calls written"),
+                Err(e) => tracing::warn!(error = %e, "the daily call pass failed; trying again"),
             }
             // The one reminder to reply YES to a number's confirmation text.
             if let Err(e) = Phones(&detector).verify_reminders().await {
@@ -73,6 +80,7 @@ pub fn spawn(services: Services) {
             Channel::Email => "email worker",
             Channel::Push => "push worker",
             Channel::Sms => "sms worker",
+            Channel::Call => "call worker",
         };
         every(job, poll, move || {
             let worker = worker.clone();

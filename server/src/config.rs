@@ -69,6 +69,12 @@ pub struct Config {
     /// Log-in attempts, and code requests or checks, allowed per client address
     /// per hour (each counted separately).
     pub ip_limit_per_hour: u32,
+    /// PRUUF_CALLS_PER_DAY (1-20, default 6): calls to one person in 24 hours
+    /// (a Member's daily calls and their confirmation, a Contact's alert calls).
+    pub calls_per_day: u32,
+    /// PRUUF_CALL_RETRY_MINUTES (5-30, default 10): the wait before a daily
+    /// call that was not answered is tried again.
+    pub call_retry_minutes: u32,
     /// Behind a reverse proxy: the client's address is the last X-Forwarded-For entry.
     pub trust_proxy: bool,
 }
@@ -239,6 +245,8 @@ impl Config {
             app::accounts::rules::IP_ATTEMPTS_PER_HOUR,
             1..=1_000_000,
         )?;
+        let calls_per_day = number("PRUUF_CALLS_PER_DAY", 6, 1..=20)?;
+        let call_retry_minutes = number("PRUUF_CALL_RETRY_MINUTES", 10, 5..=30)?;
         let trust_proxy = flag("PRUUF_TRUST_PROXY")?;
         let vapid_private_key = var("PRUUF_VAPID_PRIVATE_KEY");
         let sms_countries = list(
@@ -353,6 +361,8 @@ impl Config {
             terms_version,
             privacy_version,
             ip_limit_per_hour,
+            calls_per_day,
+            call_retry_minutes,
             trust_proxy,
         })
     }

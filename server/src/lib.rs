@@ -82,6 +82,8 @@ impl AppState {
                 terms_version: config.terms_version.clone(),
                 privacy_version: config.privacy_version.clone(),
                 ip_limit_per_hour: config.ip_limit_per_hour,
+                calls_per_day: config.calls_per_day,
+                call_retry_minutes: config.call_retry_minutes,
                 vapid_private_key: config.vapid_private_key.clone(),
                 vapid_contact: format!("mailto:{}", mail_address(&config.mail_from)),
                 push_hosts: config.push_hosts.clone(),

@@ -1,16 +1,19 @@
-//! Twilio's webhooks: inbound texts, message status callbacks, and calls to
-//! Pruuf's number (issue 23: a Member checks in with her PIN). All are
+//! Twilio's webhooks: inbound texts, message status callbacks, calls to
+//! Pruuf's number (issue 23: a Member checks in with her PIN), and the calls
+//! Pruuf places (what each says when answered, its keys, how it ended). All are
 //! exempt from the Origin check (Twilio is not a page of ours), and instead must
 //! carry a valid `X-Twilio-Signature` (HMAC-SHA1 with our auth token over our
 //! public URL of the hook and the sorted form parameters); anything else is 403
 //! and changes nothing. All answer TwiML (`app::phones::twiml`).
 use crate::AppState;
+use app::calls::service::Calls;
+use app::notify::call::{CALL_PATH, CALL_STATUS_PATH};
 use app::phones::rules::signature_ok;
 use app::phones::service::{CallIn, Phones};
 use app::phones::twiml;
 use app::services::Caller;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -29,6 +32,77 @@ pub fn routes() -> Router<AppState> {
         .route(STATUS, post(status))
         .route(VOICE_INCOMING, post(voice_incoming))
         .route(VOICE_PIN, post(voice_pin))
+        .route(&format!("{CALL_PATH}{{delivery}}"), post(call_answered))
+        .route(&format!("{CALL_PATH}{{delivery}}/keys"), post(call_keys))
+        .route(CALL_STATUS_PATH, post(call_status))
+}
+
+/// A call we placed was answered (by a person or a machine): what it says.
+async fn call_answered(
+    State(state): State<AppState>,
+    Path(delivery): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = format!("{CALL_PATH}{delivery}");
+    let Some(params) = signed_params(&state, &path, &headers, &body) else {
+        return refused();
+    };
+    let Ok(delivery) = uuid::Uuid::parse_str(&delivery) else {
+        return voice(twiml::say_and_hang_up("Goodbye."));
+    };
+    voice(
+        Calls(&state.services)
+            .answered(
+                delivery,
+                param(&params, "CallSid"),
+                param(&params, "AnsweredBy"),
+            )
+            .await,
+    )
+}
+
+/// The keys pressed on a call we placed.
+async fn call_keys(
+    State(state): State<AppState>,
+    Path(delivery): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = format!("{CALL_PATH}{delivery}/keys");
+    let Some(params) = signed_params(&state, &path, &headers, &body) else {
+        return refused();
+    };
+    let Ok(delivery) = uuid::Uuid::parse_str(&delivery) else {
+        return voice(twiml::say_and_hang_up("Goodbye."));
+    };
+    voice(
+        Calls(&state.services)
+            .keys(
+                delivery,
+                param(&params, "CallSid"),
+                param(&params, "Digits"),
+            )
+            .await,
+    )
+}
+
+/// How a call we placed ended (answered, no answer, busy, a machine).
+async fn call_status(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(params) = signed_params(&state, CALL_STATUS_PATH, &headers, &body) else {
+        return refused();
+    };
+    match Calls(&state.services)
+        .status(
+            param(&params, "CallSid"),
+            param(&params, "CallStatus"),
+            param(&params, "AnsweredBy"),
+        )
+        .await
+    {
+        Ok(()) => twiml(None),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "try again").into_response(),
+    }
 }
 
 fn voice(twiml: String) -> Response {

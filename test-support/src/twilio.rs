@@ -6,7 +6,11 @@
 //! makes the signed requests Twilio sends to our webhooks (an inbound text, a
 //! status callback), signed as Twilio signs them (HMAC-SHA1 with the auth token
 //! over the URL and the sorted parameters); this is its own implementation, not
-//! the app's.
+//! the app's. It places calls too (`calls`: the Calls resource, and playing the
+//! callee: answering, keys, no answer, busy, an answering machine).
+mod calls;
+pub use calls::{PlacedCall, Played};
+
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -35,6 +39,7 @@ struct Inner {
     sent: Vec<Sent>,
     /// (HTTP status, Twilio error code) to answer next, per number (then 201).
     scripted: HashMap<String, VecDeque<(u16, Option<i64>)>>,
+    calls: Vec<PlacedCall>,
 }
 
 #[derive(Clone)]
@@ -44,6 +49,8 @@ pub struct FakeTwilio {
     pub auth_token: String,
     inner: Arc<Mutex<Inner>>,
     counter: Arc<AtomicU64>,
+    /// Where the app listens, for the calls' requests.
+    app_url: Arc<Mutex<Option<String>>>,
 }
 
 /// A signed webhook request: the form and its `X-Twilio-Signature`.
@@ -85,9 +92,14 @@ impl FakeTwilio {
             // Message SIDs differ between runs, as Twilio's do: the app ignores
             // an inbound SID it has seen (a retry).
             counter: Arc::new(AtomicU64::new(crate::wall_clock_nanos() as u64)),
+            app_url: Arc::default(),
         };
+        if let Some(url) = &app_url {
+            fake.set_app_url(url);
+        }
         let mut app = Router::new()
             .route("/2010-04-01/Accounts/{sid}/Messages.json", post(messages))
+            .route("/2010-04-01/Accounts/{sid}/Calls.json", post(calls::create))
             .with_state(fake.clone());
         if let Some(url) = app_url {
             app = app.merge(control::routes(fake.clone(), url));
@@ -132,6 +144,20 @@ impl FakeTwilio {
                 .or_default()
                 .extend(answers.iter().copied());
         }
+    }
+
+    /// HTTP basic auth with our account SID and auth token, for our account.
+    fn authorised(&self, sid: &str, headers: &HeaderMap) -> bool {
+        let expected = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD
+                .encode(format!("{}:{}", self.account_sid, self.auth_token))
+        );
+        sid == self.account_sid
+            && headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v == expected)
     }
 
     fn next_sid(&self, prefix: &str) -> String {
@@ -222,16 +248,7 @@ async fn messages(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let expected = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD
-            .encode(format!("{}:{}", fake.account_sid, fake.auth_token))
-    );
-    let authorised = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v == expected);
-    if sid != fake.account_sid || !authorised {
+    if !fake.authorised(&sid, &headers) {
         return error(401, 20003, "Authenticate");
     }
     let form: HashMap<String, String> = url_decode(&body);
@@ -306,6 +323,68 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// A plain HTTP/1.1 POST to a local `http://host:port/path`.
+pub(crate) async fn post_form(
+    url: &str,
+    form: &[(String, String)],
+    signature: &str,
+) -> std::io::Result<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| std::io::Error::other("http only"))?;
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let body = form
+        .iter()
+        .map(|(k, v)| format!("{}={}", crate::encode(k), crate::encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let request = format!(
+        "POST /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         X-Twilio-Signature: {signature}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(host).await?;
+    stream.write_all(request.as_bytes()).await?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await?;
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    let reply = if chunked {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
+    Ok((status, reply))
+}
+
+/// A chunked HTTP/1.1 body, joined (sizes count bytes, so it is read as bytes).
+fn dechunk(body: &str) -> String {
+    let mut bytes = body.as_bytes();
+    let mut out = Vec::new();
+    while let Some(line_end) = bytes.windows(2).position(|w| w == b"\r\n") {
+        let size = String::from_utf8_lossy(&bytes[..line_end]);
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        let rest = &bytes[line_end + 2..];
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.extend_from_slice(&rest[..n]);
+        bytes = rest[n..].strip_prefix(b"\r\n").unwrap_or(&rest[n..]);
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// The stand-in's own controls, for the local run and the end-to-end tests.
 mod control {
     use super::FakeTwilio;
@@ -315,13 +394,14 @@ mod control {
     use axum::routing::{get, post};
     use axum::{Json, Router};
     use serde_json::{json, Value};
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     pub fn routes(fake: FakeTwilio, app_url: String) -> Router {
         Router::new()
             .route("/__fake/messages", get(messages))
             .route("/__fake/inbound", post(inbound))
             .route("/__fake/script", post(script))
+            .route("/__fake/calls", get(super::calls::list))
+            .route("/__fake/calls/{sid}/{action}", post(super::calls::play))
             .with_state((fake, app_url))
     }
 
@@ -372,7 +452,7 @@ mod control {
         let body = text["body"].as_str().unwrap_or_default();
         let url = format!("{}/webhooks/twilio/inbound", app_url.trim_end_matches('/'));
         let signed = fake.inbound(&url, from, body);
-        match post_form(&url, &signed.form, &signed.signature).await {
+        match super::post_form(&url, &signed.form, &signed.signature).await {
             Ok((status, reply)) => (
                 StatusCode::OK,
                 Json(json!({ "status": status, "reply": reply })),
@@ -382,42 +462,5 @@ mod control {
                 Json(json!({ "error": e.to_string() })),
             ),
         }
-    }
-
-    /// A plain HTTP/1.1 POST to a local `http://host:port/path`.
-    async fn post_form(
-        url: &str,
-        form: &[(String, String)],
-        signature: &str,
-    ) -> std::io::Result<(u16, String)> {
-        let rest = url
-            .strip_prefix("http://")
-            .ok_or_else(|| std::io::Error::other("http only"))?;
-        let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-        let body = form
-            .iter()
-            .map(|(k, v)| format!("{}={}", crate::encode(k), crate::encode(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        let request = format!(
-            "POST /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-             X-Twilio-Signature: {signature}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        let mut stream = tokio::net::TcpStream::connect(host).await?;
-        stream.write_all(request.as_bytes()).await?;
-        let mut answer = Vec::new();
-        stream.read_to_end(&mut answer).await?;
-        let answer = String::from_utf8_lossy(&answer).into_owned();
-        let status = answer
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        let reply = answer
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_string())
-            .unwrap_or_default();
-        Ok((status, reply))
     }
 }

@@ -68,7 +68,7 @@ impl Trouble {
 }
 
 /// The channels a filter may name.
-pub const CHANNELS: [&str; 3] = ["email", "push", "sms"];
+pub const CHANNELS: [&str; 4] = ["email", "push", "sms", "call"];
 
 /// What a dead-lettered Stripe event's error was, in one word an operator can
 /// sort by (the full text is shown beside it).

@@ -85,8 +85,9 @@ async fn day_facts_of<'a>(
 }
 
 /// Alerts about a miss go by every channel the Contact has; email always.
+/// A Contact who chose to be called (and has a confirmed number) is also rung.
 fn alert_channels(r: &store::RecipientRow) -> impl Iterator<Item = Channel> {
-    Channel::reachable(r.push_devices, r.sms_ok)
+    Channel::reachable(r.push_devices, r.sms_ok).chain(r.call_ok.then_some(Channel::Call))
 }
 
 /// What a "1" texted back did.
@@ -98,6 +99,23 @@ pub enum OnItByText {
     Already { member: String, who: Option<String> },
     /// No open alert was texted to them.
     NoAlert,
+}
+
+/// An alert call, as the Contact who answers it hears it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertCall {
+    /// What the Contact calls her.
+    pub name: String,
+    pub state: AlertCallState,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlertCallState {
+    Open,
+    CheckedIn,
+    Closed,
+    /// Someone is on it: who (None: the one called).
+    OnIt(Option<String>),
 }
 
 /// Something that ends or changes an alert, for everyone it reached: the
@@ -707,7 +725,9 @@ impl Alerts<'_> {
                     .map(|(_, n)| *n)
                     .unwrap_or("They");
                 // By the channel that carried the alert.
-                let Some(channel) = notify::Channel::parse(&channel) else {
+                let Some(channel) =
+                    notify::Channel::parse(&channel).filter(|c| c.carries_updates())
+                else {
                     continue;
                 };
                 notify::tell(
@@ -883,6 +903,13 @@ impl Alerts<'_> {
                         .sent_at
                         .map(|s| format!("delivered (sent at {})", time::clock(s, my_zone)))
                         .unwrap_or_else(|| "delivered".into()),
+                    "sent" if t.channel == Channel::Call => format!(
+                        "called{}: {}",
+                        t.sent_at
+                            .map(|s| format!(" at {}", time::clock(s, my_zone)))
+                            .unwrap_or_default(),
+                        notify::rules::call_outcome_words(t.provider_status.as_deref())
+                    ),
                     "sent" => t
                         .sent_at
                         .map(|s| format!("sent at {}", time::clock(s, my_zone)))
@@ -896,6 +923,7 @@ impl Alerts<'_> {
                 };
                 let by = match t.channel {
                     Channel::Sms => "text message",
+                    Channel::Call => "phone call",
                     Channel::Push => "alert on your devices",
                     Channel::Email => "email",
                 };
@@ -1069,6 +1097,75 @@ impl Alerts<'_> {
         Ok(OnItByText::Done { member })
     }
 
+    /// What an alert call says when the Contact answers: the name they call
+    /// her, and where the alert stands (still open: ask "press 1"; else what
+    /// happened). None for a call that is not an alert of ours.
+    pub async fn call_state(self, delivery: Uuid) -> Result<Option<AlertCall>, sqlx::Error> {
+        let mut conn = self.pool.acquire().await?;
+        let Some((reader, miss)) = outbox::alert_of_delivery(&mut conn, delivery).await? else {
+            return Ok(None);
+        };
+        let Some(m) = store::miss(&mut conn, miss).await? else {
+            return Ok(None);
+        };
+        let Some(name) = checkin_store::contact_calls(&mut conn, reader, m.member_id).await? else {
+            return Ok(None);
+        };
+        let state = if m.resolved_at.is_some() {
+            AlertCallState::CheckedIn
+        } else if m.closed_at.is_some() {
+            AlertCallState::Closed
+        } else if let Some(by) = m.acknowledged_by {
+            AlertCallState::OnIt(if by == reader {
+                None
+            } else {
+                store::contact_name(&mut conn, m.member_id, by).await?
+            })
+        } else if let Some(helper) = m.helper_on_it.clone() {
+            AlertCallState::OnIt(Some(helper))
+        } else {
+            AlertCallState::Open
+        };
+        Ok(Some(AlertCall { name, state }))
+    }
+
+    /// "1" pressed on an alert call (the voice webhook, signed by Twilio): the
+    /// same "I'm on it" as the app's button, told to the others; once.
+    pub async fn on_it_by_call(self, delivery: Uuid) -> Result<OnItByText, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let Some((reader, miss)) = outbox::alert_of_delivery(&mut tx, delivery).await? else {
+            return Ok(OnItByText::NoAlert);
+        };
+        let Some(m) = store::miss(&mut tx, miss).await? else {
+            return Ok(OnItByText::NoAlert);
+        };
+        let Some(member) = checkin_store::contact_calls(&mut tx, reader, m.member_id).await? else {
+            return Ok(OnItByText::NoAlert);
+        };
+        if m.resolved_at.is_some() || m.closed_at.is_some() {
+            return Ok(OnItByText::NoAlert);
+        }
+        if let Some(first) = m.acknowledged_by {
+            let who = if first == reader {
+                None
+            } else {
+                store::contact_name(&mut tx, m.member_id, first).await?
+            };
+            return Ok(OnItByText::Already { member, who });
+        }
+        if let Some(helper) = &m.helper_on_it {
+            return Ok(OnItByText::Already {
+                member,
+                who: Some(helper.clone()),
+            });
+        }
+        if !self.on_it(&mut tx, &m, reader, "twilio", "call").await? {
+            return Ok(OnItByText::Already { member, who: None });
+        }
+        tx.commit().await?;
+        Ok(OnItByText::Done { member })
+    }
+
     /// Tells every Contact of `m`'s Member but `by` something that ends or
     /// changes the alert: in the app, and by each channel that carried an alert
     /// to them (so a Contact woken by a text hears by text that it is handled).
@@ -1103,6 +1200,7 @@ impl Alerts<'_> {
                     .iter()
                     .filter(|(who, _)| *who == r.contact_id)
                     .filter_map(|(_, c)| Channel::parse(c))
+                    .filter(|c| c.carries_updates())
                     .collect(),
                 in_app: true,
                 check_in: None,

@@ -105,6 +105,7 @@ pub fn AlertSettingsPage() -> impl IntoView {
                 })}
             </Suspense>
             <crate::phones::pages::PhoneCard/>
+            <crate::calls::pages::CallAlertsCard/>
             <a class="button secondary" href="/home">"Back to today"</a>
         </section>
     }

@@ -140,6 +140,8 @@ pub struct RecipientRow {
     pub confirm_channels: Vec<String>,
     /// They have a confirmed mobile number.
     pub sms_ok: bool,
+    /// They chose to be called about a missed check-in (on that number).
+    pub call_ok: bool,
     /// What the Member calls them ("Tom").
     pub contact_name: String,
     /// Their place in the Member's escalation order (None: told at the last step).
@@ -170,6 +172,7 @@ pub async fn recipients_of(
                 (SELECT count(*) FROM push_subscriptions p WHERE p.user_id = c.contact_id) AS push_devices,
                 u.confirm_every, u.confirm_channels,
                 EXISTS (SELECT 1 FROM phones p WHERE p.user_id = c.contact_id AND p.status = 'verified') AS sms_ok,
+                u.call_alerts AND EXISTS (SELECT 1 FROM phones p WHERE p.user_id = c.contact_id AND p.status = 'verified') AS call_ok,
                 c.contact_name, c.alert_step
          FROM connections c
          JOIN users u ON u.id = c.contact_id

@@ -558,6 +558,7 @@ pub fn SchedulePage() -> impl IntoView {
                     }
                 })}
             </Suspense>
+            {(!first).then(|| view! { <crate::calls::pages::DailyCallCard/> })}
         </section>
     }
 }

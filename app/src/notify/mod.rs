@@ -6,7 +6,10 @@
 //!   reading a provider's answer, each mail's button);
 //! - `inbox`, `outbox` (server only): all the `notifications` and `deliveries` SQL;
 //! - `worker` (server only): the delivery workers;
-//! - `email` + `smtp`, `push`, `sms` + `twilio` (server only): the transports.
+//! - `email` + `smtp`, `push`, `sms` + `twilio`, `call` + `twilio` (server
+//!   only): the transports.
+#[cfg(feature = "ssr")]
+pub mod call;
 #[cfg(feature = "ssr")]
 pub mod email;
 #[cfg(feature = "ssr")]
@@ -115,17 +118,28 @@ pub enum Channel {
     Email,
     Push,
     Sms,
+    /// A phone call (issue 23): a Member's daily check-in call, confirming her
+    /// number for it, and alerts for a Contact who chose to be called.
+    Call,
 }
 
 impl Channel {
-    pub const ALL: [Channel; 3] = [Channel::Email, Channel::Push, Channel::Sms];
+    pub const ALL: [Channel; 4] = [Channel::Email, Channel::Push, Channel::Sms, Channel::Call];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::Email => "email",
             Channel::Push => "push",
             Channel::Sms => "sms",
+            Channel::Call => "call",
         }
+    }
+
+    /// Carries the news that follows an alert ("Tom is on it", "she checked
+    /// in"): every channel but a call, which rings for the alert only (the
+    /// Contact called also has it by email, and by text or push if they have them).
+    pub fn carries_updates(self) -> bool {
+        self != Channel::Call
     }
 
     pub fn parse(s: &str) -> Option<Channel> {
@@ -134,12 +148,14 @@ impl Channel {
 
     /// The channels that can reach a person: email always (every account has an
     /// address), push with a subscribed browser, texts with a confirmed number.
-    /// A delivery by any other would only ever fail.
+    /// A delivery by any other would only ever fail. Calls are never implied:
+    /// a person chooses them (see `alerts`).
     pub fn reachable(push_devices: i64, sms_ok: bool) -> impl Iterator<Item = Channel> {
         Channel::ALL.into_iter().filter(move |c| match c {
             Channel::Email => true,
             Channel::Push => push_devices > 0,
             Channel::Sms => sms_ok,
+            Channel::Call => false,
         })
     }
 }
@@ -195,6 +211,10 @@ kinds! {
     HelperAsk = "helper_ask",
     /// Monday's summary of each Member's week, to a Contact.
     WeeklySummary = "weekly_summary",
+    /// A Member's daily check-in call ("press 1 if all is well").
+    DailyCall = "daily_call",
+    /// The call confirming the number for her daily call ("press 1 to confirm").
+    CallConfirm = "call_confirm",
     PhoneVerified = "phone_verified",
     SmsStopped = "sms_stopped",
     BillingTrialStarted = "billing_trial_started",

@@ -224,10 +224,15 @@ pub async fn claim_deliveries(
          FROM picked WHERE d.id = picked.id
          RETURNING d.id, d.recipient_id, d.channel, d.kind, d.attempts, d.payload, d.created_at, d.maybe_sent,
                    coalesce((SELECT u.email::text FROM users u WHERE u.id = d.recipient_id), '') AS address,
+                   CASE WHEN d.kind IN ('daily_call', 'call_confirm') THEN
+                     (SELECT c.number FROM daily_calls c WHERE c.member_id = d.recipient_id
+                      AND (c.confirmed_at IS NOT NULL OR d.kind = 'call_confirm'))
+                   ELSE
                    coalesce((SELECT p.number FROM phones p WHERE p.user_id = d.recipient_id
                       AND (p.status = 'verified' OR (d.kind = 'sms_verify' AND p.status = 'pending' AND p.asked))),
                      (SELECT h.number FROM helpers h WHERE h.id = d.helper_id
-                      AND (h.status = 'agreed' OR (d.kind = 'helper_ask' AND h.status = 'asked')))) AS phone",
+                      AND (h.status = 'agreed' OR (d.kind = 'helper_ask' AND h.status = 'asked'))))
+                   END AS phone",
     )
     .bind(&channels)
     .bind(now)
@@ -451,6 +456,69 @@ pub async fn record_provider_status(
     .fetch_optional(pool)
     .await
     .map(|found: Option<Option<Uuid>>| found.map(|_| ()))
+}
+
+/// Calls handed to Twilio for `recipient` since `since` (other than `this`
+/// one, being placed): the daily cap's count.
+pub async fn calls_placed_since(
+    pool: &PgPool,
+    recipient: Option<Uuid>,
+    this: Uuid,
+    since: DateTime<Utc>,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM deliveries
+         WHERE recipient_id = $1 AND channel = 'call' AND id <> $2 AND sent_at > $3",
+    )
+    .bind(recipient)
+    .bind(this)
+    .bind(since)
+    .fetch_one(pool)
+    .await
+}
+
+/// A call we placed, as its webhooks need it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PlacedCall {
+    pub id: Uuid,
+    pub kind: Kind,
+    pub recipient_id: Option<Uuid>,
+    pub member_id: Uuid,
+    pub miss_id: Option<Uuid>,
+    /// What Twilio last said of it (answered, no-answer, busy, machine…).
+    pub provider_status: Option<String>,
+}
+
+/// The call delivery `id` (None for an id that is not a call of ours).
+pub async fn placed_call(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<PlacedCall>> {
+    sqlx::query_as(
+        "SELECT id, kind, recipient_id, member_id, miss_id, provider_status FROM deliveries
+         WHERE id = $1 AND channel = 'call'",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Records what became of a call (Twilio's status callback, or the app's own
+/// word when the person pressed a key): `answered` and `pressed` are never
+/// overwritten by the call's later `completed`. `Some` when the id is ours.
+pub async fn record_call_status(
+    conn: &mut PgConnection,
+    call_sid: &str,
+    status: &str,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar(
+        "UPDATE deliveries SET provider_status = CASE
+                    WHEN provider_status IN ('pressed', 'machine') THEN provider_status
+                    WHEN provider_status = 'answered' AND $2 = 'completed' THEN provider_status
+                    ELSE $2 END
+         WHERE provider_id = $1 AND channel = 'call' RETURNING id",
+    )
+    .bind(call_sid)
+    .bind(status)
+    .fetch_optional(conn)
+    .await
 }
 
 /// Marks a number Twilio says cannot take texts, or was opted out (the phones'

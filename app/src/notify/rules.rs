@@ -50,6 +50,7 @@ pub fn send_limits(channel: Channel) -> SendLimits {
         Channel::Email => (32, 15),
         Channel::Push => (32, 5),
         Channel::Sms => (8, 10),
+        Channel::Call => (8, 10),
     };
     SendLimits {
         at_once,
@@ -183,6 +184,20 @@ pub fn read_twilio_error(status: u16, code: Option<i64>) -> (bool, NumberFate) {
     }
 }
 
+/// What became of a call (`deliveries.provider_status` of a call), in words
+/// for its trail.
+pub fn call_outcome_words(outcome: Option<&str>) -> &'static str {
+    match outcome {
+        Some("pressed") => "answered, and a key was pressed",
+        Some("answered" | "completed") => "answered, no key pressed",
+        Some("machine") => "an answering machine took it: a message was left",
+        Some("busy") => "the line was busy",
+        Some("no-answer") => "no answer",
+        Some("failed" | "canceled") => "the call could not be made",
+        _ => "ringing",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,6 +273,13 @@ mod tests {
                 "{s}"
             );
         }
+    }
+
+    #[test]
+    fn a_calls_outcome_reads_as_words() {
+        assert_eq!(call_outcome_words(Some("no-answer")), "no answer");
+        assert!(call_outcome_words(Some("machine")).contains("message was left"));
+        assert_eq!(call_outcome_words(None), "ringing");
     }
 
     #[test]

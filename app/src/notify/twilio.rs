@@ -1,5 +1,6 @@
-//! The Twilio sender (server only): the Messages REST API over HTTPS, as Twilio
-//! documents it (`POST /2010-04-01/Accounts/{sid}/Messages.json`, form-encoded,
+//! The Twilio sender (server only): the Messages and Calls REST APIs over HTTPS,
+//! as Twilio documents them (`POST /2010-04-01/Accounts/{sid}/Messages.json` or
+//! `Calls.json`, form-encoded,
 //! HTTP basic auth with the account SID and auth token), with a status callback
 //! so Twilio tells us when a text is delivered or fails. The base URL is
 //! configurable: tests and local runs point it at the stand-in in the
@@ -70,22 +71,51 @@ impl TwilioClient {
         body: &str,
         status_callback: &str,
     ) -> Result<String, NotSent> {
-        let url = format!(
-            "{}/2010-04-01/Accounts/{}/Messages.json",
-            self.settings.api_url.trim_end_matches('/'),
-            self.settings.account_sid
-        );
         let form = [
             ("To", to),
             ("From", self.settings.from.as_str()),
             ("Body", body),
             ("StatusCallback", status_callback),
         ];
+        self.create("Messages.json", &form).await
+    }
+
+    /// Places one call (Programmable Voice's Calls resource): Twilio fetches
+    /// what to say from `url` when it is answered (with answering-machine
+    /// detection, so a voicemail is told apart), and posts its end to
+    /// `status_callback`. The call id (`CA…`) when Twilio took it.
+    pub async fn call(
+        &self,
+        to: &str,
+        url: &str,
+        status_callback: &str,
+    ) -> Result<String, NotSent> {
+        let form = [
+            ("To", to),
+            ("From", self.settings.from.as_str()),
+            ("Url", url),
+            ("Method", "POST"),
+            ("StatusCallback", status_callback),
+            ("StatusCallbackMethod", "POST"),
+            ("MachineDetection", "Enable"),
+            // Ring for 30 seconds, as a person needs to reach the phone.
+            ("Timeout", "30"),
+        ];
+        self.create("Calls.json", &form).await
+    }
+
+    /// Creates one resource of the account (a message, a call); its id.
+    async fn create(&self, resource: &str, form: &[(&str, &str)]) -> Result<String, NotSent> {
+        let url = format!(
+            "{}/2010-04-01/Accounts/{}/{resource}",
+            self.settings.api_url.trim_end_matches('/'),
+            self.settings.account_sid
+        );
         let response = self
             .http
             .post(&url)
             .basic_auth(&self.settings.account_sid, Some(&self.settings.auth_token))
-            .form(&form)
+            .form(form)
             .send()
             .await
             .map_err(|e| NotSent {

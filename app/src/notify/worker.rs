@@ -288,6 +288,7 @@ impl Worker<'_> {
             Channel::Email => self.send_email(d).await,
             Channel::Push => self.send_push(d).await,
             Channel::Sms => self.send_sms(d).await,
+            Channel::Call => self.send_call(d).await,
         }
     }
 

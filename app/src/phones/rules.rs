@@ -151,6 +151,13 @@ pub fn country_allowed(e164: &str, allowed: &[String]) -> bool {
         .is_some_and(|id| allowed.iter().any(|c| c.eq_ignore_ascii_case(id.as_ref())))
 }
 
+/// An E.164 number as people say it in its own country ("(808) 555-0123").
+#[cfg(feature = "ssr")]
+pub fn national_format(e164: &str) -> Option<String> {
+    let n = phonenumber::parse(None, e164).ok()?;
+    Some(n.format().mode(phonenumber::Mode::National).to_string())
+}
+
 /// Twilio's request signature (`X-Twilio-Signature`): base64 of HMAC-SHA1, keyed
 /// with the auth token, over the full URL followed by every form parameter's
 /// name and value, sorted by name.

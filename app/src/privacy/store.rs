@@ -18,7 +18,7 @@ pub const SECTIONS: &[Section] = &[
         name: "profile",
         sql: "SELECT id, email::text AS email, name, text_size, time_zone, created_at, share_phone,
                      account_state, plan, subscription_status, trial_ends_at, current_period_end,
-                     cancel_at_period_end, grandfathered_free, deleted_at
+                     cancel_at_period_end, grandfathered_free, deleted_at, call_alerts
               FROM users WHERE id = $1 LIMIT $2",
     },
     Section {
@@ -105,6 +105,11 @@ pub const SECTIONS: &[Section] = &[
         name: "mobile_number",
         sql: "SELECT number, status, sms_reminders, added_at, verified_at
               FROM phones WHERE user_id = $1 LIMIT $2",
+    },
+    Section {
+        name: "daily_call",
+        sql: "SELECT number, call_at, retry_minutes, tries, confirmed_at, created_at, updated_at
+              FROM daily_calls WHERE member_id = $1 LIMIT $2",
     },
     Section {
         name: "devices",

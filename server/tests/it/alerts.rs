@@ -1104,7 +1104,7 @@ async fn a_browser_subscribes_and_a_test_alert_proves_the_path(pool: PgPool) {
 pub(crate) async fn drain_all(services: &Services) {
     loop {
         let pass = Worker(services)
-            .deliver(&[Channel::Email, Channel::Push, Channel::Sms])
+            .deliver(&Channel::ALL)
             .await
             .expect("worker pass");
         if pass.claimed == 0 {

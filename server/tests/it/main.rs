@@ -9,6 +9,7 @@ mod admin;
 mod alerts;
 mod billing;
 mod bundle;
+mod calls;
 mod cancel;
 mod checkin;
 mod common;

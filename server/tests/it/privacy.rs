@@ -292,6 +292,7 @@ const TABLES: &[&str] = &[
     "checkout_sessions",
     "connections",
     "consents",
+    "daily_calls",
     "deliveries",
     "devices",
     "email_codes",

@@ -27,7 +27,11 @@ pub async fn admin_deliveries(
     let channel = match channel.as_str() {
         "" => None,
         c if CHANNELS.contains(&c) => Some(c),
-        _ => return Err(AppError::invalid("Please choose email, push or text.")),
+        _ => {
+            return Err(AppError::invalid(
+                "Please choose email, push, text or call.",
+            ))
+        }
     };
     let kind = kind.trim();
     if kind.len() > 40 || !kind.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
@@ -138,6 +142,7 @@ pub fn AdminDeliveriesPage() -> impl IntoView {
                         <option value="email" selected=move || selected("email", get("channel"))>"Email"</option>
                         <option value="push" selected=move || selected("push", get("channel"))>"Push"</option>
                         <option value="sms" selected=move || selected("sms", get("channel"))>"Text"</option>
+                        <option value="call" selected=move || selected("call", get("channel"))>"Call"</option>
                     </select>
                 </div>
                 <div class="field">
