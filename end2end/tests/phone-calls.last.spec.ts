@@ -64,8 +64,9 @@ test('a Member chooses a daily call to her landline, confirms it by answering, a
   // The next day at 9:02 AM in Honolulu (UTC-10): her daily call rings.
   const now = new Date(((await (await fetch(`${baseURL}/__test/clock`)).json()) as { now: string }).now);
   const honolulu = new Date(now.getTime() - 10 * 3600_000);
-  const target = Date.UTC(honolulu.getUTCFullYear(), honolulu.getUTCMonth(), honolulu.getUTCDate() + 1, 19, 2);
-  await advanceClock(baseURL!, Math.round((target - now.getTime()) / 1000));
+  // (A few seconds past the minute, rounded up: the clock reads milliseconds.)
+  const target = Date.UTC(honolulu.getUTCFullYear(), honolulu.getUTCMonth(), honolulu.getUTCDate() + 1, 19, 2, 5);
+  await advanceClock(baseURL!, Math.ceil((target - now.getTime()) / 1000));
   await expect.poll(async () => (await callsTo(e164)).length, { timeout: 30_000 }).toBe(2);
   const call = (await callsTo(e164))[1];
   const hello = await onTheCall(call.sid, 'answer');
