@@ -59,6 +59,7 @@ test('a Member chooses a daily call to her landline, confirms it by answering, a
   expect(await onTheCall(confirm.sid, 'press', '1')).toContain('This number is confirmed');
   await mum.reload();
   await expect(mum.locator('#call-status')).toContainText('every day at 9:00 AM');
+  await expect(mum.locator('#recent-calls')).toContainText('the call to confirm your number: answered, and a key was pressed');
   await expectNoAxeViolations(mum);
 
   // The next day at 9:02 AM in Honolulu (UTC-10): her daily call rings.

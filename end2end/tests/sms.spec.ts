@@ -96,3 +96,28 @@ test('a Member puts her neighbour on her list: Sue is texted, agrees by YES, is 
   await expect(mum.getByRole('status')).toHaveText('Taken off the list. They won’t be texted.');
   await expect(mum.getByText('No one yet.')).toBeVisible();
 });
+
+test('a Contact with a confirmed mobile chooses to be rung when someone misses a check-in', async ({ browser }) => {
+  test.setTimeout(150_000);
+  expect(fake, 'PRUUF_FAKE_TWILIO: run through scripts/test.sh').toBeTruthy();
+  const { tom } = await memberWithSchedule(browser, 'Pacific/Honolulu');
+  const local = `415555${2000 + Math.floor(Math.random() * 7000)}`;
+  const e164 = `+1${local}`;
+
+  await tom.goto('/settings/alerts');
+  await hydrated(tom);
+  const calls = tom.getByRole('region', { name: 'Phone calls' });
+  // Calls go to a confirmed number: none yet.
+  await expect(calls).toContainText('add your mobile number under Text messages first');
+  await tom.getByLabel('Your mobile number').fill(local);
+  await tom.getByRole('button', { name: 'Text me to confirm' }).click();
+  await expect.poll(() => textsTo(e164), { timeout: 30_000 }).toHaveLength(1);
+  expect(await reply(e164, 'YES')).toContain('This number is confirmed for Pruuf');
+  await tom.reload();
+  await hydrated(tom);
+  await expect(calls).toContainText('A phone call wakes you where a message may not.');
+  await calls.getByRole('button', { name: 'Call me when someone misses a check-in' }).click();
+  await expect(tom.locator('#call-alerts-words')).toContainText('we also call you on');
+  await expect(calls.getByRole('button', { name: 'Stop calling me about alerts' })).toBeVisible();
+  await expectNoAxeViolations(tom);
+});

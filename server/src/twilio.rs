@@ -53,11 +53,7 @@ async fn call_answered(
     };
     voice(
         Calls(&state.services)
-            .answered(
-                delivery,
-                param(&params, "CallSid"),
-                param(&params, "AnsweredBy"),
-            )
+            .answered(delivery, param(&params, "AnsweredBy"))
             .await,
     )
 }
@@ -78,11 +74,7 @@ async fn call_keys(
     };
     voice(
         Calls(&state.services)
-            .keys(
-                delivery,
-                param(&params, "CallSid"),
-                param(&params, "Digits"),
-            )
+            .keys(delivery, param(&params, "Digits"))
             .await,
     )
 }

@@ -148,6 +148,12 @@ fn DailyCallBody(
                 {if has_call { "Save my daily call" } else { "Call me every day" }}
             </button>
         </ActionForm>
+        {(!v.recent.is_empty()).then(|| view! {
+            <h3>"Your last calls"</h3>
+            <ul class="plain-list" id="recent-calls">
+                {v.recent.iter().map(|line| view! { <li>{line.clone()}</li> }).collect_view()}
+            </ul>
+        })}
         {has_call.then(|| view! {
             <ActionForm action=stop attr:class="stack">
                 <button type="submit" class="button secondary">"Stop the daily call"</button>

@@ -30,6 +30,9 @@ crate::services::facade! {
     Calls
 }
 
+/// Her calls shown on the schedule page.
+const RECENT_CALLS: i64 = 5;
+
 /// Daily calls claimed in one transaction of the call pass.
 const PASS_BATCH: i64 = 200;
 
@@ -62,7 +65,40 @@ impl Calls<'_> {
             .await?
             .filter(|p| p.status == "verified")
             .map(|p| p.number);
+        let zone = match checkin_store::schedule(&mut conn, me.user_id).await? {
+            Some(schedule) => zone_of(&schedule.time_zone),
+            None => chrono_tz::UTC,
+        };
+        let now = self.clock.now();
+        let today = time::local_day(now, zone);
+        let recent = store::recent_calls(&mut conn, me.user_id, RECENT_CALLS)
+            .await?
+            .into_iter()
+            .map(|c| {
+                let what = if c.kind == Kind::CallConfirm.as_str() {
+                    "the call to confirm your number"
+                } else {
+                    "your daily call"
+                };
+                let outcome = match c.status.as_str() {
+                    "sent" => notify::rules::call_outcome_words(c.provider_status.as_deref()),
+                    "failed" => "it could not be made",
+                    "canceled" => "not needed",
+                    _ => "on its way",
+                };
+                let day = time::day_words(time::local_day(c.created_at, zone), today);
+                let mut day_title = day.clone();
+                if let Some(first) = day_title.get_mut(0..1) {
+                    first.make_ascii_uppercase();
+                }
+                format!(
+                    "{day_title} at {}, {what}: {outcome}",
+                    time::clock(c.created_at, zone)
+                )
+            })
+            .collect();
         Ok(DailyCallView {
+            recent,
             available: self.sms.is_some(),
             time: row
                 .as_ref()
@@ -277,8 +313,8 @@ impl Calls<'_> {
     /// A call we placed was answered (Twilio asks what to say): by a person,
     /// the question; by a machine (`answered_by` "machine_…"), a short
     /// message and never a check-in.
-    pub async fn answered(self, delivery: Uuid, call_sid: &str, answered_by: &str) -> String {
-        match self.answered_within(delivery, call_sid, answered_by).await {
+    pub async fn answered(self, delivery: Uuid, answered_by: &str) -> String {
+        match self.answered_within(delivery, answered_by).await {
             Ok(twiml) => twiml,
             Err(e) => {
                 tracing::warn!(error = %e, "an answered call could not be read; the call ends");
@@ -290,7 +326,6 @@ impl Calls<'_> {
     async fn answered_within(
         self,
         delivery: Uuid,
-        call_sid: &str,
         answered_by: &str,
     ) -> Result<String, sqlx::Error> {
         let mut conn = self.pool.acquire().await?;
@@ -298,12 +333,8 @@ impl Calls<'_> {
             return Ok(twiml::say_and_hang_up(NOT_NEEDED));
         };
         let machine = rules::call_outcome("in-progress", answered_by) == Some("machine");
-        outbox::record_call_status(
-            &mut conn,
-            call_sid,
-            if machine { "machine" } else { "answered" },
-        )
-        .await?;
+        let outcome = if machine { "machine" } else { "answered" };
+        outbox::record_call_status_of(&mut conn, delivery, outcome).await?;
         let keys = format!(
             "{}{CALL_PATH}{delivery}/keys",
             self.settings.public_url.trim_end_matches('/')
@@ -311,7 +342,12 @@ impl Calls<'_> {
         Ok(match call.kind {
             Kind::DailyCall => {
                 let name = self.own_name(&mut conn, call.member_id).await?;
-                if machine {
+                if self.checked_in_today(&mut conn, call.member_id).await? {
+                    // She checked in while the call was on its way.
+                    twiml::say_and_hang_up(&format!(
+                        "Hello {name}, this is Pruuf. You\u{2019}ve already checked in today. Thank you, and have a lovely day."
+                    ))
+                } else if machine {
                     twiml::voicemail(&name)
                 } else {
                     twiml::daily_call(&name, &keys)
@@ -350,8 +386,8 @@ impl Calls<'_> {
     }
 
     /// The keys pressed on a call we placed.
-    pub async fn keys(self, delivery: Uuid, call_sid: &str, digits: &str) -> String {
-        match self.keys_within(delivery, call_sid, digits).await {
+    pub async fn keys(self, delivery: Uuid, digits: &str) -> String {
+        match self.keys_within(delivery, digits).await {
             Ok(twiml) => twiml,
             Err(e) => {
                 tracing::warn!(error = %e, "the keys of a call could not be taken");
@@ -360,12 +396,7 @@ impl Calls<'_> {
         }
     }
 
-    async fn keys_within(
-        self,
-        delivery: Uuid,
-        call_sid: &str,
-        digits: &str,
-    ) -> Result<String, AppError> {
+    async fn keys_within(self, delivery: Uuid, digits: &str) -> Result<String, AppError> {
         let mut conn = self.pool.acquire().await?;
         let Some(call) = outbox::placed_call(&mut conn, delivery).await? else {
             return Ok(twiml::say_and_hang_up(NOT_NEEDED));
@@ -373,7 +404,7 @@ impl Calls<'_> {
         let any_key = call.kind == Kind::DailyCall;
         let keys = Keys::read(digits, any_key);
         if keys == Keys::Yes {
-            outbox::record_call_status(&mut conn, call_sid, "pressed").await?;
+            outbox::record_call_status_of(&mut conn, delivery, "pressed").await?;
         }
         Ok(match (call.kind, keys) {
             (_, Keys::None) => twiml::say_and_hang_up("We didn\u{2019}t hear a key. Goodbye."),
@@ -507,6 +538,19 @@ impl Calls<'_> {
             tracing::info!("a call status for a call that is not ours was ignored");
         }
         Ok(())
+    }
+
+    /// She has checked in today (her check-ins' zone), or paused it.
+    async fn checked_in_today(
+        self,
+        conn: &mut PgConnection,
+        member: Uuid,
+    ) -> Result<bool, sqlx::Error> {
+        let Some(schedule) = checkin_store::schedule(&mut *conn, member).await? else {
+            return Ok(false);
+        };
+        let day = time::local_day(self.clock.now(), zone_of(&schedule.time_zone));
+        store::no_call_needed(conn, member, day).await
     }
 
     async fn own_name(self, conn: &mut PgConnection, member: Uuid) -> Result<String, sqlx::Error> {

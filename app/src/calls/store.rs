@@ -171,3 +171,29 @@ pub async fn call_alerts(conn: &mut PgConnection, user: Uuid) -> sqlx::Result<bo
         .await
         .map(|on| on.unwrap_or(false))
 }
+
+/// One of her recent calls (the outbox's rows for her daily calls).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RecentCall {
+    pub kind: String,
+    pub status: String,
+    pub provider_status: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Her last `limit` calls, newest first.
+pub async fn recent_calls(
+    conn: &mut PgConnection,
+    member: Uuid,
+    limit: i64,
+) -> sqlx::Result<Vec<RecentCall>> {
+    sqlx::query_as(
+        "SELECT kind, status, provider_status, created_at FROM deliveries
+         WHERE recipient_id = $1 AND channel = 'call' AND kind IN ('daily_call', 'call_confirm')
+         ORDER BY created_at DESC LIMIT $2",
+    )
+    .bind(member)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}

@@ -16,6 +16,9 @@ pub struct DailyCallView {
     pub waiting: bool,
     /// Her confirmed mobile number, offered as the number to call.
     pub mobile: Option<String>,
+    /// Her last calls and what became of them, newest first ("Today at 9:00
+    /// AM: no answer").
+    pub recent: Vec<String>,
 }
 
 /// A Contact's choice to be called about a missed check-in.

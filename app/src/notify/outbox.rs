@@ -508,18 +508,40 @@ pub async fn record_call_status(
     call_sid: &str,
     status: &str,
 ) -> sqlx::Result<Option<Uuid>> {
-    sqlx::query_scalar(
-        "UPDATE deliveries SET provider_status = CASE
-                    WHEN provider_status IN ('pressed', 'machine') THEN provider_status
-                    WHEN provider_status = 'answered' AND $2 = 'completed' THEN provider_status
-                    ELSE $2 END
-         WHERE provider_id = $1 AND channel = 'call' RETURNING id",
-    )
+    sqlx::query_scalar(&format!(
+        "UPDATE deliveries SET provider_status = {KEEP_CALL_OUTCOME}
+         WHERE provider_id = $1 AND channel = 'call' RETURNING id"
+    ))
     .bind(call_sid)
     .bind(status)
     .fetch_optional(conn)
     .await
 }
+
+/// The same, for the call delivery `id` (its webhooks name it in their path:
+/// this holds even before the worker has recorded Twilio's call id).
+pub async fn record_call_status_of(
+    conn: &mut PgConnection,
+    id: Uuid,
+    status: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(&format!(
+        "UPDATE deliveries SET provider_status = {KEEP_CALL_OUTCOME}
+         WHERE id = $1 AND channel = 'call'"
+    ))
+    .bind(id)
+    .bind(status)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A call's outcome ($2) never overwrites a key pressed or a machine, nor an
+/// answer with the call's plain end.
+const KEEP_CALL_OUTCOME: &str = "CASE
+    WHEN provider_status IN ('pressed', 'machine') THEN provider_status
+    WHEN provider_status = 'answered' AND $2 = 'completed' THEN provider_status
+    ELSE $2 END";
 
 /// Marks a number Twilio says cannot take texts, or was opted out (the phones'
 /// status, as `phones` keeps it); returns its owner.

@@ -28,9 +28,14 @@ struct Phone {
 }
 
 async fn phone_world(pool: PgPool) -> Phone {
+    phone_world_with(pool, &[]).await
+}
+
+async fn phone_world_with(pool: PgPool, more: &[(&str, &str)]) -> Phone {
     let twilio = FakeTwilio::start().await.expect("the Twilio stand-in");
     let vars = twilio.vars();
-    let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    pairs.extend_from_slice(more);
     let state = common::state(pool.clone(), common::config_with(true, &pairs));
     let origin = state.config.public_origin.clone();
     let app = server::router(state.clone());
@@ -472,4 +477,57 @@ async fn a_contact_called_about_a_miss_presses_1_and_the_others_are_told(pool: P
     assert_eq!(rung, 0, "updates never ring");
     // The alert's trail names the call.
     assert_eq!(s.outcome(&call.sid).await.as_deref(), Some("pressed"));
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_call_answered_after_she_checked_in_asks_nothing_and_the_days_calls_are_capped(
+    pool: PgPool,
+) {
+    // At most two calls to one person in 24 hours (PRUUF_CALLS_PER_DAY).
+    let s = phone_world_with(pool, &[("PRUUF_CALLS_PER_DAY", "2")]).await;
+    let (mum, _tom, _ann) = family(&s.w).await;
+    s.daily_call_confirmed(&mum).await; // call 1: the confirmation
+    s.clock("2026-11-26T19:00:00Z");
+    assert_eq!(s.call_pass().await, 1); // call 2
+    let call = s.last_call_to(LANDLINE);
+    // She taps "I'm OK" while the phone rings.
+    s.clock("2026-11-26T19:00:30Z");
+    CheckIns(&s.w.services)
+        .check_in(mum.user_id, app::checkin::service::Source::Web)
+        .await
+        .expect("checked in");
+    let said = s.answer(&call.sid).await;
+    assert!(spoken(&said).contains("already checked in today"), "{said}");
+    assert!(!elements(&said).contains(&"Gather".to_string()));
+    assert_eq!(checkins(&s).await, 1);
+    // No second try that day: she checked in.
+    s.clock("2026-11-26T19:10:00Z");
+    assert_eq!(s.call_pass().await, 0);
+    // The next morning's call is written, but two calls were placed in the
+    // last 24 hours: it is not placed, visibly.
+    s.clock("2026-11-27T17:59:00Z");
+    sqlx::query("UPDATE daily_calls SET call_at = '07:59' WHERE member_id = $1")
+        .bind(mum.user_id)
+        .execute(&s.w.pool)
+        .await
+        .expect("an earlier call");
+    sqlx::query("UPDATE daily_calls SET next_call_at = $2 WHERE member_id = $1")
+        .bind(mum.user_id)
+        .bind(at("2026-11-27T17:59:00Z"))
+        .execute(&s.w.pool)
+        .await
+        .expect("due now");
+    assert_eq!(s.call_pass().await, 1);
+    assert_eq!(s.calls_to(LANDLINE).len(), 2, "not placed");
+    let (status, error): (String, Option<String>) = sqlx::query_as(
+        "SELECT status, last_error FROM deliveries WHERE kind = 'daily_call' ORDER BY created_at DESC LIMIT 1",
+    )
+    .fetch_one(&s.w.pool)
+    .await
+    .expect("the capped call");
+    assert_eq!(status, "failed");
+    assert!(
+        error.is_some_and(|e| e.contains("2 calls to this person in the last 24 hours")),
+        "the reason is kept"
+    );
 }
