@@ -96,6 +96,7 @@ pub fn spawn(services: Services) {
                                 skipped = pass.skipped,
                                 retried = pass.retried,
                                 failed = pass.failed,
+                                canceled = pass.canceled,
                                 "deliveries handled"
                             );
                         }

@@ -56,6 +56,7 @@ pub fn count_sends(channel: &'static str, pass: &WorkerPass) {
             ("retried", pass.retried),
             ("failed", pass.failed),
             ("skipped", pass.skipped),
+            ("canceled", pass.canceled),
         ] {
             *sends.entry((channel, outcome)).or_insert(0) += n as u64;
         }

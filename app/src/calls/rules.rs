@@ -54,6 +54,20 @@ pub fn next_call_after(call_at: NaiveTime, zone: Tz, after: DateTime<Utc>) -> Da
     crate::time::deadline_on(tomorrow, call_at, zone)
 }
 
+/// The local day whose call a call due `at` belongs to: the day of the latest
+/// `call_at` at or before `at`. A first call is its own day's; a second try
+/// that falls past midnight (a 23:55 call placed late) is still the day
+/// before's, so the next day's call is not skipped.
+#[cfg(feature = "ssr")]
+pub fn call_day(call_at: NaiveTime, zone: Tz, at: DateTime<Utc>) -> chrono::NaiveDate {
+    let day = crate::time::local_day(at, zone);
+    if crate::time::deadline_on(day, call_at, zone) <= at {
+        day
+    } else {
+        day.pred_opt().unwrap_or(day)
+    }
+}
+
 /// What the keys pressed on a call mean.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Keys {
@@ -145,6 +159,33 @@ mod tests {
         assert_eq!(
             next_call_after(t(9, 0), new_york, utc("2026-10-31T13:00:00Z")),
             utc("2026-11-01T14:00:00Z")
+        );
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn a_call_belongs_to_the_day_of_its_time_even_past_midnight() {
+        let honolulu: chrono_tz::Tz = "Pacific/Honolulu".parse().unwrap();
+        let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        // 9:00 AM on the 26th (19:00 UTC), and its second try at 9:10.
+        assert_eq!(
+            call_day(t(9, 0), honolulu, utc("2026-11-26T19:00:00Z")),
+            day("2026-11-26")
+        );
+        assert_eq!(
+            call_day(t(9, 0), honolulu, utc("2026-11-26T19:10:00Z")),
+            day("2026-11-26")
+        );
+        // A 23:30 call's second try at 00:20 the next morning is still the 26th's.
+        assert_eq!(
+            call_day(t(23, 30), honolulu, utc("2026-11-27T10:20:00Z")),
+            day("2026-11-26")
+        );
+        // A time written in another zone (she moved from New York): 9:00 AM in
+        // New York is 4:00 AM in Honolulu, before her 9:00 AM: the day before's.
+        assert_eq!(
+            call_day(t(9, 0), honolulu, utc("2026-11-26T14:00:00Z")),
+            day("2026-11-25")
         );
     }
 

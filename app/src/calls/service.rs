@@ -10,16 +10,17 @@ use crate::alerts::service::{AlertCallState, Alerts, OnItByText};
 use crate::checkin::rules::DeadlineTime;
 use crate::checkin::service::{CheckIns, Source};
 use crate::checkin::store as checkin_store;
+use crate::checkin::windows;
 use crate::error::AppError;
 use crate::notify::call::CALL_PATH;
 use crate::notify::outbox::{self, PlacedCall};
-use crate::notify::{self, Channel, Kind, Message};
+use crate::notify::{self, Kind};
 use crate::phones::rules as phone_rules;
 use crate::phones::store as phone_store;
 use crate::phones::twiml;
 use crate::services::Caller;
 use crate::time;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, Utc};
 use chrono_tz::Tz;
 use serde_json::json;
 use sqlx::PgConnection;
@@ -52,7 +53,7 @@ fn status_words(row: &store::DailyCallRow) -> String {
     if row.confirmed_at.is_some() {
         format!("We call {number} every day at {at}. Press 1, or any key, when we call, and you\u{2019}re checked in.")
     } else {
-        format!("We\u{2019}re calling {number} to confirm it. Please answer and press 1. Your daily call at {at} starts once it\u{2019}s confirmed.")
+        format!("{number} needs confirming: we call it, and you answer and press 1. Your daily call at {at} starts once it\u{2019}s confirmed.")
     }
 }
 
@@ -159,6 +160,10 @@ impl Calls<'_> {
                 .filter(|r| r.number == number)
                 .and_then(|r| r.confirmed_at)
         };
+        if existing.as_ref().is_some_and(|r| r.number != number) {
+            // A call still waiting rings the number she just replaced: no more.
+            outbox::cancel_calls_to(&mut tx, me.user_id).await?;
+        }
         let zone = zone_of(&schedule.time_zone);
         let next = next_call_after(call_at, zone, now);
         store::save(
@@ -173,7 +178,8 @@ impl Calls<'_> {
         )
         .await?;
         if confirmed_at.is_none() {
-            self.ask_to_confirm(&mut tx, me.user_id, now).await?;
+            self.ask_to_confirm(&mut tx, me.user_id, &number, now)
+                .await?;
         }
         crate::audit::record(
             &self.settings.audit_key,
@@ -193,13 +199,14 @@ impl Calls<'_> {
     pub async fn call_again(self, me: &Me) -> Result<(), AppError> {
         let now = self.clock.now();
         let mut tx = self.pool.begin().await?;
-        store::daily_call(&mut tx, me.user_id)
+        let waiting = store::daily_call(&mut tx, me.user_id)
             .await?
             .filter(|r| r.confirmed_at.is_none())
             .ok_or_else(|| {
                 AppError::invalid("There\u{2019}s no number waiting to be confirmed.")
             })?;
-        self.ask_to_confirm(&mut tx, me.user_id, now).await?;
+        self.ask_to_confirm(&mut tx, me.user_id, &waiting.number, now)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -209,6 +216,7 @@ impl Calls<'_> {
         self,
         tx: &mut PgConnection,
         member: Uuid,
+        number: &str,
         now: DateTime<Utc>,
     ) -> Result<(), AppError> {
         outbox::lock_recipient(tx, member, Kind::CallConfirm).await?;
@@ -217,35 +225,12 @@ impl Calls<'_> {
         if asked.len() >= rules::CONFIRM_CALLS_PER_DAY {
             return Err(AppError::Limited(rules::CONFIRM_CALLS_MESSAGE.into()));
         }
-        self.call(tx, member, Kind::CallConfirm, now).await?;
-        Ok(())
-    }
-
-    /// Writes one call to `member` into the outbox (the call worker places it).
-    async fn call(
-        self,
-        tx: &mut PgConnection,
-        member: Uuid,
-        kind: Kind,
-        now: DateTime<Utc>,
-    ) -> Result<(), sqlx::Error> {
-        notify::tell(
+        notify::place_call(
             tx,
-            &[Message {
-                to: member,
-                member,
-                miss: None,
-                kind,
-                title: match kind {
-                    Kind::CallConfirm => "A call to confirm your number".into(),
-                    _ => "Your daily check-in call".into(),
-                },
-                body: String::new(),
-                link: String::new(),
-                channels: vec![Channel::Call],
-                in_app: false,
-                check_in: None,
-            }],
+            member,
+            Kind::CallConfirm,
+            number,
+            "A call to confirm your number",
             now,
         )
         .await?;
@@ -256,6 +241,7 @@ impl Calls<'_> {
         let now = self.clock.now();
         let mut tx = self.pool.begin().await?;
         if store::stop(&mut tx, me.user_id).await? {
+            outbox::cancel_calls_to(&mut tx, me.user_id).await?;
             crate::audit::record(
                 &self.settings.audit_key,
                 &mut tx,
@@ -284,23 +270,49 @@ impl Calls<'_> {
             let claimed = due.len();
             for d in due {
                 let zone = zone_of(&d.time_zone);
-                let day = time::local_day(d.next_call_at, zone);
-                let tomorrow =
-                    next_call_after(d.call_at, zone, time::deadline_on(day, d.call_at, zone));
-                let stale =
-                    now - d.next_call_at > Duration::minutes(rules::STILL_WORTH_CALLING_MINUTES);
-                if stale || store::no_call_needed(&mut tx, d.member_id, day).await? {
-                    store::move_next(&mut tx, d.member_id, tomorrow, 1).await?;
+                // The day this call is of (a second try past midnight is the
+                // day before's), and when its first call is due in her zone
+                // now: a time written before she moved zones (or changed her
+                // zone while away) is read where it falls today, so a 9:00 AM
+                // call never rings at 4:00 AM.
+                let day = rules::call_day(d.call_at, zone, d.next_call_at);
+                let due_at = if d.next_try <= 1 {
+                    time::deadline_on(day, d.call_at, zone)
+                } else {
+                    d.next_call_at
+                };
+                // The next day's call: after this one, and not one whose time
+                // passed too long ago to ring (the server was down).
+                let worth = Duration::minutes(rules::STILL_WORTH_CALLING_MINUTES);
+                let next_day = next_call_after(d.call_at, zone, due_at.max(now - worth));
+                let stale = now - due_at > worth;
+                let no_check_in_that_day = windows::times_on(
+                    &checkin_store::windows_of(&d.window_times, &d.window_days),
+                    day.weekday(),
+                )
+                .is_empty();
+                if stale
+                    || no_check_in_that_day
+                    || store::no_call_needed(&mut tx, d.member_id, day).await?
+                {
+                    store::move_next(&mut tx, d.member_id, next_day, 1).await?;
                     continue;
                 }
-                self.call(&mut tx, d.member_id, Kind::DailyCall, now)
-                    .await?;
+                notify::place_call(
+                    &mut tx,
+                    d.member_id,
+                    Kind::DailyCall,
+                    &d.number,
+                    "Your daily check-in call",
+                    now,
+                )
+                .await?;
                 placed += 1;
                 if d.next_try < d.tries {
                     let retry = now + Duration::minutes(i64::from(d.retry_minutes));
                     store::move_next(&mut tx, d.member_id, retry, d.next_try + 1).await?;
                 } else {
-                    store::move_next(&mut tx, d.member_id, tomorrow, 1).await?;
+                    store::move_next(&mut tx, d.member_id, next_day, 1).await?;
                 }
             }
             tx.commit().await?;
@@ -329,7 +341,10 @@ impl Calls<'_> {
         answered_by: &str,
     ) -> Result<String, sqlx::Error> {
         let mut conn = self.pool.acquire().await?;
-        let Some(call) = outbox::placed_call(&mut conn, delivery).await? else {
+        let Some(call) = outbox::placed_call(&mut conn, delivery)
+            .await?
+            .filter(|c| c.is_live(self.clock.now()))
+        else {
             return Ok(twiml::say_and_hang_up(NOT_NEEDED));
         };
         let machine = rules::call_outcome("in-progress", answered_by) == Some("machine");
@@ -398,7 +413,11 @@ impl Calls<'_> {
 
     async fn keys_within(self, delivery: Uuid, digits: &str) -> Result<String, AppError> {
         let mut conn = self.pool.acquire().await?;
-        let Some(call) = outbox::placed_call(&mut conn, delivery).await? else {
+        let Some(call) = outbox::placed_call(&mut conn, delivery)
+            .await?
+            .filter(|c| c.is_live(self.clock.now()))
+        else {
+            // Not a call of ours, or one long over (a replayed request).
             return Ok(twiml::say_and_hang_up(NOT_NEEDED));
         };
         let any_key = call.kind == Kind::DailyCall;
@@ -495,7 +514,15 @@ impl Calls<'_> {
         let Some(row) = store::daily_call(&mut tx, member).await? else {
             return Ok(twiml::say_and_hang_up(NOT_NEEDED));
         };
-        if store::confirm(&mut tx, member, &row.number, now).await? {
+        // The number this call rang (a call written before the number rode on
+        // it: hers now).
+        let called = call.number.as_deref().unwrap_or(&row.number);
+        if called != row.number {
+            return Ok(twiml::say_and_hang_up(
+                "This number has been changed in Pruuf since we called, so it is not confirmed. Goodbye.",
+            ));
+        }
+        if store::confirm(&mut tx, member, called, now).await? {
             if let Some(schedule) = checkin_store::schedule(&mut tx, member).await? {
                 let zone = zone_of(&schedule.time_zone);
                 store::move_next(&mut tx, member, next_call_after(row.call_at, zone, now), 1)

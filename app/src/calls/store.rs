@@ -110,12 +110,17 @@ pub async fn move_next(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DueCall {
     pub member_id: Uuid,
+    pub number: String,
     pub call_at: NaiveTime,
     pub retry_minutes: i16,
     pub tries: i16,
     pub next_call_at: DateTime<Utc>,
     pub next_try: i16,
     pub time_zone: String,
+    /// Her check-in windows (`checkin::store::windows_of`): no call on a day
+    /// without a check-in.
+    pub window_times: Vec<NaiveTime>,
+    pub window_days: Vec<i16>,
 }
 
 /// Claims up to `limit` due daily calls (locked until the transaction ends;
@@ -126,7 +131,8 @@ pub async fn claim_due(
     limit: i64,
 ) -> sqlx::Result<Vec<DueCall>> {
     sqlx::query_as(
-        "SELECT c.member_id, c.call_at, c.retry_minutes, c.tries, c.next_call_at, c.next_try, s.time_zone
+        "SELECT c.member_id, c.number, c.call_at, c.retry_minutes, c.tries, c.next_call_at, c.next_try,
+                s.time_zone, s.window_times, s.window_days
          FROM daily_calls c JOIN schedules s ON s.member_id = c.member_id
          WHERE c.confirmed_at IS NOT NULL AND c.next_call_at <= $1
          ORDER BY c.next_call_at LIMIT $2 FOR UPDATE OF c SKIP LOCKED",

@@ -7,6 +7,7 @@
 use super::outbox::{self, ClaimedRow};
 use super::rules::SendError;
 use super::worker::Worker;
+use super::Kind;
 
 /// Twilio asks here what to say when a call we placed is answered:
 /// `/webhooks/twilio/voice/out/<delivery id>`; the keys pressed come to the
@@ -25,6 +26,29 @@ impl Worker<'_> {
                 "calls are not set up on this server".into(),
             ));
         };
+        let own = matches!(d.kind, Kind::DailyCall | Kind::CallConfirm);
+        if own && d.maybe_sent {
+            // An earlier try's worker stopped mid-call: Twilio may have placed
+            // it. Her phone rings once, never twice.
+            return Err(SendError::NotNeeded(
+                "not called again: an earlier try may already have rung".into(),
+            ));
+        }
+        // She may have checked in, stopped her calls, or someone may be on the
+        // alert, while this call waited for a retry: nobody is rung for nothing.
+        let unneeded = match (d.kind, d.recipient_id, d.miss_id) {
+            (Kind::DailyCall, Some(member), _) => {
+                outbox::daily_call_unneeded(&self.pool, member, d.created_at).await
+            }
+            (Kind::Missed | Kind::MissedAgain, _, Some(miss)) => {
+                outbox::alert_call_unneeded(&self.pool, miss).await
+            }
+            _ => Ok(None),
+        }
+        .map_err(|_| SendError::Transient("the database did not answer".into()))?;
+        if let Some(why) = unneeded {
+            return Err(SendError::NotNeeded(why.into()));
+        }
         let Some(number) = d.phone.as_deref() else {
             return Err(SendError::Permanent("no confirmed number to call".into()));
         };

@@ -72,6 +72,7 @@ pub async fn tell(
             body: m.body.clone(),
             link: m.link.clone(),
             check_in: m.check_in.clone(),
+            number: None,
         };
         for &channel in &m.channels {
             deliveries.push(outbox::NewDelivery {
@@ -96,6 +97,38 @@ pub async fn tell(
     outbox::insert_deliveries(tx, &deliveries, now).await?;
     inbox::add_many(tx, &notes, now).await?;
     Ok(deliveries.len())
+}
+
+/// Places one call to a Member's own number (her daily check-in call, or the
+/// call confirming its number), in the caller's transaction like [`tell`]:
+/// the number rides on the delivery, so the call rings the number she had
+/// when it was written, and what she presses on it is about that number.
+#[cfg(feature = "ssr")]
+pub async fn place_call(
+    tx: &mut sqlx::PgConnection,
+    member: uuid::Uuid,
+    kind: Kind,
+    number: &str,
+    title: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> sqlx::Result<()> {
+    outbox::insert_delivery(
+        tx,
+        &outbox::NewDelivery {
+            recipient: member,
+            member,
+            miss: None,
+            kind,
+            channel: Channel::Call,
+            payload: Payload {
+                title: title.to_string(),
+                number: Some(number.to_string()),
+                ..Payload::default()
+            },
+        },
+        now,
+    )
+    .await
 }
 
 /// Texts helpers without an account (a neighbour on a Member's list: no inbox,
@@ -297,6 +330,11 @@ pub struct Payload {
     pub link: String,
     #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub check_in: Option<CheckInButton>,
+    /// For a daily check-in call or the call confirming its number: the number
+    /// it rings, fixed when it is written (she may change hers meanwhile; a 1
+    /// pressed on it confirms this number, never a later one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
 }
 
 /// A reminder's "I'm OK": which reminder (its token is made from this id and the

@@ -155,6 +155,8 @@ pub struct ClaimedRow {
     pub id: Uuid,
     /// None for a helper without an account (texts only).
     pub recipient_id: Option<Uuid>,
+    /// The miss an alert is about.
+    pub miss_id: Option<Uuid>,
     pub channel: Channel,
     pub kind: Kind,
     /// Tries so far, this one included: the fence the worker's answer must match
@@ -222,10 +224,11 @@ pub async fn claim_deliveries(
                 maybe_sent = d.maybe_sent OR picked.was_sending,
                 lapses = CASE WHEN d.status = 'pending' THEN 0 ELSE d.lapses + 1 END
          FROM picked WHERE d.id = picked.id
-         RETURNING d.id, d.recipient_id, d.channel, d.kind, d.attempts, d.payload, d.created_at, d.maybe_sent,
+         RETURNING d.id, d.recipient_id, d.miss_id, d.channel, d.kind, d.attempts, d.payload, d.created_at, d.maybe_sent,
                    coalesce((SELECT u.email::text FROM users u WHERE u.id = d.recipient_id), '') AS address,
                    CASE WHEN d.kind IN ('daily_call', 'call_confirm') THEN
                      (SELECT c.number FROM daily_calls c WHERE c.member_id = d.recipient_id
+                      AND c.number = coalesce(d.payload->>'number', c.number)
                       AND (c.confirmed_at IS NOT NULL OR d.kind = 'call_confirm'))
                    ELSE
                    coalesce((SELECT p.number FROM phones p WHERE p.user_id = d.recipient_id
@@ -316,6 +319,79 @@ pub async fn mark_failed(pool: &PgPool, id: Uuid, attempt: i32, error: &str) -> 
     .execute(pool)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Cancels a delivery nobody needs any more, if this worker still holds it
+/// (same try): `why` stays on it for the trail.
+pub async fn mark_canceled(pool: &PgPool, id: Uuid, attempt: i32, why: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE deliveries SET status = 'canceled', lease_until = NULL, last_error = $3
+         WHERE id = $1 AND attempts = $2 AND status = 'sending'",
+    )
+    .bind(id)
+    .bind(attempt)
+    .bind(why)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Why a daily check-in call about to be placed is no longer needed: she has
+/// checked in since it was written, or stopped her daily calls. `None`: call.
+pub async fn daily_call_unneeded(
+    pool: &PgPool,
+    member: Uuid,
+    written: DateTime<Utc>,
+) -> sqlx::Result<Option<&'static str>> {
+    let (stopped, checked_in): (bool, bool) = sqlx::query_as(
+        "SELECT NOT EXISTS (SELECT 1 FROM daily_calls WHERE member_id = $1 AND confirmed_at IS NOT NULL),
+                EXISTS (SELECT 1 FROM checkins WHERE member_id = $1 AND checked_in_at >= $2)",
+    )
+    .bind(member)
+    .bind(written)
+    .fetch_one(pool)
+    .await?;
+    Ok(if stopped {
+        Some("not called: her daily calls were stopped")
+    } else if checked_in {
+        Some("not called: she checked in")
+    } else {
+        None
+    })
+}
+
+/// Why an alert call about to be placed is no longer needed: the miss was
+/// answered (she checked in, someone is on it, or it was closed) since it was
+/// written. `None`: call.
+pub async fn alert_call_unneeded(pool: &PgPool, miss: Uuid) -> sqlx::Result<Option<&'static str>> {
+    let state: Option<(bool, bool, bool)> = sqlx::query_as(
+        "SELECT resolved_at IS NOT NULL, acknowledged_at IS NOT NULL, closed_at IS NOT NULL
+         FROM misses WHERE id = $1",
+    )
+    .bind(miss)
+    .fetch_optional(pool)
+    .await?;
+    Ok(match state {
+        None => Some("not called: the alert is gone"),
+        Some((true, _, _)) => Some("not called: she checked in"),
+        Some((_, true, _)) => Some("not called: someone is on it"),
+        Some((_, _, true)) => Some("not called: the alert was closed"),
+        Some(_) => None,
+    })
+}
+
+/// Cancels her check-in calls still waiting in the queue (she stopped her
+/// daily calls); one being placed right now finishes.
+pub async fn cancel_calls_to(tx: &mut PgConnection, member: Uuid) -> sqlx::Result<u64> {
+    sqlx::query(
+        "UPDATE deliveries SET status = 'canceled', lease_until = NULL
+         WHERE recipient_id = $1 AND kind IN ('daily_call', 'call_confirm')
+           AND status IN ('pending', 'claimed')",
+    )
+    .bind(member)
+    .execute(tx)
+    .await
+    .map(|r| r.rows_affected())
 }
 
 /// Cancels a miss's alerts not yet being handed over: waiting in the queue
@@ -458,8 +534,8 @@ pub async fn record_provider_status(
     .map(|found: Option<Option<Uuid>>| found.map(|_| ()))
 }
 
-/// Calls handed to Twilio for `recipient` since `since` (other than `this`
-/// one, being placed): the daily cap's count.
+/// Calls handed to Twilio for `recipient` since `since`, or being handed to it
+/// right now (other than `this` one): the daily cap's count.
 pub async fn calls_placed_since(
     pool: &PgPool,
     recipient: Option<Uuid>,
@@ -468,7 +544,8 @@ pub async fn calls_placed_since(
 ) -> sqlx::Result<i64> {
     sqlx::query_scalar(
         "SELECT count(*) FROM deliveries
-         WHERE recipient_id = $1 AND channel = 'call' AND id <> $2 AND sent_at > $3",
+         WHERE recipient_id = $1 AND channel = 'call' AND id <> $2
+           AND (sent_at > $3 OR (status = 'sending' AND created_at > $3))",
     )
     .bind(recipient)
     .bind(this)
@@ -487,12 +564,29 @@ pub struct PlacedCall {
     pub miss_id: Option<Uuid>,
     /// What Twilio last said of it (answered, no-answer, busy, machine…).
     pub provider_status: Option<String>,
+    /// The number a Member's own call rang (see `Payload::number`).
+    pub number: Option<String>,
+    /// The outbox's status: a call is live only while `sending` or `sent`.
+    pub status: String,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+impl PlacedCall {
+    /// Twilio asks about a call only while it rings or is answered: a
+    /// request about one that was never placed, or placed long ago, is a
+    /// replay (its signature still holds) and changes nothing.
+    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+        let placed = self.sent_at.unwrap_or(now);
+        matches!(self.status.as_str(), "sending" | "sent")
+            && now - placed <= chrono::Duration::minutes(super::rules::CALL_LIVE_MINUTES)
+    }
 }
 
 /// The call delivery `id` (None for an id that is not a call of ours).
 pub async fn placed_call(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<PlacedCall>> {
     sqlx::query_as(
-        "SELECT id, kind, recipient_id, member_id, miss_id, provider_status FROM deliveries
+        "SELECT id, kind, recipient_id, member_id, miss_id, provider_status,
+                payload->>'number' AS number, status, sent_at FROM deliveries
          WHERE id = $1 AND channel = 'call'",
     )
     .bind(id)

@@ -2,7 +2,7 @@
 //! sends of a channel run at once and for how long, reading a provider's answer,
 //! when a failed send is tried again, and how a text is written for SMS and
 //! Twilio's answer read. No I/O.
-use super::Channel;
+use super::{Channel, Kind};
 use chrono::{DateTime, Duration, Utc};
 
 /// How long a worker holds a claimed delivery before another may take it over.
@@ -43,6 +43,12 @@ pub struct SendLimits {
     pub deadline: std::time::Duration,
 }
 
+/// How long one request to Twilio may take: inside the text and call
+/// channels' send deadline, so a request Twilio took is never cut off by the
+/// deadline and then tried again as if it had not been (a text sent twice, a
+/// phone rung twice).
+pub const TWILIO_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(8);
+
 /// The limits of `channel`: a slow or hostile endpoint holds one of its slots for
 /// at most the deadline, never the queue.
 pub fn send_limits(channel: Channel) -> SendLimits {
@@ -65,6 +71,18 @@ pub enum SendError {
     Transient(String),
     /// Never going to work (a bad address, a subscription gone).
     Permanent(String),
+    /// No longer wanted (a daily check-in call after she checked in, or after
+    /// she stopped her daily calls): canceled, not failed.
+    NotNeeded(String),
+}
+
+impl SendError {
+    /// Its words, for the trail.
+    pub fn words(&self) -> &str {
+        match self {
+            SendError::Transient(w) | SendError::Permanent(w) | SendError::NotNeeded(w) => w,
+        }
+    }
 }
 
 /// What becomes of a delivery after an attempt failed.
@@ -72,6 +90,8 @@ pub enum SendError {
 pub enum AfterFailure {
     RetryAt(DateTime<Utc>),
     GiveUp,
+    /// Nobody needs it any more.
+    Cancel,
 }
 
 /// Said on a message an earlier try may already have delivered (its worker
@@ -104,6 +124,7 @@ pub fn after_failure(
 ) -> AfterFailure {
     match error {
         SendError::Permanent(_) => AfterFailure::GiveUp,
+        SendError::NotNeeded(_) => AfterFailure::Cancel,
         SendError::Transient(_) => usize::try_from(attempts)
             .ok()
             .and_then(|n| n.checked_sub(1))
@@ -115,6 +136,39 @@ pub fn after_failure(
                     .map(|until| AfterFailure::RetryAt((now + ALERT_RETRY_EVERY).min(until)))
             })
             .unwrap_or(AfterFailure::GiveUp),
+    }
+}
+
+/// A daily check-in call, or the call confirming her number, that Twilio
+/// would not take is tried again only this soon after it was written: the
+/// call pass places the day's second call itself, and a call rung long after
+/// its time would only startle her.
+pub const OWN_CALL_TRIES_FOR: Duration = Duration::minutes(5);
+
+/// How long after it was placed a call's webhooks are still taken (the
+/// longest call we make lasts a few minutes; a signed request replayed later
+/// changes nothing).
+pub const CALL_LIVE_MINUTES: i64 = 60;
+
+/// [`after_failure`] for `kind`: a Member's own calls are not retried past
+/// [`OWN_CALL_TRIES_FOR`] (given up instead; her check-in's alert path goes
+/// on as ever).
+pub fn after_failure_of(
+    kind: Kind,
+    error: &SendError,
+    attempts: i32,
+    now: DateTime<Utc>,
+    created_at: DateTime<Utc>,
+) -> AfterFailure {
+    let keep_until = kind.is_alert().then(|| created_at + ALERT_KEEPS_TRYING);
+    match after_failure(error, attempts, now, keep_until) {
+        AfterFailure::RetryAt(at)
+            if matches!(kind, Kind::DailyCall | Kind::CallConfirm)
+                && at > created_at + OWN_CALL_TRIES_FOR =>
+        {
+            AfterFailure::GiveUp
+        }
+        other => other,
     }
 }
 
@@ -214,7 +268,7 @@ mod tests {
         let waits: Vec<_> = (1..=5)
             .map(|n| match after_failure(&passing, n, now, None) {
                 AfterFailure::RetryAt(at) => (at - now).num_seconds(),
-                AfterFailure::GiveUp => -1,
+                AfterFailure::GiveUp | AfterFailure::Cancel => -1,
             })
             .collect();
         assert_eq!(waits, vec![30, 120, 600, 1800, 7200]);
@@ -222,6 +276,67 @@ mod tests {
         assert_eq!(after_failure(&passing, 0, now, None), AfterFailure::GiveUp);
         assert_eq!(
             after_failure(&SendError::Permanent("gone".into()), 1, now, None),
+            AfterFailure::GiveUp
+        );
+        assert_eq!(
+            after_failure(&SendError::NotNeeded("checked in".into()), 1, now, None),
+            AfterFailure::Cancel,
+            "a call nobody needs is canceled, not failed nor tried again"
+        );
+    }
+
+    #[test]
+    fn her_own_calls_are_tried_again_for_minutes_only_and_alerts_for_a_day() {
+        let written = t("2026-11-26T19:00:00Z");
+        let passing = SendError::Transient("503".into());
+        // A daily call Twilio refused: again after 30 s and 2 min, then never
+        // (the 10-minute wait would ring after the pass's own second call).
+        let tries: Vec<_> = [
+            (1, "2026-11-26T19:00:00Z"),
+            (2, "2026-11-26T19:00:30Z"),
+            (3, "2026-11-26T19:02:30Z"),
+        ]
+        .into_iter()
+        .map(|(n, now)| after_failure_of(Kind::DailyCall, &passing, n, t(now), written))
+        .collect();
+        assert_eq!(
+            tries,
+            vec![
+                AfterFailure::RetryAt(t("2026-11-26T19:00:30Z")),
+                AfterFailure::RetryAt(t("2026-11-26T19:02:30Z")),
+                AfterFailure::GiveUp,
+            ]
+        );
+        assert_eq!(
+            after_failure_of(
+                Kind::CallConfirm,
+                &passing,
+                3,
+                t("2026-11-26T19:02:30Z"),
+                written
+            ),
+            AfterFailure::GiveUp
+        );
+        // An alert call keeps trying past the backoff, as every alert does.
+        assert_eq!(
+            after_failure_of(
+                Kind::Missed,
+                &passing,
+                6,
+                t("2026-11-26T22:00:00Z"),
+                written
+            ),
+            AfterFailure::RetryAt(t("2026-11-26T22:30:00Z"))
+        );
+        // Other messages follow the backoff alone.
+        assert_eq!(
+            after_failure_of(
+                Kind::Reminder,
+                &passing,
+                6,
+                t("2026-11-26T22:00:00Z"),
+                written
+            ),
             AfterFailure::GiveUp
         );
     }
@@ -289,6 +404,12 @@ mod tests {
             assert!(limits.at_once >= 1, "{channel}");
             let deadline = Duration::from_std(limits.deadline).expect("deadline");
             assert!(deadline * 2 < LEASE, "{channel}: {deadline} vs {LEASE}");
+            if matches!(channel, Channel::Sms | Channel::Call) {
+                assert!(
+                    TWILIO_TIMEOUT < send_limits(channel).deadline,
+                    "{channel}: Twilio's answer comes before the deadline cuts it off"
+                );
+            }
         }
         assert!(LAPSED_WORDS.contains(&format!("after {LAPSED_TRIES} tries in a row")));
         // A missed alert fans out: dozens of mails at once, not one after another.

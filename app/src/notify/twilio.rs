@@ -6,7 +6,6 @@
 //! configurable: tests and local runs point it at the stand-in in the
 //! test-support crate, which speaks the same protocol.
 use super::rules::{read_twilio_error, NumberFate, SendError};
-use std::time::Duration;
 
 /// Twilio's settings, all from the environment.
 #[derive(Clone)]
@@ -54,7 +53,7 @@ struct Refused {
 impl TwilioClient {
     pub fn new(settings: TwilioSettings) -> Self {
         let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(15))
+            .timeout(super::rules::TWILIO_TIMEOUT)
             .build()
             .unwrap_or_default();
         TwilioClient { settings, http }

@@ -17,6 +17,8 @@ pub struct WorkerPass {
     pub sent: usize,
     pub retried: usize,
     pub failed: usize,
+    /// Not sent because nobody needs them any more.
+    pub canceled: usize,
 }
 
 /// What became of one claimed delivery.
@@ -27,6 +29,7 @@ pub enum Outcome {
     Sent,
     Retried,
     Failed,
+    Canceled,
 }
 
 impl WorkerPass {
@@ -36,6 +39,7 @@ impl WorkerPass {
         self.sent += other.sent;
         self.retried += other.retried;
         self.failed += other.failed;
+        self.canceled += other.canceled;
     }
 
     fn count(&mut self, outcome: Outcome) {
@@ -44,6 +48,7 @@ impl WorkerPass {
             Outcome::Sent => self.sent += 1,
             Outcome::Retried => self.retried += 1,
             Outcome::Failed => self.failed += 1,
+            Outcome::Canceled => self.canceled += 1,
         }
     }
 }
@@ -260,14 +265,14 @@ impl Worker<'_> {
         error: &SendError,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Outcome, sqlx::Error> {
-        let words = match error {
-            SendError::Transient(w) | SendError::Permanent(w) => w.as_str(),
-        };
-        let keep_until = d
-            .kind
-            .is_alert()
-            .then(|| d.created_at + rules::ALERT_KEEPS_TRYING);
-        let (held, outcome) = match rules::after_failure(error, d.attempts, now, keep_until) {
+        let words = error.words();
+        let (held, outcome) = match rules::after_failure_of(
+            d.kind,
+            error,
+            d.attempts,
+            now,
+            d.created_at,
+        ) {
             AfterFailure::RetryAt(at) => {
                 tracing::warn!(delivery = %d.id, channel = %d.channel, attempt = d.attempts, error = %words, "delivery failed; will try again");
                 let held = store::mark_retry(&self.pool, d.id, d.attempts, at, words).await?;
@@ -277,6 +282,11 @@ impl Worker<'_> {
                 tracing::error!(delivery = %d.id, channel = %d.channel, attempt = d.attempts, error = %words, "delivery failed for good");
                 let held = store::mark_failed(&self.pool, d.id, d.attempts, words).await?;
                 (held, Outcome::Failed)
+            }
+            AfterFailure::Cancel => {
+                tracing::info!(delivery = %d.id, channel = %d.channel, reason = %words, "delivery no longer needed; canceled");
+                let held = store::mark_canceled(&self.pool, d.id, d.attempts, words).await?;
+                (held, Outcome::Canceled)
             }
         };
         Ok(if held { outcome } else { Outcome::Skipped })
@@ -421,7 +431,7 @@ impl Worker<'_> {
                         .map_err(unavailable)?;
                 }
                 PushOutcome::Failed(SendError::Transient(why)) => passing = Some(why),
-                PushOutcome::Failed(SendError::Permanent(why)) => {
+                PushOutcome::Failed(SendError::Permanent(why) | SendError::NotNeeded(why)) => {
                     tracing::warn!(delivery = %d.id, error = %why, "a push subscription cannot be used");
                 }
             }

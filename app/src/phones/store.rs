@@ -96,6 +96,16 @@ pub async fn set_phone(
     .bind(user)
     .fetch_one(&mut *tx)
     .await?;
+    // A daily check-in call to the mobile she is replacing was confirmed by
+    // that mobile: it waits to be confirmed by a call again.
+    sqlx::query(
+        "UPDATE daily_calls SET confirmed_at = NULL WHERE member_id = $1 AND number = (
+             SELECT number FROM phones WHERE user_id = $1 AND status = 'verified' AND number <> $2)",
+    )
+    .bind(user)
+    .bind(number)
+    .execute(&mut *tx)
+    .await?;
     sqlx::query(
         "INSERT INTO phones (user_id, number, status, sms_reminders, added_at, asked)
          VALUES ($1, $2, 'pending', $3, $4, $5)
@@ -171,11 +181,17 @@ pub async fn set_reminders(conn: &mut PgConnection, user: Uuid, on: bool) -> sql
     Ok(())
 }
 
+/// Removes her mobile. A daily check-in call to it (`calls`) was confirmed by
+/// her confirming the mobile: it waits to be confirmed by a call again.
 pub async fn remove_phone(conn: &mut PgConnection, user: Uuid) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM phones WHERE user_id = $1")
-        .bind(user)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "WITH gone AS (DELETE FROM phones WHERE user_id = $1 RETURNING number, status)
+         UPDATE daily_calls SET confirmed_at = NULL
+         WHERE member_id = $1 AND number IN (SELECT number FROM gone WHERE status = 'verified')",
+    )
+    .bind(user)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

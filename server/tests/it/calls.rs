@@ -9,7 +9,7 @@ use crate::common::{self, caller, World};
 use app::accounts::service::Me;
 use app::alerts::service::Alerts;
 use app::calls::service::Calls;
-use app::checkin::service::CheckIns;
+use app::checkin::service::{CheckIns, Source};
 use app::phones::service::Phones;
 use axum::Router;
 use pruuf_test_support::twilio::{FakeTwilio, PlacedCall};
@@ -135,6 +135,34 @@ impl Phone {
             .fetch_one(&self.w.pool)
             .await
             .expect("the call's delivery")
+    }
+
+    /// `who` adds `number` as their mobile and replies YES to its text.
+    async fn mobile_confirmed(&self, who: &Me, number: &str) {
+        Phones(&self.w.services)
+            .add_phone(&caller(), who, number, false)
+            .await
+            .expect("added");
+        drain_all(&self.w.services).await;
+        let yes = self.twilio.inbound(
+            &format!("{}/webhooks/twilio/inbound", self.origin),
+            number,
+            "YES",
+        );
+        let r = Call::new(http::Method::POST, "/webhooks/twilio/inbound")
+            .header("x-twilio-signature", &yes.signature)
+            .form(&yes.pairs())
+            .send(&self.app)
+            .await;
+        assert!(r.body.contains("confirmed"), "{}", r.body);
+    }
+
+    async fn daily_call_is_confirmed(&self, mum: &Me) -> bool {
+        sqlx::query_scalar("SELECT confirmed_at IS NOT NULL FROM daily_calls WHERE member_id = $1")
+            .bind(mum.user_id)
+            .fetch_one(&self.w.pool)
+            .await
+            .expect("her daily call")
     }
 
     /// Mary chooses a 9:00 AM call to her landline and confirms it by
@@ -400,20 +428,7 @@ async fn a_contact_called_about_a_miss_presses_1_and_the_others_are_told(pool: P
     let s = phone_world(pool).await;
     let (mum, tom, ann) = family(&s.w).await;
     // Tom confirms his mobile (replying YES) and chooses calls.
-    Phones(&s.w.services)
-        .add_phone(&caller(), &tom, TOM, false)
-        .await
-        .expect("added");
-    drain_all(&s.w.services).await;
-    let yes = s
-        .twilio
-        .inbound(&format!("{}/webhooks/twilio/inbound", s.origin), TOM, "YES");
-    let r = Call::new(http::Method::POST, "/webhooks/twilio/inbound")
-        .header("x-twilio-signature", &yes.signature)
-        .form(&yes.pairs())
-        .send(&s.app)
-        .await;
-    assert!(r.body.contains("confirmed"), "{}", r.body);
+    s.mobile_confirmed(&tom, TOM).await;
     // Ann has no number: choosing calls is refused with the reason.
     let refused = Calls(&s.w.services)
         .set_call_alerts(&caller(), &ann, true)
@@ -530,4 +545,286 @@ async fn a_call_answered_after_she_checked_in_asks_nothing_and_the_days_calls_ar
         error.is_some_and(|e| e.contains("2 calls to this person in the last 24 hours")),
         "the reason is kept"
     );
+}
+
+async fn call_deliveries(s: &Phone, status: &str) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM deliveries WHERE channel = 'call' AND kind IN ('daily_call', 'call_confirm')
+           AND status = $1",
+    )
+    .bind(status)
+    .fetch_one(&s.w.pool)
+    .await
+    .expect("calls")
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_daily_call_waiting_for_a_retry_is_canceled_once_she_checks_in(pool: PgPool) {
+    let s = phone_world(pool).await;
+    let (mum, _tom, _ann) = family(&s.w).await;
+    s.daily_call_confirmed(&mum).await;
+    let before = s.calls_to(LANDLINE).len();
+    // 9:00 AM: Twilio is having a bad minute and refuses the call.
+    s.twilio.script(LANDLINE, &[(503, None)]);
+    s.clock("2026-11-26T19:00:00Z");
+    assert_eq!(s.call_pass().await, 1);
+    assert_eq!(s.calls_to(LANDLINE).len(), before, "refused: not placed");
+    assert_eq!(call_deliveries(&s, "pending").await, 1, "kept for a retry");
+    // She taps her button meanwhile.
+    s.clock("2026-11-26T19:00:10Z");
+    CheckIns(&s.w.services)
+        .check_in(mum.user_id, Source::Web)
+        .await
+        .expect("checked in");
+    // The retry comes due: her phone does not ring for nothing.
+    s.clock("2026-11-26T19:01:00Z");
+    drain_all(&s.w.services).await;
+    assert_eq!(
+        s.calls_to(LANDLINE).len(),
+        before,
+        "no call after her check-in"
+    );
+    assert_eq!(call_deliveries(&s, "pending").await, 0);
+    let why: Option<String> = sqlx::query_scalar(
+        "SELECT last_error FROM deliveries WHERE kind = 'daily_call' AND status = 'canceled'",
+    )
+    .fetch_one(&s.w.pool)
+    .await
+    .expect("the canceled call, in the trail");
+    assert_eq!(why.as_deref(), Some("not called: she checked in"));
+    // Her schedule card says so, in words.
+    let view = Calls(&s.w.services)
+        .daily_call_view(&mum)
+        .await
+        .expect("her card");
+    assert!(
+        view.recent
+            .iter()
+            .any(|r| r.contains("your daily call: not needed")),
+        "{:?}",
+        view.recent
+    );
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn stopping_her_daily_call_cancels_a_call_still_waiting(pool: PgPool) {
+    let s = phone_world(pool).await;
+    let (mum, _tom, _ann) = family(&s.w).await;
+    Calls(&s.w.services)
+        .save_daily_call(&caller(), &mum, LANDLINE, "09:00")
+        .await
+        .expect("saved");
+    assert_eq!(
+        call_deliveries(&s, "pending").await,
+        1,
+        "the confirmation call"
+    );
+    // She changes her mind before it is placed.
+    Calls(&s.w.services)
+        .stop_daily_call(&caller(), &mum)
+        .await
+        .expect("stopped");
+    drain_all(&s.w.services).await;
+    assert!(s.calls_to(LANDLINE).is_empty(), "nobody rang");
+    assert_eq!(call_deliveries(&s, "canceled").await, 1);
+    // And no daily call comes at 9:00.
+    s.clock("2026-11-26T19:00:00Z");
+    assert_eq!(s.call_pass().await, 0);
+    assert!(s.calls_to(LANDLINE).is_empty());
+}
+
+const OTHER_LANDLINE: &str = "+14155552699";
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_1_pressed_on_a_call_to_her_old_number_never_confirms_her_new_one(pool: PgPool) {
+    let s = phone_world(pool).await;
+    let (mum, _tom, _ann) = family(&s.w).await;
+    let calls = Calls(&s.w.services);
+    calls
+        .save_daily_call(&caller(), &mum, LANDLINE, "09:00")
+        .await
+        .expect("saved");
+    drain_all(&s.w.services).await;
+    let old_call = s.last_call_to(LANDLINE);
+    // She asks for another call to it, then changes the number before it rings.
+    calls.call_again(&mum).await.expect("asked again");
+    calls
+        .save_daily_call(&caller(), &mum, OTHER_LANDLINE, "09:00")
+        .await
+        .expect("the other number");
+    drain_all(&s.w.services).await;
+    assert_eq!(
+        s.calls_to(LANDLINE).len(),
+        1,
+        "the call still waiting for the old number is not placed"
+    );
+    assert_eq!(s.calls_to(OTHER_LANDLINE).len(), 1);
+    // Someone at the old number answers the first call and presses 1.
+    s.answer(&old_call.sid).await;
+    let words = spoken(&s.press(&old_call.sid, "1").await);
+    assert!(words.contains("has been changed in Pruuf"), "{words}");
+    assert!(
+        !s.daily_call_is_confirmed(&mum).await,
+        "the new number is not confirmed by the old"
+    );
+    // Her new number's own call confirms it.
+    let new_call = s.last_call_to(OTHER_LANDLINE);
+    s.answer(&new_call.sid).await;
+    let words = spoken(&s.press(&new_call.sid, "1").await);
+    assert!(words.contains("This number is confirmed"), "{words}");
+    assert!(s.daily_call_is_confirmed(&mum).await);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn her_daily_call_keeps_its_time_of_day_where_she_moved_and_never_rings_at_4_am(
+    pool: PgPool,
+) {
+    let s = phone_world(pool).await;
+    let (mum, _tom, _ann) = family(&s.w).await;
+    // She lives in New York (it is 1:00 PM there): her 9:00 AM call comes tomorrow.
+    CheckIns(&s.w.services)
+        .set_schedule(&caller(), &mum, &crate::alerts::ten_am("America/New_York"))
+        .await
+        .expect("New York");
+    s.daily_call_confirmed(&mum).await;
+    // She moves to Honolulu and says so.
+    CheckIns(&s.w.services)
+        .set_schedule(&caller(), &mum, &crate::alerts::ten_am("Pacific/Honolulu"))
+        .await
+        .expect("Honolulu");
+    let before = s.calls_to(LANDLINE).len();
+    // 9:00 AM in New York is 4:00 AM in Honolulu: nothing rings.
+    s.clock("2026-11-27T14:00:00Z");
+    assert_eq!(s.call_pass().await, 0);
+    s.clock("2026-11-27T18:59:00Z");
+    assert_eq!(s.call_pass().await, 0);
+    assert_eq!(s.calls_to(LANDLINE).len(), before);
+    // 9:00 AM in Honolulu: her call.
+    s.clock("2026-11-27T19:00:00Z");
+    assert_eq!(s.call_pass().await, 1);
+    assert_eq!(s.calls_to(LANDLINE).len(), before + 1);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn no_daily_call_on_a_day_without_a_check_in(pool: PgPool) {
+    let s = phone_world(pool).await;
+    let (mum, _tom, _ann) = family(&s.w).await;
+    let mut weekdays = crate::alerts::ten_am("Pacific/Honolulu");
+    weekdays.windows[0].days = app::checkin::windows::Days::WEEKDAYS;
+    CheckIns(&s.w.services)
+        .set_schedule(&caller(), &mum, &weekdays)
+        .await
+        .expect("weekdays only");
+    s.daily_call_confirmed(&mum).await;
+    let calls = || s.calls_to(LANDLINE).len();
+    let before = calls();
+    // Thursday and Friday, 9:00 AM: check-in days, a call and its second try.
+    for day in ["2026-11-26", "2026-11-27"] {
+        s.clock(&format!("{day}T19:00:00Z"));
+        assert_eq!(s.call_pass().await, 1, "{day}");
+        s.clock(&format!("{day}T19:10:00Z"));
+        assert_eq!(s.call_pass().await, 1, "{day}: its second try");
+    }
+    // Saturday and Sunday: no check-in, no call.
+    for day in ["2026-11-28", "2026-11-29"] {
+        s.clock(&format!("{day}T19:00:00Z"));
+        assert_eq!(s.call_pass().await, 0, "{day}");
+        s.clock(&format!("{day}T19:10:00Z"));
+        assert_eq!(s.call_pass().await, 0, "{day}");
+    }
+    assert_eq!(calls(), before + 4);
+    // Monday, again.
+    s.clock("2026-11-30T19:00:00Z");
+    assert_eq!(s.call_pass().await, 1);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn removing_the_mobile_her_daily_call_rings_stops_it_until_confirmed_again(pool: PgPool) {
+    let s = phone_world(pool).await;
+    let (mum, _tom, _ann) = family(&s.w).await;
+    const HER_MOBILE: &str = "+14155552677";
+    s.mobile_confirmed(&mum, HER_MOBILE).await;
+    Calls(&s.w.services)
+        .save_daily_call(&caller(), &mum, HER_MOBILE, "09:00")
+        .await
+        .expect("saved");
+    assert!(
+        s.daily_call_is_confirmed(&mum).await,
+        "her confirmed mobile needs no call"
+    );
+    Phones(&s.w.services)
+        .remove_phone(&caller(), &mum)
+        .await
+        .expect("removed");
+    assert!(!s.daily_call_is_confirmed(&mum).await);
+    s.clock("2026-11-26T19:00:00Z");
+    assert_eq!(s.call_pass().await, 0);
+    assert!(
+        s.calls_to(HER_MOBILE).is_empty(),
+        "a number she gave up is not rung"
+    );
+    let view = Calls(&s.w.services)
+        .daily_call_view(&mum)
+        .await
+        .expect("her card");
+    assert!(view.waiting, "her card offers a call to confirm it again");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_keys_request_replayed_the_next_day_checks_nobody_in(pool: PgPool) {
+    let s = phone_world(pool).await;
+    let (mum, _tom, _ann) = family(&s.w).await;
+    s.daily_call_confirmed(&mum).await;
+    s.clock("2026-11-26T19:00:00Z");
+    assert_eq!(s.call_pass().await, 1);
+    let call = s.last_call_to(LANDLINE);
+    s.answer(&call.sid).await;
+    s.press(&call.sid, "1").await;
+    assert_eq!(checkins(&s).await, 1);
+    // The same signed request, posted again the next morning.
+    s.clock("2026-11-27T18:30:00Z");
+    let (status, replayed) = s.twilio.replay_keys(&call.sid).await.expect("replayed");
+    assert_eq!(status, 200);
+    let words = spoken(&replayed);
+    assert!(words.contains("no longer needed"), "{words}");
+    assert_eq!(
+        checkins(&s).await,
+        1,
+        "no check-in for the 27th from a call of the 26th"
+    );
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn an_alert_call_taken_from_the_queue_as_someone_says_im_on_it_does_not_ring(pool: PgPool) {
+    let s = phone_world(pool).await;
+    let (_mum, tom, _ann) = family(&s.w).await;
+    s.mobile_confirmed(&tom, TOM).await;
+    Calls(&s.w.services)
+        .set_call_alerts(&caller(), &tom, true)
+        .await
+        .expect("Tom chose calls");
+    s.clock("2026-11-26T20:16:00Z");
+    assert_eq!(
+        Alerts(&s.w.services).detect().await.expect("pass").missed,
+        1
+    );
+    // Ann says "I'm on it" just as the call worker takes Tom's call (a waiting
+    // call is canceled by her answer; this one was already in a worker's hands).
+    sqlx::query("UPDATE misses SET acknowledged_at = $1")
+        .bind(at("2026-11-26T20:16:00Z"))
+        .execute(&s.w.pool)
+        .await
+        .expect("on it");
+    drain_all(&s.w.services).await;
+    assert!(
+        s.calls_to(TOM).is_empty(),
+        "Tom's phone does not ring for an alert someone has"
+    );
+    let why: Option<String> = sqlx::query_scalar(
+        "SELECT last_error FROM deliveries WHERE channel = 'call' AND kind = 'missed' AND status = 'canceled'",
+    )
+    .fetch_one(&s.w.pool)
+    .await
+    .expect("the canceled call");
+    assert_eq!(why.as_deref(), Some("not called: someone is on it"));
 }

@@ -32,6 +32,9 @@ pub struct PlacedCall {
     pub said: Vec<String>,
     /// The last `<Gather>`'s action: where the keys go.
     pub gather_action: Option<String>,
+    /// The last keys request posted to the app (where, and its form), kept so
+    /// a test can replay it as an attacker who captured it would.
+    pub last_keys: Option<(String, Vec<(String, String)>)>,
 }
 
 /// What went wrong playing a call.
@@ -74,6 +77,7 @@ pub(super) async fn create(
         answered_by: None,
         said: Vec::new(),
         gather_action: None,
+        last_keys: None,
     };
     let answer = json!({
         "sid": call.sid, "status": "queued", "to": call.to, "from": call.from,
@@ -232,9 +236,20 @@ impl FakeTwilio {
         self.update(sid, |c| {
             c.said.push(twiml.clone());
             c.gather_action = gather_action(&twiml);
+            c.last_keys = Some((action, form));
         });
         self.ended(sid, "completed", "30").await?;
         Ok((status, twiml))
+    }
+
+    /// Posts the call's last keys request again, byte for byte and signed as
+    /// it was (a replay: Twilio's signature has no time in it).
+    pub async fn replay_keys(&self, sid: &str) -> Played {
+        let call = self.call(sid)?;
+        let Some((action, form)) = call.last_keys else {
+            return Err(format!("call {sid} has had no keys"));
+        };
+        self.to_app(&action, &form).await
     }
 
     /// The callee hangs up without a key.
