@@ -50,7 +50,7 @@ test('a Member chooses a daily call to her landline, confirms it by answering, a
   await expect(mum.locator('#call-error')).toContainText('before your first check-in');
   await mum.getByLabel('Call me every day at').fill('09:00');
   await mum.getByRole('button', { name: 'Call me every day' }).click();
-  await expect(mum.locator('#call-status')).toContainText('to confirm it');
+  await expect(mum.locator('#call-status')).toContainText('needs confirming');
 
   // A landline cannot reply YES: Pruuf calls it, and she presses 1.
   await expect.poll(async () => (await callsTo(e164)).length, { timeout: 30_000 }).toBe(1);
