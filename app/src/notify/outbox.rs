@@ -309,28 +309,31 @@ pub async fn mark_retry(
 
 /// Fails a delivery for good, if this worker still holds it (same try).
 pub async fn mark_failed(pool: &PgPool, id: Uuid, attempt: i32, error: &str) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE deliveries SET status = 'failed', lease_until = NULL, last_error = $3
-         WHERE id = $1 AND attempts = $2 AND status = 'sending'",
-    )
-    .bind(id)
-    .bind(attempt)
-    .bind(error)
-    .execute(pool)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    end_try(pool, id, attempt, "failed", error).await
 }
 
 /// Cancels a delivery nobody needs any more, if this worker still holds it
 /// (same try): `why` stays on it for the trail.
 pub async fn mark_canceled(pool: &PgPool, id: Uuid, attempt: i32, why: &str) -> sqlx::Result<bool> {
+    end_try(pool, id, attempt, "canceled", why).await
+}
+
+/// Ends a delivery as `status` with `words`, if this worker still holds it.
+async fn end_try(
+    pool: &PgPool,
+    id: Uuid,
+    attempt: i32,
+    status: &str,
+    words: &str,
+) -> sqlx::Result<bool> {
     let done = sqlx::query(
-        "UPDATE deliveries SET status = 'canceled', lease_until = NULL, last_error = $3
+        "UPDATE deliveries SET status = $4, lease_until = NULL, last_error = $3
          WHERE id = $1 AND attempts = $2 AND status = 'sending'",
     )
     .bind(id)
     .bind(attempt)
-    .bind(why)
+    .bind(words)
+    .bind(status)
     .execute(pool)
     .await?;
     Ok(done.rows_affected() == 1)

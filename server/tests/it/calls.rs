@@ -186,14 +186,7 @@ impl Phone {
         let done = self.press(&confirm.sid, "1").await;
         assert!(spoken(&done).contains("This number is confirmed"), "{done}");
         assert!(spoken(&done).contains("9:00 AM"), "{done}");
-        let confirmed: bool = sqlx::query_scalar(
-            "SELECT confirmed_at IS NOT NULL FROM daily_calls WHERE member_id = $1",
-        )
-        .bind(mum.user_id)
-        .fetch_one(&self.w.pool)
-        .await
-        .expect("her daily call");
-        assert!(confirmed);
+        assert!(self.daily_call_is_confirmed(mum).await);
     }
 }
 
